@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Runs a validated runbook: binds templates, runs each step's action with
+ * retries and timeouts, extracts outputs, follows onFailure / nextStep /
+ * isEnd / aws:branch, and journals every step.
+ */
+#ifndef IRX_EXECUTOR_H
+#define IRX_EXECUTOR_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "journal.h"
+
+struct irx_actions;
+struct irx_error;
+struct irx_runbook;
+
+#define IRX_DEFAULT_MAX_STEP_EXECUTIONS 1000
+
+enum irx_step_event {
+	IRX_STEP_STARTED = 1,
+	IRX_STEP_FINISHED = 2,
+};
+
+/* Progress callback: status is "InProgress" for STARTED, else the step's final status. */
+typedef void irx_progress_fn(void *ud, enum irx_step_event ev, const char *step,
+			     const char *action, const char *status, long long duration_ms,
+			     const char *message);
+
+struct irx_exec_options {
+	const char *state_dir;      /* required: where the journal goes */
+	bool dry_run;
+	const char *account_id;     /* for {{ global:ACCOUNT_ID }}; "" unknown */
+	const char *region;         /* for {{ global:REGION }}; "" unknown */
+	const char *case_id;        /* "" none */
+	unsigned max_step_executions; /* 0: IRX_DEFAULT_MAX_STEP_EXECUTIONS */
+	irx_progress_fn *progress;  /* may be NULL */
+	void *progress_ud;
+	/* Injectable for tests: sleeping (backoff, aws:sleep). NULL: nanosleep. */
+	void (*sleep_ms)(void *ud, long long ms);
+	void *sleep_ud;
+};
+
+struct irx_exec_result {
+	char execution_id[IRX_EXECUTION_ID_LEN + 1];
+	const char *status;               /* "Success", "Failed", "TimedOut" (static) */
+	struct json_object *outputs;      /* runbook outputs; owned, put by irx_exec_result_release */
+	char failure_message[1024];
+	char journal_path[4096];
+};
+
+/*
+ * Executes rb with bound parameters (borrowed, from irx_params_bind).
+ * Returns 0 when the execution ran to an end (check result->status), or -1
+ * with err set when it could not run at all (journal not writable, ...).
+ */
+int irx_execute(const struct irx_runbook *rb, struct json_object *params,
+		struct irx_actions *actions, const struct irx_exec_options *opts,
+		struct irx_exec_result *result, struct irx_error *err);
+void irx_exec_result_release(struct irx_exec_result *result);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The execution journal: one JSON object per line in
+ * <state-dir>/executions/<execution-id>.jsonl (mode 0600), flushed and
+ * fsync'd on every append, so a crash leaves every finished step readable.
+ *
+ * Records (field "type"):
+ *   execution_start  execution_id, runbook, runbook_path, parameters (secrets
+ *                    redacted), dry_run, account_id, region, case_id, mode
+ *                    ("run" | "rollback"), parent_execution_id (rollback),
+ *                    start_time (ISO-8601 UTC), irx_version
+ *   step_start       step, action, attempt, inputs (secrets redacted), start_time
+ *   step_end         step, action, attempt, status (Success | Failed | TimedOut
+ *                    | Skipped | Cancelled), outputs, undo (object or null),
+ *                    message, error (null or {code, message, http_status,
+ *                    aws_code, aws_message, request_id}), planned_calls (dry-run:
+ *                    [{service, operation, parameters}]), start_time, end_time,
+ *                    duration_ms
+ *   execution_end    status (Success | Failed | TimedOut | Cancelled),
+ *                    outputs, failure_message, end_time, duration_ms
+ */
+#ifndef IRX_JOURNAL_H
+#define IRX_JOURNAL_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+struct irx_error;
+
+#define IRX_EXECUTION_ID_LEN 36 /* a UUID, as SSM uses */
+
+/* Writes a new random (v4) UUID into buf. */
+void irx_execution_id_new(char buf[IRX_EXECUTION_ID_LEN + 1]);
+/* True if s looks like an execution id (also guards path building). */
+int irx_execution_id_valid(const char *s);
+
+/*
+ * The state directory: explicit (--state-dir), else IRX_STATE_DIR, else
+ * $XDG_STATE_HOME/irx, else $HOME/.local/state/irx. Returns a new string.
+ */
+char *irx_state_dir_resolve(const char *explicit_dir);
+
+struct irx_journal;
+
+/* Creates the journal (and directories, mode 0700). Fails if it exists. */
+struct irx_journal *irx_journal_create(const char *state_dir, const char *execution_id,
+				       struct irx_error *err);
+/* Appends one record (borrowed) as a line; flush + fsync. Returns 0 or -1. */
+int irx_journal_append(struct irx_journal *j, struct json_object *record, struct irx_error *err);
+const char *irx_journal_path(const struct irx_journal *j);
+void irx_journal_close(struct irx_journal *j);
+
+/*
+ * Reads an execution's records as a JSON array (transferred). A torn last line
+ * (crash mid-write) is skipped and *truncated set to 1. NULL with err set
+ * (IRX_ERR_NOT_FOUND for an unknown id).
+ */
+struct json_object *irx_journal_read(const char *state_dir, const char *execution_id,
+				     int *truncated, struct irx_error *err);
+
+/* Calls fn for every execution id in the state directory, newest first. */
+typedef void irx_journal_each_fn(void *ud, const char *execution_id);
+int irx_journal_list(const char *state_dir, irx_journal_each_fn *fn, void *ud,
+		     struct irx_error *err);
+
+/*
+ * Summarises an execution from its records, in the shape of
+ * `aws ssm get-automation-execution`'s AutomationExecution: AutomationExecutionId,
+ * DocumentName, AutomationExecutionStatus, ExecutionStartTime, ExecutionEndTime,
+ * Parameters, Outputs, FailureMessage, Mode, StepExecutions[] (StepName, Action,
+ * StepStatus, ExecutionStartTime, ExecutionEndTime, Inputs, Outputs,
+ * FailureMessage, FailureDetails, Attempts). An execution without an
+ * execution_end record is "InProgress" (or interrupted). Transferred.
+ */
+struct json_object *irx_journal_summarise(struct json_object *records);
+
+#endif
