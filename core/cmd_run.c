@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * irx run: validate a runbook, bind its parameters and run it once, or once
+ * per --target, with progress on stderr and results on stdout.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "actions.h"
+#include "arn.h"
+#include "cli.h"
+#include "diag.h"
+#include "error.h"
+#include "executor.h"
+#include "host.h"
+#include "params.h"
+#include "plugins.h"
+#include "runbook.h"
+#include "util.h"
+
+#define MAX_ASSIGNMENTS 256
+#define MAX_TARGETS 1024
+
+struct run_options {
+	struct irx_cli_common common;
+	const char *assignments[MAX_ASSIGNMENTS + 1];
+	size_t assignment_count;
+	const char *targets[MAX_TARGETS];
+	size_t target_count;
+	bool dry_run;
+	const char *region;
+	const char *account_id;
+	const char *case_id;
+	unsigned max_steps;
+};
+
+/* Progress on stderr: in place on a terminal, one plain line per step otherwise. */
+struct progress {
+	bool tty;
+};
+
+static void on_progress(void *ud, enum irx_step_event ev, const char *step, const char *action,
+			const char *status, long long duration_ms, const char *message)
+{
+	const struct progress *p = ud;
+
+	if (ev == IRX_STEP_STARTED) {
+		if (p->tty)
+			fprintf(stderr, "  .. %-32s %-28s running", step, action);
+		return;
+	}
+	if (p->tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "  %s %-32s %-28s %-9s %6lld ms%s%s\n",
+		strcmp(status, "Success") == 0 ? "ok" : "!!", step, action, status, duration_ms,
+		message && *message ? "  " : "", message ? message : "");
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: irx run RUNBOOK [options]\n\n"
+		"Runs RUNBOOK (a name on the runbook path, or a file) once, or once per --target.\n\n"
+		"  -p, --parameter NAME=VALUE  set a parameter (repeatable); lists as JSON or a,b,c\n"
+		"  -t, --target ARN            bind the runbook's TargetArn (repeatable: one\n"
+		"                              execution per target)\n"
+		"  -n, --dry-run               say what each step would do; change nothing\n"
+		"      --region REGION         region for {{ global:REGION }} when no target names one\n"
+		"      --account-id ID         account for {{ global:ACCOUNT_ID }}\n"
+		"      --case-id ID            incident case id, recorded and tagged\n"
+		"      --max-steps N           bound on step executions (default %d)\n"
+		"      --state-dir DIR         where journals go (IRX_STATE_DIR, $XDG_STATE_HOME/irx)\n"
+		"      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
+		"  -o, --output text|json      result format on stdout\n",
+		IRX_DEFAULT_MAX_STEP_EXECUTIONS);
+}
+
+static int parse_args(int argc, char **argv, struct run_options *o, const char **runbook)
+{
+	enum { OPT_REGION = 256, OPT_ACCOUNT, OPT_CASE, OPT_MAX_STEPS, OPT_STATE, OPT_PLUGIN };
+	static const struct option opts[] = {
+		{"parameter", required_argument, NULL, 'p'},
+		{"target", required_argument, NULL, 't'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"region", required_argument, NULL, OPT_REGION},
+		{"account-id", required_argument, NULL, OPT_ACCOUNT},
+		{"case-id", required_argument, NULL, OPT_CASE},
+		{"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+		{"state-dir", required_argument, NULL, OPT_STATE},
+		{"plugin-dir", required_argument, NULL, OPT_PLUGIN},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c = 0;
+	char *end = NULL;
+	long n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:t:no:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!strchr(optarg, '=')) {
+				irx_cli_error("run", "parameter '%s' must be NAME=VALUE", optarg);
+				return -1;
+			}
+			if (o->assignment_count == MAX_ASSIGNMENTS) {
+				irx_cli_error("run", "more than %d parameters", MAX_ASSIGNMENTS);
+				return -1;
+			}
+			o->assignments[o->assignment_count++] = optarg;
+			break;
+		case 't':
+			if (o->target_count == MAX_TARGETS) {
+				irx_cli_error("run", "more than %d targets", MAX_TARGETS);
+				return -1;
+			}
+			o->targets[o->target_count++] = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case OPT_REGION:
+			o->region = optarg;
+			break;
+		case OPT_ACCOUNT:
+			o->account_id = optarg;
+			break;
+		case OPT_CASE:
+			o->case_id = optarg;
+			break;
+		case OPT_MAX_STEPS:
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1000000) {
+				irx_cli_error("run", "--max-steps must be 1..1000000, got '%s'", optarg);
+				return -1;
+			}
+			o->max_steps = (unsigned)n;
+			break;
+		case OPT_STATE:
+			o->common.state_dir = optarg;
+			break;
+		case OPT_PLUGIN:
+			if (o->common.plugin_dir_count == sizeof(o->common.plugin_dirs) /
+								  sizeof(o->common.plugin_dirs[0])) {
+				irx_cli_error("run", "too many --plugin-dir options");
+				return -1;
+			}
+			o->common.plugin_dirs[o->common.plugin_dir_count++] = optarg;
+			break;
+		case 'o':
+			if (irx_cli_parse_output(optarg, &o->common.json) < 0)
+				return -1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		irx_cli_error("run", "no runbook named; see 'irx run --help'");
+		return -1;
+	}
+	if (optind + 1 < argc) {
+		irx_cli_error("run", "unexpected argument '%s'", argv[optind + 1]);
+		return -1;
+	}
+	*runbook = argv[optind];
+	return 0;
+}
+
+/* The region: the target's, else --region, AWS_REGION, AWS_DEFAULT_REGION. */
+static const char *pick_region(const struct run_options *o, const struct irx_arn *arn)
+{
+	const char *r = NULL;
+
+	if (arn && arn->region[0])
+		return arn->region;
+	if (o->region)
+		return o->region;
+	if ((r = getenv("AWS_REGION")) && *r)
+		return r;
+	if ((r = getenv("AWS_DEFAULT_REGION")) && *r)
+		return r;
+	return "";
+}
+
+/* Runs one execution; returns the exit status it contributes. */
+static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
+		   const struct run_options *o, const char *state_dir, const char *target,
+		   struct json_object *results)
+{
+	struct irx_diags diags = {0};
+	struct irx_exec_options eo = {0};
+	struct irx_exec_result res = {0};
+	struct irx_error err = {0};
+	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1};
+	struct irx_arn arn;
+	bool have_arn = false;
+	const char *assign[MAX_ASSIGNMENTS + 2] = {0};
+	char *target_assign = NULL;
+	struct json_object *params = NULL;
+	size_t n = o->assignment_count;
+	int rc = IRX_EXIT_OK;
+
+	memcpy(assign, o->assignments, n * sizeof(*assign));
+	if (target) {
+		char why[128] = "";
+
+		if (!irx_runbook_param(rb, "TargetArn")) {
+			irx_cli_error("run", "runbook '%s' has no 'TargetArn' parameter to bind --target to",
+				      rb->name);
+			return IRX_EXIT_INVALID;
+		}
+		if (irx_arn_parse(target, &arn, why, sizeof(why)) < 0) {
+			irx_cli_error("run", "target '%s' is not an ARN: %s", target, why);
+			return IRX_EXIT_INVALID;
+		}
+		have_arn = true;
+		target_assign = irx_xasprintf("TargetArn=%s", target);
+		assign[n++] = target_assign;
+	}
+	params = irx_params_bind(rb, assign, n, &diags);
+	if (!params) {
+		irx_diags_print(&diags, stderr);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	eo.state_dir = state_dir;
+	eo.dry_run = o->dry_run;
+	eo.account_id = o->account_id ? o->account_id : have_arn ? arn.account : "";
+	eo.region = pick_region(o, have_arn ? &arn : NULL);
+	eo.case_id = o->case_id ? o->case_id : "";
+	eo.max_step_executions = o->max_steps;
+	eo.progress = on_progress;
+	eo.progress_ud = &prog;
+	fprintf(stderr, "irx: running '%s'%s%s%s\n", rb->name, target ? " on " : "",
+		target ? target : "", o->dry_run ? " (dry run: nothing will change)" : "");
+	if (irx_execute(rb, params, actions, &eo, &res, &err) < 0) {
+		irx_cli_error("run", "%s", err.message);
+		rc = IRX_EXIT_INTERNAL;
+		goto out;
+	}
+	if (strcmp(res.status, "Success") != 0)
+		rc = IRX_EXIT_FAILED;
+	if (o->common.json) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "AutomationExecutionId",
+				       json_object_new_string(res.execution_id));
+		json_object_object_add(r, "DocumentName", json_object_new_string(rb->name));
+		if (target)
+			json_object_object_add(r, "TargetArn", json_object_new_string(target));
+		json_object_object_add(r, "AutomationExecutionStatus",
+				       json_object_new_string(res.status));
+		json_object_object_add(r, "Outputs", json_object_get(res.outputs));
+		if (res.failure_message[0])
+			json_object_object_add(r, "FailureMessage",
+					       json_object_new_string(res.failure_message));
+		json_object_object_add(r, "DryRun", json_object_new_boolean(o->dry_run));
+		json_object_array_add(results, r);
+	} else {
+		printf("%s\t%s\t%s%s%s\n", res.execution_id, res.status, target ? target : rb->name,
+		       res.failure_message[0] ? "\t" : "", res.failure_message);
+		json_object_object_foreach(res.outputs, key, val)
+			printf("  %s = %s\n", key,
+			       json_object_is_type(val, json_type_string)
+				       ? json_object_get_string(val)
+				       : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+	}
+	fprintf(stderr, "irx: execution %s %s; 'irx show %s' for details\n", res.execution_id,
+		res.status, res.execution_id);
+out:
+	irx_exec_result_release(&res);
+	json_object_put(params);
+	free(target_assign);
+	irx_diags_release(&diags);
+	return rc;
+}
+
+int irx_cmd_run(int argc, char **argv)
+{
+	struct run_options o = {0};
+	struct irx_diags diags = {0};
+	const char *name = NULL;
+	const char *dirs[64];
+	char *dir_store = NULL, *path = NULL, *state_dir = NULL;
+	struct irx_plugins *plugins = NULL;
+	struct irx_actions *actions = NULL;
+	struct irx_runbook *rb = NULL;
+	struct json_object *results = NULL;
+	size_t ndirs = 0;
+	int rc = parse_args(argc, argv, &o, &name);
+
+	if (rc != 0)
+		return rc > 0 ? IRX_EXIT_OK : IRX_EXIT_INVALID;
+	path = irx_cli_find_runbook(name);
+	if (!path) {
+		irx_cli_error("run", "no runbook '%s' (see 'irx list')", name);
+		rc = IRX_EXIT_NOT_FOUND;
+		goto out;
+	}
+	ndirs = irx_cli_plugin_path(&o.common, dirs, 64, &dir_store);
+	plugins = irx_plugins_new(dirs, ndirs, irx_host_table());
+	actions = irx_actions_new(plugins);
+	rb = irx_runbook_load(path, &diags);
+	if (rb)
+		irx_runbook_validate(rb, actions, &diags);
+	if (!rb || diags.count) {
+		irx_diags_print(&diags, stderr);
+		fprintf(stderr, "irx run: '%s' is not valid; nothing was run\n", path);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	state_dir = irx_state_dir_resolve(o.common.state_dir);
+	results = json_object_new_array();
+	if (o.target_count == 0) {
+		rc = run_one(rb, actions, &o, state_dir, NULL, results);
+	} else {
+		for (size_t i = 0; i < o.target_count; i++) {
+			int one = run_one(rb, actions, &o, state_dir, o.targets[i], results);
+
+			/* the worst status wins: internal > invalid > failed */
+			if (one > rc)
+				rc = one;
+		}
+	}
+	if (o.common.json && json_object_array_length(results) > 0) {
+		struct json_object *out = o.target_count == 0
+						  ? json_object_get(json_object_array_get_idx(results, 0))
+						  : json_object_get(results);
+
+		printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+								       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(out);
+	}
+out:
+	json_object_put(results);
+	irx_runbook_free(rb);
+	irx_actions_free(actions);
+	irx_plugins_free(plugins);
+	irx_diags_release(&diags);
+	free(state_dir);
+	free(dir_store);
+	free(path);
+	return rc;
+}
