@@ -309,7 +309,7 @@ int irx_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	ndirs = irx_cli_plugin_path(&o.common, dirs, 64, &dir_store);
-	plugins = irx_plugins_new(dirs, ndirs, irx_host_table());
+	plugins = irx_plugins_new(dirs, ndirs, irx_host_table(false));
 	actions = irx_actions_new(plugins);
 	rb = irx_runbook_load(path, &diags);
 	if (rb)
