@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The built-in aws:* actions irx runs itself. Each is an ordinary
+ * struct irx_action (see irx_builtin_actions in actions.h); their execute
+ * functions are core code and may use struct irx_call (core/host.h).
+ */
+#ifndef IRX_BUILTINS_H
+#define IRX_BUILTINS_H
+
+#include <stddef.h>
+
+#include "irx/plugin.h"
+
+/* SSM's limit for aws:sleep: "a maximum delay of 604799 seconds (7 days)". */
+#define IRX_SLEEP_MAX_MS (604799LL * 1000)
+
+int irx_builtin_branch(const struct irx_context *ctx, struct json_object *inputs,
+		       struct irx_result *result);
+int irx_builtin_sleep(const struct irx_context *ctx, struct json_object *inputs,
+		      struct irx_result *result);
+
+/*
+ * Parses an ISO-8601 duration as aws:sleep accepts it (Java's
+ * Duration.parse grammar, as SSM: PnDTnHnMn.nS, case-insensitive, no sign)
+ * into milliseconds. Returns 0, or -1 with a message in errbuf.
+ */
+int irx_iso8601_duration_ms(const char *s, long long *ms, char *errbuf, size_t errlen);
+
+/*
+ * Parses an ISO-8601 UTC timestamp "YYYY-MM-DDTHH:MM:SS[.fff]Z" into
+ * milliseconds since the epoch. Returns 0, or -1 with a message in errbuf.
+ */
+int irx_iso8601_timestamp_ms(const char *s, long long *ms, char *errbuf, size_t errlen);
+
+#endif

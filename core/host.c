@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The host function table lent to plugins, and the per-attempt call state
+ * behind the opaque struct irx_call handle.
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+#define REDACTED "********"
+
+void irx_call_init(struct irx_call *call)
+{
+	memset(call, 0, sizeof(*call));
+	call->min_level = IRX_LOG_INFO;
+	call->planned_calls = json_object_new_array();
+}
+
+void irx_call_release(struct irx_call *call)
+{
+	json_object_put(call->planned_calls);
+	call->planned_calls = NULL;
+}
+
+void irx_redact(const char *text, const char *const *secrets, size_t count, char *buf,
+		size_t len)
+{
+	size_t o = 0;
+	const char *p = text;
+
+	if (len == 0)
+		return;
+	while (*p && o + 1 < len) {
+		size_t hit = 0;
+
+		for (size_t i = 0; i < count; i++) {
+			size_t n = secrets[i] ? strlen(secrets[i]) : 0;
+
+			if (n && strncmp(p, secrets[i], n) == 0 && n > hit)
+				hit = n;
+		}
+		if (hit) {
+			size_t r = strlen(REDACTED);
+
+			if (r > len - 1 - o)
+				r = len - 1 - o;
+			memcpy(buf + o, REDACTED, r);
+			o += r;
+			p += hit;
+			continue;
+		}
+		buf[o++] = *p++;
+	}
+	buf[o] = '\0';
+}
+
+static const char *level_name(enum irx_log_level level)
+{
+	switch (level) {
+	case IRX_LOG_DEBUG:
+		return "debug";
+	case IRX_LOG_INFO:
+		return "info";
+	case IRX_LOG_WARN:
+		return "warning";
+	case IRX_LOG_ERROR:
+		return "error";
+	}
+	return "log";
+}
+
+void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step,
+			 const char *message)
+{
+	(void)ud;
+	if (step)
+		fprintf(stderr, "irx: %s: %s: %s\n", level_name(level), step, message);
+	else
+		fprintf(stderr, "irx: %s: %s\n", level_name(level), message);
+}
+
+static void host_log(struct irx_call *call, enum irx_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void host_log(struct irx_call *call, enum irx_log_level level, const char *fmt, ...)
+{
+	char raw[2048] = "", clean[2048] = "";
+	va_list ap;
+
+	/* Without a call (a plugin's init) there is no step and no known secret. */
+	if (level < (call ? call->min_level : IRX_LOG_INFO))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	if (!call) {
+		irx_host_stderr_log(NULL, level, NULL, raw);
+		return;
+	}
+	irx_redact(raw, call->secrets, call->secret_count, clean, sizeof(clean));
+	if (call->log)
+		call->log(call->log_ud, level, call->step, clean);
+	else
+		irx_host_stderr_log(NULL, level, call->step, clean);
+}
+
+static int host_fail(struct irx_call *call, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int host_fail(struct irx_call *call, const char *fmt, ...)
+{
+	char raw[sizeof(call->error.message)] = "";
+	char clean[sizeof(call->error.message)] = "";
+	va_list ap;
+
+	if (!call)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	irx_redact(raw, call->secrets, call->secret_count, clean, sizeof(clean));
+	irx_error_set(&call->error, IRX_ERR_STEP, "%s", clean);
+	return -1;
+}
+
+static int host_aws_call(struct irx_call *call, const char *service, const char *operation,
+			 struct json_object *params, struct json_object **response)
+{
+	if (!call || !call->aws_call) {
+		/* Only reachable through the with_aws table of a call set up without a client. */
+		if (call)
+			irx_error_set(&call->error, IRX_ERR_AWS,
+				      "cannot call %s:%s: no AWS client is configured", service,
+				      operation);
+		return -1;
+	}
+	return call->aws_call(call->aws_ud, call, service, operation, params, response);
+}
+
+static const struct irx_host host_without_aws = {
+	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host),
+	host_log,             host_fail,            NULL,
+};
+
+static const struct irx_host host_with_aws = {
+	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host),
+	host_log,             host_fail,            host_aws_call,
+};
+
+const struct irx_host *irx_host_table(bool with_aws)
+{
+	return with_aws ? &host_with_aws : &host_without_aws;
+}
+
+void irx_call_sleep(struct irx_call *call, long long ms)
+{
+	struct timespec ts = {0};
+
+	if (ms <= 0)
+		return;
+	if (call && call->sleep_ms) {
+		call->sleep_ms(call->sleep_ud, ms);
+		return;
+	}
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
