@@ -43,7 +43,11 @@ char *irx_state_dir_resolve(const char *explicit_dir);
 
 struct irx_journal;
 
-/* Creates the journal (and directories, mode 0700). Fails if it exists. */
+/*
+ * Creates the journal (and directories, mode 0700). Fails if it exists. The
+ * journal holds an exclusive flock(2) on the file until irx_journal_close, so
+ * readers can tell a running execution from an interrupted one.
+ */
 struct irx_journal *irx_journal_create(const char *state_dir, const char *execution_id,
 				       struct irx_error *err);
 /* Appends one record (borrowed) as a line; flush + fsync. Returns 0 or -1. */
@@ -59,7 +63,18 @@ void irx_journal_close(struct irx_journal *j);
 struct json_object *irx_journal_read(const char *state_dir, const char *execution_id,
 				     int *truncated, struct irx_error *err);
 
-/* Calls fn for every execution id in the state directory, newest first. */
+/*
+ * 1 if a process holds the execution's journal open for writing (its flock),
+ * 0 if not (or there is no such journal), -1 with err set. Call it before
+ * irx_journal_read: a run that ends in between is then seen as ended.
+ */
+int irx_journal_running(const char *state_dir, const char *execution_id, struct irx_error *err);
+
+/*
+ * Calls fn for every execution id in the state directory, newest first (by the
+ * execution_start record's start_time, else the file's mtime). A missing
+ * directory lists nothing.
+ */
 typedef void irx_journal_each_fn(void *ud, const char *execution_id);
 int irx_journal_list(const char *state_dir, irx_journal_each_fn *fn, void *ud,
 		     struct irx_error *err);
@@ -74,5 +89,11 @@ int irx_journal_list(const char *state_dir, irx_journal_each_fn *fn, void *ud,
  * execution_end record is "InProgress" (or interrupted). Transferred.
  */
 struct json_object *irx_journal_summarise(struct json_object *records);
+/*
+ * The same, knowing whether the execution still runs (irx_journal_running): an
+ * execution without execution_end is "InProgress" when running, else
+ * "Interrupted" (and so is the step it was in).
+ */
+struct json_object *irx_journal_summarise_state(struct json_object *records, int running);
 
 #endif
