@@ -5,15 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Copies the field before the next ':' into dst; advances *s past the colon. */
-static int take_field(const char **s, char *dst, size_t dstlen, const char *what, char *errbuf,
-		      size_t errlen)
+/*
+ * Copies the field before the next ':' into dst; advances *s past the colon.
+ * Without a colon the field after this one is missing: `next` names it.
+ */
+static int take_field(const char **s, char *dst, size_t dstlen, const char *what,
+		      const char *next, char *errbuf, size_t errlen)
 {
 	const char *colon = strchr(*s, ':');
 	size_t n = 0;
 
 	if (!colon) {
-		snprintf(errbuf, errlen, "arn has no %s field", what);
+		snprintf(errbuf, errlen, "arn has no %s field", next);
 		return -1;
 	}
 	n = (size_t)(colon - *s);
@@ -47,10 +50,13 @@ int irx_arn_parse(const char *s, struct irx_arn *out, char *errbuf, size_t errle
 		return -1;
 	}
 	p += 4;
-	if (take_field(&p, out->partition, sizeof(out->partition), "partition", errbuf, errlen) ||
-	    take_field(&p, out->service, sizeof(out->service), "service", errbuf, errlen) ||
-	    take_field(&p, out->region, sizeof(out->region), "region", errbuf, errlen) ||
-	    take_field(&p, out->account, sizeof(out->account), "account", errbuf, errlen))
+	if (take_field(&p, out->partition, sizeof(out->partition), "partition", "service", errbuf,
+		       errlen) ||
+	    take_field(&p, out->service, sizeof(out->service), "service", "region", errbuf,
+		       errlen) ||
+	    take_field(&p, out->region, sizeof(out->region), "region", "account", errbuf, errlen) ||
+	    take_field(&p, out->account, sizeof(out->account), "account", "resource", errbuf,
+		       errlen))
 		return -1;
 	if (!out->partition[0] || !all(out->partition, islower, "-")) {
 		snprintf(errbuf, errlen, "arn partition '%s' is not valid", out->partition);

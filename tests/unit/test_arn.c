@@ -43,8 +43,9 @@ static void test_arn_errors(void)
 		const char *in, *msg;
 	} cases[] = {
 		{"i-0abc", "arn must start with 'arn:'"},
-		{"arn:aws:ec2", "arn has no service field"},
+		{"arn:aws:ec2", "arn has no region field"},
 		{"arn:aws:ec2:us-east-1", "arn has no account field"},
+		{"arn:aws:iam::123456789012", "arn has no resource field"},
 		{"arn:aws:ec2:us-east-1:123:instance/i-1", "arn account '123' is not a 12-digit account id"},
 		{"arn:aws:ec2:us-east-1:123456789012:", "arn has an empty resource"},
 		{"arn:AWS:ec2:us-east-1:123456789012:x", "arn partition 'AWS' is not valid"},
