@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A deliberately broken test plugin: two actions share a name. */
+#include <stddef.h>
+
+#include "irx/plugin.h"
+
+static int act(const struct irx_context *ctx, struct json_object *in, struct irx_result *res)
+{
+	return 0;
+}
+
+static const struct irx_action actions[] = {
+	{"act", "first", 0, NULL, act, NULL},
+	{"other", "second", 0, NULL, act, NULL},
+	{"act", "third, same name as the first", 0, NULL, act, NULL},
+	{0},
+};
+
+IRX_PLUGIN_DEFINE("bad_dupaction", "1.0", "Apache-2.0", actions, NULL, NULL)

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A deliberately broken test plugin: its descriptor has no version. */
+#include <stddef.h>
+
+#include "irx/plugin.h"
+
+static int act(const struct irx_context *ctx, struct json_object *in, struct irx_result *res)
+{
+	return 0;
+}
+
+static const struct irx_action actions[] = {
+	{"act", "does nothing", 0, NULL, act, NULL},
+	{0},
+};
+
+IRX_PLUGIN_DEFINE("bad_noversion", NULL, "Apache-2.0", actions, NULL, NULL)
