@@ -147,9 +147,12 @@ static int parse_int(struct parser *ps, long long *out)
 		return 0;
 	}
 	for (; s[i] >= '0' && s[i] <= '9'; i++) {
-		v = v * 10 + (unsigned long long)(s[i] - '0');
-		if (v > (unsigned long long)LLONG_MAX)
+		unsigned long long d = (unsigned long long)(s[i] - '0');
+
+		/* checked before multiplying so the value cannot wrap */
+		if (v > ((unsigned long long)LLONG_MAX - d) / 10)
 			return fail(ps, start, "index too large at offset %zu", start);
+		v = v * 10 + d;
 	}
 	*out = neg ? -(long long)v : (long long)v;
 	ps->i = i;
