@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "host.h"
 #include "journal.h"
 
 struct irx_actions;
@@ -41,6 +42,13 @@ struct irx_exec_options {
 	/* Injectable for tests: sleeping (backoff, aws:sleep). NULL: nanosleep. */
 	void (*sleep_ms)(void *ud, long long ms);
 	void *sleep_ud;
+	/* Where plugin and built-in log lines go (secrets already redacted). NULL: stderr,
+	   info and above; a logger set here gets every level and filters itself. */
+	irx_log_fn *log;
+	void *log_ud;
+	/* The AWS client's call (core/host.h). NULL: plugins see host->aws_call == NULL. */
+	irx_aws_call_fn *aws_call;
+	void *aws_ud;
 };
 
 struct irx_exec_result {
