@@ -3,6 +3,7 @@
 #ifndef IRX_PARAMS_H
 #define IRX_PARAMS_H
 
+#include <regex.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -27,6 +28,13 @@ struct json_object *irx_param_convert(const struct irx_param_decl *decl, const c
  */
 int irx_param_check(const struct irx_param_decl *decl, struct json_object *value, char *errbuf,
 		    size_t errlen);
+
+/*
+ * Compiles an allowedPattern: Java/PCRE shorthands (\d \w \s \D \W \S,
+ * (?:...)) translated to POSIX, anchored at both ends, REG_EXTENDED|REG_NOSUB.
+ * Returns 0 (regfree re when done), or -1 with the reason in errbuf.
+ */
+int irx_param_pattern_compile(const char *pattern, regex_t *re, char *errbuf, size_t errlen);
 
 /*
  * Binds "Name=Value" assignments (borrowed) to the runbook's parameters,
