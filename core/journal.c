@@ -183,7 +183,7 @@ static int make_dirs(const char *path, struct irx_error *err)
 			goto out;
 		} else if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			irx_error_set(err, IRX_ERR_IO, "cannot create directory '%s': %s", p,
-				      "not a directory");
+				      strerror(ENOTDIR));
 			goto out;
 		}
 		p[i] = saved;
