@@ -5,6 +5,7 @@
  */
 #include "actions.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,11 +136,21 @@ int irx_actions_lookup(struct irx_actions *actions, const char *full_name,
 	}
 	lp = irx_plugins_load(actions->plugins, ns, err);
 	if (!lp) {
-		/* The loader's message names the plugin, the path searched or the refusal. */
-		if (err && err->code == IRX_ERR_NOT_FOUND)
-			irx_error_prefix(err, "unknown action '%s'", full_name);
-		else
+		/* The loader's message names the path searched, or the file and the refusal. */
+		if (err && err->code == IRX_ERR_NOT_FOUND) {
+			const char *paren = strstr(err->message, "(searched: ");
+			char tail[sizeof(err->message)] = "";
+
+			if (!paren)
+				paren = strstr(err->message, "(the plugin path");
+			snprintf(tail, sizeof(tail), "%s", paren ? paren : "");
+			irx_error_clear(err);
+			irx_error_set(err, IRX_ERR_NOT_FOUND,
+				      "unknown action '%s': no plugin '%s' on the plugin path%s%s",
+				      full_name, ns, *tail ? " " : "", tail);
+		} else {
 			irx_error_prefix(err, "cannot load action '%s'", full_name);
+		}
 		return -1;
 	}
 	act = find_in(lp->desc.actions, colon + 1);
