@@ -278,7 +278,12 @@ static void test_modes(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL(stat(path_of(state, ID3), &st), 0);
 	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
-	CU_ASSERT_EQUAL(irx_journal_append(j, json_object_new_object(), &err), 0);
+	{
+		struct json_object *rec = json_object_new_object();
+
+		CU_ASSERT_EQUAL(irx_journal_append(j, rec, &err), 0);
+		json_object_put(rec);
+	}
 	irx_journal_close(j);
 	free(state);
 	free(execs);
