@@ -893,6 +893,25 @@ static void step_apply_end(struct step_acc *s, struct json_object *rec)
 	s->open = false;
 }
 
+/* Rebuilds a step execution with SSM's key order (json-c keeps insertion order). */
+static struct json_object *step_ordered(struct json_object *step)
+{
+	static const char *const order[] = {
+		"StepName", "Action", "ExecutionStartTime", "ExecutionEndTime", "StepStatus",
+		"Inputs", "Outputs", "FailureMessage", "FailureDetails", "Attempts", "DurationMs",
+		"Message", "Undo", "PlannedCalls", NULL,
+	};
+	struct json_object *out = json_object_new_object();
+
+	for (size_t i = 0; order[i]; i++) {
+		struct json_object *v = get(step, order[i]);
+
+		if (v)
+			json_object_object_add(out, order[i], json_object_get(v));
+	}
+	return out;
+}
+
 static void count_status(long long counters[5], const char *status)
 {
 	/* Total, Success, Failed, TimedOut, Cancelled */
@@ -987,9 +1006,15 @@ struct json_object *irx_journal_summarise_state(struct json_object *records, int
 	add_str(out, "AutomationExecutionStatus", status);
 	if (!end && cur.open)
 		add_str(cur.obj, "StepStatus", status);
-	for (size_t i = 0; i < json_object_array_length(steps); i++)
-		count_status(counters,
-			     get_str(json_object_array_get_idx(steps, i), "StepStatus"));
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		struct json_object *step = json_object_array_get_idx(steps, i);
+
+		count_status(counters, get_str(step, "StepStatus"));
+		json_object_array_put_idx(steps, i, step_ordered(step));
+	}
+	/* cur.obj was freed by the reordering; it is always the last step execution. */
+	if (cur.obj)
+		cur.obj = json_object_array_get_idx(steps, json_object_array_length(steps) - 1);
 	json_object_object_add(out, "StepExecutions", steps);
 	json_object_object_add(out, "Parameters", ssm_string_lists(get(start, "parameters")));
 	json_object_object_add(out, "Outputs", ssm_string_lists(get(end, "outputs")));

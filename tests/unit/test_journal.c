@@ -642,6 +642,17 @@ static void test_summarise_success(void)
 	struct json_object *got = irx_journal_summarise_state(records, 0);
 
 	assert_json_equal(got, want);
+	/* Keys in SSM's order, as `aws ssm get-automation-execution` prints them. */
+	CU_ASSERT_STRING_EQUAL(
+		json_object_to_json_string_ext(
+			json_object_array_get_idx(json_object_object_get(got, "StepExecutions"), 1),
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		"{\"StepName\":\"isolate\",\"Action\":\"isolate:ec2Instance\","
+		"\"ExecutionStartTime\":\"2026-01-02T03:04:05.400Z\","
+		"\"ExecutionEndTime\":\"2026-01-02T03:04:06.900Z\",\"StepStatus\":\"Success\","
+		"\"Inputs\":{\"InstanceId\":\"\\\"i-0abc\\\"\"},\"Outputs\":{},\"Attempts\":1,"
+		"\"DurationMs\":1500,\"Message\":\"isolated 1 interface\","
+		"\"Undo\":{\"groups\":{\"eni-1\":[\"sg-1\"]}}}");
 	json_object_put(got);
 	/* Ended executions do not depend on the lock. */
 	got = irx_journal_summarise(records);
