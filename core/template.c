@@ -89,7 +89,7 @@ static void quote_char(unsigned char c, char out[8])
 static int next_ref(const char *s, size_t len, size_t *pos, struct tref *ref, char *errbuf,
 		    size_t errlen, size_t *err_off)
 {
-	size_t i = *pos, start = 0, colon = 0;
+	size_t i = *pos, start = 0, colon = 0, end = 0;
 	bool has_colon = false;
 	char qc[8] = "";
 
@@ -128,6 +128,15 @@ static int next_ref(const char *s, size_t len, size_t *pos, struct tref *ref, ch
 		return -1;
 	}
 	ref->name_len = i - ref->name_off;
+	end = i;
+	while (i < len && is_space((unsigned char)s[i]))
+		i++;
+	/* a reference cut off by the end of the string is reported as such first */
+	if (i >= len || (s[i] == '}' && i + 1 == len)) {
+		snprintf(errbuf, errlen, "'{{' without '}}' at offset %zu", start);
+		*err_off = start;
+		return -1;
+	}
 	if (has_colon) {
 		/* the namespace itself must be a plain word: "global", "ssm", ... */
 		for (size_t k = ref->name_off; k < colon; k++) {
@@ -139,15 +148,13 @@ static int next_ref(const char *s, size_t len, size_t *pos, struct tref *ref, ch
 				return -1;
 			}
 		}
-		if (colon + 1 == i) {
+		if (colon + 1 == end) {
 			snprintf(errbuf, errlen, "empty name after '%.*s' at offset %zu",
-				 (int)(colon + 1 - ref->name_off), s + ref->name_off, i);
-			*err_off = i;
+				 (int)(colon + 1 - ref->name_off), s + ref->name_off, end);
+			*err_off = end;
 			return -1;
 		}
 	}
-	while (i < len && is_space((unsigned char)s[i]))
-		i++;
 	if (i + 1 < len && s[i] == '}' && s[i + 1] == '}') {
 		if (ref->name_len == 0) {
 			snprintf(errbuf, errlen, "empty reference at offset %zu", start);
@@ -157,11 +164,6 @@ static int next_ref(const char *s, size_t len, size_t *pos, struct tref *ref, ch
 		ref->end = i + 2;
 		*pos = ref->end;
 		return 1;
-	}
-	if (i >= len || (s[i] == '}' && i + 1 == len)) {
-		snprintf(errbuf, errlen, "'{{' without '}}' at offset %zu", start);
-		*err_off = start;
-		return -1;
 	}
 	if (ref->name_len == 0) {
 		quote_char((unsigned char)s[i], qc);

@@ -176,6 +176,11 @@ static void test_scan_errors(void)
 	scan_bad("abc {{ x }", "'{{' without '}}' at offset 4", 4);
 	scan_bad("abc {{ x    ", "'{{' without '}}' at offset 4", 4);
 	scan_bad("{{ a }} and {{ b", "'{{' without '}}' at offset 12", 12);
+	/* found by fuzzing: the cut-off is reported before what the name lacks */
+	scan_bad("x {{al:", "'{{' without '}}' at offset 2", 2);
+	scan_bad("{{ global:  ", "'{{' without '}}' at offset 0", 0);
+	scan_bad("{{ a.b:c }", "'{{' without '}}' at offset 0", 0);
+	scan_bad("{{ global: x }}", "empty name after 'global:' at offset 10", 10);
 	scan_bad("{{}}", "empty reference at offset 0", 0);
 	scan_bad("x{{   }}", "empty reference at offset 1", 1);
 	scan_bad("{{ a b }}", "expected '}}' after 'a' at offset 5", 5);
