@@ -396,7 +396,7 @@ static void test_torn_last_line(void)
 	CU_ASSERT_EQUAL(err.code, IRX_OK);
 	CU_ASSERT_EQUAL(truncated, 1);
 	CU_ASSERT_EQUAL(json_object_array_length(got), 2);
-	assert_json_text(got, ("[{'type':'execution_start','n':1},{'type':'step_start','n':2}]"));
+	assert_json_text(got, "[{'type':'execution_start','n':1},{'type':'step_start','n':2}]");
 	json_object_put(got);
 
 	/* A tail of zeros (power loss on some file systems) is torn too. */
@@ -428,7 +428,8 @@ static void test_complete_unterminated_last_line_kept(void)
 	got = irx_journal_read(dir, ID1, &truncated, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	CU_ASSERT_EQUAL(truncated, 0);
-	assert_json_text(got, ("[{'type':'execution_start'},{'type':'execution_end','status':'Success'}]"));
+	assert_json_text(got, "[{'type':'execution_start'},"
+			      "{'type':'execution_end','status':'Success'}]");
 	json_object_put(got);
 }
 
@@ -740,7 +741,7 @@ static void test_summarise_retry_then_success_clears_failure(void)
 	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(step, "Attempts")), 2);
 	CU_ASSERT_FALSE(json_object_object_get_ex(step, "FailureMessage", NULL));
 	CU_ASSERT_FALSE(json_object_object_get_ex(step, "FailureDetails", NULL));
-	assert_json_text(json_object_object_get(step, "Outputs"), ("{'N':['7']}"));
+	assert_json_text(json_object_object_get(step, "Outputs"), "{'N':['7']}");
 	/* No execution_end, lock held: still running. */
 	CU_ASSERT_STRING_EQUAL(
 		json_object_get_string(json_object_object_get(got, "AutomationExecutionStatus")),
@@ -819,21 +820,22 @@ static void test_summarise_loop_and_empty(void)
 	struct json_object *empty = json_object_new_array();
 
 	CU_ASSERT_EQUAL(json_object_array_length(steps), 2);
-	assert_json_text(json_object_object_get(got, "ProgressCounters"), ("{'TotalSteps':2,'SuccessSteps':1,'FailedSteps':0,'TimedOutSteps':1,"
-			    "'CancelledSteps':0}"));
-	assert_json_text(json_object_object_get(json_object_array_get_idx(steps, 1),
-						 "FailureDetails"), ("{'FailureStage':'Invocation','FailureType':'Action',"
-			    "'Details':{'Code':['timeout']}}"));
+	assert_json_text(json_object_object_get(got, "ProgressCounters"),
+			 "{'TotalSteps':2,'SuccessSteps':1,'FailedSteps':0,'TimedOutSteps':1,"
+			 "'CancelledSteps':0}");
+	assert_json_text(
+		json_object_object_get(json_object_array_get_idx(steps, 1), "FailureDetails"),
+		"{'FailureStage':'Invocation','FailureType':'Action','Details':{'Code':['timeout']}}");
 	json_object_put(got);
 	json_object_put(records);
 
 	/* A journal created but never written (killed at once). */
 	got = irx_journal_summarise_state(empty, 0);
-	assert_json_text(got, ("{'AutomationExecutionStatus':'Interrupted','StepExecutions':[],"
+	assert_json_text(got, "{'AutomationExecutionStatus':'Interrupted','StepExecutions':[],"
 				 "'Parameters':{},'Outputs':{},'FailureMessage':'execution "
 				 "interrupted','Mode':'Auto','ProgressCounters':{'TotalSteps':0,"
 				 "'SuccessSteps':0,'FailedSteps':0,'TimedOutSteps':0,"
-				 "'CancelledSteps':0},'Operation':'Run','DryRun':false}"));
+				 "'CancelledSteps':0},'Operation':'Run','DryRun':false}");
 	json_object_put(got);
 	json_object_put(empty);
 }
@@ -1038,12 +1040,12 @@ static void test_show_executions_table(void)
 	size_t len = 0;
 	FILE *f = NULL;
 
-	assert_json_text(meta, ("{'AutomationExecutionId':'" ID1 "','DocumentName':'ec2-isolate',"
+	assert_json_text(meta, "{'AutomationExecutionId':'" ID1 "','DocumentName':'ec2-isolate',"
 				  "'AutomationExecutionStatus':'Success',"
 				  "'ExecutionStartTime':'2026-01-02T03:04:05.000Z',"
 				  "'ExecutionEndTime':'2026-01-02T03:04:07.000Z',"
 				  "'Outputs':{'describe.State':['running']},'Mode':'Auto',"
-				  "'Operation':'Run','DryRun':false,'DurationMs':2000}"));
+				  "'Operation':'Run','DryRun':false,'DurationMs':2000}");
 	json_object_array_add(list, meta);
 	json_object_array_add(list, J("{'AutomationExecutionId':'" ID3 "',"
 				      "'AutomationExecutionStatus':'Unreadable'}"));
