@@ -37,7 +37,8 @@ int irx_execution_id_valid(const char *s);
 
 /*
  * The state directory: explicit (--state-dir), else IRX_STATE_DIR, else
- * $XDG_STATE_HOME/irx, else $HOME/.local/state/irx. Returns a new string.
+ * $XDG_STATE_HOME/irx, else $HOME/.local/state/irx. Returns a new string, or
+ * NULL when there is no home directory to fall back to.
  */
 char *irx_state_dir_resolve(const char *explicit_dir);
 
@@ -87,6 +88,12 @@ int irx_journal_list(const char *state_dir, irx_journal_each_fn *fn, void *ud,
  * StepStatus, ExecutionStartTime, ExecutionEndTime, Inputs, Outputs,
  * FailureMessage, FailureDetails, Attempts). An execution without an
  * execution_end record is "InProgress" (or interrupted). Transferred.
+ * Like SSM: Parameters and Outputs map names to lists of strings, step Inputs
+ * map names to each value's JSON text. Unlike SSM: times are the journal's
+ * ISO-8601 strings (as the AWS CLI v2 prints them), and irx adds, per step,
+ * Attempts, DurationMs, Message (status Success/Skipped), Undo, PlannedCalls
+ * and, per execution, ProgressCounters, Operation ("Run" | "Rollback"), DryRun,
+ * DurationMs, AccountId, Region, CaseId, RunbookPath, IrxVersion when known.
  */
 struct json_object *irx_journal_summarise(struct json_object *records);
 /*
