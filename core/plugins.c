@@ -752,7 +752,8 @@ static const struct irx_loaded_plugin *load_file_checked(struct irx_plugins *p, 
 	e->dev = fst.st_dev;
 	e->ino = fst.st_ino;
 	e->fd = fd;
-	return &admit(p, e, path, err)->pub;
+	e = admit(p, e, path, err);
+	return e ? &e->pub : NULL;
 fail:
 	if (e) {
 		e->pub.desc.fini = NULL; /* never initialised */
@@ -868,6 +869,7 @@ const struct irx_loaded_plugin *irx_plugins_add_static(struct irx_plugins *plugi
 	char why[768] = "";
 	char owner[PATH_MAX + 32] = "";
 	char who[128] = "";
+	int rc = 0;
 
 	if (!raw) {
 		irx_error_set(err, IRX_ERR_PLUGIN,
@@ -894,10 +896,11 @@ const struct irx_loaded_plugin *irx_plugins_add_static(struct irx_plugins *plugi
 			      e->pub.desc.name, e->pub.desc.name, owner);
 		goto fail;
 	}
-	snprintf(who, sizeof(who), "%s", e->pub.desc.name);
-	if (e->pub.desc.init && e->pub.desc.init(plugins->host, &e->pub.plugin_data) != 0) {
+	rc = e->pub.desc.init ? e->pub.desc.init(plugins->host, &e->pub.plugin_data) : 0;
+	if (rc != 0) {
 		irx_error_set(err, IRX_ERR_PLUGIN,
-			      "refusing linked-in plugin '%s': its init failed", who);
+			      "refusing linked-in plugin '%s': its init failed (returned %d)",
+			      e->pub.desc.name, rc);
 		goto fail;
 	}
 	if (plugins->loaded_count == plugins->loaded_cap) {

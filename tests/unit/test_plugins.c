@@ -949,6 +949,22 @@ static const struct irx_plugin *current_entry(void)
 
 static const struct irx_plugin ok_desc = DESC("okplug", "2.0", ok_action);
 
+static int fini_calls;
+
+static int failing_init(const struct irx_host *host, void **data)
+{
+	return -2;
+}
+
+static void counting_fini(void *data)
+{
+	fini_calls++;
+}
+
+static const struct irx_plugin initfail_desc = {
+	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_plugin), "initfails", "1",
+	NULL, one_action, failing_init, counting_fini};
+
 static void test_static_descriptors(void)
 {
 	struct irx_plugins *p = irx_plugins_new(NULL, 0, &fake_host);
@@ -972,7 +988,16 @@ static void test_static_descriptors(void)
 	CU_ASSERT_PTR_NULL(irx_plugins_add_static(p, current_entry, &err));
 	CU_ASSERT_STRING_EQUAL(err.message, "refusing linked-in plugin: its entry returned NULL");
 
-	/* Every valid default form, and an older-size copy honoured. */
+	/* init fails: refused, and fini is never called for it. */
+	irx_error_clear(&err);
+	current_desc = &initfail_desc;
+	fini_calls = 0;
+	CU_ASSERT_PTR_NULL(irx_plugins_add_static(p, current_entry, &err));
+	CU_ASSERT_STRING_EQUAL(err.message,
+			       "refusing linked-in plugin 'initfails': its init failed (returned -2)");
+	CU_ASSERT_EQUAL(fini_calls, 0);
+
+	/* Every valid default form; no licence is allowed. */
 	irx_error_clear(&err);
 	current_desc = &ok_desc;
 	lp = irx_plugins_add_static(p, current_entry, &err);
@@ -1307,6 +1332,144 @@ static void test_demo_so_loads(void)
 	free(dir);
 }
 
+
+/* --- irx plugins ------------------------------------------------------------------ */
+
+static int run_irx(const char *const *args, char **out, char **err)
+{
+	const char *argv[16] = {0};
+	static const char *const env[] = {"IRX_PLUGIN_PATH=", NULL};
+	size_t n = 0;
+
+	argv[n++] = irx_test_build("irx");
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	return irx_test_run(argv, env, NULL, out, err);
+}
+
+static void test_cmd_list(void)
+{
+	char *dir = tmpdir();
+	char want[4096];
+	char *out = NULL, *err = NULL;
+	const char *args[] = {"plugins", "--plugin-dir", dir, NULL};
+
+	put_plugin(dir, "good", NULL, 0755);
+	put_plugin(dir, "bad_major", NULL, 0755);
+	CU_ASSERT_EQUAL(run_irx(args, &out, &err), 0);
+	snprintf(want, sizeof(want),
+		 "good 1.2.3 (plugin ABI 1.0, licence Apache-2.0)\n"
+		 "  file: %s/good.so\n"
+		 "  good:echo: echo the message back [read-only, idempotent]\n"
+		 "    Message (String, required): what to echo\n"
+		 "    Token (String, secret): a secret that is never echoed\n"
+		 "    Count (Integer, default \"1\"): how many times\n",
+		 dir);
+	IRX_ASSERT_CONTAINS(out, want);
+	CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
+	snprintf(want, sizeof(want),
+		 "irx plugins: refusing plugin '%s/bad_major.so': built for plugin ABI 2.0, irx "
+		 "speaks 1.0\n",
+		 dir);
+	IRX_ASSERT_CONTAINS(err, want);
+	free(out);
+	free(err);
+
+	free(dir);
+}
+
+static void test_cmd_json(void)
+{
+	char *dir = tmpdir();
+	char want[4096];
+	char *out = NULL, *err = NULL;
+	struct json_object *j = NULL, *pl = NULL, *ref = NULL;
+	const char *args[] = {"plugins", "--plugin-dir", dir, "--output", "json", NULL};
+
+	put_plugin(dir, "good", NULL, 0755);
+	put_plugin(dir, "bad_name", NULL, 0755);
+	CU_ASSERT_EQUAL(run_irx(args, &out, &err), 0);
+	j = json_tokener_parse(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_TRUE(json_object_object_get_ex(j, "plugins", &pl));
+	CU_ASSERT_TRUE(json_object_object_get_ex(j, "refused", &ref));
+	snprintf(want, sizeof(want),
+		 "{\"name\":\"good\",\"version\":\"1.2.3\",\"abi\":\"1.0\",\"license\":\"Apache-2.0\","
+		 "\"path\":\"%s/good.so\",\"actions\":[{\"name\":\"good:echo\",\"summary\":\"echo "
+		 "the message back\",\"mutates\":false,\"idempotent\":true,\"reversible\":false,"
+		 "\"parameters\":[{\"name\":\"Message\",\"type\":\"String\",\"required\":true,"
+		 "\"secret\":false,\"default\":null,\"help\":\"what to echo\"},{\"name\":\"Token\","
+		 "\"type\":\"String\",\"required\":false,\"secret\":true,\"default\":null,\"help\":"
+		 "\"a secret that is never echoed\"},{\"name\":\"Count\",\"type\":\"Integer\","
+		 "\"required\":false,\"secret\":false,\"default\":\"1\",\"help\":\"how many "
+		 "times\"}]}]}",
+		 dir);
+	CU_ASSERT_STRING_EQUAL(plain(json_object_array_get_idx(pl, 0)), want);
+	snprintf(want, sizeof(want),
+		 "[{\"path\":\"%s/bad_name.so\",\"reason\":\"refusing plugin '%s/bad_name.so': it "
+		 "declares the name 'other' but the file is named 'bad_name.so'\"}]",
+		 dir, dir);
+	CU_ASSERT_STRING_EQUAL(plain(ref), want);
+	json_object_put(j);
+	free(out);
+	free(err);
+	free(dir);
+}
+
+static void test_cmd_one(void)
+{
+	char *dir = tmpdir();
+	char want[4096];
+	char *out = NULL, *err = NULL;
+	const char *good[] = {"plugins", "--plugin-dir", dir, "good", NULL};
+	const char *bad[] = {"plugins", "--plugin-dir", dir, "bad_minor", NULL};
+	const char *none[] = {"plugins", "--plugin-dir", dir, "nope", NULL};
+	const char *invalid[] = {"plugins", "--plugin-dir", dir, "../good", NULL};
+	const char *extra[] = {"plugins", "good", "more", NULL};
+	const char *badopt[] = {"plugins", "--output", "yaml", NULL};
+
+	put_plugin(dir, "good", NULL, 0755);
+	put_plugin(dir, "bad_minor", NULL, 0755);
+	CU_ASSERT_EQUAL(run_irx(good, &out, &err), 0);
+	CU_ASSERT_EQUAL(strncmp(out, "good 1.2.3 (plugin ABI 1.0, licence Apache-2.0)\n", 48), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	free(out);
+	free(err);
+
+	CU_ASSERT_EQUAL(run_irx(bad, &out, &err), 4);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	snprintf(want, sizeof(want),
+		 "irx plugins: refusing plugin '%s/bad_minor.so': built for plugin ABI 1.7, irx "
+		 "speaks 1.0 (it needs a newer irx)\n",
+		 dir);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	free(out);
+	free(err);
+
+	CU_ASSERT_EQUAL(run_irx(none, &out, &err), 3);
+	snprintf(want, sizeof(want), "irx plugins: plugin 'nope' not found (searched: %s, %s)\n",
+		 dir, IRX_PLUGIN_DIR);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	free(out);
+	free(err);
+
+	CU_ASSERT_EQUAL(run_irx(invalid, &out, &err), 2);
+	CU_ASSERT_STRING_EQUAL(err, "irx plugins: invalid plugin name '../good' (a letter, then "
+				    "letters, digits, '_' or '-', at most 64)\n");
+	free(out);
+	free(err);
+
+	CU_ASSERT_EQUAL(run_irx(extra, &out, &err), 2);
+	CU_ASSERT_STRING_EQUAL(err, "irx plugins: unexpected argument 'more'\n");
+	free(out);
+	free(err);
+
+	CU_ASSERT_EQUAL(run_irx(badopt, &out, &err), 2);
+	free(out);
+	free(err);
+	free(dir);
+}
+
 static CU_TestInfo tests[] = {
 	{"good plugin loads, init and fini once", test_good_loads},
 	{"loading is lazy", test_lazy},
@@ -1329,6 +1492,9 @@ static CU_TestInfo tests[] = {
 	{"demo plugin linked statically", test_demo_static},
 	{"demo plugin errors", test_demo_errors},
 	{"demo plugin .so loads", test_demo_so_loads},
+	{"irx plugins lists loaded and refused", test_cmd_list},
+	{"irx plugins --output json", test_cmd_json},
+	{"irx plugins NAME and exit codes", test_cmd_one},
 	CU_TEST_INFO_NULL,
 };
 IRX_SUITE("plugins", tests, NULL, NULL)
