@@ -23,12 +23,12 @@ else
 Q :=
 endif
 
+comma := ,
 ifneq ($(SANITIZE),)
 B := build/san-$(subst $(comma),-,$(SANITIZE))
 else
 B := build/release
 endif
-comma := ,
 
 LIBDIR := $(PREFIX)/lib
 PLUGINDIR := $(LIBDIR)/irx/plugins
