@@ -363,7 +363,7 @@ static int check_inputs(struct exec *x, const struct irx_action *a, const char *
 		c = coerce_input(val, p->type);
 		if (!c) {
 			irx_error_set(err, IRX_ERR_INVALID,
-				      "input '%s' of action '%s' must be a %s, got a %s", key,
+				      "input '%s' of action '%s' must be of type %s, got a %s", key,
 				      full_name, type_name(p->type), json_kind(val));
 			return -1;
 		}
@@ -496,7 +496,7 @@ static int extract_outputs(struct exec *x, const struct irx_step_def *st,
 		c = coerce_output(v, o->type);
 		if (!c) {
 			irx_error_set(err, IRX_ERR_INVALID,
-				      "output '%s': selector '%s' found a %s, not a %s", o->name,
+				      "output '%s': selector '%s' found a %s, not of type %s", o->name,
 				      o->selector, json_kind(v), type_name(o->type));
 			json_object_put(v);
 			return -1;
@@ -814,8 +814,9 @@ static void collect_outputs(struct exec *x, struct json_object *outputs)
 		const char *name = irx_node_str(seq->items[i]);
 		struct json_object *v = name ? lookup(x, name) : NULL;
 
+		/* The caller prints these: secrets stay redacted there too. */
 		if (v && strchr(name, '.'))
-			json_object_object_add(outputs, name, json_object_get(v));
+			json_object_object_add(outputs, name, redact_json(x, v));
 	}
 }
 
@@ -957,7 +958,7 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	rec = json_object_new_object();
 	json_object_object_add(rec, "type", json_object_new_string("execution_end"));
 	json_object_object_add(rec, "status", json_object_new_string(status));
-	json_object_object_add(rec, "outputs", redact_json(&x, result->outputs));
+	json_object_object_add(rec, "outputs", json_object_get(result->outputs));
 	json_object_object_add(rec, "failure_message", str_or_null(result->failure_message));
 	json_object_object_add(rec, "end_time", json_object_new_string(end));
 	json_object_object_add(rec, "duration_ms", json_object_new_int64(irx_now_ms() - t0));

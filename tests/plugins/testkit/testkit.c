@@ -19,14 +19,14 @@
 
 #include "irx/plugin.h"
 
-struct testkit {
+struct tk_state {
 	struct json_object *counters; /* {Key: failures so far} */
 	int inits;
 };
 
 static int tk_init(const struct irx_host *host, void **data)
 {
-	struct testkit *t = calloc(1, sizeof(*t));
+	struct tk_state *t = calloc(1, sizeof(*t));
 
 	(void)host;
 	if (!t)
@@ -39,7 +39,7 @@ static int tk_init(const struct irx_host *host, void **data)
 
 static void tk_fini(void *data)
 {
-	struct testkit *t = data;
+	struct tk_state *t = data;
 
 	if (!t)
 		return;
@@ -47,7 +47,7 @@ static void tk_fini(void *data)
 	free(t);
 }
 
-static const struct irx_param echo_params[] = {
+static const struct irx_param tk_echo_params[] = {
 	{"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "text to echo"},
 	{"Count", IRX_PARAM_INTEGER, 0, "1", "a number"},
 	{"Items", IRX_PARAM_STRING_LIST, 0, NULL, "a list"},
@@ -57,7 +57,7 @@ static const struct irx_param echo_params[] = {
 	{0},
 };
 
-static int echo(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_echo(const struct irx_context *ctx, struct json_object *inputs,
 		struct irx_result *res)
 {
 	struct json_object *nested = json_object_new_object();
@@ -76,12 +76,12 @@ static int echo(const struct irx_context *ctx, struct json_object *inputs,
 	return 0;
 }
 
-static const struct irx_param fail_params[] = {
+static const struct irx_param tk_fail_params[] = {
 	{"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "why it fails"},
 	{0},
 };
 
-static int fail(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_fail(const struct irx_context *ctx, struct json_object *inputs,
 		struct irx_result *res)
 {
 	(void)res;
@@ -89,9 +89,9 @@ static int fail(const struct irx_context *ctx, struct json_object *inputs,
 			       json_object_get_string(json_object_object_get(inputs, "Message")));
 }
 
-static const struct irx_param none_params[] = {{0}};
+static const struct irx_param tk_none_params[] = {{0}};
 
-static int silent(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_silent(const struct irx_context *ctx, struct json_object *inputs,
 		  struct irx_result *res)
 {
 	(void)ctx;
@@ -100,16 +100,16 @@ static int silent(const struct irx_context *ctx, struct json_object *inputs,
 	return -1;
 }
 
-static const struct irx_param flaky_params[] = {
+static const struct irx_param tk_flaky_params[] = {
 	{"Key", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "which counter"},
 	{"Failures", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, NULL, "how many times to fail first"},
 	{0},
 };
 
-static int flaky(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_flaky(const struct irx_context *ctx, struct json_object *inputs,
 		 struct irx_result *res)
 {
-	struct testkit *t = ctx->plugin_data;
+	struct tk_state *t = ctx->plugin_data;
 	const char *key = json_object_get_string(json_object_object_get(inputs, "Key"));
 	int64_t want = json_object_get_int64(json_object_object_get(inputs, "Failures"));
 	struct json_object *c = json_object_object_get(t->counters, key);
@@ -124,12 +124,12 @@ static int flaky(const struct irx_context *ctx, struct json_object *inputs,
 	return 0;
 }
 
-static const struct irx_param slow_params[] = {
+static const struct irx_param tk_slow_params[] = {
 	{"Millis", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, NULL, "how long to take"},
 	{0},
 };
 
-static int slow(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_slow(const struct irx_context *ctx, struct json_object *inputs,
 		struct irx_result *res)
 {
 	int64_t ms = json_object_get_int64(json_object_object_get(inputs, "Millis"));
@@ -141,12 +141,12 @@ static int slow(const struct irx_context *ctx, struct json_object *inputs,
 	return 0;
 }
 
-static const struct irx_param undo_params[] = {
+static const struct irx_param tk_undo_params[] = {
 	{"Resource", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "what to change"},
 	{0},
 };
 
-static int undo(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_undo(const struct irx_context *ctx, struct json_object *inputs,
 		struct irx_result *res)
 {
 	struct json_object *r = json_object_object_get(inputs, "Resource");
@@ -162,7 +162,7 @@ static int undo(const struct irx_context *ctx, struct json_object *inputs,
 	return 0;
 }
 
-static int undo_rollback(const struct irx_context *ctx, struct json_object *record,
+static int tk_undo_rollback(const struct irx_context *ctx, struct json_object *record,
 			 struct irx_result *res)
 {
 	(void)ctx;
@@ -171,14 +171,14 @@ static int undo_rollback(const struct irx_context *ctx, struct json_object *reco
 	return 0;
 }
 
-static const struct irx_param secret_params[] = {
+static const struct irx_param tk_secret_params[] = {
 	{"Token", IRX_PARAM_STRING, IRX_PARAM_REQUIRED | IRX_PARAM_SECRET, NULL, "a credential"},
 	{"User", IRX_PARAM_STRING, 0, "nobody", "who uses it"},
 	{"Fail", IRX_PARAM_BOOLEAN, 0, "false", "fail, naming the token"},
 	{0},
 };
 
-static int secret(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_secret(const struct irx_context *ctx, struct json_object *inputs,
 		  struct irx_result *res)
 {
 	const char *tok = json_object_get_string(json_object_object_get(inputs, "Token"));
@@ -194,7 +194,7 @@ static int secret(const struct irx_context *ctx, struct json_object *inputs,
 	return 0;
 }
 
-static int calls(const struct irx_context *ctx, struct json_object *inputs,
+static int tk_calls(const struct irx_context *ctx, struct json_object *inputs,
 		 struct irx_result *res)
 {
 	struct json_object *resp = NULL;
@@ -210,17 +210,17 @@ static int calls(const struct irx_context *ctx, struct json_object *inputs,
 	return 0;
 }
 
-static const struct irx_action actions[] = {
-	{"echo", "copy inputs to outputs", IRX_ACTION_IDEMPOTENT, echo_params, echo, NULL},
-	{"fail", "fail with a message", 0, fail_params, fail, NULL},
-	{"silent", "fail without a message", 0, none_params, silent, NULL},
-	{"flaky", "fail N times, then succeed", 0, flaky_params, flaky, NULL},
-	{"slow", "take a while", 0, slow_params, slow, NULL},
-	{"undo", "change something, recording how to undo it", IRX_ACTION_MUTATES, undo_params,
-	 undo, undo_rollback},
-	{"secret", "use a secret", 0, secret_params, secret, NULL},
-	{"calls", "report the host's AWS call", 0, none_params, calls, NULL},
+static const struct irx_action tk_actions[] = {
+	{"echo", "copy inputs to outputs", IRX_ACTION_IDEMPOTENT, tk_echo_params, tk_echo, NULL},
+	{"fail", "fail with a message", 0, tk_fail_params, tk_fail, NULL},
+	{"silent", "fail without a message", 0, tk_none_params, tk_silent, NULL},
+	{"flaky", "fail N times, then succeed", 0, tk_flaky_params, tk_flaky, NULL},
+	{"slow", "take a while", 0, tk_slow_params, tk_slow, NULL},
+	{"undo", "change something, recording how to undo it", IRX_ACTION_MUTATES, tk_undo_params,
+	 tk_undo, tk_undo_rollback},
+	{"secret", "use a secret", 0, tk_secret_params, tk_secret, NULL},
+	{"calls", "report the host's AWS call", 0, tk_none_params, tk_calls, NULL},
 	{0},
 };
 
-IRX_PLUGIN_DEFINE("testkit", "1.0.0", "Apache-2.0", actions, tk_init, tk_fini)
+IRX_PLUGIN_DEFINE("testkit", "1.0.0", "Apache-2.0", tk_actions, tk_init, tk_fini)
