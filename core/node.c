@@ -29,6 +29,8 @@
 
 /* Scalar text, counting alias copies: a 4 MB string aliased 200000 times must not be copied. */
 #define DOC_MAX_TEXT_BYTES (8u * IRX_DOC_MAX_BYTES)
+/* Diagnostics one document may produce before the loader gives up on it. */
+#define DOC_MAX_DIAGS 20
 /* Longest key text quoted in a diagnostic. */
 #define DIAG_KEY_MAX 64
 
@@ -179,8 +181,7 @@ static struct irx_node *node_copy(const struct irx_node *src)
 /* --- position helpers --------------------------------------------------------------------- */
 
 /* 1-based line and column (in characters, as libyaml counts) of a byte offset. */
-static void offset_position(const char *buf, size_t len, size_t off, unsigned *line,
-			    unsigned *col)
+static void offset_position(const char *buf, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	unsigned l = 1, c = 1;
 	size_t i = 0;
@@ -273,18 +274,18 @@ static char *diag_text(const char *s, size_t n)
 struct frame {
 	struct irx_node *node; /* a sequence or map under construction */
 	size_t cap;
-	struct irx_node *key; /* maps: a key waiting for its value */
+	struct irx_node *key;  /* maps: a key waiting for its value */
 	struct strhash keyset; /* maps: scalar keys seen */
 	unsigned height;       /* of the node so far: 1 + the tallest child */
-	size_t anchor;         /* index + 1 into loader.anchors; 0 = none */
+	size_t anchor;	       /* index + 1 into loader.anchors; 0 = none */
 	size_t nodes_before, bytes_before;
 };
 
 struct anchor {
 	char *name;
 	const struct irx_node *node; /* borrowed from the tree being built */
-	bool done;                   /* false while the anchored collection is still open */
-	size_t nodes, bytes;         /* what one copy costs */
+	bool done;		     /* false while the anchored collection is still open */
+	size_t nodes, bytes;	     /* what one copy costs */
 	unsigned height;
 };
 
@@ -302,6 +303,8 @@ struct loader {
 	bool aliased;
 	bool failed; /* a diagnostic was added: the document is rejected */
 	bool stop;   /* and nothing more can usefully be checked */
+	unsigned ndiags;
+	const struct irx_node *placeholder; /* stands in for a bad alias: no duplicate check */
 	struct irx_node *root;
 	bool have_root;
 };
@@ -323,7 +326,7 @@ static void map_key(const void *ctx, size_t index, const char **s, size_t *n)
 }
 
 static void fail_at(struct loader *L, const yaml_mark_t *m, bool stop, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void fail_at(struct loader *L, const yaml_mark_t *m, bool stop, const char *fmt, ...)
 {
@@ -342,6 +345,12 @@ static void fail_at(struct loader *L, const yaml_mark_t *m, bool stop, const cha
 	L->failed = true;
 	if (stop)
 		L->stop = true;
+	if (++L->ndiags == DOC_MAX_DIAGS && !L->stop) {
+		/* a generated file with a million duplicate keys gets a screenful, not a million */
+		irx_diags_add_at(L->diags, L->file, m ? (unsigned)m->line + 1 : 0,
+				 m ? (unsigned)m->column + 1 : 0, "too many errors; giving up");
+		L->stop = true;
+	}
 }
 
 /* Counts one more node of `bytes` text; false (and a diagnostic) when a bound is passed. */
@@ -416,25 +425,25 @@ static void attach(struct loader *L, struct irx_node *node, unsigned height)
 			fail_at(L, &(yaml_mark_t){.line = node->line - 1, .column = node->col - 1},
 				false, "map keys must be scalars, not a %s",
 				node->kind == IRX_NODE_SEQ ? "list" : "map");
-		} else {
-			size_t first = strhash_get(&f->keyset, node->value, node->len, map_key,
-						   f->node);
+		} else if (node != L->placeholder) {
+			size_t first =
+			    strhash_get(&f->keyset, node->value, node->len, map_key, f->node);
 
 			if (first) {
 				char *text = diag_text(node->value, node->len);
 
-				fail_at(L,
-					&(yaml_mark_t){.line = node->line - 1,
-						       .column = node->col - 1},
-					false, "duplicate key '%s' (first at line %u)", text,
-					f->node->keys[first - 1]->line);
+				fail_at(
+				    L,
+				    &(yaml_mark_t){.line = node->line - 1, .column = node->col - 1},
+				    false, "duplicate key '%s' (first at line %u)", text,
+				    f->node->keys[first - 1]->line);
 				free(text);
 			}
 		}
 		return;
 	}
 	append_item(f, node, f->key);
-	if (f->key->kind == IRX_NODE_SCALAR)
+	if (f->key->kind == IRX_NODE_SCALAR && f->key != L->placeholder)
 		strhash_put(&f->keyset, f->key->value, f->key->len, f->node->count - 1, false,
 			    map_key, f->node);
 	f->key = NULL;
@@ -490,8 +499,8 @@ static void on_scalar(struct loader *L, const yaml_event_t *ev)
 
 static void on_start(struct loader *L, const yaml_event_t *ev, enum irx_node_kind kind)
 {
-	const yaml_char_t *tag = kind == IRX_NODE_SEQ ? ev->data.sequence_start.tag
-						      : ev->data.mapping_start.tag;
+	const yaml_char_t *tag =
+	    kind == IRX_NODE_SEQ ? ev->data.sequence_start.tag : ev->data.mapping_start.tag;
 	const char *anchor = (const char *)(kind == IRX_NODE_SEQ ? ev->data.sequence_start.anchor
 								 : ev->data.mapping_start.anchor);
 	struct frame *f = NULL;
@@ -565,8 +574,8 @@ static void on_alias(struct loader *L, const yaml_event_t *ev)
 		goto out;
 	}
 	if (L->bytes + a->bytes > DOC_MAX_TEXT_BYTES) {
-		fail_at(L, &ev->start_mark, true, "too much text (aliases expand to more than %u bytes)",
-			DOC_MAX_TEXT_BYTES);
+		fail_at(L, &ev->start_mark, true,
+			"too much text (aliases expand to more than %u bytes)", DOC_MAX_TEXT_BYTES);
 		goto out;
 	}
 	if (L->depth + a->height > IRX_DOC_MAX_DEPTH) {
@@ -586,6 +595,7 @@ placeholder:
 	/* keep the map's keys and values paired so later checks still make sense */
 	copy = node_new(IRX_NODE_SCALAR, L->file, &ev->start_mark);
 	copy->value = irx_xstrdup("");
+	L->placeholder = copy;
 	attach(L, copy, 0);
 out:
 	free(text);
@@ -646,8 +656,7 @@ static bool is_empty_root(const struct irx_node *n)
 	return n && n->kind == IRX_NODE_SCALAR && n->plain && n->len == 0;
 }
 
-static struct irx_doc *load(const char *name, const char *buf, size_t len,
-			    struct irx_diags *diags)
+static struct irx_doc *load(const char *name, const char *buf, size_t len, struct irx_diags *diags)
 {
 	struct irx_doc *doc = irx_xcalloc(1, sizeof(*doc));
 	struct loader L = {0};
@@ -869,7 +878,7 @@ static double parse_double(const char *s)
 {
 	pthread_once(&c_locale_once, c_locale_init);
 	if (!c_locale)
-		return strtod(s, NULL); /* cannot happen on glibc: "C" always exists */
+		return strtod(s, NULL);	    /* cannot happen on glibc: "C" always exists */
 	return strtod_l(s, NULL, c_locale); /* not strtod: a setlocale'd decimal comma */
 }
 

@@ -44,13 +44,13 @@ static char *load_err(const char *text)
 	return load_err_len(text, strlen(text));
 }
 
-#define ASSERT_LOAD_ERR(text, expected)                                                      \
-	do {                                                                                 \
-		char *got_ = load_err(text);                                                 \
-		if (strcmp(got_, (expected)) != 0)                                           \
-			fprintf(stderr, "\n  expected: %s  got:      %s", (expected), got_); \
-		CU_ASSERT_STRING_EQUAL(got_, (expected));                                    \
-		free(got_);                                                                  \
+#define ASSERT_LOAD_ERR(text, expected)                                                            \
+	do {                                                                                       \
+		char *got_ = load_err(text);                                                       \
+		if (strcmp(got_, (expected)) != 0)                                                 \
+			fprintf(stderr, "\n  expected: %s  got:      %s", (expected), got_);       \
+		CU_ASSERT_STRING_EQUAL(got_, (expected));                                          \
+		free(got_);                                                                        \
 	} while (0)
 
 /* Loads text that must be accepted without diagnostics. */
@@ -87,24 +87,24 @@ static char *doc_json(const char *text)
 	return out;
 }
 
-#define ASSERT_JSON(text, expected)                                                          \
-	do {                                                                                 \
-		char *got_ = doc_json(text);                                                 \
-		if (strcmp(got_, (expected)) != 0)                                           \
-			fprintf(stderr, "\n  expected: %s\n  got:      %s\n", (expected), got_); \
-		CU_ASSERT_STRING_EQUAL(got_, (expected));                                    \
-		free(got_);                                                                  \
+#define ASSERT_JSON(text, expected)                                                                \
+	do {                                                                                       \
+		char *got_ = doc_json(text);                                                       \
+		if (strcmp(got_, (expected)) != 0)                                                 \
+			fprintf(stderr, "\n  expected: %s\n  got:      %s\n", (expected), got_);   \
+		CU_ASSERT_STRING_EQUAL(got_, (expected));                                          \
+		free(got_);                                                                        \
 	} while (0)
 
-#define ASSERT_POS(node, l, c)                                                               \
-	do {                                                                                 \
-		const struct irx_node *n_ = (node);                                          \
-		CU_ASSERT_PTR_NOT_NULL_FATAL(n_);                                            \
-		if (n_->line != (l) || n_->col != (c))                                       \
-			fprintf(stderr, "\n  %s: expected %u:%u, got %u:%u\n", #node, (l), (c), \
-				n_->line, n_->col);                                          \
-		CU_ASSERT_EQUAL(n_->line, (l));                                              \
-		CU_ASSERT_EQUAL(n_->col, (c));                                               \
+#define ASSERT_POS(node, l, c)                                                                     \
+	do {                                                                                       \
+		const struct irx_node *n_ = (node);                                                \
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n_);                                                  \
+		if (n_->line != (l) || n_->col != (c))                                             \
+			fprintf(stderr, "\n  %s: expected %u:%u, got %u:%u\n", #node, (l), (c),    \
+				n_->line, n_->col);                                                \
+		CU_ASSERT_EQUAL(n_->line, (l));                                                    \
+		CU_ASSERT_EQUAL(n_->col, (c));                                                     \
 	} while (0)
 
 /* --- positions ----------------------------------------------------------------------- */
@@ -201,9 +201,10 @@ static void test_positions_json(void)
 	ASSERT_POS(irx_node_get(root, "outputs"), 7u, 14u);
 	CU_ASSERT_EQUAL(irx_node_get(root, "outputs")->count, 0);
 	j = irx_node_to_json(root);
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
-			       "{\"schemaVersion\":\"0.3\",\"mainSteps\":[{\"name\":\"a\","
-			       "\"maxAttempts\":3},{\"name\":\"b\",\"isEnd\":true}],\"outputs\":[]}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+	    "{\"schemaVersion\":\"0.3\",\"mainSteps\":[{\"name\":\"a\","
+	    "\"maxAttempts\":3},{\"name\":\"b\",\"isEnd\":true}],\"outputs\":[]}");
 	json_object_put(j);
 	irx_doc_free(doc);
 }
@@ -226,19 +227,23 @@ static void test_positions_crlf_bom(void)
 
 static void test_err_malformed(void)
 {
-	ASSERT_LOAD_ERR("a: b: c\n",
-			"t.yaml:1:5: invalid YAML: mapping values are not allowed in this context\n");
-	ASSERT_LOAD_ERR("a: [1, 2\nb: 3\n",
-			"t.yaml:2:2: invalid YAML: did not find expected ',' or ']' while parsing a "
-			"flow sequence at line 1, column 4\n");
-	ASSERT_LOAD_ERR("- a\nb: c\n",
-			"t.yaml:2:1: invalid YAML: did not find expected '-' indicator while parsing "
-			"a block collection at line 1, column 1\n");
-	ASSERT_LOAD_ERR("{\"a\": 1,, }\n",
-			"t.yaml:1:9: invalid YAML: did not find expected node content while parsing "
-			"a flow node\n");
+	ASSERT_LOAD_ERR(
+	    "a: b: c\n",
+	    "t.yaml:1:5: invalid YAML: mapping values are not allowed in this context\n");
+	ASSERT_LOAD_ERR(
+	    "a: [1, 2\nb: 3\n",
+	    "t.yaml:2:2: invalid YAML: did not find expected ',' or ']' while parsing a "
+	    "flow sequence at line 1, column 4\n");
+	ASSERT_LOAD_ERR(
+	    "- a\nb: c\n",
+	    "t.yaml:2:1: invalid YAML: did not find expected '-' indicator while parsing "
+	    "a block collection at line 1, column 1\n");
+	ASSERT_LOAD_ERR(
+	    "{\"a\": 1,, }\n",
+	    "t.yaml:1:9: invalid YAML: did not find expected node content while parsing "
+	    "a flow node\n");
 	ASSERT_LOAD_ERR("a: @b\n", "t.yaml:1:4: invalid YAML: found character that cannot start "
-				       "any token while scanning for the next token\n");
+				   "any token while scanning for the next token\n");
 }
 
 static void test_err_unterminated_quote(void)
@@ -254,7 +259,7 @@ static void test_err_unterminated_quote(void)
 static void test_err_tabs(void)
 {
 	ASSERT_LOAD_ERR("a:\n\t- 1\n", "t.yaml:2:1: invalid YAML: found character that cannot "
-					 "start any token while scanning for the next token\n");
+				       "start any token while scanning for the next token\n");
 	ASSERT_LOAD_ERR("a: 1\n\tb: 2\n",
 			"t.yaml:2:1: invalid YAML: found a tab character that violates indentation "
 			"while scanning a plain scalar at line 1, column 4\n");
@@ -263,7 +268,7 @@ static void test_err_tabs(void)
 static void test_err_control_chars(void)
 {
 	ASSERT_LOAD_ERR("a: 1\nb: x\x01y\n", "t.yaml:2:5: invalid YAML: control characters are "
-						 "not allowed (character 0x01)\n");
+					     "not allowed (character 0x01)\n");
 }
 
 static void test_err_duplicate_keys(void)
@@ -297,10 +302,12 @@ static void test_err_duplicate_keys(void)
 		char want[200];
 
 		snprintf(text, sizeof(text), "%s: 1\n%s: 2\n",
-			 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
-			 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk");
-		snprintf(want, sizeof(want), "t.yaml:2:1: duplicate key '%.64s...' (first at line 1)\n",
-			 text);
+			 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+			 "kkkkkkkk",
+			 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+			 "kkkkkkkk");
+		snprintf(want, sizeof(want),
+			 "t.yaml:2:1: duplicate key '%.64s...' (first at line 1)\n", text);
 		got = load_err(text);
 		CU_ASSERT_STRING_EQUAL(got, want);
 		free(got);
@@ -323,6 +330,28 @@ static void test_err_duplicate_keys_many(void)
 	free(text);
 }
 
+/* A generated file full of mistakes gets 20 diagnostics, not one per mistake. */
+static void test_err_many_errors(void)
+{
+	size_t len = 0;
+	char *text = irx_xmalloc(30 * 1000 + 16);
+	char *got = NULL, *want = NULL;
+	size_t wlen = 0;
+
+	for (int i = 0; i < 1000; i++)
+		len += (size_t)sprintf(text + len, "k: %d\n", i);
+	want = irx_xmalloc(21 * 64);
+	for (int i = 2; i <= 21; i++)
+		wlen += (size_t)sprintf(want + wlen,
+					"t.yaml:%d:1: duplicate key 'k' (first at line 1)\n", i);
+	sprintf(want + wlen, "t.yaml:21:1: too many errors; giving up\n");
+	got = load_err(text);
+	CU_ASSERT_STRING_EQUAL(got, want);
+	free(got);
+	free(want);
+	free(text);
+}
+
 static void test_err_key_not_scalar(void)
 {
 	ASSERT_LOAD_ERR("[a, b]: 1\n", "t.yaml:1:1: map keys must be scalars, not a list\n");
@@ -332,15 +361,16 @@ static void test_err_key_not_scalar(void)
 
 static void test_err_alias_bomb(void)
 {
-	const char *bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-			   "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-			   "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-			   "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-			   "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-			   "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-			   "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-			   "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-			   "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	const char *bomb =
+	    "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+	    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+	    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+	    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	    "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+	    "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
 	long long t0 = irx_now_ms();
 
 	ASSERT_LOAD_ERR(bomb, "t.yaml:6:11: too many nodes (aliases expand to more than 200000)\n");
@@ -486,12 +516,14 @@ static void test_err_aliases(void)
 {
 	ASSERT_LOAD_ERR("a: *x\n", "t.yaml:1:4: unknown alias '*x'\n");
 	/* an alias used before its anchor is unknown, and every one is reported */
-	ASSERT_LOAD_ERR("a: *x\nb: &x 1\nc: [*y, *x]\nd: *z\n",
-			"t.yaml:1:4: unknown alias '*x'\n"
-			"t.yaml:3:5: unknown alias '*y'\n"
-			"t.yaml:4:4: unknown alias '*z'\n");
+	ASSERT_LOAD_ERR("a: *x\nb: &x 1\nc: [*y, *x]\nd: *z\n", "t.yaml:1:4: unknown alias '*x'\n"
+								"t.yaml:3:5: unknown alias '*y'\n"
+								"t.yaml:4:4: unknown alias '*z'\n");
 	ASSERT_LOAD_ERR("a: &x [1, {b: *x}]\n",
 			"t.yaml:1:15: alias '*x' refers to a node that contains it\n");
+	/* bad aliases as keys are not also reported as duplicates of each other */
+	ASSERT_LOAD_ERR("*x : 1\n*y : 2\n\"\": 3\n", "t.yaml:1:1: unknown alias '*x'\n"
+						     "t.yaml:2:1: unknown alias '*y'\n");
 }
 
 static void test_err_tags(void)
@@ -522,7 +554,8 @@ static void test_err_oversized(void)
 		char want[4200];
 
 		snprintf(want, sizeof(want),
-			 "%s: file is 52428800 bytes; runbooks are limited to 4194304 bytes\n", path);
+			 "%s: file is 52428800 bytes; runbooks are limited to 4194304 bytes\n",
+			 path);
 		CU_ASSERT_STRING_EQUAL(got, want);
 	}
 	CU_ASSERT_EQUAL(d.count, 1);
@@ -535,9 +568,9 @@ static void test_err_oversized(void)
 
 		memset(buf, ' ', IRX_DOC_MAX_BYTES + 1);
 		got = load_err_len(buf, IRX_DOC_MAX_BYTES + 1);
-		CU_ASSERT_STRING_EQUAL(got,
-				       "t.yaml: file is 4194305 bytes; runbooks are limited to 4194304 "
-				       "bytes\n");
+		CU_ASSERT_STRING_EQUAL(
+		    got, "t.yaml: file is 4194305 bytes; runbooks are limited to 4194304 "
+			 "bytes\n");
 		free(got);
 		free(buf);
 	}
@@ -659,17 +692,18 @@ static void test_aliases(void)
 	CU_ASSERT_STRING_EQUAL(irx_node_str(irx_node_get(root, "again")), "other");
 	j = irx_node_to_json(root);
 	CU_ASSERT_STRING_EQUAL(
-		json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
-		"{\"defaults\":{\"retries\":3,\"tags\":[\"a\",\"b\"]},\"name\":\"step1\","
-		"\"steps\":[{\"retries\":3,\"tags\":[\"a\",\"b\"]},{\"x\":\"step1\",\"y\":{"
-		"\"retries\":3,\"tags\":[\"a\",\"b\"]}}],\"name2\":\"other\",\"again\":\"other\"}");
+	    json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+	    "{\"defaults\":{\"retries\":3,\"tags\":[\"a\",\"b\"]},\"name\":\"step1\","
+	    "\"steps\":[{\"retries\":3,\"tags\":[\"a\",\"b\"]},{\"x\":\"step1\",\"y\":{"
+	    "\"retries\":3,\"tags\":[\"a\",\"b\"]}}],\"name2\":\"other\",\"again\":\"other\"}");
 	json_object_put(j);
 	irx_doc_free(doc);
 	/* a key may be an alias of a scalar, and duplicates through aliases are caught */
 	ASSERT_JSON("k: &k name\n*k : v\n", "{\"k\":\"name\",\"name\":\"v\"}");
 	ASSERT_LOAD_ERR("&k a: 1\n*k : 2\n", "t.yaml:2:1: duplicate key 'a' (first at line 1)\n");
 	/* quoted-ness survives the copy */
-	ASSERT_JSON("a: &q '5'\nb: *q\nc: &p 5\nd: *p\n", "{\"a\":\"5\",\"b\":\"5\",\"c\":5,\"d\":5}");
+	ASSERT_JSON("a: &q '5'\nb: *q\nc: &p 5\nd: *p\n",
+		    "{\"a\":\"5\",\"b\":\"5\",\"c\":5,\"d\":5}");
 }
 
 static void test_to_json_typing(void)
@@ -677,70 +711,70 @@ static void test_to_json_typing(void)
 	static const struct {
 		const char *yaml, *json, *type;
 	} table[] = {
-		{"~", "null", "null"},
-		{"null", "null", "null"},
-		{"Null", "null", "null"},
-		{"NULL", "null", "null"},
-		{"", "null", "null"},
-		{"nULL", "\"nULL\"", "string"},
-		{"true", "true", "boolean"},
-		{"True", "true", "boolean"},
-		{"TRUE", "true", "boolean"},
-		{"false", "false", "boolean"},
-		{"False", "false", "boolean"},
-		{"FALSE", "false", "boolean"},
-		{"tRUE", "\"tRUE\"", "string"},
-		{"yes", "\"yes\"", "string"},
-		{"on", "\"on\"", "string"},
-		{"0", "0", "integer"},
-		{"-0", "0", "integer"},
-		{"42", "42", "integer"},
-		{"+12", "12", "integer"},
-		{"-17", "-17", "integer"},
-		{"007", "7", "integer"},
-		{"0o17", "15", "integer"},
-		{"0x1F", "31", "integer"},
-		{"0xff", "255", "integer"},
-		{"0o", "\"0o\"", "string"},
-		{"0x", "\"0x\"", "string"},
-		{"0o8", "\"0o8\"", "string"},
-		{"-0x1", "\"-0x1\"", "string"},
-		{"1_000", "\"1_000\"", "string"},
-		{"9223372036854775807", "9223372036854775807", "integer"},
-		{"-9223372036854775808", "-9223372036854775808", "integer"},
-		{"9223372036854775808", "\"9223372036854775808\"", "string"},
-		{"0x7FFFFFFFFFFFFFFF", "9223372036854775807", "integer"},
-		{"0x8000000000000000", "\"0x8000000000000000\"", "string"},
-		{"0o1777777777777777777777", "\"0o1777777777777777777777\"", "string"},
-		{"1.5", "1.5", "number"},
-		{"-2.25", "-2.25", "number"},
-		{".5", "0.5", "number"},
-		{"1.", "1.0", "number"},
-		{"1e3", "1000.0", "number"},
-		{"+2.5E-1", "0.25", "number"},
-		{"1e", "\"1e\"", "string"},
-		{".", "\".\"", "string"},
-		{"1.2.3", "\"1.2.3\"", "string"},
-		{"0x1p3", "\"0x1p3\"", "string"},
-		{"inf", "\"inf\"", "string"},
-		{"nan", "\"nan\"", "string"},
-		{"12:30", "\"12:30\"", "string"},
-		{"2024-01-01", "\"2024-01-01\"", "string"},
-		{"'true'", "\"true\"", "string"},
-		{"\"42\"", "\"42\"", "string"},
-		{"\"\"", "\"\"", "string"},
-		{"''", "\"\"", "string"},
-		{"'~'", "\"~\"", "string"},
-		{"!!str 42", "\"42\"", "string"},
-		{"!!str true", "\"true\"", "string"},
-		{"! 42", "\"42\"", "string"},
-		{"!!int 42", "42", "integer"},
-		{"!!str", "\"\"", "string"},
-		{"|\n  42", "\"42\\n\"", "string"},
-		{">-\n  true", "\"true\"", "string"},
-		{"arn:aws:iam::1:role/x", "\"arn:aws:iam::1:role\\/x\"", "string"},
-		{"[]", "[]", "list"},
-		{"{}", "{}", "map"},
+	    {"~", "null", "null"},
+	    {"null", "null", "null"},
+	    {"Null", "null", "null"},
+	    {"NULL", "null", "null"},
+	    {"", "null", "null"},
+	    {"nULL", "\"nULL\"", "string"},
+	    {"true", "true", "boolean"},
+	    {"True", "true", "boolean"},
+	    {"TRUE", "true", "boolean"},
+	    {"false", "false", "boolean"},
+	    {"False", "false", "boolean"},
+	    {"FALSE", "false", "boolean"},
+	    {"tRUE", "\"tRUE\"", "string"},
+	    {"yes", "\"yes\"", "string"},
+	    {"on", "\"on\"", "string"},
+	    {"0", "0", "integer"},
+	    {"-0", "0", "integer"},
+	    {"42", "42", "integer"},
+	    {"+12", "12", "integer"},
+	    {"-17", "-17", "integer"},
+	    {"007", "7", "integer"},
+	    {"0o17", "15", "integer"},
+	    {"0x1F", "31", "integer"},
+	    {"0xff", "255", "integer"},
+	    {"0o", "\"0o\"", "string"},
+	    {"0x", "\"0x\"", "string"},
+	    {"0o8", "\"0o8\"", "string"},
+	    {"-0x1", "\"-0x1\"", "string"},
+	    {"1_000", "\"1_000\"", "string"},
+	    {"9223372036854775807", "9223372036854775807", "integer"},
+	    {"-9223372036854775808", "-9223372036854775808", "integer"},
+	    {"9223372036854775808", "\"9223372036854775808\"", "string"},
+	    {"0x7FFFFFFFFFFFFFFF", "9223372036854775807", "integer"},
+	    {"0x8000000000000000", "\"0x8000000000000000\"", "string"},
+	    {"0o1777777777777777777777", "\"0o1777777777777777777777\"", "string"},
+	    {"1.5", "1.5", "number"},
+	    {"-2.25", "-2.25", "number"},
+	    {".5", "0.5", "number"},
+	    {"1.", "1.0", "number"},
+	    {"1e3", "1000.0", "number"},
+	    {"+2.5E-1", "0.25", "number"},
+	    {"1e", "\"1e\"", "string"},
+	    {".", "\".\"", "string"},
+	    {"1.2.3", "\"1.2.3\"", "string"},
+	    {"0x1p3", "\"0x1p3\"", "string"},
+	    {"inf", "\"inf\"", "string"},
+	    {"nan", "\"nan\"", "string"},
+	    {"12:30", "\"12:30\"", "string"},
+	    {"2024-01-01", "\"2024-01-01\"", "string"},
+	    {"'true'", "\"true\"", "string"},
+	    {"\"42\"", "\"42\"", "string"},
+	    {"\"\"", "\"\"", "string"},
+	    {"''", "\"\"", "string"},
+	    {"'~'", "\"~\"", "string"},
+	    {"!!str 42", "\"42\"", "string"},
+	    {"!!str true", "\"true\"", "string"},
+	    {"! 42", "\"42\"", "string"},
+	    {"!!int 42", "42", "integer"},
+	    {"!!str", "\"\"", "string"},
+	    {"|\n  42", "\"42\\n\"", "string"},
+	    {">-\n  true", "\"true\"", "string"},
+	    {"arn:aws:iam::1:role/x", "\"arn:aws:iam::1:role\\/x\"", "string"},
+	    {"[]", "[]", "list"},
+	    {"{}", "{}", "map"},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -756,9 +790,8 @@ static void test_to_json_typing(void)
 			const struct irx_node *v = irx_node_get(doc->root, "v");
 			struct json_object *j = irx_node_to_json(v);
 
-			json = irx_xstrdup(j ? json_object_to_json_string_ext(
-						       j, JSON_C_TO_STRING_PLAIN)
-					     : "null");
+			json = irx_xstrdup(
+			    j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN) : "null");
 			if (strcmp(json, table[i].json) != 0 ||
 			    strcmp(irx_node_type_name(v), table[i].type) != 0)
 				fprintf(stderr, "\n  %s: expected %s (%s), got %s (%s)\n",
@@ -787,7 +820,8 @@ static void test_to_json_special_floats(void)
 	CU_ASSERT_TRUE(json_object_get_double(json_object_array_get_idx(j, 1)) < 0);
 	CU_ASSERT_TRUE(isinf(json_object_get_double(json_object_array_get_idx(j, 2))));
 	for (size_t i = 3; i < 6; i++) {
-		CU_ASSERT_TRUE(json_object_is_type(json_object_array_get_idx(j, i), json_type_double));
+		CU_ASSERT_TRUE(
+		    json_object_is_type(json_object_array_get_idx(j, i), json_type_double));
 		CU_ASSERT_TRUE(isnan(json_object_get_double(json_object_array_get_idx(j, i))));
 	}
 	CU_ASSERT_TRUE(json_object_is_type(json_object_array_get_idx(j, 6), json_type_string));
@@ -837,13 +871,15 @@ static void test_accessors(void)
 
 static void test_json_documents(void)
 {
-	ASSERT_JSON("{\"a\":1,\"b\":[true,false,null,1.5,\"x\",{\"c\":\"\\u00e9\\n\"}],\"d\":-3e2}",
-		    "{\"a\":1,\"b\":[true,false,null,1.5,\"x\",{\"c\":\"\xc3\xa9\\n\"}],\"d\":-300.0}");
+	ASSERT_JSON(
+	    "{\"a\":1,\"b\":[true,false,null,1.5,\"x\",{\"c\":\"\\u00e9\\n\"}],\"d\":-3e2}",
+	    "{\"a\":1,\"b\":[true,false,null,1.5,\"x\",{\"c\":\"\xc3\xa9\\n\"}],\"d\":-300.0}");
 	ASSERT_JSON("[]", "[]");
 	ASSERT_JSON("\"just a string\"", "\"just a string\"");
 	/* key order is kept */
 	ASSERT_JSON("{\"z\": 1, \"a\": 2, \"m\": 3}", "{\"z\":1,\"a\":2,\"m\":3}");
-	ASSERT_LOAD_ERR("{\"a\": 1, \"a\": 2}\n", "t.yaml:1:10: duplicate key 'a' (first at line 1)\n");
+	ASSERT_LOAD_ERR("{\"a\": 1, \"a\": 2}\n",
+			"t.yaml:1:10: duplicate key 'a' (first at line 1)\n");
 }
 
 /* Every awsdocs sample runbook loads, and matches what it says. */
@@ -854,15 +890,14 @@ static void test_awsdocs_vectors(void)
 		size_t steps;
 		const char *first;
 	} want[] = {
-		{"automation-action-approve.yaml", 2, "approve"},
-		{"automation-action-outputs-inputs.yaml", 4, "getImageId"},
-		{"automation-actions.yaml", 13, "getInstanceDetails"},
-		{"automation-branch-condition-example1.yaml", 5, "GetInstance"},
-		{"automation-branch-condition-example2.yaml", 4, "ChooseOS"},
-		{"automation-document-architecture-deployment-example.yaml", 35,
-		 "getLatestWindowsAmi"},
-		{"automation-document-backup-maintenance-example.yaml", 3, "createImage"},
-		{"automation-document-instance-recovery-example.yaml", 13, "getInstanceDetails"},
+	    {"automation-action-approve.yaml", 2, "approve"},
+	    {"automation-action-outputs-inputs.yaml", 4, "getImageId"},
+	    {"automation-actions.yaml", 13, "getInstanceDetails"},
+	    {"automation-branch-condition-example1.yaml", 5, "GetInstance"},
+	    {"automation-branch-condition-example2.yaml", 4, "ChooseOS"},
+	    {"automation-document-architecture-deployment-example.yaml", 35, "getLatestWindowsAmi"},
+	    {"automation-document-backup-maintenance-example.yaml", 3, "createImage"},
+	    {"automation-document-instance-recovery-example.yaml", 13, "getInstanceDetails"},
 	};
 	const char *dir = irx_test_src("tests/vectors/ssm-automation/awsdocs");
 	char dirpath[4096];
@@ -897,7 +932,8 @@ static void test_awsdocs_vectors(void)
 			continue;
 		seen++;
 		CU_ASSERT_EQUAL(doc->root->kind, IRX_NODE_MAP);
-		CU_ASSERT_STRING_EQUAL(irx_node_str(irx_node_get(doc->root, "schemaVersion")), "0.3");
+		CU_ASSERT_STRING_EQUAL(irx_node_str(irx_node_get(doc->root, "schemaVersion")),
+				       "0.3");
 		CU_ASSERT_STRING_EQUAL(irx_node_type_name(irx_node_get(doc->root, "schemaVersion")),
 				       "string");
 		steps = irx_node_get(doc->root, "mainSteps");
@@ -931,8 +967,8 @@ static void test_awsdocs_positions(void)
 {
 	struct irx_diags d = {0};
 	struct irx_doc *doc = irx_doc_load_file(
-		irx_test_src("tests/vectors/ssm-automation/awsdocs/automation-action-approve.yaml"),
-		&d);
+	    irx_test_src("tests/vectors/ssm-automation/awsdocs/automation-action-approve.yaml"),
+	    &d);
 	const struct irx_node *run = NULL, *cmds = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
@@ -942,44 +978,45 @@ static void test_awsdocs_positions(void)
 	cmds = irx_node_get(irx_node_get(irx_node_get(run, "inputs"), "Parameters"), "commands");
 	ASSERT_POS(cmds->items[0], 29u, 9u);
 	CU_ASSERT_STRING_EQUAL(irx_node_str(cmds->items[0]), "date");
-	CU_ASSERT_STRING_EQUAL(irx_node_type_name(irx_node_get(
-				       irx_node_get(irx_node_get(doc->root, "mainSteps")->items[0],
-						    "inputs"),
-				       "MinRequiredApprovals")),
-			       "integer");
+	CU_ASSERT_STRING_EQUAL(
+	    irx_node_type_name(
+		irx_node_get(irx_node_get(irx_node_get(doc->root, "mainSteps")->items[0], "inputs"),
+			     "MinRequiredApprovals")),
+	    "integer");
 	irx_doc_free(doc);
 	irx_diags_release(&d);
 }
 
 static CU_TestInfo tests[] = {
-	{"positions in a YAML document", test_positions_yaml},
-	{"positions in a JSON document", test_positions_json},
-	{"positions with CRLF and a BOM", test_positions_crlf_bom},
-	{"malformed YAML", test_err_malformed},
-	{"unterminated quote", test_err_unterminated_quote},
-	{"tab indentation", test_err_tabs},
-	{"control characters", test_err_control_chars},
-	{"duplicate keys", test_err_duplicate_keys},
-	{"duplicate key in a big map", test_err_duplicate_keys_many},
-	{"non-scalar keys", test_err_key_not_scalar},
-	{"alias bomb", test_err_alias_bomb},
-	{"too many nodes", test_err_too_many_nodes},
-	{"deep nesting", test_err_deep_nesting},
-	{"non-UTF-8", test_err_utf8},
-	{"NUL byte", test_err_nul},
-	{"two documents", test_err_two_documents},
-	{"unknown and recursive aliases", test_err_aliases},
-	{"tags", test_err_tags},
-	{"oversized and unreadable files", test_err_oversized},
-	{"load a file", test_load_file},
-	{"empty documents", test_empty_documents},
-	{"aliases are copied", test_aliases},
-	{"to_json typing", test_to_json_typing},
-	{"to_json inf and nan", test_to_json_special_floats},
-	{"accessors", test_accessors},
-	{"JSON documents", test_json_documents},
-	{"awsdocs vectors load", test_awsdocs_vectors},
-	{"awsdocs vector positions", test_awsdocs_positions},
-	CU_TEST_INFO_NULL,
+    {"positions in a YAML document", test_positions_yaml},
+    {"positions in a JSON document", test_positions_json},
+    {"positions with CRLF and a BOM", test_positions_crlf_bom},
+    {"malformed YAML", test_err_malformed},
+    {"unterminated quote", test_err_unterminated_quote},
+    {"tab indentation", test_err_tabs},
+    {"control characters", test_err_control_chars},
+    {"duplicate keys", test_err_duplicate_keys},
+    {"duplicate key in a big map", test_err_duplicate_keys_many},
+    {"non-scalar keys", test_err_key_not_scalar},
+    {"at most 20 errors", test_err_many_errors},
+    {"alias bomb", test_err_alias_bomb},
+    {"too many nodes", test_err_too_many_nodes},
+    {"deep nesting", test_err_deep_nesting},
+    {"non-UTF-8", test_err_utf8},
+    {"NUL byte", test_err_nul},
+    {"two documents", test_err_two_documents},
+    {"unknown and recursive aliases", test_err_aliases},
+    {"tags", test_err_tags},
+    {"oversized and unreadable files", test_err_oversized},
+    {"load a file", test_load_file},
+    {"empty documents", test_empty_documents},
+    {"aliases are copied", test_aliases},
+    {"to_json typing", test_to_json_typing},
+    {"to_json inf and nan", test_to_json_special_floats},
+    {"accessors", test_accessors},
+    {"JSON documents", test_json_documents},
+    {"awsdocs vectors load", test_awsdocs_vectors},
+    {"awsdocs vector positions", test_awsdocs_positions},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("node", tests, NULL, NULL)
