@@ -91,16 +91,18 @@ static struct json_object *plugin_json(const struct irx_loaded_plugin *lp)
 				       json_object_new_boolean(a->flags & IRX_ACTION_MUTATES));
 		json_object_object_add(ja, "idempotent",
 				       json_object_new_boolean(a->flags & IRX_ACTION_IDEMPOTENT));
-		json_object_object_add(ja, "reversible", json_object_new_boolean(a->rollback != NULL));
+		json_object_object_add(ja, "reversible",
+				       json_object_new_boolean(a->rollback != NULL));
 		for (const struct irx_param *p = a->params; p && p->name; p++) {
 			struct json_object *jp = json_object_new_object();
 
 			json_object_object_add(jp, "name", json_object_new_string(p->name));
-			json_object_object_add(jp, "type", json_object_new_string(type_name(p->type)));
+			json_object_object_add(jp, "type",
+					       json_object_new_string(type_name(p->type)));
 			json_object_object_add(
-				jp, "required", json_object_new_boolean(p->flags & IRX_PARAM_REQUIRED));
-			json_object_object_add(jp, "secret",
-					       json_object_new_boolean(p->flags & IRX_PARAM_SECRET));
+			    jp, "required", json_object_new_boolean(p->flags & IRX_PARAM_REQUIRED));
+			json_object_object_add(
+			    jp, "secret", json_object_new_boolean(p->flags & IRX_PARAM_SECRET));
 			json_object_object_add(jp, "default", str_or_null(p->default_value));
 			json_object_object_add(jp, "help", str_or_null(p->help));
 			json_object_array_add(params, jp);
@@ -117,7 +119,8 @@ static void plugin_text(const struct irx_loaded_plugin *lp, FILE *out)
 	const struct irx_plugin *d = &lp->desc;
 
 	fprintf(out, "%s %s (plugin ABI %u.%u, licence %s)\n", d->name, d->version,
-		(unsigned)d->abi_major, (unsigned)d->abi_minor, d->license ? d->license : "unknown");
+		(unsigned)d->abi_major, (unsigned)d->abi_minor,
+		d->license ? d->license : "unknown");
 	fprintf(out, "  file: %s\n", lp->path ? lp->path : "(linked into irx)");
 	for (const struct irx_action *a = d->actions; a->name; a++) {
 		fprintf(out, "  %s:%s", d->name, a->name);
@@ -181,10 +184,10 @@ static void print_json(struct json_object *o)
 int irx_cmd_plugins(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"plugin-dir", required_argument, NULL, 'P'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"plugin-dir", required_argument, NULL, 'P'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct irx_cli_common common = {0};
 	const char *dirs[MAX_PLUGIN_DIRS];

@@ -44,8 +44,7 @@
 #include "util.h"
 
 /* The 1.0 descriptor ends with fini; later minors append after it. */
-#define PLUGIN_SIZE_1_0                                                                      \
-	(offsetof(struct irx_plugin, fini) + sizeof(((struct irx_plugin *)0)->fini))
+#define PLUGIN_SIZE_1_0 (offsetof(struct irx_plugin, fini) + sizeof(((struct irx_plugin *)0)->fini))
 
 #define MAX_NAME 64
 #define MAX_ACTIONS 1024
@@ -86,8 +85,7 @@ static int null_fail(struct irx_call *call, const char *fmt, ...)
 
 /* Lent to plugins when the caller gave no host table. */
 static const struct irx_host null_host = {
-	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), null_log, null_fail,
-	NULL,
+    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), null_log, null_fail, NULL,
 };
 
 struct irx_plugins *irx_plugins_new(const char *const *dirs, size_t count,
@@ -171,7 +169,7 @@ static const char *file_kind(mode_t mode)
 }
 
 static void refuse(struct irx_error *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void refuse(struct irx_error *err, const char *path, const char *fmt, ...)
 {
@@ -361,7 +359,8 @@ static void *dlopen_fd(int *fd, const char *path, const struct stat *st, char *d
 		if (!name_is_stale(dlname))
 			break;
 		if (nspare == sizeof(spare) / sizeof(spare[0])) {
-			snprintf(why, len, "every /proc/self/fd name tried is held by another object");
+			snprintf(why, len,
+				 "every /proc/self/fd name tried is held by another object");
 			goto out;
 		}
 		cur = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
@@ -475,7 +474,8 @@ static int check_params(const struct irx_action *a, char *why, size_t len)
 			return -1;
 		}
 		if (!pa->name || !*pa->name) {
-			snprintf(why, len, "action '%s': parameter #%zu has no name", a->name, n + 1);
+			snprintf(why, len, "action '%s': parameter #%zu has no name", a->name,
+				 n + 1);
 			return -1;
 		}
 		if (!valid_name(pa->name)) {
@@ -577,7 +577,8 @@ static int check_descriptor(const struct irx_plugin *raw, struct irx_plugin *out
 		return -1;
 	}
 	if (raw->abi_minor > IRX_PLUGIN_ABI_MINOR) {
-		snprintf(why, len, "built for plugin ABI %u.%u, irx speaks %d.%d (it needs a newer irx)",
+		snprintf(why, len,
+			 "built for plugin ABI %u.%u, irx speaks %d.%d (it needs a newer irx)",
 			 (unsigned)raw->abi_major, (unsigned)raw->abi_minor, IRX_PLUGIN_ABI_MAJOR,
 			 IRX_PLUGIN_ABI_MINOR);
 		return -1;
@@ -797,8 +798,8 @@ static char *name_from_path(const char *path)
 	return irx_xstrndup(base, n - 3);
 }
 
-const struct irx_loaded_plugin *irx_plugins_load_path(struct irx_plugins *plugins,
-						      const char *path, struct irx_error *err)
+const struct irx_loaded_plugin *irx_plugins_load_path(struct irx_plugins *plugins, const char *path,
+						      struct irx_error *err)
 {
 	char *name = name_from_path(path);
 	const struct irx_loaded_plugin *lp = NULL;
@@ -854,8 +855,8 @@ const struct irx_loaded_plugin *irx_plugins_load(struct irx_plugins *plugins, co
 		irx_error_set(err, IRX_ERR_NOT_FOUND,
 			      "plugin '%s' not found (the plugin path is empty)", name);
 	else
-		irx_error_set(err, IRX_ERR_NOT_FOUND, "plugin '%s' not found (searched: %s)",
-			      name, searched);
+		irx_error_set(err, IRX_ERR_NOT_FOUND, "plugin '%s' not found (searched: %s)", name,
+			      searched);
 	return NULL;
 }
 
@@ -882,9 +883,9 @@ const struct irx_loaded_plugin *irx_plugins_add_static(struct irx_plugins *plugi
 		/* The name may be what is wrong: quote it only when it is usable. */
 		snprintf(who, sizeof(who), "%s",
 			 raw->abi_major == IRX_PLUGIN_ABI_MAJOR && raw->size >= PLUGIN_SIZE_1_0 &&
-					 valid_name(raw->name)
-				 ? raw->name
-				 : "(unnamed)");
+				 valid_name(raw->name)
+			     ? raw->name
+			     : "(unnamed)");
 		irx_error_set(err, IRX_ERR_PLUGIN, "refusing linked-in plugin '%s': %s", who, why);
 		goto fail;
 	}
@@ -906,7 +907,7 @@ const struct irx_loaded_plugin *irx_plugins_add_static(struct irx_plugins *plugi
 	if (plugins->loaded_count == plugins->loaded_cap) {
 		plugins->loaded_cap = plugins->loaded_cap ? 2 * plugins->loaded_cap : 8;
 		plugins->loaded =
-			irx_xrealloc(plugins->loaded, plugins->loaded_cap * sizeof(*plugins->loaded));
+		    irx_xrealloc(plugins->loaded, plugins->loaded_cap * sizeof(*plugins->loaded));
 	}
 	plugins->loaded[plugins->loaded_count++] = e;
 	return &e->pub;

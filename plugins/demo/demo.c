@@ -265,9 +265,9 @@ static int tag_entity(const struct irx_context *ctx, struct json_object *inputs,
 		goto out;
 	}
 	if (ctx->dry_run) {
-		snprintf(text, sizeof(text), "would set tag '%s' to '%s' (was %s%s%s) on '%s' in '%s'",
-			 key, value, prev ? "'" : "", prev ? prev : "unset", prev ? "'" : "", arn,
-			 path);
+		snprintf(text, sizeof(text),
+			 "would set tag '%s' to '%s' (was %s%s%s) on '%s' in '%s'", key, value,
+			 prev ? "'" : "", prev ? prev : "unset", prev ? "'" : "", arn, path);
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
 		summarise(res, "PlannedChange", text);
 		ctx->host->log(ctx->call, IRX_LOG_INFO, "%s", text);
@@ -312,8 +312,9 @@ static int untag_entity(const struct irx_context *ctx, struct json_object *undo,
 		return ctx->host->fail(ctx->call, "undo record lacks TargetArn, StateFile or Key");
 	if (ctx->dry_run) {
 		if (prev)
-			snprintf(text, sizeof(text), "would set tag '%s' back to '%s' on '%s' in '%s'",
-				 key, prev, arn, path);
+			snprintf(text, sizeof(text),
+				 "would set tag '%s' back to '%s' on '%s' in '%s'", key, prev, arn,
+				 path);
 		else
 			snprintf(text, sizeof(text), "would remove tag '%s' from '%s' in '%s'", key,
 				 arn, path);
@@ -402,8 +403,7 @@ out:
 	return rc;
 }
 
-static int release(const struct irx_context *ctx, struct json_object *undo,
-		   struct irx_result *res)
+static int release(const struct irx_context *ctx, struct json_object *undo, struct irx_result *res)
 {
 	const char *arn = str_in(undo, "TargetArn");
 	const char *path = str_in(undo, "StateFile");
@@ -441,36 +441,36 @@ out:
 }
 
 static const struct irx_param describe_params[] = {
-	{"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the entity's ARN"},
-	{"StateFile", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the demo state file (JSON)"},
-	{0},
+    {"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the entity's ARN"},
+    {"StateFile", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the demo state file (JSON)"},
+    {0},
 };
 
 static const struct irx_param tag_params[] = {
-	{"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the entity's ARN"},
-	{"StateFile", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL,
-	 "the demo state file (JSON; created when missing)"},
-	{"Key", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "tag key"},
-	{"Value", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "tag value"},
-	{0},
+    {"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the entity's ARN"},
+    {"StateFile", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL,
+     "the demo state file (JSON; created when missing)"},
+    {"Key", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "tag key"},
+    {"Value", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "tag value"},
+    {0},
 };
 
 static const struct irx_param quarantine_params[] = {
-	{"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the entity's ARN"},
-	{"StateFile", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL,
-	 "the demo state file (JSON; created when missing)"},
-	{"Reason", IRX_PARAM_STRING, 0, "contained by irx", "why it is quarantined"},
-	{0},
+    {"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the entity's ARN"},
+    {"StateFile", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL,
+     "the demo state file (JSON; created when missing)"},
+    {"Reason", IRX_PARAM_STRING, 0, "contained by irx", "why it is quarantined"},
+    {0},
 };
 
 static const struct irx_action demo_actions[] = {
-	{"describeEntity", "report an entity's quarantine state and tags", IRX_ACTION_IDEMPOTENT,
-	 describe_params, describe_entity, NULL},
-	{"tagEntity", "set a tag on an entity", IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT,
-	 tag_params, tag_entity, untag_entity},
-	{"quarantine", "mark an entity quarantined", IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT,
-	 quarantine_params, quarantine, release},
-	{0},
+    {"describeEntity", "report an entity's quarantine state and tags", IRX_ACTION_IDEMPOTENT,
+     describe_params, describe_entity, NULL},
+    {"tagEntity", "set a tag on an entity", IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, tag_params,
+     tag_entity, untag_entity},
+    {"quarantine", "mark an entity quarantined", IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT,
+     quarantine_params, quarantine, release},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("demo", "0.1.0", "Apache-2.0", demo_actions, NULL, NULL)

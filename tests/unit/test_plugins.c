@@ -52,8 +52,7 @@ static int fake_fail(struct irx_call *call, const char *fmt, ...)
 }
 
 static const struct irx_host fake_host = {
-	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), fake_log, fake_fail,
-	NULL,
+    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), fake_log, fake_fail, NULL,
 };
 
 static void fake_reset(void)
@@ -363,8 +362,14 @@ static void test_not_found(void)
 
 static void test_bad_names(void)
 {
-	static const char *const bad[] = {"../good", "good/x", "", ".hidden", "1abc", "a:b",
-					  "sixty-five-characters-long-name-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+	static const char *const bad[] = {
+	    "../good",
+	    "good/x",
+	    "",
+	    ".hidden",
+	    "1abc",
+	    "a:b",
+	    "sixty-five-characters-long-name-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"};
 	char *dir = tmpdir();
 	const char *dirs[] = {dir};
 	struct irx_plugins *p = irx_plugins_new(dirs, 1, &fake_host);
@@ -418,21 +423,21 @@ static void test_broken_plugins(void)
 	static const struct {
 		const char *name, *why;
 	} cases[] = {
-		{"bad_noentry",
-		 "it has no entry symbol 'irx_plugin_entry' (define it with IRX_PLUGIN_DEFINE)"},
-		{"bad_null", "its entry 'irx_plugin_entry' returned NULL"},
-		{"bad_major", "built for plugin ABI 2.0, irx speaks 1.0"},
-		{"bad_minor", "built for plugin ABI 1.7, irx speaks 1.0 (it needs a newer irx)"},
-		{"bad_size",
-		 "descriptor size 16 is smaller than the plugin ABI 1.0 descriptor (64 bytes)"},
-		{"bad_name", "it declares the name 'other' but the file is named 'bad_name.so'"},
-		{"bad_undef", "dlopen failed: undefined symbol: irx_test_no_such_function"},
-		{"bad_noversion", "plugin 'bad_noversion' has no version"},
-		{"bad_noactions", "it declares no actions"},
-		{"bad_noexec", "action 'act' has no execute function"},
-		{"bad_paramtype", "action 'act': parameter 'Target' has invalid type 42"},
-		{"bad_dupaction", "it declares action 'act' twice"},
-		{"bad_initfail", "its init failed (returned -3)"},
+	    {"bad_noentry",
+	     "it has no entry symbol 'irx_plugin_entry' (define it with IRX_PLUGIN_DEFINE)"},
+	    {"bad_null", "its entry 'irx_plugin_entry' returned NULL"},
+	    {"bad_major", "built for plugin ABI 2.0, irx speaks 1.0"},
+	    {"bad_minor", "built for plugin ABI 1.7, irx speaks 1.0 (it needs a newer irx)"},
+	    {"bad_size",
+	     "descriptor size 16 is smaller than the plugin ABI 1.0 descriptor (64 bytes)"},
+	    {"bad_name", "it declares the name 'other' but the file is named 'bad_name.so'"},
+	    {"bad_undef", "dlopen failed: undefined symbol: irx_test_no_such_function"},
+	    {"bad_noversion", "plugin 'bad_noversion' has no version"},
+	    {"bad_noactions", "it declares no actions"},
+	    {"bad_noexec", "action 'act' has no execute function"},
+	    {"bad_paramtype", "action 'act': parameter 'Target' has invalid type 42"},
+	    {"bad_dupaction", "it declares action 'act' twice"},
+	    {"bad_initfail", "its init failed (returned -3)"},
 	};
 	char *dir = tmpdir();
 	const char *dirs[] = {dir};
@@ -499,10 +504,10 @@ static void test_writable_file(void)
 		mode_t mode;
 		const char *why;
 	} cases[] = {
-		{0775, "file is group-writable (mode 0775)"},
-		{0757, "file is world-writable (mode 0757)"},
-		{0777, "file is group- and world-writable (mode 0777)"},
-		{04766, "file is group- and world-writable (mode 4766)"},
+	    {0775, "file is group-writable (mode 0775)"},
+	    {0757, "file is world-writable (mode 0757)"},
+	    {0777, "file is group- and world-writable (mode 0777)"},
+	    {04766, "file is group- and world-writable (mode 4766)"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -538,9 +543,9 @@ static void test_writable_dir(void)
 		mode_t mode;
 		const char *state;
 	} cases[] = {
-		{0770, "group-writable (mode 0770)"},
-		{0703, "world-writable (mode 0703)"},
-		{01777, "group- and world-writable (mode 1777)"},
+	    {0770, "group-writable (mode 0770)"},
+	    {0703, "world-writable (mode 0703)"},
+	    {01777, "group- and world-writable (mode 1777)"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -653,14 +658,15 @@ static void test_symlinks(void)
 	CU_ASSERT_EQUAL(chmod(target, 0700), 0);
 	/* ... and the directory holding the link, where the link could be repointed. */
 	CU_ASSERT_EQUAL(chmod(links, 0730), 0);
-	snprintf(want, sizeof(want), "refusing plugin '%s': directory '%s' is group-writable (mode 0730)",
-		 link, rlinks);
+	snprintf(want, sizeof(want),
+		 "refusing plugin '%s': directory '%s' is group-writable (mode 0730)", link,
+		 rlinks);
 	expect_refused_in(links, "good", want);
 	CU_ASSERT_EQUAL(chmod(links, 0700), 0);
 	/* A dangling link. */
 	CU_ASSERT_EQUAL(unlink(tfile), 0);
-	snprintf(want, sizeof(want), "refusing plugin '%s': cannot open it: No such file or directory",
-		 link);
+	snprintf(want, sizeof(want),
+		 "refusing plugin '%s': cannot open it: No such file or directory", link);
 	expect_refused_in(links, "good", want);
 
 	free(rtarget);
@@ -852,92 +858,92 @@ static int nop(const struct irx_context *ctx, struct json_object *in, struct irx
 
 static const struct irx_action one_action[] = {{"act", "x", 0, NULL, nop, NULL}, {0}};
 static const struct irx_action unnamed_action[] = {
-	{"act", "x", 0, NULL, nop, NULL}, {NULL, "no name", 0, NULL, nop, NULL}, {0}};
+    {"act", "x", 0, NULL, nop, NULL}, {NULL, "no name", 0, NULL, nop, NULL}, {0}};
 static const struct irx_action colon_action[] = {{"a:b", "x", 0, NULL, nop, NULL}, {0}};
 static const struct irx_action open_action[] = {
-	{"act", "x", IRX_ACTION_OPEN_INPUTS, NULL, nop, NULL}, {0}};
+    {"act", "x", IRX_ACTION_OPEN_INPUTS, NULL, nop, NULL}, {0}};
 static const struct irx_action flag_action[] = {{"act", "x", 0x80, NULL, nop, NULL}, {0}};
 static const struct irx_param unnamed_param[] = {
-	{"A", IRX_PARAM_STRING, 0, NULL, "a"}, {NULL, IRX_PARAM_STRING, 0, NULL, "b"}, {0}};
-static const struct irx_action unnamed_param_action[] = {
-	{"act", "x", 0, unnamed_param, nop, NULL}, {0}};
+    {"A", IRX_PARAM_STRING, 0, NULL, "a"}, {NULL, IRX_PARAM_STRING, 0, NULL, "b"}, {0}};
+static const struct irx_action unnamed_param_action[] = {{"act", "x", 0, unnamed_param, nop, NULL},
+							 {0}};
 static const struct irx_param any_param[] = {{"A", IRX_PARAM_ANY, 0, NULL, "a"}, {0}};
 static const struct irx_action any_param_action[] = {{"act", "x", 0, any_param, nop, NULL}, {0}};
 static const struct irx_param flag_param[] = {{"A", IRX_PARAM_STRING, 0x10, NULL, "a"}, {0}};
-static const struct irx_action flag_param_action[] = {
-	{"act", "x", 0, flag_param, nop, NULL}, {0}};
+static const struct irx_action flag_param_action[] = {{"act", "x", 0, flag_param, nop, NULL}, {0}};
 static const struct irx_param dup_param[] = {
-	{"A", IRX_PARAM_STRING, 0, NULL, "a"}, {"A", IRX_PARAM_INTEGER, 0, NULL, "a"}, {0}};
+    {"A", IRX_PARAM_STRING, 0, NULL, "a"}, {"A", IRX_PARAM_INTEGER, 0, NULL, "a"}, {0}};
 static const struct irx_action dup_param_action[] = {{"act", "x", 0, dup_param, nop, NULL}, {0}};
 static const struct irx_param int_param[] = {{"N", IRX_PARAM_INTEGER, 0, "12x", "n"}, {0}};
 static const struct irx_action int_param_action[] = {{"act", "x", 0, int_param, nop, NULL}, {0}};
 static const struct irx_param bool_param[] = {{"B", IRX_PARAM_BOOLEAN, 0, "yes", "b"}, {0}};
-static const struct irx_action bool_param_action[] = {
-	{"act", "x", 0, bool_param, nop, NULL}, {0}};
+static const struct irx_action bool_param_action[] = {{"act", "x", 0, bool_param, nop, NULL}, {0}};
 static const struct irx_param map_param[] = {{"M", IRX_PARAM_STRING_MAP, 0, "[1]", "m"}, {0}};
 static const struct irx_action map_param_action[] = {{"act", "x", 0, map_param, nop, NULL}, {0}};
 static const struct irx_param ok_param[] = {
-	{"N", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, "-42", "n"},
-	{"B", IRX_PARAM_BOOLEAN, 0, "false", "b"},
-	{"L", IRX_PARAM_MAP_LIST, IRX_PARAM_SECRET, "[{\"a\": 1}]", "l"},
-	{"M", IRX_PARAM_STRING_MAP, 0, "{}", NULL},
-	{"S", IRX_PARAM_STRING_LIST, 0, "a,b", NULL},
-	{0}};
+    {"N", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, "-42", "n"},
+    {"B", IRX_PARAM_BOOLEAN, 0, "false", "b"},
+    {"L", IRX_PARAM_MAP_LIST, IRX_PARAM_SECRET, "[{\"a\": 1}]", "l"},
+    {"M", IRX_PARAM_STRING_MAP, 0, "{}", NULL},
+    {"S", IRX_PARAM_STRING_LIST, 0, "a,b", NULL},
+    {0}};
 static const struct irx_action ok_action[] = {
-	{"act", NULL, IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, ok_param, nop, NULL}, {0}};
+    {"act", NULL, IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, ok_param, nop, NULL}, {0}};
 
-#define DESC(name, version, actions)                                                       \
-	{IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_plugin), (name),    \
-	 (version), "MIT", (actions), NULL, NULL}
+#define DESC(name, version, actions)                                                               \
+	{                                                                                          \
+		IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_plugin), (name),     \
+		    (version), "MIT", (actions), NULL, NULL                                        \
+	}
 
 static const struct irx_plugin static_cases[] = {
-	DESC(NULL, "1", one_action),
-	DESC("", "1", one_action),
-	DESC("a:b", "1", one_action),
-	DESC("p", "", one_action),
-	DESC("p", "1", NULL),
-	DESC("p", "1", unnamed_action),
-	DESC("p", "1", colon_action),
-	DESC("p", "1", open_action),
-	DESC("p", "1", flag_action),
-	DESC("p", "1", unnamed_param_action),
-	DESC("p", "1", any_param_action),
-	DESC("p", "1", flag_param_action),
-	DESC("p", "1", dup_param_action),
-	DESC("p", "1", int_param_action),
-	DESC("p", "1", bool_param_action),
-	DESC("p", "1", map_param_action),
-	{3, 1, sizeof(struct irx_plugin), "p", "1", "MIT", one_action, NULL, NULL},
-	{1, 0, 8, "p", "1", "MIT", one_action, NULL, NULL},
+    DESC(NULL, "1", one_action),
+    DESC("", "1", one_action),
+    DESC("a:b", "1", one_action),
+    DESC("p", "", one_action),
+    DESC("p", "1", NULL),
+    DESC("p", "1", unnamed_action),
+    DESC("p", "1", colon_action),
+    DESC("p", "1", open_action),
+    DESC("p", "1", flag_action),
+    DESC("p", "1", unnamed_param_action),
+    DESC("p", "1", any_param_action),
+    DESC("p", "1", flag_param_action),
+    DESC("p", "1", dup_param_action),
+    DESC("p", "1", int_param_action),
+    DESC("p", "1", bool_param_action),
+    DESC("p", "1", map_param_action),
+    {3, 1, sizeof(struct irx_plugin), "p", "1", "MIT", one_action, NULL, NULL},
+    {1, 0, 8, "p", "1", "MIT", one_action, NULL, NULL},
 };
 
 static const char *const static_reasons[] = {
-	"refusing linked-in plugin '(unnamed)': its descriptor has no name",
-	"refusing linked-in plugin '(unnamed)': its descriptor has no name",
-	"refusing linked-in plugin '(unnamed)': plugin name 'a:b' is invalid (a letter, then "
-	"letters, digits, '_' or '-', at most 64)",
-	"refusing linked-in plugin 'p': plugin 'p' has no version",
-	"refusing linked-in plugin 'p': it declares no actions",
-	"refusing linked-in plugin 'p': action #2 has no name",
-	"refusing linked-in plugin 'p': action name 'a:b' is invalid (a letter, then letters, "
-	"digits, '_' or '-', at most 64)",
-	"refusing linked-in plugin 'p': action 'act' sets IRX_ACTION_OPEN_INPUTS, which only "
-	"built-in actions may use",
-	"refusing linked-in plugin 'p': action 'act' has unknown flags 0x80",
-	"refusing linked-in plugin 'p': action 'act': parameter #2 has no name",
-	"refusing linked-in plugin 'p': action 'act': parameter 'A' has type Any, which only "
-	"built-in actions may use",
-	"refusing linked-in plugin 'p': action 'act': parameter 'A' has unknown flags 0x10",
-	"refusing linked-in plugin 'p': action 'act' declares parameter 'A' twice",
-	"refusing linked-in plugin 'p': action 'act': parameter 'N' has a default \"12x\" that is "
-	"not a Integer",
-	"refusing linked-in plugin 'p': action 'act': parameter 'B' has a default \"yes\" that is "
-	"not a Boolean",
-	"refusing linked-in plugin 'p': action 'act': parameter 'M' has a default \"[1]\" that is "
-	"not a StringMap",
-	"refusing linked-in plugin '(unnamed)': built for plugin ABI 3.1, irx speaks 1.0",
-	"refusing linked-in plugin '(unnamed)': descriptor size 8 is smaller than the plugin ABI "
-	"1.0 descriptor (64 bytes)",
+    "refusing linked-in plugin '(unnamed)': its descriptor has no name",
+    "refusing linked-in plugin '(unnamed)': its descriptor has no name",
+    "refusing linked-in plugin '(unnamed)': plugin name 'a:b' is invalid (a letter, then "
+    "letters, digits, '_' or '-', at most 64)",
+    "refusing linked-in plugin 'p': plugin 'p' has no version",
+    "refusing linked-in plugin 'p': it declares no actions",
+    "refusing linked-in plugin 'p': action #2 has no name",
+    "refusing linked-in plugin 'p': action name 'a:b' is invalid (a letter, then letters, "
+    "digits, '_' or '-', at most 64)",
+    "refusing linked-in plugin 'p': action 'act' sets IRX_ACTION_OPEN_INPUTS, which only "
+    "built-in actions may use",
+    "refusing linked-in plugin 'p': action 'act' has unknown flags 0x80",
+    "refusing linked-in plugin 'p': action 'act': parameter #2 has no name",
+    "refusing linked-in plugin 'p': action 'act': parameter 'A' has type Any, which only "
+    "built-in actions may use",
+    "refusing linked-in plugin 'p': action 'act': parameter 'A' has unknown flags 0x10",
+    "refusing linked-in plugin 'p': action 'act' declares parameter 'A' twice",
+    "refusing linked-in plugin 'p': action 'act': parameter 'N' has a default \"12x\" that is "
+    "not a Integer",
+    "refusing linked-in plugin 'p': action 'act': parameter 'B' has a default \"yes\" that is "
+    "not a Boolean",
+    "refusing linked-in plugin 'p': action 'act': parameter 'M' has a default \"[1]\" that is "
+    "not a StringMap",
+    "refusing linked-in plugin '(unnamed)': built for plugin ABI 3.1, irx speaks 1.0",
+    "refusing linked-in plugin '(unnamed)': descriptor size 8 is smaller than the plugin ABI "
+    "1.0 descriptor (64 bytes)",
 };
 
 static const struct irx_plugin *current_desc;
@@ -961,9 +967,15 @@ static void counting_fini(void *data)
 	fini_calls++;
 }
 
-static const struct irx_plugin initfail_desc = {
-	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_plugin), "initfails", "1",
-	NULL, one_action, failing_init, counting_fini};
+static const struct irx_plugin initfail_desc = {IRX_PLUGIN_ABI_MAJOR,
+						IRX_PLUGIN_ABI_MINOR,
+						sizeof(struct irx_plugin),
+						"initfails",
+						"1",
+						NULL,
+						one_action,
+						failing_init,
+						counting_fini};
 
 static void test_static_descriptors(void)
 {
@@ -993,8 +1005,8 @@ static void test_static_descriptors(void)
 	current_desc = &initfail_desc;
 	fini_calls = 0;
 	CU_ASSERT_PTR_NULL(irx_plugins_add_static(p, current_entry, &err));
-	CU_ASSERT_STRING_EQUAL(err.message,
-			       "refusing linked-in plugin 'initfails': its init failed (returned -2)");
+	CU_ASSERT_STRING_EQUAL(
+	    err.message, "refusing linked-in plugin 'initfails': its init failed (returned -2)");
 	CU_ASSERT_EQUAL(fini_calls, 0);
 
 	/* Every valid default form; no licence is allowed. */
@@ -1118,7 +1130,7 @@ static void run_release(struct run *r)
 static const char *plain(struct json_object *o)
 {
 	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 /* The state file, re-serialised plainly. Static buffer. */
@@ -1174,12 +1186,11 @@ static void test_demo_static(void)
 	snprintf(want, sizeof(want), "quarantined '%s'", arn);
 	CU_ASSERT_STRING_EQUAL(r.message, want);
 	CU_ASSERT_STRING_EQUAL(
-		plain(r.outputs),
-		"{\"PreviouslyQuarantined\":false,\"Changed\":true,\"Summary\":\"quarantined "
-		"'arn:aws:ec2:us-east-1:111122223333:instance/i-0abc'\"}");
+	    plain(r.outputs),
+	    "{\"PreviouslyQuarantined\":false,\"Changed\":true,\"Summary\":\"quarantined "
+	    "'arn:aws:ec2:us-east-1:111122223333:instance/i-0abc'\"}");
 	snprintf(want, sizeof(want),
-		 "{\"StateFile\":\"%s\",\"TargetArn\":\"%s\",\"EntityExisted\":false}", state,
-		 arn);
+		 "{\"StateFile\":\"%s\",\"TargetArn\":\"%s\",\"EntityExisted\":false}", state, arn);
 	CU_ASSERT_STRING_EQUAL(plain(r.undo), want);
 	snprintf(want, sizeof(want),
 		 "{\"entities\":{\"%s\":{\"quarantined\":true,\"quarantineReason\":\"GuardDuty "
@@ -1231,8 +1242,8 @@ static void test_demo_static(void)
 		 "\"C-2\"}",
 		 arn, state);
 	r2 = run_action(demo_action("tagEntity")->execute, 1, in);
-	snprintf(want, sizeof(want), "would set tag 'irx:case' to 'C-2' (was 'C-1') on '%s' in '%s'",
-		 arn, state);
+	snprintf(want, sizeof(want),
+		 "would set tag 'irx:case' to 'C-2' (was 'C-1') on '%s' in '%s'", arn, state);
 	CU_ASSERT_STRING_EQUAL(r2.message, want);
 	run_release(&r2);
 	r2 = run_action(demo_action("tagEntity")->execute, 0, in);
@@ -1332,7 +1343,6 @@ static void test_demo_so_loads(void)
 	free(dir);
 }
 
-
 /* --- irx plugins ------------------------------------------------------------------ */
 
 static int run_irx(const char *const *args, char **out, char **err)
@@ -1393,17 +1403,18 @@ static void test_cmd_json(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_TRUE(json_object_object_get_ex(j, "plugins", &pl));
 	CU_ASSERT_TRUE(json_object_object_get_ex(j, "refused", &ref));
-	snprintf(want, sizeof(want),
-		 "{\"name\":\"good\",\"version\":\"1.2.3\",\"abi\":\"1.0\",\"license\":\"Apache-2.0\","
-		 "\"path\":\"%s/good.so\",\"actions\":[{\"name\":\"good:echo\",\"summary\":\"echo "
-		 "the message back\",\"mutates\":false,\"idempotent\":true,\"reversible\":false,"
-		 "\"parameters\":[{\"name\":\"Message\",\"type\":\"String\",\"required\":true,"
-		 "\"secret\":false,\"default\":null,\"help\":\"what to echo\"},{\"name\":\"Token\","
-		 "\"type\":\"String\",\"required\":false,\"secret\":true,\"default\":null,\"help\":"
-		 "\"a secret that is never echoed\"},{\"name\":\"Count\",\"type\":\"Integer\","
-		 "\"required\":false,\"secret\":false,\"default\":\"1\",\"help\":\"how many "
-		 "times\"}]}]}",
-		 dir);
+	snprintf(
+	    want, sizeof(want),
+	    "{\"name\":\"good\",\"version\":\"1.2.3\",\"abi\":\"1.0\",\"license\":\"Apache-2.0\","
+	    "\"path\":\"%s/good.so\",\"actions\":[{\"name\":\"good:echo\",\"summary\":\"echo "
+	    "the message back\",\"mutates\":false,\"idempotent\":true,\"reversible\":false,"
+	    "\"parameters\":[{\"name\":\"Message\",\"type\":\"String\",\"required\":true,"
+	    "\"secret\":false,\"default\":null,\"help\":\"what to echo\"},{\"name\":\"Token\","
+	    "\"type\":\"String\",\"required\":false,\"secret\":true,\"default\":null,\"help\":"
+	    "\"a secret that is never echoed\"},{\"name\":\"Count\",\"type\":\"Integer\","
+	    "\"required\":false,\"secret\":false,\"default\":\"1\",\"help\":\"how many "
+	    "times\"}]}]}",
+	    dir);
 	CU_ASSERT_STRING_EQUAL(plain(json_object_array_get_idx(pl, 0)), want);
 	snprintf(want, sizeof(want),
 		 "[{\"path\":\"%s/bad_name.so\",\"reason\":\"refusing plugin '%s/bad_name.so': it "
@@ -1471,30 +1482,30 @@ static void test_cmd_one(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"good plugin loads, init and fini once", test_good_loads},
-	{"loading is lazy", test_lazy},
-	{"no host table: a stand-in is lent", test_null_host},
-	{"not found names the search path", test_not_found},
-	{"invalid names", test_bad_names},
-	{"every broken plugin is refused", test_broken_plugins},
-	{"not an ELF file", test_not_elf},
-	{"group- or world-writable file", test_writable_file},
-	{"group- or world-writable directory", test_writable_dir},
-	{"file or directory owned by someone else", test_owner},
-	{"not a regular file", test_not_regular},
-	{"symlinks: the target is checked", test_symlinks},
-	{"search order, shadowing, duplicates", test_search_order},
-	{"scan lists loaded and refused", test_scan},
-	{"static plugins", test_add_static},
-	{"descriptor checks", test_static_descriptors},
-	{"descriptor size honoured", test_size_honoured},
-	{"stale /proc/self/fd name", test_stale_fd_name},
-	{"demo plugin linked statically", test_demo_static},
-	{"demo plugin errors", test_demo_errors},
-	{"demo plugin .so loads", test_demo_so_loads},
-	{"irx plugins lists loaded and refused", test_cmd_list},
-	{"irx plugins --output json", test_cmd_json},
-	{"irx plugins NAME and exit codes", test_cmd_one},
-	CU_TEST_INFO_NULL,
+    {"good plugin loads, init and fini once", test_good_loads},
+    {"loading is lazy", test_lazy},
+    {"no host table: a stand-in is lent", test_null_host},
+    {"not found names the search path", test_not_found},
+    {"invalid names", test_bad_names},
+    {"every broken plugin is refused", test_broken_plugins},
+    {"not an ELF file", test_not_elf},
+    {"group- or world-writable file", test_writable_file},
+    {"group- or world-writable directory", test_writable_dir},
+    {"file or directory owned by someone else", test_owner},
+    {"not a regular file", test_not_regular},
+    {"symlinks: the target is checked", test_symlinks},
+    {"search order, shadowing, duplicates", test_search_order},
+    {"scan lists loaded and refused", test_scan},
+    {"static plugins", test_add_static},
+    {"descriptor checks", test_static_descriptors},
+    {"descriptor size honoured", test_size_honoured},
+    {"stale /proc/self/fd name", test_stale_fd_name},
+    {"demo plugin linked statically", test_demo_static},
+    {"demo plugin errors", test_demo_errors},
+    {"demo plugin .so loads", test_demo_so_loads},
+    {"irx plugins lists loaded and refused", test_cmd_list},
+    {"irx plugins --output json", test_cmd_json},
+    {"irx plugins NAME and exit codes", test_cmd_one},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("plugins", tests, NULL, NULL)

@@ -10,10 +10,10 @@ static int act(const struct irx_context *ctx, struct json_object *in, struct irx
 }
 
 static const struct irx_action actions[] = {
-	{"act", "first", 0, NULL, act, NULL},
-	{"other", "second", 0, NULL, act, NULL},
-	{"act", "third, same name as the first", 0, NULL, act, NULL},
-	{0},
+    {"act", "first", 0, NULL, act, NULL},
+    {"other", "second", 0, NULL, act, NULL},
+    {"act", "third, same name as the first", 0, NULL, act, NULL},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("bad_dupaction", "1.0", "Apache-2.0", actions, NULL, NULL)

@@ -10,12 +10,12 @@ static int act(const struct irx_context *ctx, struct json_object *in, struct irx
 }
 
 static const struct irx_action actions[] = {
-	{"act", "does nothing", 0, NULL, act, NULL},
-	{0},
+    {"act", "does nothing", 0, NULL, act, NULL},
+    {0},
 };
 
 static const struct irx_plugin desc = {
-	2, 0, sizeof(struct irx_plugin), "bad_major", "1.0", "Apache-2.0", actions, NULL, NULL,
+    2, 0, sizeof(struct irx_plugin), "bad_major", "1.0", "Apache-2.0", actions, NULL, NULL,
 };
 
 __attribute__((visibility("default"))) const struct irx_plugin *irx_plugin_entry(void);

@@ -5,7 +5,7 @@
 #include "irx/plugin.h"
 
 static const struct irx_action actions[] = {
-	{0},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("bad_noactions", "1.0", "Apache-2.0", actions, NULL, NULL)

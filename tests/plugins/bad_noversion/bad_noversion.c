@@ -10,8 +10,8 @@ static int act(const struct irx_context *ctx, struct json_object *in, struct irx
 }
 
 static const struct irx_action actions[] = {
-	{"act", "does nothing", 0, NULL, act, NULL},
-	{0},
+    {"act", "does nothing", 0, NULL, act, NULL},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("bad_noversion", NULL, "Apache-2.0", actions, NULL, NULL)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A deliberately broken test plugin: it calls a function nothing defines, so dlopen(RTLD_NOW) fails. */
+/* A deliberately broken test plugin: it calls a function nothing defines, so dlopen(RTLD_NOW)
+ * fails. */
 #include <stddef.h>
 
 #include "irx/plugin.h"
@@ -13,8 +14,8 @@ static int act(const struct irx_context *ctx, struct json_object *in, struct irx
 }
 
 static const struct irx_action actions[] = {
-	{"act", "does nothing", 0, NULL, act, NULL},
-	{0},
+    {"act", "does nothing", 0, NULL, act, NULL},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("bad_undef", "1.0", "Apache-2.0", actions, NULL, NULL)

@@ -62,15 +62,15 @@ static int good_echo(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static const struct irx_param echo_params[] = {
-	{"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "what to echo"},
-	{"Token", IRX_PARAM_STRING, IRX_PARAM_SECRET, NULL, "a secret that is never echoed"},
-	{"Count", IRX_PARAM_INTEGER, 0, "1", "how many times"},
-	{0},
+    {"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "what to echo"},
+    {"Token", IRX_PARAM_STRING, IRX_PARAM_SECRET, NULL, "a secret that is never echoed"},
+    {"Count", IRX_PARAM_INTEGER, 0, "1", "how many times"},
+    {0},
 };
 
 static const struct irx_action good_actions[] = {
-	{"echo", "echo the message back", IRX_ACTION_IDEMPOTENT, echo_params, good_echo, NULL},
-	{0},
+    {"echo", "echo the message back", IRX_ACTION_IDEMPOTENT, echo_params, good_echo, NULL},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("good", "1.2.3", "Apache-2.0", good_actions, good_init, good_fini)
