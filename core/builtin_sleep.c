@@ -266,5 +266,7 @@ int irx_builtin_sleep(const struct irx_context *ctx, struct json_object *inputs,
 		}
 	}
 	irx_call_sleep(call, ms);
+	if (irx_call_cancelled(call))
+		return ctx->host->fail(call, "cancelled while sleeping");
 	return 0;
 }

@@ -34,6 +34,9 @@
  *   them (planned_calls in the journal). aws:sleep does not wait.
  * - A bound on step executions (opts->max_step_executions) stops nextStep
  *   loops: the execution fails naming the transition that would exceed it.
+ * - Cancellation (opts->cancel): the running step ends Cancelled when its
+ *   action returns (sleeps are cut short), no further step starts, and the
+ *   execution is Cancelled. onCancel is not supported.
  * - Secrets: inputs declared IRX_PARAM_SECRET, and runbook parameters that
  *   feed them, are journaled as "********"; their values are also replaced
  *   wherever they appear in journaled text, logs and failure messages.
@@ -78,7 +81,7 @@ struct exec {
 };
 
 struct outcome {
-	const char *status; /* "Success", "Failed", "TimedOut" */
+	const char *status; /* "Success", "Failed", "TimedOut", "Cancelled" */
 	char message[1024];
 	char *next_step;    /* owned: chosen by aws:branch */
 	bool permanent;     /* retrying cannot help (unknown action, bad inputs) */
@@ -592,6 +595,7 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 	call.sleep_ud = x->opts->sleep_ud;
 	call.aws_call = x->opts->aws_call;
 	call.aws_ud = x->opts->aws_ud;
+	call.cancel = x->opts->cancel;
 	log_to_options(x, &call);
 	irx_iso8601_now(start);
 	free(out->next_step);
@@ -638,6 +642,13 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 
 	arc = ref->action->execute(&ctx, inputs, &res);
 	t1 = irx_now_ms();
+	if (irx_call_cancelled(&call)) {
+		out->status = "Cancelled";
+		out->permanent = true;
+		irx_error_clear(&call.error);
+		irx_error_set(&call.error, IRX_ERR_STEP, "step cancelled");
+		goto record;
+	}
 	if (call.timed_out || (ctx.deadline_ms && t1 > ctx.deadline_ms)) {
 		out->status = "TimedOut";
 		irx_error_clear(&call.error);
@@ -740,8 +751,11 @@ static int run_step(struct exec *x, const struct irx_step_def *st, struct outcom
 			irx_call_init(&c);
 			c.sleep_ms = x->opts->sleep_ms;
 			c.sleep_ud = x->opts->sleep_ud;
+			c.cancel = x->opts->cancel;
 			irx_call_sleep(&c, backoff_ms(attempt));
 			irx_call_release(&c);
+			if (irx_call_cancelled(&c))
+				break; /* the execution loop ends the run as Cancelled */
 		}
 	}
 	if (x->opts->progress)
@@ -893,6 +907,11 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 		const struct irx_step_def *st = &rb->steps[idx];
 		const char *goto_name = NULL;
 
+		if (x.opts->cancel && *x.opts->cancel) {
+			snprintf(failure, sizeof(failure), "cancelled before step '%s'", st->name);
+			status = "Cancelled";
+			break;
+		}
 		if (executed == max) {
 			snprintf(failure, sizeof(failure),
 				 "stopped after %u step executions: '%s' -> '%s' loops", max,
@@ -904,6 +923,13 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 		if (run_step(&x, st, &out) < 0)
 			goto out;
 		prev = st->name;
+		if (strcmp(out.status, "Cancelled") == 0 ||
+		    (x.opts->cancel && *x.opts->cancel && strcmp(out.status, "Success") != 0)) {
+			/* onCancel is not supported: a cancelled step ends the execution. */
+			snprintf(failure, sizeof(failure), "step '%s' was cancelled", st->name);
+			status = "Cancelled";
+			break;
+		}
 		if (strcmp(out.status, "Success") == 0) {
 			if (out.next_step)
 				goto_name = out.next_step;

@@ -7,6 +7,7 @@
 #ifndef IRX_EXECUTOR_H
 #define IRX_EXECUTOR_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include <json-c/json.h>
@@ -49,11 +50,15 @@ struct irx_exec_options {
 	/* The AWS client's call (core/host.h). NULL: plugins see host->aws_call == NULL. */
 	irx_aws_call_fn *aws_call;
 	void *aws_ud;
+	/* Set to nonzero (from a SIGINT handler, say) to cancel: the running step ends
+	   Cancelled at its next check (sleeps are cut short), no further step starts, and
+	   the execution ends Cancelled. NULL: cannot be cancelled. */
+	const volatile sig_atomic_t *cancel;
 };
 
 struct irx_exec_result {
 	char execution_id[IRX_EXECUTION_ID_LEN + 1];
-	const char *status;               /* "Success", "Failed", "TimedOut" (static) */
+	const char *status;               /* "Success", "Failed", "TimedOut", "Cancelled" (static) */
 	struct json_object *outputs;      /* runbook outputs; owned, put by irx_exec_result_release */
 	char failure_message[1024];
 	char journal_path[4096];

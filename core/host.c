@@ -170,6 +170,11 @@ void irx_call_sleep(struct irx_call *call, long long ms)
 	}
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (!irx_call_cancelled(call) && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+bool irx_call_cancelled(const struct irx_call *call)
+{
+	return call && call->cancel && *call->cancel;
 }

@@ -8,6 +8,7 @@
 #ifndef IRX_HOST_H
 #define IRX_HOST_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -45,6 +46,8 @@ struct irx_call {
 	/* Sleeping (aws:sleep, backoff). NULL = nanosleep. */
 	void (*sleep_ms)(void *ud, long long ms);
 	void *sleep_ud;
+	/* Nonzero when the execution is being cancelled; NULL = never. Borrowed. */
+	const volatile sig_atomic_t *cancel;
 	/* Secret input values (borrowed) replaced by "********" in log and fail text. */
 	const char *const *secrets;
 	size_t secret_count;
@@ -67,8 +70,13 @@ void irx_call_release(struct irx_call *call);
  */
 const struct irx_host *irx_host_table(bool with_aws);
 
-/* Sleeps ms through call->sleep_ms (or nanosleep). ms <= 0 returns at once. */
+/*
+ * Sleeps ms through call->sleep_ms (or nanosleep). ms <= 0 returns at once; a
+ * cancellation (a signal that sets *call->cancel) cuts the sleep short.
+ */
 void irx_call_sleep(struct irx_call *call, long long ms);
+/* True once the execution is being cancelled. */
+bool irx_call_cancelled(const struct irx_call *call);
 
 /* The default log: "irx: <level>: <step>: <message>" on stderr. ud unused. */
 void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step,

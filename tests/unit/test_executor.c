@@ -8,6 +8,7 @@
 #include "../plugins/testkit/testkit.c"
 
 #include <regex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,9 +62,13 @@ struct xrun {
 	char events[MAX_EVENTS][160]; /* "start step" / "end step Status message" */
 	int event_count;
 	char logs[2048];
+	const char *cancel_at;
+	volatile sig_atomic_t cancel;
 };
 
 struct xopts {
+	const char *cancel_at; /* set the cancel flag when this step starts */
+	bool cancel_now;
 	bool dry_run;
 	bool no_validate;
 	unsigned max_steps;
@@ -87,6 +92,8 @@ static void record_progress(void *ud, enum irx_step_event ev, const char *step, 
 	(void)duration_ms;
 	if (r->event_count == MAX_EVENTS)
 		return;
+	if (ev == IRX_STEP_STARTED && r->cancel_at && strcmp(step, r->cancel_at) == 0)
+		r->cancel = 1;
 	if (ev == IRX_STEP_STARTED)
 		snprintf(r->events[r->event_count++], 160, "start %s %s", step, status);
 	else
@@ -137,6 +144,9 @@ static struct xrun *run_full(const char *yaml, const char *const *assign, size_t
 	o.log = record_log;
 	o.log_ud = r;
 	o.aws_call = xo->aws_call;
+	r->cancel_at = xo->cancel_at;
+	r->cancel = xo->cancel_now;
+	o.cancel = &r->cancel;
 	r->rc = irx_execute(rb, params, actions, &o, &r->res, &r->err);
 	if (r->res.journal_path[0] &&
 	    irx_read_file(r->res.journal_path, 1 << 24, &r->journal, &len) == 0) {
@@ -644,6 +654,43 @@ static void test_loop_bound(void)
 	xrun_free(r);
 }
 
+static void test_cancel(void)
+{
+	const char *yaml = HEAD "mainSteps:\n"
+			   "- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
+			   "- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT1M}\n"
+			   "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
+	const char *flaky = HEAD "mainSteps:\n"
+			    "- name: f\n  action: testkit:flaky\n  inputs: {Key: cancel, Failures: 9}\n"
+			    "  maxAttempts: 5\n  onFailure: Continue\n"
+			    "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
+	struct xopts xo = {.cancel_at = "nap"};
+	struct xrun *r = run_full(yaml, NULL, 0, &xo);
+
+	assert_status(r, "Cancelled", "step 'nap' was cancelled");
+	assert_steps(r, "a nap");
+	CU_ASSERT_STRING_EQUAL(field(record(r, "step_end", "nap", 0), "status", NULL), "Cancelled");
+	CU_ASSERT_STRING_EQUAL(r->events[3], "end nap Cancelled step cancelled");
+	xrun_free(r);
+
+	xo.cancel_at = NULL;
+	xo.cancel_now = true;
+	r = run_full(yaml, NULL, 0, &xo);
+	assert_status(r, "Cancelled", "cancelled before step 'a'");
+	assert_steps(r, "");
+	CU_ASSERT_EQUAL(count_records(r, "step_start", NULL), 0);
+	xrun_free(r);
+
+	/* Cancelled while a step is failing: no further attempts, no onFailure. */
+	xo.cancel_now = false;
+	xo.cancel_at = "f";
+	r = run_full(flaky, NULL, 0, &xo);
+	assert_status(r, "Cancelled", "step 'f' was cancelled");
+	assert_steps(r, "f");
+	CU_ASSERT_EQUAL(count_records(r, "step_end", "f"), 1);
+	xrun_free(r);
+}
+
 static void test_secrets_redacted(void)
 {
 	const char *yaml = HEAD "parameters:\n  Tok:\n    type: String\n"
@@ -908,6 +955,7 @@ static CU_TestInfo tests[] = {
 	{"input errors are not retried", test_input_errors_are_not_retried},
 	{"timeoutSeconds", test_timeouts},
 	{"step execution bound", test_loop_bound},
+	{"cancellation", test_cancel},
 	{"secrets redacted in the journal", test_secrets_redacted},
 	{"dry run", test_dry_run},
 	{"unknown actions at run time", test_unknown_actions_at_run_time},
