@@ -316,7 +316,7 @@ static int build_member(struct builder *b, uint32_t slot, const char *name, json
 static uint32_t build_shape(struct builder *b, const char *name, json_object *d)
 {
 	const char *tname = jstr(d, "type");
-	int type = shape_type(tname);
+	int type = jbool(d, "document") ? IRX_SHAPE_DOCUMENT : shape_type(tname);
 	uint32_t idx = 0, first = 0;
 	size_t n = 0;
 	json_object *members = NULL, *required = NULL, *payload = NULL;

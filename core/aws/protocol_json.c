@@ -401,6 +401,8 @@ int irx_json_serialize(const struct irx_model *m, const struct irx_service *svc,
 	ct = irx_xasprintf("application/x-amz-json-%s", *jv ? jv : "1.0");
 	irx_aws_request_add_header(out, "X-Amz-Target", target);
 	irx_aws_request_add_header(out, "Content-Type", ct);
+	if (svc->query_compatible)
+		irx_aws_request_add_header(out, "x-amzn-query-mode", "true");
 	free(target);
 	free(ct);
 	return 0;

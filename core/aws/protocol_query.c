@@ -213,6 +213,14 @@ int irx_query_serialize(const struct irx_model *m, const struct irx_service *svc
 	return 0;
 }
 
+static int is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
 int irx_query_parse(const struct irx_model *m, const struct irx_service *svc,
 		    const struct irx_operation *op, const struct irx_aws_response *resp,
 		    json_object **out, struct irx_error *err)
@@ -223,6 +231,12 @@ int irx_query_parse(const struct irx_model *m, const struct irx_service *svc,
 	int rc = -1;
 
 	*out = NULL;
+	if (resp->status < 300 && !root && is_blank(resp->body, resp->body_len)) {
+		/* an empty (or blank) 2xx body: nothing to parse */
+		*out = json_object_new_object();
+		rc = 0;
+		goto out;
+	}
 	if (resp->status >= 300 || !root) {
 		if (!irx_xml_parse_error(doc, resp->status, resp, err))
 			irx_protocol_set_garbage_error(err, resp, "XML");

@@ -170,6 +170,13 @@ static int xml_value(struct rctx *r, const struct irx_member *mem, json_object *
 	}
 }
 
+static int get_ex(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	return json_object_object_get_ex(o, key, &v) && !json_object_is_type(v, json_type_null);
+}
+
 /* --- request ----------------------------------------------------------------------------- */
 
 static int header_text(struct rctx *r, const struct irx_member *mem, json_object *v,
@@ -458,6 +465,9 @@ int irx_rest_serialize(const struct irx_model *m, const struct irx_service *svc,
 				break;
 			}
 			case IRX_LOC_QUERYSTRING:
+				/* named members win over map entries with the same key: maps go last */
+				if (irx_member_shape(m, mem)->type == IRX_SHAPE_MAP)
+					break;
 				if (query_member(&r, mem, val, key, &query) < 0)
 					goto out;
 				break;
@@ -497,6 +507,45 @@ int irx_rest_serialize(const struct irx_model *m, const struct irx_service *svc,
 				}
 			}
 		}
+	}
+	for (uint32_t i = 0; params && in && i < in->count; i++) {
+		const struct irx_member *mem = irx_model_member(m, in->first + i);
+		json_object *val = NULL;
+		struct irx_buf mq = {0};
+
+		if (mem->location != IRX_LOC_QUERYSTRING || irx_member_shape(m, mem)->type != IRX_SHAPE_MAP ||
+		    !json_object_object_get_ex(params, irx_model_str(m, mem->name), &val) ||
+		    json_object_is_type(val, json_type_null))
+			continue;
+		if (query_member(&r, mem, val, irx_model_str(m, mem->name), &mq) < 0) {
+			irx_buf_release(&mq);
+			goto out;
+		}
+		for (char *save = NULL, *tok = mq.data ? strtok_r(mq.data, "&", &save) : NULL; tok;
+		     tok = strtok_r(NULL, "&", &save)) {
+			size_t klen = strcspn(tok, "=");
+			int taken = 0;
+
+			for (uint32_t k = 0; k < in->count; k++) {
+				const struct irx_member *nm = irx_model_member(m, in->first + k);
+				const char *wn = irx_member_wire_name(m, nm);
+
+				if (nm->location == IRX_LOC_QUERYSTRING && nm != mem && strlen(wn) == klen &&
+				    !strncmp(wn, tok, klen) && get_ex(params, irx_model_str(m, nm->name)))
+					taken = 1;
+			}
+			if (!taken) {
+				if (query.len)
+					irx_buf_adds(&query, "&");
+				irx_buf_adds(&query, tok);
+			}
+		}
+		irx_buf_release(&mq);
+	}
+	if (!body_set && !r.xml && payload && irx_member_shape(m, payload)->type == IRX_SHAPE_STRUCTURE) {
+		/* an unset structure payload is an empty object in rest-json */
+		irx_buf_adds(&body, "{}");
+		body_set = 1;
 	}
 	if (body_obj) {
 		body_set = 1;

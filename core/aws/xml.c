@@ -212,7 +212,9 @@ int irx_xml_fill_structure(const struct irx_model *m, const struct irx_shape *sh
 		size_t n = 0;
 		json_object *v = NULL;
 
-		if (mem->location != IRX_LOC_BODY)
+		/* querystring and uri members have no meaning in a response: read them from the body */
+		if (mem->location == IRX_LOC_HEADER || mem->location == IRX_LOC_HEADERS ||
+		    mem->location == IRX_LOC_STATUS_CODE)
 			continue;
 		if (ms->type == IRX_SHAPE_LIST && (mem->flags & IRX_MEMBER_F_FLATTENED)) {
 			const struct irx_member *elem = irx_model_member(m, ms->first);
