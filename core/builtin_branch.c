@@ -15,8 +15,8 @@
  * branch silently.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +39,18 @@ struct op {
 };
 
 static const struct op ops[] = {
-	{"StringEquals", OP_STRING},
-	{"EqualsIgnoreCase", OP_STRING},
-	{"StartsWith", OP_STRING},
-	{"EndsWith", OP_STRING},
-	{"Contains", OP_STRING},
-	{"NumericEquals", OP_NUMERIC},
-	{"NumericGreater", OP_NUMERIC},
-	{"NumericLesser", OP_NUMERIC},
-	{"NumericGreaterOrEquals", OP_NUMERIC},
-	{"NumericLesserOrEquals", OP_NUMERIC},
-	{"BooleanEquals", OP_BOOLEAN},
-	{NULL, OP_STRING},
+    {"StringEquals", OP_STRING},
+    {"EqualsIgnoreCase", OP_STRING},
+    {"StartsWith", OP_STRING},
+    {"EndsWith", OP_STRING},
+    {"Contains", OP_STRING},
+    {"NumericEquals", OP_NUMERIC},
+    {"NumericGreater", OP_NUMERIC},
+    {"NumericLesser", OP_NUMERIC},
+    {"NumericGreaterOrEquals", OP_NUMERIC},
+    {"NumericLesserOrEquals", OP_NUMERIC},
+    {"BooleanEquals", OP_BOOLEAN},
+    {NULL, OP_STRING},
 };
 
 struct eval {
@@ -208,7 +208,8 @@ static int compare(struct eval *ev, const struct op *op, struct json_object *var
 		if (!b)
 			return fail(ev, "%s needs a string, got a %s", op->name, kind_name(value));
 		/* Contains on a list (a StringList output) tests membership. */
-		if (strcmp(op->name, "Contains") == 0 && json_object_is_type(var, json_type_array)) {
+		if (strcmp(op->name, "Contains") == 0 &&
+		    json_object_is_type(var, json_type_array)) {
 			*result = false;
 			for (size_t i = 0; i < json_object_array_length(var); i++) {
 				const char *item = as_text(json_object_array_get_idx(var, i));
@@ -253,7 +254,8 @@ static int eval_list(struct eval *ev, const char *name, struct json_object *list
 	for (size_t i = 0; i < n; i++) {
 		bool r = false;
 
-		if (eval_condition(ev, json_object_array_get_idx(list, i), false, depth + 1, &r) < 0)
+		if (eval_condition(ev, json_object_array_get_idx(list, i), false, depth + 1, &r) <
+		    0)
 			return -1;
 		if (is_and)
 			*result = *result && r;
@@ -263,8 +265,7 @@ static int eval_list(struct eval *ev, const char *name, struct json_object *list
 	return 0;
 }
 
-static int eval_condition(struct eval *ev, struct json_object *c, bool top, int depth,
-			  bool *result)
+static int eval_condition(struct eval *ev, struct json_object *c, bool top, int depth, bool *result)
 {
 	struct json_object *var = NULL, *v = NULL;
 	const struct op *op = NULL;

@@ -112,7 +112,8 @@ int irx_iso8601_duration_ms(const char *s, long long *ms, char *errbuf, size_t e
 		if ((rank == 1) == (in_time != 0) || rank <= last_rank)
 			goto bad;
 		last_rank = rank;
-		/* Anything over the 7-day cap is refused anyway: saturate instead of overflowing. */
+		/* Anything over the 7-day cap is refused anyway: saturate instead of overflowing.
+		 */
 		if (v > (LLONG_MAX / 4) / unit)
 			total = LLONG_MAX / 4;
 		else
@@ -164,9 +165,9 @@ int irx_iso8601_timestamp_ms(const char *s, long long *ms, char *errbuf, size_t 
 	time_t t = 0;
 
 	if (strlen(s) < 20 || read_fixed(p, 4, &y) || p[4] != '-' || read_fixed(p + 5, 2, &mo) ||
-	    p[7] != '-' || read_fixed(p + 8, 2, &d) || p[10] != 'T' ||
-	    read_fixed(p + 11, 2, &h) || p[13] != ':' || read_fixed(p + 14, 2, &mi) ||
-	    p[16] != ':' || read_fixed(p + 17, 2, &sec))
+	    p[7] != '-' || read_fixed(p + 8, 2, &d) || p[10] != 'T' || read_fixed(p + 11, 2, &h) ||
+	    p[13] != ':' || read_fixed(p + 14, 2, &mi) || p[16] != ':' ||
+	    read_fixed(p + 17, 2, &sec))
 		goto bad;
 	p += 19;
 	if (*p == '.') {

@@ -72,10 +72,10 @@ struct exec {
 	const struct irx_exec_options *opts;
 	struct irx_journal *journal;
 	char id[IRX_EXECUTION_ID_LEN + 1];
-	struct json_object *step_outputs; /* owned: {step: {output: value}} */
-	struct json_object *globals;      /* owned: {"global:REGION": ..., ...} */
+	struct json_object *step_outputs;  /* owned: {step: {output: value}} */
+	struct json_object *globals;	   /* owned: {"global:REGION": ..., ...} */
 	struct json_object *secret_params; /* owned: {param: true} */
-	char **secrets;                    /* owned: values to redact */
+	char **secrets;			   /* owned: values to redact */
 	size_t secret_count, secret_cap;
 	struct irx_error *err;
 };
@@ -83,8 +83,8 @@ struct exec {
 struct outcome {
 	const char *status; /* "Success", "Failed", "TimedOut", "Cancelled" */
 	char message[1024];
-	char *next_step;    /* owned: chosen by aws:branch */
-	bool permanent;     /* retrying cannot help (unknown action, bad inputs) */
+	char *next_step; /* owned: chosen by aws:branch */
+	bool permanent;	 /* retrying cannot help (unknown action, bad inputs) */
 };
 
 /* ---- secrets ------------------------------------------------------------ */
@@ -156,8 +156,8 @@ static struct json_object *redact_json(const struct exec *x, struct json_object 
 		return out;
 	case json_type_object:
 		out = json_object_new_object();
-		json_object_object_foreach(v, key, val) json_object_object_add(out, key,
-									       redact_json(x, val));
+		json_object_object_foreach(v, key, val)
+		    json_object_object_add(out, key, redact_json(x, val));
 		return out;
 	default:
 		return json_object_get(v);
@@ -267,7 +267,7 @@ static struct json_object *coerce_input(struct json_object *v, enum irx_param_ty
 		out = json_object_new_array();
 		for (size_t k = 0; k < json_object_array_length(v); k++) {
 			struct json_object *s =
-				coerce_input(json_object_array_get_idx(v, k), IRX_PARAM_STRING);
+			    coerce_input(json_object_array_get_idx(v, k), IRX_PARAM_STRING);
 
 			if (!s) {
 				json_object_put(out);
@@ -357,8 +357,8 @@ static int check_inputs(struct exec *x, const struct irx_action *a, const char *
 		if (!p || !p->name) {
 			if (a->flags & IRX_ACTION_OPEN_INPUTS)
 				continue;
-			irx_error_set(err, IRX_ERR_INVALID, "unknown input '%s' for action '%s'", key,
-				      full_name);
+			irx_error_set(err, IRX_ERR_INVALID, "unknown input '%s' for action '%s'",
+				      key, full_name);
 			return -1;
 		}
 		if (p->flags & IRX_PARAM_SECRET)
@@ -380,15 +380,17 @@ static int check_inputs(struct exec *x, const struct irx_action *a, const char *
 		if (p->default_value) {
 			d = default_value(p);
 			if (!d) {
-				irx_error_set(err, IRX_ERR_PLUGIN,
-					      "action '%s' declares a default for '%s' that is not a %s",
-					      full_name, p->name, type_name(p->type));
+				irx_error_set(
+				    err, IRX_ERR_PLUGIN,
+				    "action '%s' declares a default for '%s' that is not a %s",
+				    full_name, p->name, type_name(p->type));
 				return -1;
 			}
 			json_object_object_add(inputs, p->name, d);
 		} else if (p->flags & IRX_PARAM_REQUIRED) {
-			irx_error_set(err, IRX_ERR_INVALID, "missing required input '%s' for action '%s'",
-				      p->name, full_name);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "missing required input '%s' for action '%s'", p->name,
+				      full_name);
 			return -1;
 		}
 	}
@@ -488,9 +490,10 @@ static int extract_outputs(struct exec *x, const struct irx_step_def *st,
 
 		if (!v) {
 			if (se.code == IRX_ERR_NOT_FOUND) {
-				irx_host_table(false)->log(call, IRX_LOG_WARN,
-							   "output '%s': selector '%s' matched nothing",
-							   o->name, o->selector);
+				irx_host_table(false)->log(
+				    call, IRX_LOG_WARN,
+				    "output '%s': selector '%s' matched nothing", o->name,
+				    o->selector);
 				continue;
 			}
 			irx_error_set(err, IRX_ERR_INVALID, "output '%s': %s", o->name, se.message);
@@ -499,8 +502,8 @@ static int extract_outputs(struct exec *x, const struct irx_step_def *st,
 		c = coerce_output(v, o->type);
 		if (!c) {
 			irx_error_set(err, IRX_ERR_INVALID,
-				      "output '%s': selector '%s' found a %s, not of type %s", o->name,
-				      o->selector, json_kind(v), type_name(o->type));
+				      "output '%s': selector '%s' found a %s, not of type %s",
+				      o->name, o->selector, json_kind(v), type_name(o->type));
 			json_object_put(v);
 			return -1;
 		}
@@ -695,10 +698,9 @@ record:
 			       declared ? redact_json(x, declared) : json_object_new_object());
 	json_object_object_add(rec, "action_outputs",
 			       res.outputs ? redact_json(x, res.outputs) : NULL);
-	json_object_object_add(rec, "undo",
-			       res.undo && json_object_object_length(res.undo) > 0
-				       ? redact_json(x, res.undo)
-				       : NULL);
+	json_object_object_add(
+	    rec, "undo",
+	    res.undo && json_object_object_length(res.undo) > 0 ? redact_json(x, res.undo) : NULL);
 	json_object_object_add(rec, "message", str_or_null(out->message));
 	json_object_object_add(rec, "error",
 			       strcmp(out->status, "Success") ? error_json(x, &call.error) : NULL);
@@ -803,14 +805,15 @@ static int journal_execution_start(struct exec *x, const char *start)
 
 	json_object_object_add(r, "type", json_object_new_string("execution_start"));
 	json_object_object_add(r, "execution_id", json_object_new_string(x->id));
-	json_object_object_add(r, "runbook", json_object_new_string(x->rb->name ? x->rb->name : ""));
-	json_object_object_add(r, "runbook_path",
-			       x->rb->doc && x->rb->doc->file
-				       ? json_object_new_string(x->rb->doc->file)
-				       : NULL);
+	json_object_object_add(r, "runbook",
+			       json_object_new_string(x->rb->name ? x->rb->name : ""));
+	json_object_object_add(
+	    r, "runbook_path",
+	    x->rb->doc && x->rb->doc->file ? json_object_new_string(x->rb->doc->file) : NULL);
 	json_object_object_add(r, "parameters", redacted_params(x));
 	json_object_object_add(r, "dry_run", json_object_new_boolean(o->dry_run));
-	json_object_object_add(r, "account_id", json_object_new_string(o->account_id ? o->account_id : ""));
+	json_object_object_add(r, "account_id",
+			       json_object_new_string(o->account_id ? o->account_id : ""));
 	json_object_object_add(r, "region", json_object_new_string(o->region ? o->region : ""));
 	json_object_object_add(r, "case_id", json_object_new_string(o->case_id ? o->case_id : ""));
 	json_object_object_add(r, "mode", json_object_new_string("run"));
@@ -859,8 +862,8 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	const char *prev = NULL;
 	char start[32] = "", end[32] = "";
 	char failure[1024] = "";
-	unsigned max = opts->max_step_executions ? opts->max_step_executions
-						 : IRX_DEFAULT_MAX_STEP_EXECUTIONS;
+	unsigned max =
+	    opts->max_step_executions ? opts->max_step_executions : IRX_DEFAULT_MAX_STEP_EXECUTIONS;
 	unsigned executed = 0;
 	long long t0 = irx_now_ms();
 	size_t idx = 0;
@@ -888,8 +891,8 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	json_object_object_add(x.globals, "global:REGION",
 			       json_object_new_string(opts->region ? opts->region : ""));
 	json_object_object_add(
-		x.globals, "global:AWS_PARTITION",
-		json_object_new_string(partition_of(opts->region ? opts->region : "")));
+	    x.globals, "global:AWS_PARTITION",
+	    json_object_new_string(partition_of(opts->region ? opts->region : "")));
 	json_object_object_add(x.globals, "automation:EXECUTION_ID", json_object_new_string(x.id));
 	find_secret_params(&x);
 
@@ -943,10 +946,12 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 			if (critical && strcmp(status, "Success") == 0) {
 				status = out.status;
 				snprintf(failure, sizeof(failure), "step '%s' %s: %s", st->name,
-					 strcmp(out.status, "TimedOut") == 0 ? "timed out" : "failed",
+					 strcmp(out.status, "TimedOut") == 0 ? "timed out"
+									     : "failed",
 					 out.message);
 			}
-			/* A non-critical step that aborts stops the run without failing it (SSM). */
+			/* A non-critical step that aborts stops the run without failing it (SSM).
+			 */
 			if (st->on_failure == IRX_ON_FAILURE_ABORT)
 				break;
 			if (st->on_failure == IRX_ON_FAILURE_STEP)
@@ -961,8 +966,8 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 
 			if (next == (size_t)-1) {
 				snprintf(failure, sizeof(failure),
-					 "step '%s' goes to step '%s', which does not exist", st->name,
-					 goto_name);
+					 "step '%s' goes to step '%s', which does not exist",
+					 st->name, goto_name);
 				status = "Failed";
 				break;
 			}

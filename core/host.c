@@ -28,8 +28,7 @@ void irx_call_release(struct irx_call *call)
 	call->planned_calls = NULL;
 }
 
-void irx_redact(const char *text, const char *const *secrets, size_t count, char *buf,
-		size_t len)
+void irx_redact(const char *text, const char *const *secrets, size_t count, char *buf, size_t len)
 {
 	size_t o = 0;
 	const char *p = text;
@@ -75,8 +74,7 @@ static const char *level_name(enum irx_log_level level)
 	return "log";
 }
 
-void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step,
-			 const char *message)
+void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step, const char *message)
 {
 	(void)ud;
 	if (step)
@@ -86,7 +84,7 @@ void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step,
 }
 
 static void host_log(struct irx_call *call, enum irx_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void host_log(struct irx_call *call, enum irx_log_level level, const char *fmt, ...)
 {
@@ -111,7 +109,7 @@ static void host_log(struct irx_call *call, enum irx_log_level level, const char
 }
 
 static int host_fail(struct irx_call *call, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int host_fail(struct irx_call *call, const char *fmt, ...)
 {
@@ -144,13 +142,12 @@ static int host_aws_call(struct irx_call *call, const char *service, const char 
 }
 
 static const struct irx_host host_without_aws = {
-	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host),
-	host_log,             host_fail,            NULL,
+    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail, NULL,
 };
 
 static const struct irx_host host_with_aws = {
-	IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host),
-	host_log,             host_fail,            host_aws_call,
+    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail,
+    host_aws_call,
 };
 
 const struct irx_host *irx_host_table(bool with_aws)

@@ -21,8 +21,7 @@
  * Where log lines go. step may be NULL (plugin init). message is already
  * formatted and has secrets replaced by "********". Borrowed strings.
  */
-typedef void irx_log_fn(void *ud, enum irx_log_level level, const char *step,
-			const char *message);
+typedef void irx_log_fn(void *ud, enum irx_log_level level, const char *step, const char *message);
 
 /*
  * The AWS call the AWS client provides (see irx_host.aws_call for the
@@ -33,12 +32,12 @@ typedef int irx_aws_call_fn(void *ud, struct irx_call *call, const char *service
 			    struct json_object **response);
 
 struct irx_call {
-	struct irx_error error;    /* why the attempt failed: first failure wins */
-	const char *step;          /* borrowed; NULL outside a step */
-	const char *action;        /* borrowed; "aws:sleep", "isolate:ec2Instance" */
+	struct irx_error error; /* why the attempt failed: first failure wins */
+	const char *step;	/* borrowed; NULL outside a step */
+	const char *action;	/* borrowed; "aws:sleep", "isolate:ec2Instance" */
 	bool dry_run;
-	long long deadline_ms;     /* CLOCK_MONOTONIC ms; 0 = none */
-	bool timed_out;            /* set by an action that stopped at the deadline */
+	long long deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none */
+	bool timed_out;	       /* set by an action that stopped at the deadline */
 	/* Output: logging. NULL log = irx_host_stderr_log. */
 	irx_log_fn *log;
 	void *log_ud;
@@ -79,15 +78,13 @@ void irx_call_sleep(struct irx_call *call, long long ms);
 bool irx_call_cancelled(const struct irx_call *call);
 
 /* The default log: "irx: <level>: <step>: <message>" on stderr. ud unused. */
-void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step,
-			 const char *message);
+void irx_host_stderr_log(void *ud, enum irx_log_level level, const char *step, const char *message);
 
 /*
  * Copies text into buf (size len, always NUL-terminated) with every
  * occurrence of a secret replaced by "********". Secrets shorter than 4 bytes
  * are still replaced (a short token is still a token); empty ones are ignored.
  */
-void irx_redact(const char *text, const char *const *secrets, size_t count, char *buf,
-		size_t len);
+void irx_redact(const char *text, const char *const *secrets, size_t count, char *buf, size_t len);
 
 #endif

@@ -118,12 +118,12 @@ static void test_boolean_operator(void)
 
 static void test_first_true_choice_wins(void)
 {
-	struct branch_run r = branch(
-		"{\"Choices\":["
-		"{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":\"y\"},"
-		"{\"NextStep\":\"b\",\"Variable\":\"x\",\"StringEquals\":\"x\"},"
-		"{\"NextStep\":\"c\",\"Variable\":\"x\",\"StartsWith\":\"x\"}],"
-		"\"Default\":\"d\"}");
+	struct branch_run r =
+	    branch("{\"Choices\":["
+		   "{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":\"y\"},"
+		   "{\"NextStep\":\"b\",\"Variable\":\"x\",\"StringEquals\":\"x\"},"
+		   "{\"NextStep\":\"c\",\"Variable\":\"x\",\"StartsWith\":\"x\"}],"
+		   "\"Default\":\"d\"}");
 
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(r.next, "b");
@@ -138,7 +138,8 @@ static void test_default_and_fallthrough(void)
 	CU_ASSERT_STRING_EQUAL(r.next, "d");
 	CU_ASSERT_STRING_EQUAL(r.message, "no choice matched: Default");
 	/* SSM: no Default -> the automation goes on with the next step; the step succeeds. */
-	r = branch("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":\"y\"}]}");
+	r = branch(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":\"y\"}]}");
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(r.next, "");
 	CU_ASSERT_STRING_EQUAL(r.message, "no choice matched and no Default: next step");
@@ -152,30 +153,30 @@ static void test_and_or_not(void)
 		const char *cond;
 		const char *want;
 	} cases[] = {
-		{"\"And\":[{\"Variable\":\"a\",\"StringEquals\":\"a\"},"
-		 "{\"Variable\":2,\"NumericGreater\":1}]",
-		 "yes"},
-		{"\"And\":[{\"Variable\":\"a\",\"StringEquals\":\"a\"},"
-		 "{\"Variable\":2,\"NumericGreater\":3}]",
-		 "no"},
-		{"\"Or\":[{\"Variable\":\"a\",\"StringEquals\":\"b\"},"
-		 "{\"Variable\":true,\"BooleanEquals\":true}]",
-		 "yes"},
-		{"\"Or\":[{\"Variable\":\"a\",\"StringEquals\":\"b\"},"
-		 "{\"Variable\":true,\"BooleanEquals\":false}]",
-		 "no"},
-		{"\"Not\":{\"Variable\":\"a\",\"StringEquals\":\"b\"}", "yes"},
-		{"\"Not\":{\"Variable\":\"a\",\"StringEquals\":\"a\"}", "no"},
-		/* nested: And(Or(false, true), Not(false)) */
-		{"\"And\":[{\"Or\":[{\"Variable\":1,\"NumericEquals\":2},"
-		 "{\"Variable\":\"i-1\",\"StartsWith\":\"i-\"}]},"
-		 "{\"Not\":{\"Variable\":\"x\",\"Contains\":\"y\"}}]",
-		 "yes"},
-		/* Not(Or(And(true,false), false)) = true */
-		{"\"Not\":{\"Or\":[{\"And\":[{\"Variable\":1,\"NumericEquals\":1},"
-		 "{\"Variable\":1,\"NumericEquals\":2}]},{\"Variable\":\"a\",\"EndsWith\":\"b\"}]}",
-		 "yes"},
-		{"\"Not\":{\"Not\":{\"Variable\":\"a\",\"StringEquals\":\"a\"}}", "yes"},
+	    {"\"And\":[{\"Variable\":\"a\",\"StringEquals\":\"a\"},"
+	     "{\"Variable\":2,\"NumericGreater\":1}]",
+	     "yes"},
+	    {"\"And\":[{\"Variable\":\"a\",\"StringEquals\":\"a\"},"
+	     "{\"Variable\":2,\"NumericGreater\":3}]",
+	     "no"},
+	    {"\"Or\":[{\"Variable\":\"a\",\"StringEquals\":\"b\"},"
+	     "{\"Variable\":true,\"BooleanEquals\":true}]",
+	     "yes"},
+	    {"\"Or\":[{\"Variable\":\"a\",\"StringEquals\":\"b\"},"
+	     "{\"Variable\":true,\"BooleanEquals\":false}]",
+	     "no"},
+	    {"\"Not\":{\"Variable\":\"a\",\"StringEquals\":\"b\"}", "yes"},
+	    {"\"Not\":{\"Variable\":\"a\",\"StringEquals\":\"a\"}", "no"},
+	    /* nested: And(Or(false, true), Not(false)) */
+	    {"\"And\":[{\"Or\":[{\"Variable\":1,\"NumericEquals\":2},"
+	     "{\"Variable\":\"i-1\",\"StartsWith\":\"i-\"}]},"
+	     "{\"Not\":{\"Variable\":\"x\",\"Contains\":\"y\"}}]",
+	     "yes"},
+	    /* Not(Or(And(true,false), false)) = true */
+	    {"\"Not\":{\"Or\":[{\"And\":[{\"Variable\":1,\"NumericEquals\":1},"
+	     "{\"Variable\":1,\"NumericEquals\":2}]},{\"Variable\":\"a\",\"EndsWith\":\"b\"}]}",
+	     "yes"},
+	    {"\"Not\":{\"Not\":{\"Variable\":\"a\",\"StringEquals\":\"a\"}}", "yes"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -203,22 +204,28 @@ static void expect_error(const char *json, const char *msg)
 
 static void test_type_mismatches(void)
 {
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"abc\",\"NumericEquals\":1}]}",
-		     "choice 1: NumericEquals needs a numeric Variable, got the string 'abc'");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"abc\",\"NumericEquals\":1}]}",
+	    "choice 1: NumericEquals needs a numeric Variable, got the string 'abc'");
 	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":1,\"NumericEquals\":\"x\"}]}",
 		     "choice 1: NumericEquals needs a number, got the string 'x'");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"0x10\",\"NumericEquals\":16}]}",
-		     "choice 1: NumericEquals needs a numeric Variable, got the string '0x10'");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"yes\",\"BooleanEquals\":true}]}",
-		     "choice 1: BooleanEquals needs a boolean Variable, got the string 'yes'");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"0x10\",\"NumericEquals\":16}]}",
+	    "choice 1: NumericEquals needs a numeric Variable, got the string '0x10'");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"yes\",\"BooleanEquals\":true}]}",
+	    "choice 1: BooleanEquals needs a boolean Variable, got the string 'yes'");
 	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":true,\"BooleanEquals\":1}]}",
 		     "choice 1: BooleanEquals needs true or false, got the number '1'");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":[\"x\"],\"StringEquals\":\"x\"}]}",
-		     "choice 1: StringEquals needs a string Variable, got a list");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":[\"x\"]}]}",
-		     "choice 1: StringEquals needs a string, got a list");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":{\"k\":1},\"NumericLesser\":1}]}",
-		     "choice 1: NumericLesser needs a numeric Variable, got the map '{ \"k\": 1 }'");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":[\"x\"],\"StringEquals\":\"x\"}]}",
+	    "choice 1: StringEquals needs a string Variable, got a list");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":[\"x\"]}]}",
+	    "choice 1: StringEquals needs a string, got a list");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":{\"k\":1},\"NumericLesser\":1}]}",
+	    "choice 1: NumericLesser needs a numeric Variable, got the map '{ \"k\": 1 }'");
 	/* A mismatch inside a nested condition names the top-level choice. */
 	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"StringEquals\":\"y\"},"
 		     "{\"NextStep\":\"b\",\"And\":[{\"Variable\":\"q\",\"NumericGreater\":1}]}]}",
@@ -241,16 +248,20 @@ static void test_malformed_choices(void)
 		     "choice 1: StringEquals needs a Variable");
 	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"And\":[]}]}",
 		     "choice 1: And needs a non-empty list of conditions");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Or\":{\"Variable\":\"x\",\"StringEquals\":\"x\"}}]}",
+	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Or\":{\"Variable\":\"x\","
+		     "\"StringEquals\":\"x\"}}]}",
 		     "choice 1: Or needs a non-empty list of conditions");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Not\":[{\"Variable\":\"x\",\"StringEquals\":\"x\"}]}]}",
+	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Not\":[{\"Variable\":\"x\","
+		     "\"StringEquals\":\"x\"}]}]}",
 		     "choice 1: a condition must be a map, got a list");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"And\":[{\"Variable\":\"x\","
-		     "\"StringEquals\":\"x\"}]}]}",
-		     "choice 1: Variable cannot be used with And");
-	expect_error("{\"Choices\":[{\"NextStep\":\"a\",\"And\":[{\"NextStep\":\"b\",\"Variable\":\"x\","
-		     "\"StringEquals\":\"x\"}]}]}",
-		     "choice 1: NextStep is only allowed on a top-level choice");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"Variable\":\"x\",\"And\":[{\"Variable\":\"x\","
+	    "\"StringEquals\":\"x\"}]}]}",
+	    "choice 1: Variable cannot be used with And");
+	expect_error(
+	    "{\"Choices\":[{\"NextStep\":\"a\",\"And\":[{\"NextStep\":\"b\",\"Variable\":\"x\","
+	    "\"StringEquals\":\"x\"}]}]}",
+	    "choice 1: NextStep is only allowed on a top-level choice");
 }
 
 static void test_depth_bound(void)
@@ -260,7 +271,8 @@ static void test_depth_bound(void)
 
 	for (int i = 0; i < 20; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\"Not\":{");
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\"Variable\":\"x\",\"StringEquals\":\"x\"");
+	n +=
+	    (size_t)snprintf(buf + n, sizeof(buf) - n, "\"Variable\":\"x\",\"StringEquals\":\"x\"");
 	for (int i = 0; i < 20; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "}");
 	snprintf(buf + n, sizeof(buf) - n, "}]}");
@@ -268,16 +280,16 @@ static void test_depth_bound(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"string operators", test_string_operators},
-	{"contains on a list", test_contains_list},
-	{"numeric operators", test_numeric_operators},
-	{"boolean operator", test_boolean_operator},
-	{"first true choice wins", test_first_true_choice_wins},
-	{"default and fall-through", test_default_and_fallthrough},
-	{"and / or / not, nested", test_and_or_not},
-	{"type mismatches fail the step", test_type_mismatches},
-	{"malformed choices", test_malformed_choices},
-	{"nesting depth bound", test_depth_bound},
-	CU_TEST_INFO_NULL,
+    {"string operators", test_string_operators},
+    {"contains on a list", test_contains_list},
+    {"numeric operators", test_numeric_operators},
+    {"boolean operator", test_boolean_operator},
+    {"first true choice wins", test_first_true_choice_wins},
+    {"default and fall-through", test_default_and_fallthrough},
+    {"and / or / not, nested", test_and_or_not},
+    {"type mismatches fail the step", test_type_mismatches},
+    {"malformed choices", test_malformed_choices},
+    {"nesting depth bound", test_depth_bound},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("branch", tests, NULL, NULL)

@@ -55,9 +55,9 @@ struct xrun {
 	int rc;
 	struct irx_exec_result res;
 	struct irx_error err;
-	char *journal;               /* the .jsonl text */
+	char *journal;		     /* the .jsonl text */
 	struct json_object *records; /* parsed lines */
-	long long delays[32];        /* every sleep_ms call */
+	long long delays[32];	     /* every sleep_ms call */
 	int delay_count;
 	char events[MAX_EVENTS][160]; /* "start step" / "end step Status message" */
 	int event_count;
@@ -251,27 +251,28 @@ static void assert_steps(struct xrun *r, const char *want)
 
 static void test_outputs_flow_between_steps(void)
 {
-	const char *yaml = HEAD "parameters:\n"
-			   "  Name:\n    type: String\n"
-			   "  Count:\n    type: Integer\n    default: 3\n"
-			   "mainSteps:\n"
-			   "- name: first\n  action: testkit:echo\n"
-			   "  inputs:\n    Message: 'hello {{ Name }}'\n    Count: '{{ Count }}'\n"
-			   "  outputs:\n"
-			   "  - {Name: Msg, Selector: $.Message, Type: String}\n"
-			   "  - {Name: Count, Selector: $.Count, Type: Integer}\n"
-			   "  - {Name: List, Selector: $.Nested.List, Type: StringList}\n"
-			   "  - {Name: Num, Selector: $.Nested.Number, Type: Integer}\n"
-			   "  - {Name: Flag, Selector: $.Flag, Type: Boolean}\n"
-			   "- name: second\n  action: testkit:echo\n"
-			   "  inputs:\n    Message: '{{ first.Msg }} x{{ first.Count }}'\n"
-			   "    Items: '{{ first.List }}'\n    Count: '{{ first.Num }}'\n"
-			   "  outputs:\n"
-			   "  - {Name: Out, Selector: $.Message, Type: String}\n"
-			   "  - {Name: Items, Selector: $.Items, Type: StringList}\n"
-			   "  - {Name: Second, Selector: '$.Items[1]', Type: String}\n"
-			   "  - {Name: Count, Selector: $.Count, Type: Integer}\n"
-			   "outputs:\n- second.Out\n- second.Items\n- first.Flag\n- second.Count\n";
+	const char *yaml =
+	    HEAD "parameters:\n"
+		 "  Name:\n    type: String\n"
+		 "  Count:\n    type: Integer\n    default: 3\n"
+		 "mainSteps:\n"
+		 "- name: first\n  action: testkit:echo\n"
+		 "  inputs:\n    Message: 'hello {{ Name }}'\n    Count: '{{ Count }}'\n"
+		 "  outputs:\n"
+		 "  - {Name: Msg, Selector: $.Message, Type: String}\n"
+		 "  - {Name: Count, Selector: $.Count, Type: Integer}\n"
+		 "  - {Name: List, Selector: $.Nested.List, Type: StringList}\n"
+		 "  - {Name: Num, Selector: $.Nested.Number, Type: Integer}\n"
+		 "  - {Name: Flag, Selector: $.Flag, Type: Boolean}\n"
+		 "- name: second\n  action: testkit:echo\n"
+		 "  inputs:\n    Message: '{{ first.Msg }} x{{ first.Count }}'\n"
+		 "    Items: '{{ first.List }}'\n    Count: '{{ first.Num }}'\n"
+		 "  outputs:\n"
+		 "  - {Name: Out, Selector: $.Message, Type: String}\n"
+		 "  - {Name: Items, Selector: $.Items, Type: StringList}\n"
+		 "  - {Name: Second, Selector: '$.Items[1]', Type: String}\n"
+		 "  - {Name: Count, Selector: $.Count, Type: Integer}\n"
+		 "outputs:\n- second.Out\n- second.Items\n- first.Flag\n- second.Count\n";
 	const char *assign[] = {"Name=world"};
 	struct xrun *r = run(yaml, assign, 1);
 	struct json_object *o = r->res.outputs;
@@ -279,14 +280,15 @@ static void test_outputs_flow_between_steps(void)
 	assert_status(r, "Success", "");
 	assert_steps(r, "first second");
 	CU_ASSERT_STRING_EQUAL(field(o, "second.Out", NULL), "hello world x3");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(json_object_object_get(o, "second.Items"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "[\"first\",\"second\"]");
-	CU_ASSERT_TRUE(json_object_is_type(json_object_object_get(o, "first.Flag"),
-					   json_type_boolean));
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(json_object_object_get(o, "second.Items"),
+					   JSON_C_TO_STRING_PLAIN),
+	    "[\"first\",\"second\"]");
+	CU_ASSERT_TRUE(
+	    json_object_is_type(json_object_object_get(o, "first.Flag"), json_type_boolean));
 	CU_ASSERT_FALSE(json_object_get_boolean(json_object_object_get(o, "first.Flag")));
-	CU_ASSERT_TRUE(json_object_is_type(json_object_object_get(o, "second.Count"),
-					   json_type_int));
+	CU_ASSERT_TRUE(
+	    json_object_is_type(json_object_object_get(o, "second.Count"), json_type_int));
 	CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(o, "second.Count")), 42);
 	/* The journal: start, a start/end pair per step, end; defaults applied in inputs. */
 	CU_ASSERT_EQUAL(json_object_array_length(r->records), 6);
@@ -307,13 +309,14 @@ static void test_outputs_flow_between_steps(void)
 
 static void test_globals(void)
 {
-	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: g\n  action: testkit:echo\n  inputs:\n"
-			   "    Message: '{{ global:ACCOUNT_ID }}|{{ global:REGION }}|"
-			   "{{ automation:EXECUTION_ID }}|{{ global:DATE_TIME }}|{{ global:DATE }}|"
-			   "{{ global:AWS_PARTITION }}'\n"
-			   "  outputs:\n  - {Name: M, Selector: $.Message, Type: String}\n"
-			   "outputs: [g.M]\n";
+	const char *yaml =
+	    HEAD "mainSteps:\n"
+		 "- name: g\n  action: testkit:echo\n  inputs:\n"
+		 "    Message: '{{ global:ACCOUNT_ID }}|{{ global:REGION }}|"
+		 "{{ automation:EXECUTION_ID }}|{{ global:DATE_TIME }}|{{ global:DATE }}|"
+		 "{{ global:AWS_PARTITION }}'\n"
+		 "  outputs:\n  - {Name: M, Selector: $.Message, Type: String}\n"
+		 "outputs: [g.M]\n";
 	struct xrun *r = run(yaml, NULL, 0);
 	char want[256];
 	regex_t re;
@@ -341,13 +344,13 @@ static void test_globals(void)
 static void test_input_types(void)
 {
 	const char *yaml = HEAD "parameters:\n  S:\n    type: String\n"
-			   "mainSteps:\n"
-			   "- name: e\n  action: testkit:echo\n  inputs:\n"
-			   "    Message: 12\n    Count: '{{ S }}'\n    Flag: 'true'\n"
-			   "  outputs:\n  - {Name: C, Selector: $.Count, Type: Integer}\n"
-			   "  - {Name: M, Selector: $.Message, Type: String}\n"
-			   "  - {Name: F, Selector: $.Flag, Type: Boolean}\n"
-			   "outputs: [e.C, e.M, e.F]\n";
+				"mainSteps:\n"
+				"- name: e\n  action: testkit:echo\n  inputs:\n"
+				"    Message: 12\n    Count: '{{ S }}'\n    Flag: 'true'\n"
+				"  outputs:\n  - {Name: C, Selector: $.Count, Type: Integer}\n"
+				"  - {Name: M, Selector: $.Message, Type: String}\n"
+				"  - {Name: F, Selector: $.Flag, Type: Boolean}\n"
+				"outputs: [e.C, e.M, e.F]\n";
 	const char *good[] = {"S=7"};
 	const char *bad[] = {"S=seven"};
 	/* The validator refuses these statically; the executor still converts at run time. */
@@ -370,26 +373,27 @@ static void test_input_types(void)
 
 static void test_output_selectors(void)
 {
-	const char *missing = HEAD "mainSteps:\n"
-			      "- name: a\n  action: testkit:echo\n  inputs: {Message: hi}\n"
-			      "  outputs:\n  - {Name: Gone, Selector: $.Nope, Type: String}\n"
-			      "  - {Name: M, Selector: $.Message, Type: String}\n"
-			      "- name: b\n  action: testkit:echo\n  inputs: {Message: '{{ a.Gone }}'}\n";
+	const char *missing =
+	    HEAD "mainSteps:\n"
+		 "- name: a\n  action: testkit:echo\n  inputs: {Message: hi}\n"
+		 "  outputs:\n  - {Name: Gone, Selector: $.Nope, Type: String}\n"
+		 "  - {Name: M, Selector: $.Message, Type: String}\n"
+		 "- name: b\n  action: testkit:echo\n  inputs: {Message: '{{ a.Gone }}'}\n";
 	const char *mismatch = HEAD "mainSteps:\n"
-			       "- name: a\n  action: testkit:echo\n  inputs: {Message: hi}\n"
-			       "  outputs:\n  - {Name: N, Selector: $.Nested, Type: String}\n";
-	const char *fraction = HEAD "mainSteps:\n"
-			       "- name: a\n  action: testkit:echo\n  inputs: {Message: hi}\n"
-			       "  outputs:\n  - {Name: N, Selector: $.Nested.Fraction, Type: Integer}\n";
+				    "- name: a\n  action: testkit:echo\n  inputs: {Message: hi}\n"
+				    "  outputs:\n  - {Name: N, Selector: $.Nested, Type: String}\n";
+	const char *fraction =
+	    HEAD "mainSteps:\n"
+		 "- name: a\n  action: testkit:echo\n  inputs: {Message: hi}\n"
+		 "  outputs:\n  - {Name: N, Selector: $.Nested.Fraction, Type: Integer}\n";
 	struct xrun *r = run(missing, NULL, 0);
 
 	/* No match: the output is absent and the step succeeds; using it fails later. */
 	assert_status(r, "Failed", "step 'b' failed: unknown reference '{{ a.Gone }}'");
 	CU_ASSERT_STRING_EQUAL(field(record(r, "step_end", "a", 0), "status", NULL), "Success");
 	CU_ASSERT_STRING_EQUAL(field(record(r, "step_end", "a", 0), "outputs", "M"), "hi");
-	CU_ASSERT_PTR_NULL(
-		json_object_object_get(json_object_object_get(record(r, "step_end", "a", 0), "outputs"),
-				       "Gone"));
+	CU_ASSERT_PTR_NULL(json_object_object_get(
+	    json_object_object_get(record(r, "step_end", "a", 0), "outputs"), "Gone"));
 	IRX_ASSERT_CONTAINS(r->logs, "2 a: output 'Gone': selector '$.Nope' matched nothing");
 	xrun_free(r);
 
@@ -399,17 +403,18 @@ static void test_output_selectors(void)
 		      "String");
 	xrun_free(r);
 	r = run(fraction, NULL, 0);
-	assert_status(r, "Failed",
-		      "step 'a' failed: output 'N': selector '$.Nested.Fraction' found a number, not "
-		      "of type Integer");
+	assert_status(
+	    r, "Failed",
+	    "step 'a' failed: output 'N': selector '$.Nested.Fraction' found a number, not "
+	    "of type Integer");
 	xrun_free(r);
 }
 
 static const char *const failing_then_echo =
-	HEAD "mainSteps:\n"
-	     "- name: bad\n  action: testkit:fail\n  inputs: {Message: boom}\n%s"
-	     "- name: after\n  action: testkit:echo\n  inputs: {Message: after}\n"
-	     "- name: handler\n  action: testkit:echo\n  inputs: {Message: handled}\n";
+    HEAD "mainSteps:\n"
+	 "- name: bad\n  action: testkit:fail\n  inputs: {Message: boom}\n%s"
+	 "- name: after\n  action: testkit:echo\n  inputs: {Message: after}\n"
+	 "- name: handler\n  action: testkit:echo\n  inputs: {Message: handled}\n";
 
 static struct xrun *run_failing(const char *props)
 {
@@ -464,12 +469,12 @@ static void test_on_failure(void)
 static void test_next_step_and_is_end(void)
 {
 	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
-			   "  nextStep: c\n"
-			   "- name: b\n  action: testkit:echo\n  inputs: {Message: b}\n"
-			   "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n"
-			   "  isEnd: true\n"
-			   "- name: d\n  action: testkit:echo\n  inputs: {Message: d}\n";
+				"- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
+				"  nextStep: c\n"
+				"- name: b\n  action: testkit:echo\n  inputs: {Message: b}\n"
+				"- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n"
+				"  isEnd: true\n"
+				"- name: d\n  action: testkit:echo\n  inputs: {Message: d}\n";
 	struct xrun *r = run(yaml, NULL, 0);
 
 	assert_status(r, "Success", "");
@@ -479,32 +484,33 @@ static void test_next_step_and_is_end(void)
 
 static void test_branch_in_runbook(void)
 {
-	const char *yaml = HEAD "parameters:\n  Kind:\n    type: String\n"
-			   "mainSteps:\n"
-			   "- name: choose\n  action: aws:branch\n  inputs:\n    Choices:\n"
-			   "    - NextStep: ec2\n      Variable: '{{ Kind }}'\n"
-			   "      StartsWith: 'arn:aws:ec2:'\n"
-			   "    - NextStep: lambda\n      And:\n"
-			   "      - Variable: '{{ Kind }}'\n        Contains: ':function:'\n"
-			   "      - Not:\n          Variable: '{{ Kind }}'\n          EndsWith: ':skip'\n"
-			   "%s"
-			   "- name: fallthrough\n  action: testkit:echo\n  inputs: {Message: f}\n"
-			   "  isEnd: true\n"
-			   "- name: ec2\n  action: testkit:echo\n  inputs: {Message: ec2}\n"
-			   "  isEnd: true\n"
-			   "- name: lambda\n  action: testkit:echo\n  inputs: {Message: lambda}\n"
-			   "  isEnd: true\n"
-			   "- name: other\n  action: testkit:echo\n  inputs: {Message: other}\n";
+	const char *yaml =
+	    HEAD "parameters:\n  Kind:\n    type: String\n"
+		 "mainSteps:\n"
+		 "- name: choose\n  action: aws:branch\n  inputs:\n    Choices:\n"
+		 "    - NextStep: ec2\n      Variable: '{{ Kind }}'\n"
+		 "      StartsWith: 'arn:aws:ec2:'\n"
+		 "    - NextStep: lambda\n      And:\n"
+		 "      - Variable: '{{ Kind }}'\n        Contains: ':function:'\n"
+		 "      - Not:\n          Variable: '{{ Kind }}'\n          EndsWith: ':skip'\n"
+		 "%s"
+		 "- name: fallthrough\n  action: testkit:echo\n  inputs: {Message: f}\n"
+		 "  isEnd: true\n"
+		 "- name: ec2\n  action: testkit:echo\n  inputs: {Message: ec2}\n"
+		 "  isEnd: true\n"
+		 "- name: lambda\n  action: testkit:echo\n  inputs: {Message: lambda}\n"
+		 "  isEnd: true\n"
+		 "- name: other\n  action: testkit:echo\n  inputs: {Message: other}\n";
 	char buf[2048];
 	struct {
 		const char *kind, *dflt, *steps;
 	} cases[] = {
-		{"Kind=arn:aws:ec2:eu-west-1:1:instance/i-1", "", "choose ec2"},
-		{"Kind=arn:aws:lambda:eu-west-1:1:function:f", "", "choose lambda"},
-		{"Kind=arn:aws:lambda:eu-west-1:1:function:skip", "    Default: other\n",
-		 "choose other"},
-		/* No Default: SSM goes on with the next step. */
-		{"Kind=arn:aws:iam::1:role/r", "", "choose fallthrough"},
+	    {"Kind=arn:aws:ec2:eu-west-1:1:instance/i-1", "", "choose ec2"},
+	    {"Kind=arn:aws:lambda:eu-west-1:1:function:f", "", "choose lambda"},
+	    {"Kind=arn:aws:lambda:eu-west-1:1:function:skip", "    Default: other\n",
+	     "choose other"},
+	    /* No Default: SSM goes on with the next step. */
+	    {"Kind=arn:aws:iam::1:role/r", "", "choose fallthrough"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -521,11 +527,12 @@ static void test_branch_in_runbook(void)
 
 static void test_branch_type_mismatch(void)
 {
-	const char *yaml = HEAD "parameters:\n  N:\n    type: String\n"
-			   "mainSteps:\n"
-			   "- name: choose\n  action: aws:branch\n  inputs:\n    Choices:\n"
-			   "    - NextStep: b\n      Variable: '{{ N }}'\n      NumericGreater: 3\n"
-			   "- name: b\n  action: testkit:echo\n  inputs: {Message: b}\n";
+	const char *yaml =
+	    HEAD "parameters:\n  N:\n    type: String\n"
+		 "mainSteps:\n"
+		 "- name: choose\n  action: aws:branch\n  inputs:\n    Choices:\n"
+		 "    - NextStep: b\n      Variable: '{{ N }}'\n      NumericGreater: 3\n"
+		 "- name: b\n  action: testkit:echo\n  inputs: {Message: b}\n";
 	const char *assign[] = {"N=many"};
 	struct xrun *r = run(yaml, assign, 1);
 
@@ -538,10 +545,10 @@ static void test_branch_type_mismatch(void)
 static void test_retries_and_backoff(void)
 {
 	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: f\n  action: testkit:flaky\n"
-			   "  inputs: {Key: %s, Failures: %d}\n  maxAttempts: %d\n"
-			   "  outputs:\n  - {Name: N, Selector: $.Attempts, Type: Integer}\n"
-			   "outputs: [f.N]\n";
+				"- name: f\n  action: testkit:flaky\n"
+				"  inputs: {Key: %s, Failures: %d}\n  maxAttempts: %d\n"
+				"  outputs:\n  - {Name: N, Selector: $.Attempts, Type: Integer}\n"
+				"outputs: [f.N]\n";
 	char buf[1024];
 	struct xrun *r = NULL;
 
@@ -586,10 +593,11 @@ static void test_retries_and_backoff(void)
 
 static void test_input_errors_are_not_retried(void)
 {
-	const char *yaml = HEAD "parameters:\n  S:\n    type: String\n"
-			   "mainSteps:\n"
-			   "- name: e\n  action: testkit:echo\n  inputs: {Message: x, Count: '{{ S }}'}\n"
-			   "  maxAttempts: 4\n";
+	const char *yaml =
+	    HEAD "parameters:\n  S:\n    type: String\n"
+		 "mainSteps:\n"
+		 "- name: e\n  action: testkit:echo\n  inputs: {Message: x, Count: '{{ S }}'}\n"
+		 "  maxAttempts: 4\n";
 	const char *assign[] = {"S=x"};
 	struct xopts xo = {.no_validate = true};
 	struct xrun *r = run_full(yaml, assign, 1, &xo);
@@ -603,12 +611,12 @@ static void test_input_errors_are_not_retried(void)
 static void test_timeouts(void)
 {
 	const char *slow = HEAD "mainSteps:\n"
-			   "- name: slow\n  action: testkit:slow\n  inputs: {Millis: 1100}\n"
-			   "  timeoutSeconds: 1\n%s"
-			   "- name: next\n  action: testkit:echo\n  inputs: {Message: n}\n";
+				"- name: slow\n  action: testkit:slow\n  inputs: {Millis: 1100}\n"
+				"  timeoutSeconds: 1\n%s"
+				"- name: next\n  action: testkit:echo\n  inputs: {Message: n}\n";
 	const char *sleepy = HEAD "mainSteps:\n"
-			     "- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT10M}\n"
-			     "  timeoutSeconds: 2\n";
+				  "- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT10M}\n"
+				  "  timeoutSeconds: 2\n";
 	char buf[1024];
 	struct xrun *r = NULL;
 
@@ -638,10 +646,10 @@ static void test_timeouts(void)
 static void test_loop_bound(void)
 {
 	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
-			   "- name: b\n  action: aws:branch\n  inputs:\n    Choices:\n"
-			   "    - NextStep: a\n      Variable: x\n      StringEquals: x\n"
-			   "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
+				"- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
+				"- name: b\n  action: aws:branch\n  inputs:\n    Choices:\n"
+				"    - NextStep: a\n      Variable: x\n      StringEquals: x\n"
+				"- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
 	struct xopts xo = {.max_steps = 5};
 	struct xrun *r = run_full(yaml, NULL, 0, &xo);
 
@@ -657,13 +665,14 @@ static void test_loop_bound(void)
 static void test_cancel(void)
 {
 	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
-			   "- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT1M}\n"
-			   "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
-	const char *flaky = HEAD "mainSteps:\n"
-			    "- name: f\n  action: testkit:flaky\n  inputs: {Key: cancel, Failures: 9}\n"
-			    "  maxAttempts: 5\n  onFailure: Continue\n"
-			    "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
+				"- name: a\n  action: testkit:echo\n  inputs: {Message: a}\n"
+				"- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT1M}\n"
+				"- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
+	const char *flaky =
+	    HEAD "mainSteps:\n"
+		 "- name: f\n  action: testkit:flaky\n  inputs: {Key: cancel, Failures: 9}\n"
+		 "  maxAttempts: 5\n  onFailure: Continue\n"
+		 "- name: c\n  action: testkit:echo\n  inputs: {Message: c}\n";
 	struct xopts xo = {.cancel_at = "nap"};
 	struct xrun *r = run_full(yaml, NULL, 0, &xo);
 
@@ -694,12 +703,12 @@ static void test_cancel(void)
 static void test_secrets_redacted(void)
 {
 	const char *yaml = HEAD "parameters:\n  Tok:\n    type: String\n"
-			   "  Fail:\n    type: Boolean\n    default: false\n"
-			   "mainSteps:\n"
-			   "- name: use\n  action: testkit:secret\n"
-			   "  inputs: {Token: '{{ Tok }}', User: alice, Fail: '{{ Fail }}'}\n"
-			   "  outputs:\n  - {Name: Echo, Selector: $.Echo, Type: String}\n"
-			   "outputs: [use.Echo]\n";
+				"  Fail:\n    type: Boolean\n    default: false\n"
+				"mainSteps:\n"
+				"- name: use\n  action: testkit:secret\n"
+				"  inputs: {Token: '{{ Tok }}', User: alice, Fail: '{{ Fail }}'}\n"
+				"  outputs:\n  - {Name: Echo, Selector: $.Echo, Type: String}\n"
+				"outputs: [use.Echo]\n";
 	const char *ok[] = {"Tok=s3cr3t-T0KEN"};
 	const char *bad[] = {"Tok=s3cr3t-T0KEN", "Fail=true"};
 	struct xrun *r = run(yaml, ok, 1);
@@ -727,11 +736,12 @@ static void test_secrets_redacted(void)
 
 static void test_dry_run(void)
 {
-	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: change\n  action: testkit:undo\n  inputs: {Resource: sg-1}\n"
-			   "  outputs:\n  - {Name: P, Selector: $.Planned, Type: Boolean}\n"
-			   "- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT5M}\n"
-			   "outputs: [change.P]\n";
+	const char *yaml =
+	    HEAD "mainSteps:\n"
+		 "- name: change\n  action: testkit:undo\n  inputs: {Resource: sg-1}\n"
+		 "  outputs:\n  - {Name: P, Selector: $.Planned, Type: Boolean}\n"
+		 "- name: nap\n  action: aws:sleep\n  inputs: {Duration: PT5M}\n"
+		 "outputs: [change.P]\n";
 	struct xopts xo = {.dry_run = true};
 	struct xrun *r = run_full(yaml, NULL, 0, &xo);
 	struct json_object *end = NULL;
@@ -741,8 +751,8 @@ static void test_dry_run(void)
 	end = record(r, "step_end", "change", 0);
 	CU_ASSERT_PTR_NULL(json_object_object_get(end, "undo"));
 	CU_ASSERT_STRING_EQUAL(field(end, "message", NULL), "would change the resource");
-	CU_ASSERT_TRUE(json_object_is_type(json_object_object_get(end, "planned_calls"),
-					   json_type_array));
+	CU_ASSERT_TRUE(
+	    json_object_is_type(json_object_object_get(end, "planned_calls"), json_type_array));
 	CU_ASSERT_STRING_EQUAL(field(record(r, "execution_start", NULL, 0), "dry_run", NULL),
 			       "true");
 	/* aws:sleep does not wait in a dry run. */
@@ -765,18 +775,18 @@ static void test_dry_run(void)
 static void test_unknown_actions_at_run_time(void)
 {
 	const char *yaml = HEAD "mainSteps:\n"
-			   "- name: s\n  action: %s\n  inputs: {}\n  maxAttempts: 3\n";
+				"- name: s\n  action: %s\n  inputs: {}\n  maxAttempts: 3\n";
 	struct {
 		const char *action, *failure;
 	} cases[] = {
-		{"testkit:nope",
-		 "step 's' failed: unknown action 'testkit:nope': plugin 'testkit' (built in) has "
-		 "no action 'nope'"},
-		{"nope:x", "step 's' failed: unknown action 'nope:x': no plugin 'nope' on the plugin "
-			   "path (the plugin path is empty)"},
-		{"aws:executeScript", "step 's' failed: action 'aws:executeScript' is not supported "
-				      "by irx"},
-		{"aws:frobnicate", "step 's' failed: unknown action 'aws:frobnicate'"},
+	    {"testkit:nope",
+	     "step 's' failed: unknown action 'testkit:nope': plugin 'testkit' (built in) has "
+	     "no action 'nope'"},
+	    {"nope:x", "step 's' failed: unknown action 'nope:x': no plugin 'nope' on the plugin "
+		       "path (the plugin path is empty)"},
+	    {"aws:executeScript", "step 's' failed: action 'aws:executeScript' is not supported "
+				  "by irx"},
+	    {"aws:frobnicate", "step 's' failed: unknown action 'aws:frobnicate'"},
 	};
 	struct xopts xo = {.no_validate = true};
 
@@ -789,7 +799,8 @@ static void test_unknown_actions_at_run_time(void)
 		assert_status(r, "Failed", cases[i].failure);
 		/* Not retried: another attempt cannot find it either. */
 		CU_ASSERT_EQUAL(count_records(r, "step_end", "s"), 1);
-		CU_ASSERT_PTR_NULL(json_object_object_get(record(r, "step_start", "s", 0), "inputs"));
+		CU_ASSERT_PTR_NULL(
+		    json_object_object_get(record(r, "step_start", "s", 0), "inputs"));
 		xrun_free(r);
 	}
 }
@@ -799,8 +810,9 @@ static void test_silent_failure(void)
 	const char *yaml = HEAD "mainSteps:\n- name: s\n  action: testkit:silent\n  inputs: {}\n";
 	struct xrun *r = run(yaml, NULL, 0);
 
-	assert_status(r, "Failed", "step 's' failed: action 'testkit:silent' failed without a "
-				   "message");
+	assert_status(r, "Failed",
+		      "step 's' failed: action 'testkit:silent' failed without a "
+		      "message");
 	xrun_free(r);
 }
 
@@ -822,9 +834,9 @@ static int fake_aws_clean(void *ud, struct irx_call *call, const char *service,
 static void test_aws_call_slot(void)
 {
 	const char *yaml = HEAD "mainSteps:\n- name: c\n  action: testkit:calls\n  inputs: {}\n"
-			   "  outputs:\n  - {Name: Has, Selector: $.HasAws, Type: Boolean}\n"
-			   "  - {Name: Called, Selector: $.Response.Called, Type: String}\n"
-			   "outputs: [c.Has, c.Called]\n";
+				"  outputs:\n  - {Name: Has, Selector: $.HasAws, Type: Boolean}\n"
+				"  - {Name: Called, Selector: $.Response.Called, Type: String}\n"
+				"outputs: [c.Has, c.Called]\n";
 	struct xopts xo = {0};
 	struct xrun *r = run_full(yaml, NULL, 0, &xo);
 
@@ -843,7 +855,7 @@ static void test_aws_call_slot(void)
 static void test_journal_unwritable(void)
 {
 	const char *yaml = HEAD "mainSteps:\n- name: a\n  action: testkit:echo\n"
-			   "  inputs: {Message: a}\n";
+				"  inputs: {Message: a}\n";
 	struct irx_diags diags = {0};
 	struct irx_runbook *rb = irx_runbook_load_buffer("t.yaml", yaml, strlen(yaml), &diags);
 	struct irx_exec_options o = {0};
@@ -893,7 +905,8 @@ static void test_registry(void)
 
 	CU_ASSERT_EQUAL(irx_actions_lookup(bare, "testkit:echo", &ref, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_NOT_FOUND);
-	CU_ASSERT_STRING_EQUAL(err.message, "unknown action 'testkit:echo': no plugins are available");
+	CU_ASSERT_STRING_EQUAL(err.message,
+			       "unknown action 'testkit:echo': no plugins are available");
 	irx_error_clear(&err);
 	CU_ASSERT_EQUAL(irx_actions_lookup(bare, "aws:approve", &ref, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_INVALID);
@@ -943,27 +956,27 @@ static void test_redact(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"outputs flow between steps", test_outputs_flow_between_steps},
-	{"global and automation variables", test_globals},
-	{"input types and defaults", test_input_types},
-	{"output selectors: no match, type mismatch", test_output_selectors},
-	{"onFailure and isCritical", test_on_failure},
-	{"nextStep and isEnd", test_next_step_and_is_end},
-	{"aws:branch in a runbook", test_branch_in_runbook},
-	{"aws:branch type mismatch fails the step", test_branch_type_mismatch},
-	{"maxAttempts and back-off", test_retries_and_backoff},
-	{"input errors are not retried", test_input_errors_are_not_retried},
-	{"timeoutSeconds", test_timeouts},
-	{"step execution bound", test_loop_bound},
-	{"cancellation", test_cancel},
-	{"secrets redacted in the journal", test_secrets_redacted},
-	{"dry run", test_dry_run},
-	{"unknown actions at run time", test_unknown_actions_at_run_time},
-	{"action failing without a message", test_silent_failure},
-	{"aws_call slot", test_aws_call_slot},
-	{"journal not writable", test_journal_unwritable},
-	{"action registry", test_registry},
-	{"redaction", test_redact},
-	CU_TEST_INFO_NULL,
+    {"outputs flow between steps", test_outputs_flow_between_steps},
+    {"global and automation variables", test_globals},
+    {"input types and defaults", test_input_types},
+    {"output selectors: no match, type mismatch", test_output_selectors},
+    {"onFailure and isCritical", test_on_failure},
+    {"nextStep and isEnd", test_next_step_and_is_end},
+    {"aws:branch in a runbook", test_branch_in_runbook},
+    {"aws:branch type mismatch fails the step", test_branch_type_mismatch},
+    {"maxAttempts and back-off", test_retries_and_backoff},
+    {"input errors are not retried", test_input_errors_are_not_retried},
+    {"timeoutSeconds", test_timeouts},
+    {"step execution bound", test_loop_bound},
+    {"cancellation", test_cancel},
+    {"secrets redacted in the journal", test_secrets_redacted},
+    {"dry run", test_dry_run},
+    {"unknown actions at run time", test_unknown_actions_at_run_time},
+    {"action failing without a message", test_silent_failure},
+    {"aws_call slot", test_aws_call_slot},
+    {"journal not writable", test_journal_unwritable},
+    {"action registry", test_registry},
+    {"redaction", test_redact},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("executor", tests, suite_init, suite_clean)

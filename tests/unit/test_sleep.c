@@ -103,20 +103,25 @@ static void test_timestamps(void)
 			0);
 	CU_ASSERT_EQUAL(ms, 1709251199500LL);
 	CU_ASSERT_EQUAL(
-		irx_iso8601_timestamp_ms("2020-01-01T01:00:00+00:00", &ms, msg, sizeof(msg)), 0);
+	    irx_iso8601_timestamp_ms("2020-01-01T01:00:00+00:00", &ms, msg, sizeof(msg)), 0);
 	CU_ASSERT_EQUAL(ms, 1577840400000LL);
 
-	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2023-02-29T00:00:00Z", &ms, msg, sizeof(msg)), -1);
+	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2023-02-29T00:00:00Z", &ms, msg, sizeof(msg)),
+			-1);
 	CU_ASSERT_STRING_EQUAL(msg, "invalid timestamp '2023-02-29T00:00:00Z': expected ISO-8601 "
 				    "UTC like 2026-12-01T10:00:00Z");
-	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01 10:00:00Z", &ms, msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01T24:00:00Z", &ms, msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-13-01T10:00:00Z", &ms, msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01T10:00:00.Z", &ms, msg, sizeof(msg)), -1);
+	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01 10:00:00Z", &ms, msg, sizeof(msg)),
+			-1);
+	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01T24:00:00Z", &ms, msg, sizeof(msg)),
+			-1);
+	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-13-01T10:00:00Z", &ms, msg, sizeof(msg)),
+			-1);
+	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01T10:00:00.Z", &ms, msg, sizeof(msg)),
+			-1);
 	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01", &ms, msg, sizeof(msg)), -1);
 	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("PT10M", &ms, msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01T10:00:00+02:00", &ms, msg, sizeof(msg)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    irx_iso8601_timestamp_ms("2026-12-01T10:00:00+02:00", &ms, msg, sizeof(msg)), -1);
 	CU_ASSERT_STRING_EQUAL(msg, "invalid timestamp '2026-12-01T10:00:00+02:00': the time must "
 				    "be UTC (end in 'Z'), like 2026-12-01T10:00:00Z");
 	CU_ASSERT_EQUAL(irx_iso8601_timestamp_ms("2026-12-01T10:00:00", &ms, msg, sizeof(msg)), -1);
@@ -229,8 +234,9 @@ static void test_sleep_timestamp(void)
 	r = run_sleep(json, false, 0);
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_EQUAL(r.slept.calls, 0);
-	IRX_ASSERT_CONTAINS(r.error, "is more than the 604799 seconds (7 days) ahead that aws:sleep "
-				     "allows");
+	IRX_ASSERT_CONTAINS(r.error,
+			    "is more than the 604799 seconds (7 days) ahead that aws:sleep "
+			    "allows");
 	r = run_sleep("{\"Timestamp\":\"tomorrow\"}", false, 0);
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(r.error, "invalid timestamp 'tomorrow': expected ISO-8601 UTC like "
@@ -290,16 +296,16 @@ static void test_real_sleep(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"durations: good", test_durations_good},
-	{"durations: bad", test_durations_bad},
-	{"durations: overflow saturates", test_duration_overflow_saturates},
-	{"timestamps", test_timestamps},
-	{"sleep for a duration", test_sleep_duration},
-	{"sleep until a timestamp", test_sleep_timestamp},
-	{"Duration xor Timestamp", test_sleep_inputs},
-	{"the step deadline ends the sleep", test_sleep_deadline},
-	{"dry run does not wait", test_sleep_dry_run},
-	{"real sleep", test_real_sleep},
-	CU_TEST_INFO_NULL,
+    {"durations: good", test_durations_good},
+    {"durations: bad", test_durations_bad},
+    {"durations: overflow saturates", test_duration_overflow_saturates},
+    {"timestamps", test_timestamps},
+    {"sleep for a duration", test_sleep_duration},
+    {"sleep until a timestamp", test_sleep_timestamp},
+    {"Duration xor Timestamp", test_sleep_inputs},
+    {"the step deadline ends the sleep", test_sleep_deadline},
+    {"dry run does not wait", test_sleep_dry_run},
+    {"real sleep", test_real_sleep},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("sleep", tests, NULL, NULL)

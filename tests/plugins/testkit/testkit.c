@@ -48,24 +48,24 @@ static void tk_fini(void *data)
 }
 
 static const struct irx_param tk_echo_params[] = {
-	{"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "text to echo"},
-	{"Count", IRX_PARAM_INTEGER, 0, "1", "a number"},
-	{"Items", IRX_PARAM_STRING_LIST, 0, NULL, "a list"},
-	{"Flag", IRX_PARAM_BOOLEAN, 0, "false", "a boolean"},
-	{"Map", IRX_PARAM_STRING_MAP, 0, NULL, "a map"},
-	{"Maps", IRX_PARAM_MAP_LIST, 0, NULL, "a list of maps"},
-	{0},
+    {"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "text to echo"},
+    {"Count", IRX_PARAM_INTEGER, 0, "1", "a number"},
+    {"Items", IRX_PARAM_STRING_LIST, 0, NULL, "a list"},
+    {"Flag", IRX_PARAM_BOOLEAN, 0, "false", "a boolean"},
+    {"Map", IRX_PARAM_STRING_MAP, 0, NULL, "a map"},
+    {"Maps", IRX_PARAM_MAP_LIST, 0, NULL, "a list of maps"},
+    {0},
 };
 
 static int tk_echo(const struct irx_context *ctx, struct json_object *inputs,
-		struct irx_result *res)
+		   struct irx_result *res)
 {
 	struct json_object *nested = json_object_new_object();
 	struct json_object *list = json_object_new_array();
 
 	(void)ctx;
 	json_object_object_foreach(inputs, key, val)
-		json_object_object_add(res->outputs, key, json_object_get(val));
+	    json_object_object_add(res->outputs, key, json_object_get(val));
 	json_object_array_add(list, json_object_new_string("first"));
 	json_object_array_add(list, json_object_new_string("second"));
 	json_object_object_add(nested, "List", list);
@@ -77,12 +77,12 @@ static int tk_echo(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static const struct irx_param tk_fail_params[] = {
-	{"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "why it fails"},
-	{0},
+    {"Message", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "why it fails"},
+    {0},
 };
 
 static int tk_fail(const struct irx_context *ctx, struct json_object *inputs,
-		struct irx_result *res)
+		   struct irx_result *res)
 {
 	(void)res;
 	return ctx->host->fail(ctx->call, "%s",
@@ -92,7 +92,7 @@ static int tk_fail(const struct irx_context *ctx, struct json_object *inputs,
 static const struct irx_param tk_none_params[] = {{0}};
 
 static int tk_silent(const struct irx_context *ctx, struct json_object *inputs,
-		  struct irx_result *res)
+		     struct irx_result *res)
 {
 	(void)ctx;
 	(void)inputs;
@@ -101,13 +101,13 @@ static int tk_silent(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static const struct irx_param tk_flaky_params[] = {
-	{"Key", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "which counter"},
-	{"Failures", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, NULL, "how many times to fail first"},
-	{0},
+    {"Key", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "which counter"},
+    {"Failures", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, NULL, "how many times to fail first"},
+    {0},
 };
 
 static int tk_flaky(const struct irx_context *ctx, struct json_object *inputs,
-		 struct irx_result *res)
+		    struct irx_result *res)
 {
 	struct tk_state *t = ctx->plugin_data;
 	const char *key = json_object_get_string(json_object_object_get(inputs, "Key"));
@@ -125,12 +125,12 @@ static int tk_flaky(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static const struct irx_param tk_slow_params[] = {
-	{"Millis", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, NULL, "how long to take"},
-	{0},
+    {"Millis", IRX_PARAM_INTEGER, IRX_PARAM_REQUIRED, NULL, "how long to take"},
+    {0},
 };
 
 static int tk_slow(const struct irx_context *ctx, struct json_object *inputs,
-		struct irx_result *res)
+		   struct irx_result *res)
 {
 	int64_t ms = json_object_get_int64(json_object_object_get(inputs, "Millis"));
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -142,12 +142,12 @@ static int tk_slow(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static const struct irx_param tk_undo_params[] = {
-	{"Resource", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "what to change"},
-	{0},
+    {"Resource", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "what to change"},
+    {0},
 };
 
 static int tk_undo(const struct irx_context *ctx, struct json_object *inputs,
-		struct irx_result *res)
+		   struct irx_result *res)
 {
 	struct json_object *r = json_object_object_get(inputs, "Resource");
 
@@ -163,7 +163,7 @@ static int tk_undo(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static int tk_undo_rollback(const struct irx_context *ctx, struct json_object *record,
-			 struct irx_result *res)
+			    struct irx_result *res)
 {
 	(void)ctx;
 	json_object_object_add(res->outputs, "Restored",
@@ -172,14 +172,14 @@ static int tk_undo_rollback(const struct irx_context *ctx, struct json_object *r
 }
 
 static const struct irx_param tk_secret_params[] = {
-	{"Token", IRX_PARAM_STRING, IRX_PARAM_REQUIRED | IRX_PARAM_SECRET, NULL, "a credential"},
-	{"User", IRX_PARAM_STRING, 0, "nobody", "who uses it"},
-	{"Fail", IRX_PARAM_BOOLEAN, 0, "false", "fail, naming the token"},
-	{0},
+    {"Token", IRX_PARAM_STRING, IRX_PARAM_REQUIRED | IRX_PARAM_SECRET, NULL, "a credential"},
+    {"User", IRX_PARAM_STRING, 0, "nobody", "who uses it"},
+    {"Fail", IRX_PARAM_BOOLEAN, 0, "false", "fail, naming the token"},
+    {0},
 };
 
 static int tk_secret(const struct irx_context *ctx, struct json_object *inputs,
-		  struct irx_result *res)
+		     struct irx_result *res)
 {
 	const char *tok = json_object_get_string(json_object_object_get(inputs, "Token"));
 	char buf[256];
@@ -195,7 +195,7 @@ static int tk_secret(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static int tk_calls(const struct irx_context *ctx, struct json_object *inputs,
-		 struct irx_result *res)
+		    struct irx_result *res)
 {
 	struct json_object *resp = NULL;
 
@@ -211,16 +211,16 @@ static int tk_calls(const struct irx_context *ctx, struct json_object *inputs,
 }
 
 static const struct irx_action tk_actions[] = {
-	{"echo", "copy inputs to outputs", IRX_ACTION_IDEMPOTENT, tk_echo_params, tk_echo, NULL},
-	{"fail", "fail with a message", 0, tk_fail_params, tk_fail, NULL},
-	{"silent", "fail without a message", 0, tk_none_params, tk_silent, NULL},
-	{"flaky", "fail N times, then succeed", 0, tk_flaky_params, tk_flaky, NULL},
-	{"slow", "take a while", 0, tk_slow_params, tk_slow, NULL},
-	{"undo", "change something, recording how to undo it", IRX_ACTION_MUTATES, tk_undo_params,
-	 tk_undo, tk_undo_rollback},
-	{"secret", "use a secret", 0, tk_secret_params, tk_secret, NULL},
-	{"calls", "report the host's AWS call", 0, tk_none_params, tk_calls, NULL},
-	{0},
+    {"echo", "copy inputs to outputs", IRX_ACTION_IDEMPOTENT, tk_echo_params, tk_echo, NULL},
+    {"fail", "fail with a message", 0, tk_fail_params, tk_fail, NULL},
+    {"silent", "fail without a message", 0, tk_none_params, tk_silent, NULL},
+    {"flaky", "fail N times, then succeed", 0, tk_flaky_params, tk_flaky, NULL},
+    {"slow", "take a while", 0, tk_slow_params, tk_slow, NULL},
+    {"undo", "change something, recording how to undo it", IRX_ACTION_MUTATES, tk_undo_params,
+     tk_undo, tk_undo_rollback},
+    {"secret", "use a secret", 0, tk_secret_params, tk_secret, NULL},
+    {"calls", "report the host's AWS call", 0, tk_none_params, tk_calls, NULL},
+    {0},
 };
 
 IRX_PLUGIN_DEFINE("testkit", "1.0.0", "Apache-2.0", tk_actions, tk_init, tk_fini)
