@@ -13,15 +13,17 @@
  *   directory it really lives in, and the directory holding the link, since
  *   whoever can write there can repoint the link.
  * - No TOCTOU between checking and loading: the file is opened once, checked
- *   with fstat on that fd, and dlopen'd as "/proc/self/fd/N", so the code
+ *   with fstat on that fd, and dlopen'd through /proc/self/fd/N, so the code
  *   mapped is the inode that was checked even if the path is swapped in
- *   between. glibc recognises already-loaded objects by name, so the fd stays
- *   open while the plugin is loaded (its number cannot be reused), and a name
- *   still held by an object that outlived dlclose (RTLD_NODELETE) is stepped
- *   around with a fresh dup. Without /proc the loader dlopens the real path
- *   and checks that it still names the checked inode afterwards; that leaves a
- *   window only for someone who can already write the (checked) directory,
- *   i.e. the owner or root.
+ *   between. glibc recognises an already-loaded object by the name it was
+ *   opened with (and by every name later dlopen'd onto it), and fd numbers are
+ *   reused, so a plain "/proc/self/fd/N" could hand back an object loaded
+ *   earlier through the same number and still alive (RTLD_NODELETE, or shared
+ *   by inode). Each load therefore spells the path uniquely: "./" and ".//"
+ *   steps, which the kernel ignores, encode a per-process counter
+ *   ("/proc/self/fd/././/./5"). Without /proc the loader dlopens the real path
+ *   and checks afterwards that it still names the checked inode; that leaves a
+ *   window only for someone who can already write the (checked) directory.
  * - Only the containing directory is checked, not every ancestor.
  */
 #include "plugins.h"
@@ -56,7 +58,6 @@ struct entry {
 	struct irx_loaded_plugin pub; /* first: callers get &pub */
 	dev_t dev;
 	ino_t ino;
-	int fd; /* -1 for a static plugin; see the TOCTOU note above */
 };
 
 struct refusal {
@@ -109,8 +110,6 @@ static void entry_free(struct entry *e)
 		e->pub.desc.fini(e->pub.plugin_data);
 	if (e->pub.handle)
 		dlclose(e->pub.handle);
-	if (e->fd >= 0)
-		close(e->fd);
 	free(e->pub.path);
 	free(e);
 }
@@ -300,40 +299,42 @@ static bool proc_fd_usable(int fd, const struct stat *st)
 	return stat(proc, &pst) == 0 && pst.st_dev == st->st_dev && pst.st_ino == st->st_ino;
 }
 
-/* True when an object still loaded under exactly this name would be returned for it. */
-static bool name_is_stale(const char *dlname)
+/*
+ * "/proc/self/fd/<steps>N" with steps encoding a fresh counter value: a name
+ * glibc has never seen in this process (see the note at the top).
+ */
+static void unique_fd_name(int fd, char *buf, size_t len)
 {
-	void *h = dlopen(dlname, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-	struct link_map *lm = NULL;
-	bool stale = false;
+	static unsigned long long counter;
+	unsigned long long c = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	size_t n = (size_t)snprintf(buf, len, "/proc/self/fd/");
+	int top = 63;
 
-	if (!h) {
-		(void)dlerror();
-		return false;
-	}
-	/* Matched by inode under another name: dlopen shares it, which is right. */
-	stale = dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name &&
-		strcmp(lm->l_name, dlname) == 0;
-	dlclose(h);
-	return stale;
+	while (top > 0 && !(c >> top & 1))
+		top--;
+	for (int bit = top; bit >= 0 && n + 4 < len; bit--)
+		n += (size_t)snprintf(buf + n, len - n, "%s", (c >> bit & 1) ? ".//" : "./");
+	snprintf(buf + n, len - n, "%d", fd);
 }
 
-/*
- * dlopens the file open on *fd (checked with st). May replace *fd by a dup
- * whose /proc name is free. Returns the handle, or NULL with why set.
- */
-static void *dlopen_fd(int *fd, const char *path, const struct stat *st, char *dlname,
+/* dlopens the file open on fd (checked with st). Returns the handle, or NULL with why set. */
+static void *dlopen_fd(int fd, const char *path, const struct stat *st, char *dlname,
 		       size_t dlname_len, char *why, size_t len)
 {
-	int spare[8];
-	size_t nspare = 0;
-	int cur = *fd;
 	void *h = NULL;
 	struct stat after;
 
-	if (!proc_fd_usable(*fd, st)) {
-		/* No /proc: load by path, then make sure it was the checked inode. */
-		char *real = real_path_of(*fd, path);
+	if (proc_fd_usable(fd, st)) {
+		unique_fd_name(fd, dlname, dlname_len);
+		(void)dlerror();
+		h = dlopen(dlname, RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			snprintf(why, len, "dlopen failed: %s", strip_dl_prefix(dlerror(), dlname));
+		return h;
+	}
+	/* No /proc: load by path, then make sure it was the checked inode. */
+	{
+		char *real = real_path_of(fd, path);
 
 		if (!real) {
 			snprintf(why, len, "cannot resolve its real path: %s", strerror(errno));
@@ -341,47 +342,17 @@ static void *dlopen_fd(int *fd, const char *path, const struct stat *st, char *d
 		}
 		snprintf(dlname, dlname_len, "%s", real);
 		free(real);
-		h = dlopen(dlname, RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			snprintf(why, len, "dlopen failed: %s", strip_dl_prefix(dlerror(), dlname));
-			return NULL;
-		}
-		if (stat(dlname, &after) < 0 || after.st_dev != st->st_dev ||
-		    after.st_ino != st->st_ino) {
-			dlclose(h);
-			snprintf(why, len, "file was replaced while it was being loaded");
-			return NULL;
-		}
-		return h;
-	}
-	for (;;) {
-		snprintf(dlname, dlname_len, "/proc/self/fd/%d", cur);
-		if (!name_is_stale(dlname))
-			break;
-		if (nspare == sizeof(spare) / sizeof(spare[0])) {
-			snprintf(why, len,
-				 "every /proc/self/fd name tried is held by another object");
-			goto out;
-		}
-		cur = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
-		if (cur < 0) {
-			snprintf(why, len, "cannot duplicate its descriptor: %s", strerror(errno));
-			goto out;
-		}
-		spare[nspare++] = cur;
 	}
 	(void)dlerror();
 	h = dlopen(dlname, RTLD_NOW | RTLD_LOCAL);
-	if (!h)
+	if (!h) {
 		snprintf(why, len, "dlopen failed: %s", strip_dl_prefix(dlerror(), dlname));
-out:
-	/* Keep only the descriptor whose name the object now holds. */
-	for (size_t i = 0; i < nspare; i++)
-		if (!h || spare[i] != cur)
-			close(spare[i]);
-	if (h && cur != *fd) {
-		close(*fd);
-		*fd = cur;
+		return NULL;
+	}
+	if (stat(dlname, &after) < 0 || after.st_dev != st->st_dev || after.st_ino != st->st_ino) {
+		dlclose(h);
+		snprintf(why, len, "the file was replaced while it was being loaded");
+		return NULL;
 	}
 	return h;
 }
@@ -687,7 +658,7 @@ static const struct irx_loaded_plugin *load_file_checked(struct irx_plugins *p, 
 	}
 	other = find_loaded(p, name);
 	if (other) {
-		if (other->fd >= 0 && other->dev == st.st_dev && other->ino == st.st_ino)
+		if (other->pub.path && other->dev == st.st_dev && other->ino == st.st_ino)
 			return &other->pub;
 		describe_owner(other, owner, sizeof(owner));
 		refuse(err, path, "plugin '%s' is already loaded %s", name, owner);
@@ -717,8 +688,7 @@ static const struct irx_loaded_plugin *load_file_checked(struct irx_plugins *p, 
 		goto fail;
 	}
 	e = irx_xcalloc(1, sizeof(*e));
-	e->fd = -1;
-	e->pub.handle = dlopen_fd(&fd, path, &fst, dlname, sizeof(dlname), why, sizeof(why));
+	e->pub.handle = dlopen_fd(fd, path, &fst, dlname, sizeof(dlname), why, sizeof(why));
 	if (!e->pub.handle) {
 		refuse(err, path, "%s", why);
 		goto fail;
@@ -752,7 +722,7 @@ static const struct irx_loaded_plugin *load_file_checked(struct irx_plugins *p, 
 	e->pub.path = irx_xstrdup(path);
 	e->dev = fst.st_dev;
 	e->ino = fst.st_ino;
-	e->fd = fd;
+	close(fd); /* the mapping holds the inode now */
 	e = admit(p, e, path, err);
 	return e ? &e->pub : NULL;
 fail:
@@ -878,7 +848,6 @@ const struct irx_loaded_plugin *irx_plugins_add_static(struct irx_plugins *plugi
 		return NULL;
 	}
 	e = irx_xcalloc(1, sizeof(*e));
-	e->fd = -1;
 	if (check_descriptor(raw, &e->pub.desc, why, sizeof(why)) < 0) {
 		/* The name may be what is wrong: quote it only when it is usable. */
 		snprintf(who, sizeof(who), "%s",

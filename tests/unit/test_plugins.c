@@ -1084,6 +1084,45 @@ static void test_stale_fd_name(void)
 	free(dir);
 }
 
+/*
+ * glibc also attaches every later name to an object it shared by inode. Load
+ * one file twice through a hard link (two sets, so the second load shares the
+ * first object and adds its /proc name to it), drop the second set, then load
+ * a different plugin that gets the freed descriptor number: it must be itself.
+ */
+static void test_shared_inode_name(void)
+{
+	char *a = tmpdir(), *b = tmpdir(), *c = tmpdir();
+	char *pa = join(a, "good.so"), *pb = join(b, "good.so");
+	const char *da[] = {a}, *db[] = {b}, *dc[] = {c};
+	struct irx_plugins *p1 = NULL, *p2 = NULL, *p3 = NULL;
+	struct irx_error err = {0};
+	char want[1024];
+
+	put_plugin(a, "good", NULL, 0755);
+	put_plugin(c, "bad_name", NULL, 0755);
+	CU_ASSERT_EQUAL_FATAL(link(pa, pb), 0);
+	p1 = irx_plugins_new(da, 1, &fake_host);
+	p2 = irx_plugins_new(db, 1, &fake_host);
+	p3 = irx_plugins_new(dc, 1, &fake_host);
+	CU_ASSERT_PTR_NOT_NULL(irx_plugins_load(p1, "good", &err));
+	CU_ASSERT_PTR_NOT_NULL(irx_plugins_load(p2, "good", &err));
+	irx_plugins_free(p2);
+	CU_ASSERT_PTR_NULL(irx_plugins_load(p3, "bad_name", &err));
+	snprintf(want, sizeof(want),
+		 "refusing plugin '%s/bad_name.so': it declares the name 'other' but the file is "
+		 "named 'bad_name.so'",
+		 c);
+	CU_ASSERT_STRING_EQUAL(err.message, want);
+	irx_plugins_free(p3);
+	irx_plugins_free(p1);
+	free(pa);
+	free(pb);
+	free(a);
+	free(b);
+	free(c);
+}
+
 /* --- the demo plugin, linked statically and run with a fake host ---------------- */
 
 static const struct irx_action *demo_action(const char *name)
@@ -1500,6 +1539,7 @@ static CU_TestInfo tests[] = {
     {"descriptor checks", test_static_descriptors},
     {"descriptor size honoured", test_size_honoured},
     {"stale /proc/self/fd name", test_stale_fd_name},
+    {"name left on an object shared by inode", test_shared_inode_name},
     {"demo plugin linked statically", test_demo_static},
     {"demo plugin errors", test_demo_errors},
     {"demo plugin .so loads", test_demo_so_loads},
