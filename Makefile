@@ -164,7 +164,11 @@ $(FUZZ_B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE_OBJS)
+# an archive, so a target links only the objects it needs (cmd_*.o want main.c's command table)
+$(FUZZ_B)/libirxcore.a: $(FUZZ_CORE_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libirxcore.a
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
