@@ -52,7 +52,8 @@ void irx_credentials_release(struct irx_credentials *c)
 }
 
 void irx_credentials_set(struct irx_credentials *c, const char *access_key_id,
-			 const char *secret_access_key, const char *session_token, time_t expiration)
+			 const char *secret_access_key, const char *session_token,
+			 time_t expiration)
 {
 	struct irx_credentials n = {0};
 
@@ -243,8 +244,8 @@ static int load_ini(const char *path, struct irx_ini **out, struct irx_error *er
 	return *out ? 0 : -1;
 }
 
-int irx_aws_config_load(const char *profile, const char *const *env,
-			struct irx_aws_config **out, struct irx_error *err)
+int irx_aws_config_load(const char *profile, const char *const *env, struct irx_aws_config **out,
+			struct irx_error *err)
 {
 	struct irx_aws_config *c = irx_xcalloc(1, sizeof(*c));
 	const char *env_profile = env_get(env, "AWS_PROFILE");
@@ -252,11 +253,12 @@ int irx_aws_config_load(const char *profile, const char *const *env,
 	*out = NULL;
 	c->profile_explicit = (profile && *profile) || env_profile;
 	c->profile = irx_xstrdup(profile && *profile ? profile
-				 : env_profile	    ? env_profile
-						    : "default");
+				 : env_profile	     ? env_profile
+						     : "default");
 	c->cred_path = shared_path(env, env_get(env, "AWS_SHARED_CREDENTIALS_FILE"), "credentials");
 	c->conf_path = shared_path(env, env_get(env, "AWS_CONFIG_FILE"), "config");
-	if (load_ini(c->cred_path, &c->cred, err) < 0 || load_ini(c->conf_path, &c->conf, err) < 0) {
+	if (load_ini(c->cred_path, &c->cred, err) < 0 ||
+	    load_ini(c->conf_path, &c->conf, err) < 0) {
 		irx_aws_config_free(c);
 		return -1;
 	}
@@ -372,7 +374,8 @@ int irx_region_resolve(const char *explicit_region, const char *profile, const c
 			irx_error_set(err, IRX_ERR_INVALID,
 				      "no AWS region: looked in --region, AWS_REGION, "
 				      "AWS_DEFAULT_REGION, profile '%s' in %s",
-				      c->profile, c->conf_path ? c->conf_path : "(HOME is not set)");
+				      c->profile,
+				      c->conf_path ? c->conf_path : "(HOME is not set)");
 			goto done;
 		}
 	}
@@ -530,8 +533,13 @@ done:
 
 static bool allowed_http_host(const char *host)
 {
-	static const char *const allowed[] = {"localhost", "169.254.170.2", "169.254.170.23",
-					      "[fd00:ec2::23]", "fd00:ec2::23", "[::1]", "::1"};
+	static const char *const allowed[] = {"localhost",
+					      "169.254.170.2",
+					      "169.254.170.23",
+					      "[fd00:ec2::23]",
+					      "fd00:ec2::23",
+					      "[::1]",
+					      "::1"};
 	unsigned a, b2, c2, d;
 	char tail;
 
@@ -619,8 +627,7 @@ static int container_token(const char *const *env, char **out, struct irx_error 
 
 /* Returns 1 with creds, 0 when not configured, -1 with err set. */
 static int container_credentials(const struct irx_credentials_options *o, long timeout_ms,
-				 struct irx_credentials *out, char **url_out,
-				 struct irx_error *err)
+				 struct irx_credentials *out, char **url_out, struct irx_error *err)
 {
 	char *url = NULL, *token = NULL, *hdr = NULL, *body = NULL, why[256] = "";
 	struct curl_slist *headers = NULL;
@@ -1023,19 +1030,21 @@ static int role_source(struct chain *ch, const char *name, struct irx_credential
 		} else if (strcmp(cs, "EcsContainer") == 0) {
 			r = container_credentials(&sub, ch->timeout_ms, src, &url, err);
 			if (r == 0)
-				irx_error_set(err, IRX_ERR_CREDENTIALS,
-					      "profile '%s': credential_source EcsContainer, but no "
-					      "container credentials are configured",
-					      name);
+				irx_error_set(
+				    err, IRX_ERR_CREDENTIALS,
+				    "profile '%s': credential_source EcsContainer, but no "
+				    "container credentials are configured",
+				    name);
 			free(url);
 		} else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
 			r = imds_credentials(&sub, ch->timeout_ms, src, ep, sizeof(ep), why,
 					     sizeof(why));
 			if (r <= 0)
-				irx_error_set(err, IRX_ERR_CREDENTIALS,
-					      "profile '%s': credential_source Ec2InstanceMetadata: "
-					      "%s",
-					      name, r == 0 ? "instance metadata is disabled" : why);
+				irx_error_set(
+				    err, IRX_ERR_CREDENTIALS,
+				    "profile '%s': credential_source Ec2InstanceMetadata: "
+				    "%s",
+				    name, r == 0 ? "instance metadata is disabled" : why);
 		} else {
 			irx_error_set(err, IRX_ERR_CREDENTIALS,
 				      "profile '%s': unknown credential_source '%s' (expected "
@@ -1062,9 +1071,9 @@ static int role_source(struct chain *ch, const char *name, struct irx_credential
 					conf_get(c, name, "aws_session_token"), c->conf_path, name,
 					src, err);
 		if (r == 0)
-			irx_error_set(err, IRX_ERR_CREDENTIALS,
-				      "profile '%s' is its own source_profile but has no static keys",
-				      name);
+			irx_error_set(
+			    err, IRX_ERR_CREDENTIALS,
+			    "profile '%s' is its own source_profile but has no static keys", name);
 		if (r > 0) {
 			*src_desc = irx_xasprintf("profile '%s' (static keys)", name);
 			rc = 0;
@@ -1096,8 +1105,8 @@ static int role_source(struct chain *ch, const char *name, struct irx_credential
 
 		if (r == 0)
 			irx_error_set(err, IRX_ERR_CREDENTIALS,
-				      "source_profile '%s' of profile '%s' holds no credentials", sp,
-				      name);
+				      "source_profile '%s' of profile '%s' holds no credentials",
+				      sp, name);
 		if (r > 0) {
 			irx_credentials_copy(src, &sub.creds);
 			*src_desc = sub.source;
@@ -1156,8 +1165,8 @@ static int assume_role_profile(struct chain *ch, const char *name, bool top,
 		irx_error_prefix(err, "assuming role '%s' for profile '%s'", role->role_arn, name);
 		goto done;
 	}
-	out->source = irx_xasprintf("profile '%s' (role '%s' via %s)", name, role->role_arn,
-				    src_desc);
+	out->source =
+	    irx_xasprintf("profile '%s' (role '%s' via %s)", name, role->role_arn, src_desc);
 	rc = 1;
 done:
 	free(src_desc);
@@ -1168,7 +1177,7 @@ done:
 static bool has_unsupported(const struct irx_aws_config *c, const char *name, const char **what)
 {
 	static const char *const keys[] = {"sso_session", "sso_start_url",
-					    "web_identity_token_file", "login_session"};
+					   "web_identity_token_file", "login_session"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (prof_get(c, name, keys[i])) {
@@ -1189,10 +1198,9 @@ static int profile_credentials(struct chain *ch, const char *name, bool top,
 
 	if (prof_get(c, name, "role_arn"))
 		return assume_role_profile(ch, name, top, out, err);
-	r = static_keys(cred_get(c, name, "aws_access_key_id"),
-			cred_get(c, name, "aws_secret_access_key"),
-			cred_get(c, name, "aws_session_token"), c->cred_path, name, &out->creds,
-			err);
+	r = static_keys(
+	    cred_get(c, name, "aws_access_key_id"), cred_get(c, name, "aws_secret_access_key"),
+	    cred_get(c, name, "aws_session_token"), c->cred_path, name, &out->creds, err);
 	if (r != 0) {
 		if (r > 0)
 			out->source = irx_xasprintf("profile '%s' in %s", name, c->cred_path);
@@ -1204,19 +1212,19 @@ static int profile_credentials(struct chain *ch, const char *name, bool top,
 		out->source = irx_xasprintf("profile '%s' (credential_process)", name);
 		return 1;
 	}
-	r = static_keys(conf_get(c, name, "aws_access_key_id"),
-			conf_get(c, name, "aws_secret_access_key"),
-			conf_get(c, name, "aws_session_token"), c->conf_path, name, &out->creds,
-			err);
+	r = static_keys(
+	    conf_get(c, name, "aws_access_key_id"), conf_get(c, name, "aws_secret_access_key"),
+	    conf_get(c, name, "aws_session_token"), c->conf_path, name, &out->creds, err);
 	if (r > 0)
 		out->source = irx_xasprintf("profile '%s' in %s", name, c->conf_path);
 	if (r != 0)
 		return r;
 	if (has_unsupported(c, name, &what)) {
-		irx_error_set(err, IRX_ERR_CREDENTIALS,
-			      "profile '%s' uses '%s', which irx does not support; use static keys, "
-			      "credential_process or role_arn",
-			      name, what);
+		irx_error_set(
+		    err, IRX_ERR_CREDENTIALS,
+		    "profile '%s' uses '%s', which irx does not support; use static keys, "
+		    "credential_process or role_arn",
+		    name, what);
 		return -1;
 	}
 	return 0;

@@ -36,7 +36,8 @@ struct irx_credentials {
 
 /* Copies the strings (token may be NULL) into c, releasing what c held. */
 void irx_credentials_set(struct irx_credentials *c, const char *access_key_id,
-			 const char *secret_access_key, const char *session_token, time_t expiration);
+			 const char *secret_access_key, const char *session_token,
+			 time_t expiration);
 void irx_credentials_copy(struct irx_credentials *dst, const struct irx_credentials *src);
 /* Wipes and frees the strings; c is zeroed and may be reused. */
 void irx_credentials_release(struct irx_credentials *c);
@@ -45,12 +46,12 @@ bool irx_credentials_expired(const struct irx_credentials *c, time_t now, long m
 
 /* A role a profile asks to assume, resolved from the shared files. All strings owned. */
 struct irx_assume_role {
-	char *profile;		 /* the profile naming the role */
+	char *profile; /* the profile naming the role */
 	char *role_arn;
 	char *external_id;	 /* NULL: none */
 	char *role_session_name; /* NULL: the caller chooses (e.g. "irx-<execution id>") */
 	long duration_seconds;	 /* 0: STS's default */
-	char *region;		 /* the profile's region (NULL: none), for the regional STS endpoint */
+	char *region; /* the profile's region (NULL: none), for the regional STS endpoint */
 	struct irx_credentials source; /* the credentials to call sts:AssumeRole with */
 };
 
@@ -113,8 +114,8 @@ struct irx_aws_config;
  * Loads both shared files for profile (NULL: AWS_PROFILE, else "default"). Missing files are
  * empty. Returns 0, or -1 with err set (unreadable or malformed file).
  */
-int irx_aws_config_load(const char *profile, const char *const *env,
-			struct irx_aws_config **out, struct irx_error *err);
+int irx_aws_config_load(const char *profile, const char *const *env, struct irx_aws_config **out,
+			struct irx_error *err);
 /* A key of the selected profile (credentials file first, then config), or NULL. Borrowed. */
 const char *irx_aws_config_get(const struct irx_aws_config *c, const char *key);
 const char *irx_aws_config_profile(const struct irx_aws_config *c);

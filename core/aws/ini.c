@@ -128,14 +128,13 @@ static char *lower_dup(const char *s, size_t n)
 	return k;
 }
 
-struct irx_ini *irx_ini_parse(const char *text, size_t len, const char *name,
-			      struct irx_error *err)
+struct irx_ini *irx_ini_parse(const char *text, size_t len, const char *name, struct irx_error *err)
 {
 	struct irx_ini *ini = irx_xcalloc(1, sizeof(*ini));
 	const char *p = text, *end = text + len;
 	unsigned line = 0;
 	size_t cur = (size_t)-1;      /* current section index */
-	char *parent = NULL;	       /* key whose indented lines follow (owned copy) */
+	char *parent = NULL;	      /* key whose indented lines follow (owned copy) */
 	bool parent_subprops = false; /* its value was empty: indented lines are "k = v" */
 	const char *what = NULL;
 

@@ -189,7 +189,7 @@ static char *normalize_path(const char *path)
 }
 
 struct qparam {
-	char *key; /* encoded */
+	char *key;   /* encoded */
 	char *value; /* encoded */
 };
 
@@ -265,7 +265,7 @@ static char *qlist_join(struct qlist *q, bool sort)
 {
 	struct buf b = {0};
 
-	if (sort)
+	if (sort && q->count > 1)
 		qsort(q->items, q->count, sizeof(*q->items), qparam_cmp);
 	for (size_t i = 0; i < q->count; i++) {
 		if (i)
@@ -332,8 +332,8 @@ static char *lower(const char *s)
 /* Headers the SDKs leave unsigned: proxies and clients rewrite them. */
 static bool unsigned_header(const char *lname)
 {
-	static const char *const skip[] = {"authorization", "user-agent", "x-amzn-trace-id",
-					   "expect", "transfer-encoding", "connection"};
+	static const char *const skip[] = {"authorization", "user-agent",	 "x-amzn-trace-id",
+					   "expect",	    "transfer-encoding", "connection"};
 
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 		if (strcmp(lname, skip[i]) == 0)
@@ -372,7 +372,7 @@ static void hlist_release(struct hlist *h)
 static void add_result_header(struct irx_sigv4_result *r, const char *name, const char *value)
 {
 	r->add_headers =
-		irx_xrealloc(r->add_headers, (r->add_header_count + 1) * sizeof(*r->add_headers));
+	    irx_xrealloc(r->add_headers, (r->add_header_count + 1) * sizeof(*r->add_headers));
 	r->add_headers[r->add_header_count].name = irx_xstrdup(name);
 	r->add_headers[r->add_header_count].value = irx_xstrdup(value);
 	r->add_header_count++;
@@ -452,8 +452,9 @@ static int check_inputs(const struct irx_sigv4_request *req, const struct irx_cr
 {
 	if (!creds || !creds->access_key_id || !*creds->access_key_id ||
 	    !creds->secret_access_key || !*creds->secret_access_key) {
-		irx_error_set(err, IRX_ERR_CREDENTIALS,
-			      "cannot sign: credentials lack an access key id or secret access key");
+		irx_error_set(
+		    err, IRX_ERR_CREDENTIALS,
+		    "cannot sign: credentials lack an access key id or secret access key");
 		return -1;
 	}
 	if (!req->method || !*req->method) {
@@ -472,7 +473,8 @@ static int check_inputs(const struct irx_sigv4_request *req, const struct irx_cr
 		return -1;
 	}
 	if (!find_header(req, "host")) {
-		irx_error_set(err, IRX_ERR_INVALID, "cannot sign: the request has no 'host' header");
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "cannot sign: the request has no 'host' header");
 		return -1;
 	}
 	for (size_t i = 0; i < req->header_count; i++) {
@@ -642,8 +644,8 @@ int irx_sigv4_sign(const struct irx_sigv4_request *req, const struct irx_credent
 	/* string to sign */
 	hashed_creq_hex = irx_xmalloc(65);
 	irx_sigv4_sha256_hex(r.canonical_request, strlen(r.canonical_request), hashed_creq_hex);
-	r.string_to_sign = irx_xasprintf(ALGORITHM "\n%s\n%s\n%s", r.amz_date, r.scope,
-					 hashed_creq_hex);
+	r.string_to_sign =
+	    irx_xasprintf(ALGORITHM "\n%s\n%s\n%s", r.amz_date, r.scope, hashed_creq_hex);
 
 	/* signing key: HMAC chain from "AWS4" + secret */
 	ksecret = irx_xasprintf("AWS4%s", creds->secret_access_key);
@@ -656,8 +658,8 @@ int irx_sigv4_sign(const struct irx_sigv4_request *req, const struct irx_credent
 
 	if (o->mode == IRX_SIGV4_HEADERS) {
 		r.authorization =
-			irx_xasprintf(ALGORITHM " Credential=%s, SignedHeaders=%s, Signature=%s",
-				      credential, r.signed_headers, r.signature);
+		    irx_xasprintf(ALGORITHM " Credential=%s, SignedHeaders=%s, Signature=%s",
+				  credential, r.signed_headers, r.signature);
 		add_result_header(&r, "Authorization", r.authorization);
 	} else {
 		/* the wire query: the caller's, then ours in the SDKs' order */

@@ -40,7 +40,7 @@ struct irx_sigv4_request {
 	 * service but S3; without it the path is used as is.
 	 */
 	const char *path;
-	const char *query; /* the raw query without '?', or NULL/"" */
+	const char *query;			/* the raw query without '?', or NULL/"" */
 	const struct irx_sigv4_header *headers; /* must include Host */
 	size_t header_count;
 	const void *payload; /* may be NULL when payload_len is 0 */
@@ -60,11 +60,11 @@ struct irx_sigv4_options {
 	const char *region;  /* signing region, e.g. "us-east-1" */
 	time_t time;	     /* signing time (UTC seconds) */
 	enum irx_sigv4_mode mode;
-	long expires; /* query mode: X-Amz-Expires, 1..604800 seconds */
-	bool double_uri_encode;	  /* default true; false for S3 */
-	bool normalize_path;	  /* default true; false for S3 */
-	bool sign_body;		  /* header mode: add and sign x-amz-content-sha256 */
-	bool omit_session_token;  /* add X-Amz-Security-Token after signing, unsigned */
+	long expires;		 /* query mode: X-Amz-Expires, 1..604800 seconds */
+	bool double_uri_encode;	 /* default true; false for S3 */
+	bool normalize_path;	 /* default true; false for S3 */
+	bool sign_body;		 /* header mode: add and sign x-amz-content-sha256 */
+	bool omit_session_token; /* add X-Amz-Security-Token after signing, unsigned */
 };
 
 /* Sets the defaults: header mode, double encoding and path normalisation on, expires 3600. */
@@ -78,12 +78,12 @@ struct irx_sigv4_added_header {
 
 /* Everything the signer computed. Owned by the result; release with irx_sigv4_result_release. */
 struct irx_sigv4_result {
-	char amz_date[17];	    /* "20150830T123600Z" */
-	char scope[160];	    /* "20150830/us-east-1/service/aws4_request" */
-	char payload_hash[65];	    /* hex SHA-256 of the payload, or the caller's payload_hash */
+	char amz_date[17];     /* "20150830T123600Z" */
+	char scope[160];       /* "20150830/us-east-1/service/aws4_request" */
+	char payload_hash[65]; /* hex SHA-256 of the payload, or the caller's payload_hash */
 	char *canonical_request;
 	char *string_to_sign;
-	char signature[65]; /* lowercase hex */
+	char signature[65];   /* lowercase hex */
 	char *signed_headers; /* "host;x-amz-date" */
 	/* Header mode: the Authorization header value; NULL in query mode. */
 	char *authorization;

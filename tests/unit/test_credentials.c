@@ -30,8 +30,8 @@ struct route {
 	const char *path;
 	int status;
 	const char *body;
-	const char *require;  /* a header line that must be present (case-insensitive), or 401 */
-	unsigned delay_ms;    /* sleep before answering */
+	const char *require; /* a header line that must be present (case-insensitive), or 401 */
+	unsigned delay_ms;   /* sleep before answering */
 };
 
 struct server {
@@ -224,12 +224,12 @@ static void expect_creds(const struct irx_credentials_resolved *r, const char *a
 
 #define EXPECT_CREDS(r, akid, secret, token) expect_creds(&(r), akid, secret, token)
 
-#define EXPECT_ERROR(err, want_code, want_msg)                                            \
-	do {                                                                              \
-		CU_ASSERT_EQUAL((err).code, want_code);                                   \
-		if (strcmp((err).message, (want_msg)) != 0)                               \
-			fprintf(stderr, "\n  want: %s\n  got:  %s\n", (want_msg), (err).message); \
-		CU_ASSERT_STRING_EQUAL((err).message, want_msg);                          \
+#define EXPECT_ERROR(err, want_code, want_msg)                                                     \
+	do {                                                                                       \
+		CU_ASSERT_EQUAL((err).code, want_code);                                            \
+		if (strcmp((err).message, (want_msg)) != 0)                                        \
+			fprintf(stderr, "\n  want: %s\n  got:  %s\n", (want_msg), (err).message);  \
+		CU_ASSERT_STRING_EQUAL((err).message, want_msg);                                   \
 	} while (0)
 
 /* --- the INI dialect ------------------------------------------------------------------- */
@@ -262,8 +262,7 @@ static void test_ini_dialect(void)
 	CU_ASSERT_TRUE(irx_ini_has_section(ini, "profile dev"));
 	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "s3"), "");
 	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "s3.addressing_style"), "path");
-	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "s3.max_concurrent_requests"),
-			       "10");
+	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "s3.max_concurrent_requests"), "10");
 	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "note"), "first\nsecond line");
 	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "empty"), "");
 	CU_ASSERT_STRING_EQUAL(irx_ini_get(ini, "profile dev", "value"), "a # not a comment");
@@ -286,7 +285,8 @@ static void test_ini_errors(void)
 {
 	expect_ini_error("key = v\n", 8, "/h/.aws/config:1: 'key = value' before any [section]");
 	expect_ini_error("[a]\n\n[b\n", 8, "/h/.aws/config:3: missing ']' in the section header");
-	expect_ini_error("[a] x\n", 6, "/h/.aws/config:1: unexpected text after the section header");
+	expect_ini_error("[a] x\n", 6,
+			 "/h/.aws/config:1: unexpected text after the section header");
 	expect_ini_error("[  ]\n", 5, "/h/.aws/config:1: empty section name");
 	expect_ini_error("[a]\njust words\n", 15,
 			 "/h/.aws/config:2: expected '[section]' or 'key = value'");
@@ -312,8 +312,8 @@ static void test_explicit_and_environment(void)
 	struct irx_error err = {0};
 
 	/* explicit beats the environment */
-	o.env = env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV", "AWS_SECRET_ACCESS_KEY=ENVS",
-			 NULL);
+	o.env =
+	    env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV", "AWS_SECRET_ACCESS_KEY=ENVS", NULL);
 	o.access_key_id = "EXPL";
 	o.secret_access_key = "EXPLS";
 	o.session_token = "EXPLT";
@@ -349,33 +349,31 @@ static void test_explicit_and_environment(void)
 	irx_credentials_resolved_release(&r);
 	env_free(&e);
 
-	CU_ASSERT_EQUAL(resolve(env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV",
-					 "AWS_SECRET_ACCESS_KEY=ENVS",
-					 "AWS_CREDENTIAL_EXPIRATION=2020-01-01T00:00:00+01:00",
-					 NULL),
-				NULL, &r, &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    resolve(env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV", "AWS_SECRET_ACCESS_KEY=ENVS",
+			     "AWS_CREDENTIAL_EXPIRATION=2020-01-01T00:00:00+01:00", NULL),
+		    NULL, &r, &err),
+	    -1);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS,
 		     "AWS credentials from environment expired at 2019-12-31T23:00:00Z");
 	env_free(&e);
 
-	CU_ASSERT_EQUAL(resolve(env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV",
-					 "AWS_SECRET_ACCESS_KEY=ENVS",
-					 "AWS_CREDENTIAL_EXPIRATION=tomorrow", NULL),
-				NULL, &r, &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    resolve(env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV", "AWS_SECRET_ACCESS_KEY=ENVS",
+			     "AWS_CREDENTIAL_EXPIRATION=tomorrow", NULL),
+		    NULL, &r, &err),
+	    -1);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS, "invalid AWS_CREDENTIAL_EXPIRATION 'tomorrow'");
 	env_free(&e);
 
-	CU_ASSERT_EQUAL(resolve(env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV", NULL), NULL,
-				&r, &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    resolve(env_make(&e, home, false, "AWS_ACCESS_KEY_ID=ENV", NULL), NULL, &r, &err), -1);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS,
 		     "the environment sets AWS_ACCESS_KEY_ID but not AWS_SECRET_ACCESS_KEY");
 	env_free(&e);
-	CU_ASSERT_EQUAL(resolve(env_make(&e, home, false, "AWS_SECRET_ACCESS_KEY=S", NULL), NULL,
-				&r, &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    resolve(env_make(&e, home, false, "AWS_SECRET_ACCESS_KEY=S", NULL), NULL, &r, &err),
+	    -1);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS,
 		     "the environment sets AWS_SECRET_ACCESS_KEY but not AWS_ACCESS_KEY_ID");
 	env_free(&e);
@@ -805,18 +803,19 @@ static void test_credential_process(void)
 	free(errtext);
 
 	/* the secret never reaches the message */
-	CU_ASSERT_EQUAL(resolve_process("echo '{\"Version\":1,\"AccessKeyId\":\"A\","
-					"\"SecretAccessKey\":\"TOPSECRET\",\"Expiration\":\"soon\"}'",
-					0, &r, &err, &errtext),
-			-1);
+	CU_ASSERT_EQUAL(
+	    resolve_process("echo '{\"Version\":1,\"AccessKeyId\":\"A\","
+			    "\"SecretAccessKey\":\"TOPSECRET\",\"Expiration\":\"soon\"}'",
+			    0, &r, &err, &errtext),
+	    -1);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS,
 		     "credential_process of profile 'p': invalid Expiration 'soon'");
 	CU_ASSERT_PTR_NULL(strstr(err.message, "TOPSECRET"));
 	free(errtext);
 
-	CU_ASSERT_EQUAL(resolve_process("echo '{\"Version\":1,\"AccessKeyId\":\"A\"}'", 0, &r,
-					&err, &errtext),
-			-1);
+	CU_ASSERT_EQUAL(
+	    resolve_process("echo '{\"Version\":1,\"AccessKeyId\":\"A\"}'", 0, &r, &err, &errtext),
+	    -1);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS,
 		     "credential_process of profile 'p': the response lacks AccessKeyId or "
 		     "SecretAccessKey");
@@ -854,16 +853,17 @@ static void test_credential_process(void)
 static void test_container_url_rules(void)
 {
 	const char *ok[][2] = {
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:8080/c", "http://127.0.0.1:8080/c"},
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.1.2.3/c", "http://127.1.2.3/c"},
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://localhost/c", "http://localhost/c"},
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://[::1]:9/c", "http://[::1]:9/c"},
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials",
-		 "http://169.254.170.23/v1/credentials"},
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI=https://creds.example.com/x",
-		 "https://creds.example.com/x"},
-		{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/abc",
-		 "http://169.254.170.2/v2/credentials/abc"},
+	    {"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:8080/c",
+	     "http://127.0.0.1:8080/c"},
+	    {"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.1.2.3/c", "http://127.1.2.3/c"},
+	    {"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://localhost/c", "http://localhost/c"},
+	    {"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://[::1]:9/c", "http://[::1]:9/c"},
+	    {"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials",
+	     "http://169.254.170.23/v1/credentials"},
+	    {"AWS_CONTAINER_CREDENTIALS_FULL_URI=https://creds.example.com/x",
+	     "https://creds.example.com/x"},
+	    {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/abc",
+	     "http://169.254.170.2/v2/credentials/abc"},
 	};
 	const char *refused[] = {"http://example.com/c", "http://128.0.0.1/c",
 				 "http://127.0.0.1.evil.com/c", "ftp://127.0.0.1/c",
@@ -907,18 +907,18 @@ static void test_container_url_rules(void)
 }
 
 static const struct route container_routes[] = {
-	{"GET", "/creds", 200,
-	 "{\"AccessKeyId\":\"CAK\",\"SecretAccessKey\":\"CSK\",\"Token\":\"CTK\","
-	 "\"Expiration\":\"2099-01-01T00:00:00Z\",\"RoleArn\":\"arn:aws:iam::1:role/task\"}",
-	 "authorization: tok-from-", 0},
-	{"GET", "/broken", 500, "oops", NULL, 0},
-	{"GET", "/garbage", 200, "<html>", NULL, 0},
-	{"GET", "/expired", 200,
-	 "{\"AccessKeyId\":\"CAK\",\"SecretAccessKey\":\"CSK\",\"Token\":\"CTK\","
-	 "\"Expiration\":\"2001-01-01T00:00:00Z\"}",
-	 NULL, 0},
-	{"GET", "/slow", 200, "{}", NULL, 3000},
-	{NULL, NULL, 0, NULL, NULL, 0},
+    {"GET", "/creds", 200,
+     "{\"AccessKeyId\":\"CAK\",\"SecretAccessKey\":\"CSK\",\"Token\":\"CTK\","
+     "\"Expiration\":\"2099-01-01T00:00:00Z\",\"RoleArn\":\"arn:aws:iam::1:role/task\"}",
+     "authorization: tok-from-", 0},
+    {"GET", "/broken", 500, "oops", NULL, 0},
+    {"GET", "/garbage", 200, "<html>", NULL, 0},
+    {"GET", "/expired", 200,
+     "{\"AccessKeyId\":\"CAK\",\"SecretAccessKey\":\"CSK\",\"Token\":\"CTK\","
+     "\"Expiration\":\"2001-01-01T00:00:00Z\"}",
+     NULL, 0},
+    {"GET", "/slow", 200, "{}", NULL, 3000},
+    {NULL, NULL, 0, NULL, NULL, 0},
 };
 
 static void test_container_credentials(void)
@@ -940,8 +940,8 @@ static void test_container_credentials(void)
 	/* the token file wins over the token variable */
 	snprintf(uri, sizeof(uri), "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:%d/creds",
 		 s.port);
-	o.env = env_make(&e, home, false, uri, tokvar, "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-from-env",
-			 NULL);
+	o.env = env_make(&e, home, false, uri, tokvar,
+			 "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-from-env", NULL);
 	CU_ASSERT_EQUAL(resolve_o(&o, &r, &err), 0);
 	EXPECT_CREDS(r, "CAK", "CSK", "CTK");
 	CU_ASSERT_EQUAL(r.creds.expiration, 4070908800);
@@ -954,8 +954,8 @@ static void test_container_credentials(void)
 	free(log);
 	env_free(&e);
 
-	o.env = env_make(&e, home, false, uri, "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-from-env",
-			 NULL);
+	o.env =
+	    env_make(&e, home, false, uri, "AWS_CONTAINER_AUTHORIZATION_TOKEN=tok-from-env", NULL);
 	CU_ASSERT_EQUAL(resolve_o(&o, &r, &err), 0);
 	irx_credentials_resolved_release(&r);
 	log = server_log(&s);
@@ -966,8 +966,8 @@ static void test_container_credentials(void)
 	/* without the token the server refuses: a configured container that fails is an error */
 	o.env = env_make(&e, home, false, uri, NULL);
 	CU_ASSERT_EQUAL(resolve_o(&o, &r, &err), -1);
-	snprintf(want, sizeof(want), "container credentials from 'http://127.0.0.1:%d/creds': HTTP 401",
-		 s.port);
+	snprintf(want, sizeof(want),
+		 "container credentials from 'http://127.0.0.1:%d/creds': HTTP 401", s.port);
 	EXPECT_ERROR(err, IRX_ERR_CREDENTIALS, want);
 	env_free(&e);
 
@@ -1010,8 +1010,8 @@ static void test_container_credentials(void)
 	t0 = irx_now_ms();
 	CU_ASSERT_EQUAL(resolve_o(&o, &r, &err), -1);
 	CU_ASSERT_TRUE(irx_now_ms() - t0 < 2000);
-	snprintf(want, sizeof(want), "container credentials from 'http://127.0.0.1:%d/slow': ",
-		 s.port);
+	snprintf(want, sizeof(want),
+		 "container credentials from 'http://127.0.0.1:%d/slow': ", s.port);
 	CU_ASSERT_EQUAL(strncmp(err.message, want, strlen(want)), 0);
 	IRX_ASSERT_CONTAINS(err.message, "imed out");
 	env_free(&e);
@@ -1021,32 +1021,32 @@ static void test_container_credentials(void)
 /* --- instance metadata ------------------------------------------------------------------- */
 
 static const struct route imds_routes[] = {
-	{"PUT", "/latest/api/token", 200, "imds-token-1",
-	 "X-aws-ec2-metadata-token-ttl-seconds: 21600", 0},
-	{"GET", "/latest/meta-data/iam/security-credentials/", 200, "ir-instance-role\n",
-	 "X-aws-ec2-metadata-token: imds-token-1", 0},
-	{"GET", "/latest/meta-data/iam/security-credentials/ir-instance-role", 200,
-	 "{\"Code\":\"Success\",\"LastUpdated\":\"2024-01-01T00:00:00Z\",\"Type\":\"AWS-HMAC\","
-	 "\"AccessKeyId\":\"IAK\",\"SecretAccessKey\":\"ISK\",\"Token\":\"ITK\","
-	 "\"Expiration\":\"2099-01-01T00:00:00Z\"}",
-	 "X-aws-ec2-metadata-token: imds-token-1", 0},
-	{NULL, NULL, 0, NULL, NULL, 0},
+    {"PUT", "/latest/api/token", 200, "imds-token-1", "X-aws-ec2-metadata-token-ttl-seconds: 21600",
+     0},
+    {"GET", "/latest/meta-data/iam/security-credentials/", 200, "ir-instance-role\n",
+     "X-aws-ec2-metadata-token: imds-token-1", 0},
+    {"GET", "/latest/meta-data/iam/security-credentials/ir-instance-role", 200,
+     "{\"Code\":\"Success\",\"LastUpdated\":\"2024-01-01T00:00:00Z\",\"Type\":\"AWS-HMAC\","
+     "\"AccessKeyId\":\"IAK\",\"SecretAccessKey\":\"ISK\",\"Token\":\"ITK\","
+     "\"Expiration\":\"2099-01-01T00:00:00Z\"}",
+     "X-aws-ec2-metadata-token: imds-token-1", 0},
+    {NULL, NULL, 0, NULL, NULL, 0},
 };
 
 static const struct route imds_no_role_routes[] = {
-	{"PUT", "/latest/api/token", 200, "t", NULL, 0},
-	{"GET", "/latest/meta-data/iam/security-credentials/", 404, "", NULL, 0},
-	{NULL, NULL, 0, NULL, NULL, 0},
+    {"PUT", "/latest/api/token", 200, "t", NULL, 0},
+    {"GET", "/latest/meta-data/iam/security-credentials/", 404, "", NULL, 0},
+    {NULL, NULL, 0, NULL, NULL, 0},
 };
 
 static const struct route imds_v1_only_routes[] = {
-	{"PUT", "/latest/api/token", 403, "", NULL, 0},
-	{NULL, NULL, 0, NULL, NULL, 0},
+    {"PUT", "/latest/api/token", 403, "", NULL, 0},
+    {NULL, NULL, 0, NULL, NULL, 0},
 };
 
 static const struct route imds_slow_routes[] = {
-	{"PUT", "/latest/api/token", 200, "t", NULL, 3000},
-	{NULL, NULL, 0, NULL, NULL, 0},
+    {"PUT", "/latest/api/token", 200, "t", NULL, 3000},
+    {NULL, NULL, 0, NULL, NULL, 0},
 };
 
 static void imds_expect_failure(const struct route *routes, const char *why_prefix)
@@ -1138,9 +1138,8 @@ static void test_region(void)
 	char *region = NULL, want[700];
 
 	env_make(&e, home, false, "AWS_REGION=ap-south-1", "AWS_DEFAULT_REGION=sa-east-1", NULL);
-	CU_ASSERT_EQUAL(irx_region_resolve("us-east-2", NULL, (const char *const *)e.items, &region,
-					   &err),
-			0);
+	CU_ASSERT_EQUAL(
+	    irx_region_resolve("us-east-2", NULL, (const char *const *)e.items, &region, &err), 0);
 	CU_ASSERT_STRING_EQUAL(region, "us-east-2");
 	free(region);
 	CU_ASSERT_EQUAL(irx_region_resolve(NULL, NULL, (const char *const *)e.items, &region, &err),
@@ -1163,19 +1162,18 @@ static void test_region(void)
 			0);
 	CU_ASSERT_STRING_EQUAL(region, "eu-west-1");
 	free(region);
-	CU_ASSERT_EQUAL(irx_region_resolve(NULL, "bad", (const char *const *)e.items, &region, &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    irx_region_resolve(NULL, "bad", (const char *const *)e.items, &region, &err), -1);
 	EXPECT_ERROR(err, IRX_ERR_INVALID, "invalid region 'EU WEST' from the config file");
 	CU_ASSERT_PTR_NULL(region);
 	irx_error_clear(&err);
-	CU_ASSERT_EQUAL(irx_region_resolve("us-east-1.evil.com", NULL,
-					   (const char *const *)e.items, &region, &err),
+	CU_ASSERT_EQUAL(irx_region_resolve("us-east-1.evil.com", NULL, (const char *const *)e.items,
+					   &region, &err),
 			-1);
 	EXPECT_ERROR(err, IRX_ERR_INVALID, "invalid region 'us-east-1.evil.com' from --region");
 	irx_error_clear(&err);
-	CU_ASSERT_EQUAL(irx_region_resolve(NULL, "nope", (const char *const *)e.items, &region,
-					   &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    irx_region_resolve(NULL, "nope", (const char *const *)e.items, &region, &err), -1);
 	snprintf(want, sizeof(want),
 		 "no AWS region: looked in --region, AWS_REGION, AWS_DEFAULT_REGION, profile "
 		 "'nope' in %s/.aws/config",
@@ -1183,7 +1181,8 @@ static void test_region(void)
 	EXPECT_ERROR(err, IRX_ERR_INVALID, want);
 
 	/* other profile values for the endpoint resolver */
-	CU_ASSERT_EQUAL_FATAL(irx_aws_config_load(NULL, (const char *const *)e.items, &cfg, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(irx_aws_config_load(NULL, (const char *const *)e.items, &cfg, &err),
+			      0);
 	CU_ASSERT_STRING_EQUAL(irx_aws_config_profile(cfg), "default");
 	CU_ASSERT_STRING_EQUAL(irx_aws_config_get(cfg, "endpoint_url"), "http://127.0.0.1:4566");
 	CU_ASSERT_PTR_NULL(irx_aws_config_get(cfg, "nothing"));
@@ -1215,18 +1214,18 @@ static void test_value_helpers(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"ini dialect", test_ini_dialect},
-	{"ini errors", test_ini_errors},
-	{"explicit and environment", test_explicit_and_environment},
-	{"profiles in both shared files", test_profiles},
-	{"nothing found names every place", test_nothing_found_message},
-	{"assume role description and callback", test_assume_role},
-	{"credential_process", test_credential_process},
-	{"container credentials url rules", test_container_url_rules},
-	{"container credentials over http", test_container_credentials},
-	{"instance metadata (imdsv2)", test_imds},
-	{"region and profile values", test_region},
-	{"value helpers", test_value_helpers},
-	CU_TEST_INFO_NULL,
+    {"ini dialect", test_ini_dialect},
+    {"ini errors", test_ini_errors},
+    {"explicit and environment", test_explicit_and_environment},
+    {"profiles in both shared files", test_profiles},
+    {"nothing found names every place", test_nothing_found_message},
+    {"assume role description and callback", test_assume_role},
+    {"credential_process", test_credential_process},
+    {"container credentials url rules", test_container_url_rules},
+    {"container credentials over http", test_container_credentials},
+    {"instance metadata (imdsv2)", test_imds},
+    {"region and profile values", test_region},
+    {"value helpers", test_value_helpers},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("credentials", tests, NULL, NULL)

@@ -218,34 +218,35 @@ static int run_c_auth_case(const char *dir, const char *name, int *checks)
 	CU_ASSERT_EQUAL_FATAL(parse_request(req_text, &rr), 0);
 	CU_ASSERT_TRUE_FATAL(json_object_object_get_ex(ctx, "credentials", &c));
 	irx_credentials_set(
-		&creds,
-		json_object_get_string(json_object_object_get(c, "access_key_id")),
-		json_object_get_string(json_object_object_get(c, "secret_access_key")),
-		json_object_object_get_ex(c, "token", &v) ? json_object_get_string(v) : NULL, 0);
+	    &creds, json_object_get_string(json_object_object_get(c, "access_key_id")),
+	    json_object_get_string(json_object_object_get(c, "secret_access_key")),
+	    json_object_object_get_ex(c, "token", &v) ? json_object_get_string(v) : NULL, 0);
 
 	for (int m = 0; m < 2; m++) {
 		struct irx_sigv4_options o;
 		struct irx_sigv4_result res = {0};
 		struct irx_error err = {0};
 		struct irx_sigv4_request req = {
-			.method = rr.method,
-			.path = rr.path,
-			.query = rr.query,
-			.headers = rr.headers,
-			.header_count = rr.header_count,
-			.payload = rr.body,
-			.payload_len = rr.body_len,
+		    .method = rr.method,
+		    .path = rr.path,
+		    .query = rr.query,
+		    .headers = rr.headers,
+		    .header_count = rr.header_count,
+		    .payload = rr.body,
+		    .payload_len = rr.body_len,
 		};
 		char file[64], *want = NULL, *got = NULL;
 
 		irx_sigv4_options_init(
-			&o, json_object_get_string(json_object_object_get(ctx, "service")),
-			json_object_get_string(json_object_object_get(ctx, "region")),
-			parse_timestamp(json_object_get_string(
-				json_object_object_get(ctx, "timestamp"))));
+		    &o, json_object_get_string(json_object_object_get(ctx, "service")),
+		    json_object_get_string(json_object_object_get(ctx, "region")),
+		    parse_timestamp(
+			json_object_get_string(json_object_object_get(ctx, "timestamp"))));
 		o.mode = m ? IRX_SIGV4_QUERY : IRX_SIGV4_HEADERS;
-		o.expires = json_object_get_int(json_object_object_get(ctx, "expiration_in_seconds"));
-		o.normalize_path = json_object_get_boolean(json_object_object_get(ctx, "normalize"));
+		o.expires =
+		    json_object_get_int(json_object_object_get(ctx, "expiration_in_seconds"));
+		o.normalize_path =
+		    json_object_get_boolean(json_object_object_get(ctx, "normalize"));
 		o.sign_body = json_object_get_boolean(json_object_object_get(ctx, "sign_body"));
 		o.omit_session_token = json_object_object_get_ex(ctx, "omit_session_token", &v) &&
 				       json_object_get_boolean(v);
@@ -423,8 +424,8 @@ static int run_botocore_case(const char *root, const char *rel, const char *toke
 		free(hdrs);
 		hdrs = t;
 	}
-	got = irx_xasprintf("%s %s HTTP/1.1\n%s%s%s%s", rr.method, rr.target, rr.header_block,
-			    hdrs, rr.body_len ? "\n" : "", rr.body);
+	got = irx_xasprintf("%s %s HTTP/1.1\n%s%s%s%s", rr.method, rr.target, rr.header_block, hdrs,
+			    rr.body_len ? "\n" : "", rr.body);
 	strip_trailing_newlines(got);
 	snprintf(file, sizeof(file), "%s.sreq", name);
 	want = slurp2(dir, file);
@@ -442,8 +443,9 @@ static int run_botocore_case(const char *root, const char *rel, const char *toke
 		CU_ASSERT_PTR_NOT_NULL(at);
 		if (at && strlen(at) == strlen(vsig)) {
 			strcpy(at + strlen("Signature="), res.signature);
-			fprintf(stderr, "  note: botocore %s.sreq has get-vanilla's signature "
-					"(upstream error); compared with it replaced\n",
+			fprintf(stderr,
+				"  note: botocore %s.sreq has get-vanilla's signature "
+				"(upstream error); compared with it replaced\n",
 				name);
 		}
 		free(vanilla);
@@ -473,8 +475,8 @@ static void test_botocore_suite(void)
 	token = botocore_token(root);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(token);
 	{
-		char *ctx_text = slurp(irx_test_src(
-			"tests/vectors/sigv4/aws-c-auth-v4/get-vanilla-with-session-token/context.json"));
+		char *ctx_text = slurp(irx_test_src("tests/vectors/sigv4/aws-c-auth-v4/"
+						    "get-vanilla-with-session-token/context.json"));
 		struct json_object *ctx = ctx_text ? json_tokener_parse(ctx_text) : NULL, *c = NULL;
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
@@ -517,14 +519,14 @@ static void test_botocore_suite(void)
 
 static const struct irx_sigv4_header host_only[] = {{"Host", "example.amazonaws.com"}};
 
-#define ASSERT_PREFIX(s, prefix)                                                        \
-	do {                                                                           \
-		const char *s_ = (s);                                                  \
-		int ok_ = s_ && strncmp(s_, (prefix), strlen(prefix)) == 0;            \
-		if (!ok_)                                                              \
-			fprintf(stderr, "\n  want prefix: %s\n  got: %s\n", (prefix),   \
-				s_ ? s_ : "(null)");                                   \
-		CU_ASSERT_TRUE(ok_);                                                   \
+#define ASSERT_PREFIX(s, prefix)                                                                   \
+	do {                                                                                       \
+		const char *s_ = (s);                                                              \
+		int ok_ = s_ && strncmp(s_, (prefix), strlen(prefix)) == 0;                        \
+		if (!ok_)                                                                          \
+			fprintf(stderr, "\n  want prefix: %s\n  got: %s\n", (prefix),              \
+				s_ ? s_ : "(null)");                                               \
+		CU_ASSERT_TRUE(ok_);                                                               \
 	} while (0)
 
 static int sign_simple(const char *path, const char *query, bool s3, struct irx_sigv4_result *r,
@@ -532,11 +534,8 @@ static int sign_simple(const char *path, const char *query, bool s3, struct irx_
 {
 	struct irx_credentials creds = {0};
 	struct irx_sigv4_options o;
-	struct irx_sigv4_request req = {.method = "GET",
-					.path = path,
-					.query = query,
-					.headers = host_only,
-					.header_count = 1};
+	struct irx_sigv4_request req = {
+	    .method = "GET", .path = path, .query = query, .headers = host_only, .header_count = 1};
 	int rc;
 
 	irx_credentials_set(&creds, AKID, SECRET, NULL, 0);
@@ -602,10 +601,10 @@ static void test_uri_encode(void)
 static void test_payload_hash_and_unsigned_headers(void)
 {
 	const struct irx_sigv4_header hdrs[] = {
-		{"Host", "example.amazonaws.com"},
-		{"User-Agent", "irx/0.1"},
-		{"X-Amzn-Trace-Id", "Root=1"},
-		{"Content-Type", "application/x-amz-json-1.1"},
+	    {"Host", "example.amazonaws.com"},
+	    {"User-Agent", "irx/0.1"},
+	    {"X-Amzn-Trace-Id", "Root=1"},
+	    {"Content-Type", "application/x-amz-json-1.1"},
 	};
 	struct irx_credentials creds = {0};
 	struct irx_sigv4_options o;
@@ -660,9 +659,9 @@ static void test_payload_hash_and_unsigned_headers(void)
 	irx_credentials_release(&creds);
 }
 
-static void expect_refusal(const struct irx_sigv4_request *req,
-			   const struct irx_credentials *creds, const struct irx_sigv4_options *o,
-			   enum irx_status code, const char *message)
+static void expect_refusal(const struct irx_sigv4_request *req, const struct irx_credentials *creds,
+			   const struct irx_sigv4_options *o, enum irx_status code,
+			   const char *message)
 {
 	struct irx_sigv4_result r = {0};
 	struct irx_error err = {0};
@@ -685,7 +684,7 @@ static void test_refusals(void)
 	struct irx_credentials creds = {0}, none = {0};
 	struct irx_sigv4_options o;
 	struct irx_sigv4_request req = {
-		.method = "GET", .path = "/", .headers = host_only, .header_count = 1};
+	    .method = "GET", .path = "/", .headers = host_only, .header_count = 1};
 
 	irx_credentials_set(&creds, AKID, SECRET, "TOKEN", 0);
 	irx_sigv4_options_init(&o, "service", "us-east-1", VECTOR_TIME);
@@ -726,13 +725,13 @@ static void test_refusals(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"aws-c-auth v4 suite, every case and intermediate", test_aws_c_auth_suite},
-	{"botocore aws4_testsuite, every case", test_botocore_suite},
-	{"s3 path rules (no double encoding, no normalisation)", test_s3_path_rules},
-	{"canonical query rules", test_query_canonical_rules},
-	{"uri encoding", test_uri_encode},
-	{"payload hash and unsigned headers", test_payload_hash_and_unsigned_headers},
-	{"refusals", test_refusals},
-	CU_TEST_INFO_NULL,
+    {"aws-c-auth v4 suite, every case and intermediate", test_aws_c_auth_suite},
+    {"botocore aws4_testsuite, every case", test_botocore_suite},
+    {"s3 path rules (no double encoding, no normalisation)", test_s3_path_rules},
+    {"canonical query rules", test_query_canonical_rules},
+    {"uri encoding", test_uri_encode},
+    {"payload hash and unsigned headers", test_payload_hash_and_unsigned_headers},
+    {"refusals", test_refusals},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("sigv4", tests, NULL, NULL)
