@@ -76,7 +76,11 @@ struct irx_sigv4_added_header {
 	char *value; /* owned */
 };
 
-/* Everything the signer computed. Owned by the result; release with irx_sigv4_result_release. */
+/*
+ * Everything the signer computed. Owned by the result; release with irx_sigv4_result_release,
+ * which wipes it. canonical_request, add_headers and signed_query can hold the session token:
+ * never log them.
+ */
 struct irx_sigv4_result {
 	char amz_date[17];     /* "20150830T123600Z" */
 	char scope[160];       /* "20150830/us-east-1/service/aws4_request" */
