@@ -270,7 +270,6 @@ static int tag_entity(const struct irx_context *ctx, struct json_object *inputs,
 			 prev ? "'" : "", prev ? prev : "unset", prev ? "'" : "", arn, path);
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
 		summarise(res, "PlannedChange", text);
-		ctx->host->log(ctx->call, IRX_LOG_INFO, "%s", text);
 		rc = 0;
 		goto out;
 	}
@@ -377,7 +376,6 @@ static int quarantine(const struct irx_context *ctx, struct json_object *inputs,
 			 arn, path, reason);
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
 		summarise(res, "PlannedChange", text);
-		ctx->host->log(ctx->call, IRX_LOG_INFO, "%s", text);
 		rc = 0;
 		goto out;
 	}
@@ -393,7 +391,8 @@ static int quarantine(const struct irx_context *ctx, struct json_object *inputs,
 		json_object_object_add(e, "case", json_object_new_string(ctx->case_id));
 	if (state_save(ctx, path, root) < 0)
 		goto out;
-	ctx->host->log(ctx->call, IRX_LOG_INFO, "quarantined '%s'", arn);
+	/* The step's message says what changed; the log says where it is recorded. */
+	ctx->host->log(ctx->call, IRX_LOG_DEBUG, "wrote state file '%s'", path);
 	json_object_object_add(res->outputs, "Changed", json_object_new_boolean(1));
 	snprintf(text, sizeof(text), "quarantined '%s'", arn);
 	summarise(res, "Summary", text);
