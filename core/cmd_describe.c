@@ -5,6 +5,7 @@
  * the steps with their actions and flow, and the runbook outputs.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,11 +177,17 @@ static void describe_text(const struct irx_runbook *rb, struct irx_actions *acti
 		const struct irx_param_decl *p = &rb->params[i];
 		char *def = p->default_value ? node_text(p->default_value) : NULL;
 
+		bool any = def || p->allowed_values || p->allowed_pattern || p->min_items >= 0 ||
+			   p->max_items >= 0;
+
 		printf("  %-24s %-11s %-9s %s%s%s", p->name, irx_param_type_name(p->type),
 		       p->default_value ? "no" : "yes", def ? "default: " : "",
-		       def ? (def[0] ? def : "''") : "", def ? "" : "-");
+		       def ? (def[0] ? def : "''") : "", any ? "" : "-");
+		const char *sep = def ? "; " : "";
+
 		if (p->allowed_values) {
-			printf("; allowed:");
+			printf("%sallowed:", sep);
+			sep = "; ";
 			for (size_t k = 0; k < p->allowed_values->count; k++) {
 				char *v = node_text(p->allowed_values->items[k]);
 
@@ -188,12 +195,16 @@ static void describe_text(const struct irx_runbook *rb, struct irx_actions *acti
 				free(v);
 			}
 		}
-		if (p->allowed_pattern)
-			printf("; pattern: %s", p->allowed_pattern);
-		if (p->min_items >= 0)
-			printf("; min items: %ld", p->min_items);
+		if (p->allowed_pattern) {
+			printf("%spattern: %s", sep, p->allowed_pattern);
+			sep = "; ";
+		}
+		if (p->min_items >= 0) {
+			printf("%smin items: %ld", sep, p->min_items);
+			sep = "; ";
+		}
 		if (p->max_items >= 0)
-			printf("; max items: %ld", p->max_items);
+			printf("%smax items: %ld", sep, p->max_items);
 		printf("\n");
 		if (p->description[0])
 			printf("  %-24s %s\n", "", p->description);

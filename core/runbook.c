@@ -525,19 +525,60 @@ static struct irx_runbook *read_doc(struct irx_doc *doc, struct irx_diags *d)
 	return rb;
 }
 
+struct ordered {
+	struct irx_diag diag;
+	size_t seq;
+};
+
+static int cmp_ordered(const void *a, const void *b)
+{
+	const struct ordered *x = a, *y = b;
+
+	if (x->diag.line != y->diag.line)
+		return x->diag.line < y->diag.line ? -1 : 1;
+	if (x->diag.col != y->diag.col)
+		return x->diag.col < y->diag.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The checks above run key by key; report in document order (equal positions keep order). */
+static void sort_diags(struct irx_diags *d, size_t from)
+{
+	size_t n = d->count - from;
+	struct ordered *tmp = NULL;
+
+	if (n < 2)
+		return;
+	tmp = irx_xcalloc(n, sizeof(*tmp));
+	for (size_t i = 0; i < n; i++) {
+		tmp[i].diag = d->items[from + i];
+		tmp[i].seq = i;
+	}
+	qsort(tmp, n, sizeof(*tmp), cmp_ordered);
+	for (size_t i = 0; i < n; i++)
+		d->items[from + i] = tmp[i].diag;
+	free(tmp);
+}
+
 struct irx_runbook *irx_runbook_load(const char *path, struct irx_diags *diags)
 {
+	size_t before = diags->count;
 	struct irx_doc *doc = irx_doc_load_file(path, diags);
+	struct irx_runbook *rb = doc ? read_doc(doc, diags) : NULL;
 
-	return doc ? read_doc(doc, diags) : NULL;
+	sort_diags(diags, before);
+	return rb;
 }
 
 struct irx_runbook *irx_runbook_load_buffer(const char *name, const char *buf, size_t len,
 					    struct irx_diags *diags)
 {
+	size_t before = diags->count;
 	struct irx_doc *doc = irx_doc_load_buffer(name, buf, len, diags);
+	struct irx_runbook *rb = doc ? read_doc(doc, diags) : NULL;
 
-	return doc ? read_doc(doc, diags) : NULL;
+	sort_diags(diags, before);
+	return rb;
 }
 
 void irx_runbook_free(struct irx_runbook *rb)
