@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* irx: an incident-response runbook executor for AWS. Dispatches to core/cmd_*.c. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "cli.h"
 
@@ -21,14 +24,25 @@ const struct irx_command irx_commands[] = {
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : "help";
+	int rc = IRX_EXIT_INVALID;
+	bool found = false;
 
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 		name = "help";
 	if (strcmp(name, "--version") == 0)
 		name = "version";
-	for (const struct irx_command *c = irx_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c->fn(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv);
-	fprintf(stderr, "irx: '%s' is not an irx command; see 'irx help'\n", name);
-	return IRX_EXIT_INVALID;
+	/* before any thread exists: libcurl's global set-up is not thread-safe */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fputs("irx: cannot initialise libcurl\n", stderr);
+		return IRX_EXIT_INTERNAL;
+	}
+	for (const struct irx_command *c = irx_commands; c->name && !found; c++)
+		if (strcmp(c->name, name) == 0) {
+			found = true;
+			rc = c->fn(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv);
+		}
+	if (!found)
+		fprintf(stderr, "irx: '%s' is not an irx command; see 'irx help'\n", name);
+	curl_global_cleanup();
+	return rc;
 }
