@@ -14,7 +14,9 @@
  *
  * A "definite" selector (no wildcard, "..", slice or list) names one value and
  * yields it; any other yields an array of every match, in document order, as
- * JSONPath implementations (Jayway, used by SSM's Java service) do.
+ * common JSONPath implementations (Goessner's original, Jayway) do. SSM
+ * documents no grammar beyond "JSONPath"; every selector in AWS's published
+ * runbooks uses only '$', ".Name" and "[N]".
  */
 #include "selector.h"
 
