@@ -558,26 +558,32 @@ void irx_protocol_set_aws_error(struct irx_error *err, int status, const char *c
 	snprintf(err->request_id, sizeof(err->request_id), "%s", request_id ? request_id : "");
 }
 
-/* A printable one-line snippet of a body, for messages. */
+/* A printable one-line snippet of a body, for messages: at most size - 1 bytes, "..." when cut. */
 static void snippet(const struct irx_aws_response *resp, char *out, size_t size)
 {
-	size_t o = 0;
-	int space = 0;
+	size_t o = 0, limit = size - 4; /* room for "..." and the NUL */
+	int space = 0, cut = 0;
 
-	for (size_t i = 0; i < resp->body_len && o + 4 < size; i++) {
+	for (size_t i = 0; i < resp->body_len; i++) {
 		unsigned char c = (unsigned char)resp->body[i];
 
 		if (isspace(c)) {
 			space = o > 0;
 			continue;
 		}
+		if (o + (space ? 2 : 1) > limit) {
+			cut = 1;
+			break;
+		}
 		if (space)
 			out[o++] = ' ';
 		space = 0;
 		out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
-	if (o + 4 >= size)
-		memcpy(out + o, "...", 3), o += 3;
+	if (cut) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
 	out[o] = '\0';
 }
 

@@ -184,7 +184,8 @@ static char *canonical_form(const char *s)
 		if (*p == '&')
 			p++;
 	}
-	qsort(parts, n, sizeof(*parts), cmp_str);
+	if (n)
+		qsort(parts, n, sizeof(*parts), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		irx_buf_adds(&out, parts[i]);
 		irx_buf_adds(&out, "\n");
@@ -973,6 +974,17 @@ static void test_parse_errors(void)
 	CU_ASSERT_STRING_EQUAL(err.aws_code, "AccessDenied");
 	CU_ASSERT_STRING_EQUAL(err.request_id, "R1");
 	CU_ASSERT_PTR_NULL(out);
+	irx_error_clear(&err);
+	{
+		/* a long garbage body is cut to a bounded snippet (found by fuzz_xml) */
+		char big[400];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		CU_ASSERT_EQUAL(parse_text("ec2", "DescribeInstances", 503, "text/plain", big, &out, &err), -1);
+		CU_ASSERT_EQUAL(strlen(err.aws_message), 119);
+		CU_ASSERT_STRING_EQUAL(err.aws_message + 113, "xxx...");
+	}
 }
 
 static void test_parse_values(void)
