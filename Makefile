@@ -114,14 +114,14 @@ $(IRX): $(B)/core/main.o $(B)/libirxcore.a
 PLUGIN_CFLAGS := -fPIC -fvisibility=hidden
 .SECONDEXPANSION:
 $(B)/plugins/%.so: $$(wildcard plugins/%/*.c) include/irx/plugin.h
-	@mkdir -p $(dir $@)
+	@install -d -m 0755 $(dir $@)
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PLUGIN_CFLAGS) -shared -o $@ \
 		$(filter %.c,$^) $(ALL_LDFLAGS) $(shell pkg-config --libs json-c)
 	$(Q)chmod 0755 $@
 
 $(B)/tests/plugins/%.so: $$(wildcard tests/plugins/%/*.c) include/irx/plugin.h
-	@mkdir -p $(dir $@)
+	@install -d -m 0755 $(dir $@)
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PLUGIN_CFLAGS) -shared -o $@ \
 		$(filter %.c,$^) $(ALL_LDFLAGS) $(shell pkg-config --libs json-c)

@@ -51,7 +51,7 @@ struct irx_cli_common {
 /*
  * The plugin search path: --plugin-dir entries, IRX_PLUGIN_PATH (colon-
  * separated), then the install location. Fills dirs (strings owned by *store,
- * free with irx_cli_path_release); returns the count.
+ * free it with free()); returns the count.
  */
 size_t irx_cli_plugin_path(const struct irx_cli_common *c, const char **dirs, size_t max,
 			   char **store);
