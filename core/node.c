@@ -511,7 +511,9 @@ static void on_start(struct loader *L, const yaml_event_t *ev, enum irx_node_kin
 			IRX_DOC_MAX_DEPTH);
 		return;
 	}
-	if (check_tag(L, ev, tag, &force_string) && force_string)
+	/* the non-specific "!" just says "not a plain scalar": harmless on a collection */
+	if (check_tag(L, ev, tag, &force_string) && force_string &&
+	    strcmp((const char *)tag, YAML_TAG_PREFIX "str") == 0)
 		fail_at(L, &ev->start_mark, false, "a %s cannot be tagged '!!str'",
 			kind == IRX_NODE_SEQ ? "list" : "map");
 	f = &L->stack[L->depth];

@@ -532,6 +532,10 @@ static void test_err_tags(void)
 			"t.yaml:1:4: unsupported tag '!Ref'\n"
 			"t.yaml:2:4: unsupported tag 'tag:example.com,2000:x'\n");
 	ASSERT_LOAD_ERR("a: !!str [1]\n", "t.yaml:1:4: a list cannot be tagged '!!str'\n");
+	ASSERT_LOAD_ERR("a: !!str {b: 1}\n", "t.yaml:1:4: a map cannot be tagged '!!str'\n");
+	/* standard tags on collections and the non-specific tag are fine */
+	ASSERT_JSON("a: ! [1]\nb: !!seq [2]\nc: !!map {d: !!int 3}\n",
+		    "{\"a\":[1],\"b\":[2],\"c\":{\"d\":3}}");
 }
 
 static void test_err_oversized(void)
