@@ -141,10 +141,11 @@ $(UNIT): $(TEST_OBJS) $(STATIC_PLUGIN_OBJS) $(B)/libirxcore.a
 test: all
 	$(Q)IRX_TEST_BUILD=$(B) IRX_TEST_SRC=$(CURDIR) $(UNIT) $(SUITE)
 
+# the plain run goes last, so the closing lines are CUnit's summary
 check:
-	$(Q)$(MAKE) --no-print-directory test
-	$(Q)$(MAKE) --no-print-directory test SANITIZE=address,undefined
 	$(Q)$(MAKE) --no-print-directory valgrind-check
+	$(Q)$(MAKE) --no-print-directory test SANITIZE=address,undefined
+	$(Q)$(MAKE) --no-print-directory test
 
 valgrind-check: all
 	$(Q)tools/valgrind-check $(IRX) $(B)

@@ -261,6 +261,9 @@ static void test_exit_statuses(void)
 	free(err);
 	/* show: an unknown and a malformed id */
 	CU_ASSERT_EQUAL(irx(&out, &err, "show", "00000000-0000-4000-8000-000000000000", NULL), 3);
+	IRX_ASSERT_CONTAINS(err, "no execution '00000000-0000-4000-8000-000000000000'");
+	free(out);
+	free(err);
 	CU_ASSERT_EQUAL(irx(&out, &err, "show", "../../etc/passwd", NULL), 2);
 	free(out);
 	free(err);
