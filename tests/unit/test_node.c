@@ -462,8 +462,6 @@ static void test_err_deep_nesting(void)
 
 static void test_err_utf8(void)
 {
-	char *got = NULL;
-
 	ASSERT_LOAD_ERR("a: b\xff\n", "t.yaml:1:5: invalid UTF-8 at byte 4\n");
 	/* columns count characters, bytes count bytes */
 	ASSERT_LOAD_ERR("k: \xc3\xa9\xc3\xa9 \xff\n", "t.yaml:1:7: invalid UTF-8 at byte 8\n");
@@ -485,7 +483,6 @@ static void test_err_utf8(void)
 		CU_ASSERT_EQUAL(doc ? irx_node_get(doc->root, "a")->len : 0, 4);
 		irx_doc_free(doc);
 	}
-	(void)got;
 }
 
 static void test_err_nul(void)
