@@ -24,10 +24,12 @@ Q :=
 endif
 
 comma := ,
+ifeq ($(origin B),undefined)
 ifneq ($(SANITIZE),)
 B := build/san-$(subst $(comma),-,$(SANITIZE))
 else
 B := build/release
+endif
 endif
 
 LIBDIR := $(PREFIX)/lib
@@ -91,13 +93,24 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 IRX := $(B)/irx
 UNIT := $(B)/tests/unit_tests
 
-.PHONY: all check test demo install uninstall fuzz bench clean deps format help valgrind-check
+.PHONY: all check test demo install uninstall fuzz bench clean deps format help valgrind-check \
+	install-check
 all: $(IRX) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(UNIT)
 
 deps:
 	@:
 
-$(B)/%.o: %.c
+# Rebuild everything when the flags change (PREFIX is compiled in as the default search path).
+FLAGS_FILE := $(B)/.build-flags
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+ifneq ($(FLAGS_NOW),$(file <$(FLAGS_FILE)))
+$(shell mkdir -p $(B))
+$(file >$(FLAGS_FILE),$(FLAGS_NOW))
+endif
+endif
+
+$(B)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -127,7 +140,7 @@ $(B)/tests/plugins/%.so: $$(wildcard tests/plugins/%/*.c) include/irx/plugin.h
 		$(filter %.c,$^) $(ALL_LDFLAGS) $(shell pkg-config --libs json-c)
 	$(Q)chmod 0755 $@
 
-$(B)/static/plugins/%.o: plugins/%.c
+$(B)/static/plugins/%.o: plugins/%.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (static)")
 	$(Q)$(CC) $(ALL_CFLAGS) -DIRX_PLUGIN_STATIC=$(word 2,$(subst /, ,$<)) -c -o $@ $<
@@ -144,11 +157,16 @@ test: all
 # the plain run goes last, so the closing lines are CUnit's summary
 check:
 	$(Q)$(MAKE) --no-print-directory valgrind-check
+	$(Q)$(MAKE) --no-print-directory install-check
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=address,undefined
 	$(Q)$(MAKE) --no-print-directory test
 
 valgrind-check: all
 	$(Q)tools/valgrind-check $(IRX) $(B)
+
+# installs into a scratch DESTDIR and builds a plugin outside the tree with pkg-config
+install-check:
+	$(Q)tools/install-check
 
 demo: all
 	$(Q)tools/demo $(B)
