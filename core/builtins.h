@@ -18,6 +18,15 @@ int irx_builtin_branch(const struct irx_context *ctx, struct json_object *inputs
 		       struct irx_result *result);
 int irx_builtin_sleep(const struct irx_context *ctx, struct json_object *inputs,
 		      struct irx_result *result);
+/* builtin_aws_api.c: the actions on the AWS client (host->aws_call). */
+int irx_builtin_execute_aws_api(const struct irx_context *ctx, struct json_object *inputs,
+				struct irx_result *result);
+int irx_builtin_wait_for_aws_resource_property(const struct irx_context *ctx,
+					       struct json_object *inputs,
+					       struct irx_result *result);
+int irx_builtin_assert_aws_resource_property(const struct irx_context *ctx,
+					     struct json_object *inputs,
+					     struct irx_result *result);
 
 /*
  * Parses an ISO-8601 duration as aws:sleep accepts it (Java's

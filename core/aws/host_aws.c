@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The executor's AWS call (irx_exec_options.aws_call): every plugin's and built-in's
+ * host->aws_call lands here with the step's call. Dry-run: a mutating operation (the models'
+ * IRX_OP_F_MUTATING) is checked against its input shape, not sent, and recorded in
+ * call->planned_calls as {service, operation, parameters}; a read-only one is sent, so a plan
+ * sees the real state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "aws/client.h"
+#include "executor.h"
+#include "host.h"
+#include "util.h"
+
+struct host_state {
+	struct irx_aws_client *client;
+	char region[64];
+	char role_arn[2048];
+	char external_id[1280];
+	char session_name[128];
+	long duration_seconds;
+};
+
+static int host_aws_call(void *ud, struct irx_call *call, const char *service,
+			 const char *operation, struct json_object *params,
+			 struct json_object **response)
+{
+	const struct host_state *h = ud;
+	struct irx_aws_context ctx = {0};
+	const char *sid = NULL, *opname = NULL;
+	bool mutating = false;
+
+	*response = NULL;
+	if (irx_aws_lookup(service, operation, &sid, &opname, &mutating, &call->error) < 0)
+		return -1;
+	if (call->dry_run && mutating) {
+		struct json_object *plan = json_object_new_object();
+		struct json_object *copy = NULL;
+
+		if (irx_aws_check_params(sid, opname, params, &call->error) < 0) {
+			json_object_put(plan);
+			return -1;
+		}
+		if (!params || json_object_deep_copy(params, &copy, NULL) != 0)
+			copy = json_object_new_object();
+		json_object_object_add(plan, "service", json_object_new_string(sid));
+		json_object_object_add(plan, "operation", json_object_new_string(opname));
+		json_object_object_add(plan, "parameters", copy);
+		json_object_array_add(call->planned_calls, plan);
+		*response = json_object_new_object();
+		return 0;
+	}
+	ctx.region = h->region[0] ? h->region : NULL;
+	ctx.role_arn = h->role_arn[0] ? h->role_arn : NULL;
+	ctx.external_id = h->external_id[0] ? h->external_id : NULL;
+	ctx.session_name = h->session_name[0] ? h->session_name : NULL;
+	ctx.duration_seconds = h->duration_seconds;
+	ctx.deadline_ms = call->deadline_ms;
+	return irx_aws_call(h->client, &ctx, sid, opname, params, response, &call->error);
+}
+
+void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
+			 const struct irx_aws_context *ctx)
+{
+	struct host_state *h = irx_xcalloc(1, sizeof(*h));
+
+	h->client = c;
+	if (ctx) {
+		snprintf(h->region, sizeof(h->region), "%s", ctx->region ? ctx->region : "");
+		snprintf(h->role_arn, sizeof(h->role_arn), "%s", ctx->role_arn ? ctx->role_arn : "");
+		snprintf(h->external_id, sizeof(h->external_id), "%s",
+			 ctx->external_id ? ctx->external_id : "");
+		snprintf(h->session_name, sizeof(h->session_name), "%s",
+			 ctx->session_name ? ctx->session_name : "");
+		h->duration_seconds = ctx->duration_seconds;
+	}
+	irx_aws_client_attach(c, h);
+	eo->aws_call = host_aws_call;
+	eo->aws_ud = h;
+}
+
+int irx_aws_setup_exec(struct irx_exec_options *eo, const struct irx_aws_cli_options *o,
+		       struct irx_aws_client **out, struct irx_error *err)
+{
+	struct irx_aws_client_options co = {0};
+	struct irx_aws_context ctx = {0};
+	struct irx_aws_client *c = NULL;
+
+	*out = NULL;
+	co.region = o && o->region && *o->region ? o->region : NULL;
+	co.profile = o ? o->profile : NULL;
+	c = irx_aws_client_new(&co, err);
+	if (!c)
+		return -1;
+	ctx.region = eo->region && *eo->region ? eo->region : NULL;
+	if (o) {
+		ctx.role_arn = o->role_arn;
+		ctx.external_id = o->external_id;
+		ctx.session_name = o->session_name;
+		ctx.duration_seconds = o->duration_seconds;
+	}
+	irx_aws_attach_exec(eo, c, &ctx);
+	*out = c;
+	return 0;
+}
