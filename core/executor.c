@@ -78,6 +78,8 @@ struct exec {
 	char **secrets;			   /* owned: values to redact */
 	size_t secret_count, secret_cap;
 	struct irx_error *err;
+	const struct irx_step_def *cur_step; /* the attempt running, for checkpoints */
+	int cur_attempt;
 };
 
 struct outcome {
@@ -572,6 +574,25 @@ static void log_to_options(struct exec *x, struct irx_call *call)
 	call->min_level = x->opts->log ? IRX_LOG_DEBUG : IRX_LOG_INFO;
 }
 
+/* host->checkpoint: a step_progress record with the undo record so far. */
+static int journal_checkpoint(void *ud, struct irx_call *call, struct json_object *undo)
+{
+	struct exec *x = ud;
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "type", json_object_new_string("step_progress"));
+	json_object_object_add(r, "step", json_object_new_string(x->cur_step->name));
+	json_object_object_add(r, "action", json_object_new_string(x->cur_step->action));
+	json_object_object_add(r, "attempt", json_object_new_int(x->cur_attempt));
+	json_object_object_add(r, "undo", undo ? redact_json(x, undo) : NULL);
+	if (jappend(x, r) < 0) {
+		irx_error_set(&call->error, IRX_ERR_IO, "cannot journal the undo record: %s",
+			      x->err->message);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Runs one attempt of st and journals it (step_start + step_end). Returns 0,
  * or -1 when the journal could not be written.
@@ -599,6 +620,10 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 	call.aws_call = x->opts->aws_call;
 	call.aws_ud = x->opts->aws_ud;
 	call.cancel = x->opts->cancel;
+	call.checkpoint = journal_checkpoint;
+	call.checkpoint_ud = x;
+	x->cur_step = st;
+	x->cur_attempt = attempt;
 	log_to_options(x, &call);
 	irx_iso8601_now(start);
 	free(out->next_step);

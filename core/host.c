@@ -141,13 +141,35 @@ static int host_aws_call(struct irx_call *call, const char *service, const char 
 	return call->aws_call(call->aws_ud, call, service, operation, params, response);
 }
 
+static int host_checkpoint(struct irx_call *call, struct json_object *undo)
+{
+	if (!call || !call->checkpoint)
+		return 0;
+	return call->checkpoint(call->checkpoint_ud, call, undo);
+}
+
+static int host_sleep(struct irx_call *call, long long ms)
+{
+	long long now = irx_now_ms();
+
+	if (call && call->deadline_ms && now + ms > call->deadline_ms) {
+		/* sleep to the deadline, then report it passed */
+		irx_call_sleep(call, call->deadline_ms - now);
+		call->timed_out = true;
+		return -1;
+	}
+	irx_call_sleep(call, ms);
+	return irx_call_cancelled(call) ? -1 : 0;
+}
+
 static const struct irx_host host_without_aws = {
     IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail, NULL,
+    host_checkpoint, host_sleep,
 };
 
 static const struct irx_host host_with_aws = {
     IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail,
-    host_aws_call,
+    host_aws_call, host_checkpoint, host_sleep,
 };
 
 const struct irx_host *irx_host_table(bool with_aws)

@@ -45,6 +45,9 @@ struct irx_call {
 	/* Sleeping (aws:sleep, backoff). NULL = nanosleep. */
 	void (*sleep_ms)(void *ud, long long ms);
 	void *sleep_ud;
+	/* host->checkpoint: journals the undo record so far. NULL = not journaled. */
+	int (*checkpoint)(void *ud, struct irx_call *call, struct json_object *undo);
+	void *checkpoint_ud;
 	/* Nonzero when the execution is being cancelled; NULL = never. Borrowed. */
 	const volatile sig_atomic_t *cancel;
 	/* Secret input values (borrowed) replaced by "********" in log and fail text. */

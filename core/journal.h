@@ -16,6 +16,9 @@
  *                    aws_code, aws_message, request_id}), planned_calls (dry-run:
  *                    [{service, operation, parameters}]), start_time, end_time,
  *                    duration_ms
+ *   step_progress    step, action, attempt, undo: the undo record so far, written by
+ *                    host->checkpoint before each change (the last one before a crash
+ *                    is what rollback gets)
  *   execution_end    status (Success | Failed | TimedOut | Cancelled),
  *                    outputs, failure_message, end_time, duration_ms
  */

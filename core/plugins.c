@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "host.h"
 #include "util.h"
 
 /* The 1.0 descriptor ends with fini; later minors append after it. */
@@ -75,20 +76,6 @@ struct irx_plugins {
 	size_t refused_count, refused_cap;
 };
 
-static void null_log(struct irx_call *call, enum irx_log_level level, const char *fmt, ...)
-{
-}
-
-static int null_fail(struct irx_call *call, const char *fmt, ...)
-{
-	return -1;
-}
-
-/* Lent to plugins when the caller gave no host table. */
-static const struct irx_host null_host = {
-    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), null_log, null_fail, NULL,
-};
-
 struct irx_plugins *irx_plugins_new(const char *const *dirs, size_t count,
 				    const struct irx_host *host)
 {
@@ -98,7 +85,8 @@ struct irx_plugins *irx_plugins_new(const char *const *dirs, size_t count,
 	for (size_t i = 0; i < count; i++)
 		p->dirs[i] = irx_xstrdup(dirs[i]);
 	p->dir_count = count;
-	p->host = host ? host : &null_host;
+	/* without a table of the caller's, plugins get the host's own, which has no AWS */
+	p->host = host ? host : irx_host_table(false);
 	return p;
 }
 

@@ -79,6 +79,9 @@ enum irx_param_type {
 
 #define IRX_PARAM_REQUIRED (1u << 0)
 #define IRX_PARAM_SECRET (1u << 1) /* redacted in the journal and logs */
+/* The ARN (or id) of the resource a mutating action changes: the engine reads the
+ * resource's exception tag before the step runs and skips the step when exempted. */
+#define IRX_PARAM_RESOURCE (1u << 2)
 
 struct irx_param {
 	const char *name;
@@ -181,6 +184,19 @@ struct irx_host {
 	 */
 	int (*aws_call)(struct irx_call *call, const char *service, const char *operation,
 			struct json_object *params, struct json_object **response);
+
+	/*
+	 * Journals the undo record as it stands (fsync'd), so a crash after the
+	 * next change still leaves what rollback needs. Call it after adding to
+	 * result->undo and before each change. undo: borrowed. Returns 0 or -1.
+	 */
+	int (*checkpoint)(struct irx_call *call, struct json_object *undo);
+
+	/*
+	 * Sleeps ms (waits between changes, polling). Returns 0, or -1 when the
+	 * step's deadline passed or the execution is being cancelled: stop then.
+	 */
+	int (*sleep)(struct irx_call *call, long long ms);
 };
 
 typedef int irx_plugin_init_fn(const struct irx_host *host, void **plugin_data);
