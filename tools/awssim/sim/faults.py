@@ -1,0 +1,89 @@
+"""Fault injection: rules matched per call by account, service and operation.
+
+A rule is a dict:
+  {"id": "t1", "kind": "latency"|"throttle"|"error"|"drop"|"slow",
+   "account": "111111111111", "service": "ec2", "operation": "DescribeInstances",  (all optional)
+   "latency_ms": 20,                      latency: added before the call runs
+   "every": 3,                            throttle: every Nth matching call is throttled, or
+   "rate": 5.0, "burst": 10,              throttle: token bucket (calls per second, bucket size)
+   "status": 500|503,                     error: InternalError/ServiceUnavailable in the protocol
+   "delay_ms": 5000,                      slow: headers sent, then the body this much later
+   "count": 2}                            optional: the rule applies to that many calls, then ends
+"drop" closes the connection without any response.
+"""
+import threading
+import time
+
+KINDS = ("latency", "throttle", "error", "drop", "slow")
+
+
+class Faults:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []
+        self.next_id = 1
+
+    def add(self, rule):
+        rule = dict(rule)
+        if rule.get("kind") not in KINDS:
+            raise ValueError("unknown fault kind %r (expected one of %s)" % (rule.get("kind"), ", ".join(KINDS)))
+        if rule["kind"] == "throttle" and not rule.get("every") and not rule.get("rate"):
+            raise ValueError("a throttle fault needs 'every' or 'rate'")
+        if rule["kind"] == "error" and int(rule.get("status", 500)) not in (500, 503):
+            raise ValueError("an error fault's status is 500 or 503")
+        with self.lock:
+            if "id" not in rule:
+                rule["id"] = "f%d" % self.next_id
+                self.next_id += 1
+            rule["_calls"] = 0
+            rule["_applied"] = 0
+            if rule.get("rate"):
+                rule["_tokens"] = float(rule.get("burst", 1))
+                rule["_t"] = time.monotonic()
+            self.rules.append(rule)
+        return rule["id"]
+
+    def clear(self, rid=None):
+        with self.lock:
+            self.rules = [r for r in self.rules if rid is not None and r["id"] != rid]
+
+    def list(self):
+        with self.lock:
+            return [{k: v for k, v in r.items() if not k.startswith("_t")} for r in self.rules]
+
+    def match(self, account, service, operation):
+        """The actions for this call: [(kind, rule)], counting it against each matching rule."""
+        out = []
+        with self.lock:
+            for r in self.rules:
+                if any(r.get(k) not in (None, v) for k, v in
+                       (("account", account), ("service", service), ("operation", operation))):
+                    continue
+                if r.get("count") is not None and r["_applied"] >= int(r["count"]):
+                    continue
+                r["_calls"] += 1
+                if r["kind"] == "throttle":
+                    if r.get("every"):
+                        if r["_calls"] % int(r["every"]) != 0:
+                            continue
+                    else:
+                        t = time.monotonic()
+                        r["_tokens"] = min(float(r.get("burst", 1)), r["_tokens"] + (t - r["_t"]) * float(r["rate"]))
+                        r["_t"] = t
+                        if r["_tokens"] >= 1:
+                            r["_tokens"] -= 1
+                            continue
+                r["_applied"] += 1
+                out.append((r["kind"], dict(r)))
+        return out
+
+
+THROTTLE = {"ec2": ("RequestLimitExceeded", 503, "Request limit exceeded."),
+            "query": ("Throttling", 400, "Rate exceeded"),
+            "json": ("ThrottlingException", 400, "Rate exceeded"),
+            "rest-json": ("TooManyRequestsException", 429, "Rate exceeded"),
+            "rest-xml": ("SlowDown", 503, "Please reduce your request rate.")}
+SERVER = {500: {"ec2": "InternalError", "query": "InternalFailure", "json": "InternalFailure",
+                "rest-json": "ServiceException", "rest-xml": "InternalError"},
+          503: {"ec2": "Unavailable", "query": "ServiceUnavailable", "json": "ServiceUnavailable",
+                "rest-json": "ServiceException", "rest-xml": "ServiceUnavailable"}}

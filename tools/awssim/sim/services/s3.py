@@ -1,0 +1,6 @@
+"""placeholder replaced below"""
+from . import Service
+
+
+class SERVICE(Service):
+    NAME = "s3"
