@@ -155,11 +155,12 @@ test: all
 	$(Q)IRX_TEST_BUILD=$(B) IRX_TEST_SRC=$(CURDIR) $(UNIT) $(SUITE)
 
 # the plain run goes last, so the closing lines are CUnit's summary
+# (each build is named explicitly: `make check SANITIZE=...` must not hand valgrind an ASan binary)
 check:
-	$(Q)$(MAKE) --no-print-directory valgrind-check
-	$(Q)$(MAKE) --no-print-directory install-check
+	$(Q)$(MAKE) --no-print-directory valgrind-check SANITIZE=
+	$(Q)$(MAKE) --no-print-directory install-check SANITIZE=
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=address,undefined
-	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory test SANITIZE=
 
 valgrind-check: all
 	$(Q)tools/valgrind-check $(IRX) $(B)
