@@ -15,6 +15,7 @@ DESTDIR ?=
 SANITIZE ?=
 V ?= 0
 FUZZ_SECONDS ?= 30
+CHECK_FUZZ_SECONDS ?= 3
 VERSION := 0.1.0
 
 ifeq ($(V),0)
@@ -159,6 +160,7 @@ test: all
 check:
 	$(Q)$(MAKE) --no-print-directory valgrind-check SANITIZE=
 	$(Q)$(MAKE) --no-print-directory install-check SANITIZE=
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=address,undefined
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=
 
