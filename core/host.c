@@ -141,6 +141,27 @@ static int host_aws_call(struct irx_call *call, const char *service, const char 
 	return call->aws_call(call->aws_ud, call, service, operation, params, response);
 }
 
+static int host_aws_call_expect(struct irx_call *call, const char *service,
+				const char *operation, struct json_object *params,
+				const char *const *expected, struct json_object **response)
+{
+	bool clean = call && call->error.code == IRX_OK;
+
+	if (host_aws_call(call, service, operation, params, response) == 0)
+		return 0;
+	/* Only an error this call set can be taken back: an earlier failure stands. */
+	if (!clean || call->error.code != IRX_ERR_AWS || !call->error.aws_code[0])
+		return -1;
+	for (size_t i = 0; expected && expected[i]; i++) {
+		if (strcmp(expected[i], call->error.aws_code) == 0) {
+			irx_error_clear(&call->error);
+			*response = NULL;
+			return 1;
+		}
+	}
+	return -1;
+}
+
 static int host_checkpoint(struct irx_call *call, struct json_object *undo)
 {
 	if (!call || !call->checkpoint)
@@ -164,12 +185,12 @@ static int host_sleep(struct irx_call *call, long long ms)
 
 static const struct irx_host host_without_aws = {
     IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail, NULL,
-    host_checkpoint, host_sleep,
+    host_checkpoint, host_sleep, NULL,
 };
 
 static const struct irx_host host_with_aws = {
     IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail,
-    host_aws_call, host_checkpoint, host_sleep,
+    host_aws_call, host_checkpoint, host_sleep, host_aws_call_expect,
 };
 
 const struct irx_host *irx_host_table(bool with_aws)

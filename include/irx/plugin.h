@@ -197,6 +197,17 @@ struct irx_host {
 	 * step's deadline passed or the execution is being cancelled: stop then.
 	 */
 	int (*sleep)(struct irx_call *call, long long ms);
+
+	/*
+	 * Like aws_call, for a call whose failure with one of the AWS error codes in
+	 * `expected` (NULL-terminated, e.g. {"NoSuchEntity", NULL}) is an answer, not a
+	 * failure ("this user has no console password"): then it returns 1, *response is
+	 * NULL and the step's error stays unset. Any other outcome is aws_call's.
+	 * Added after 1.0: use only when host->size covers it.
+	 */
+	int (*aws_call_expect)(struct irx_call *call, const char *service, const char *operation,
+			       struct json_object *params, const char *const *expected,
+			       struct json_object **response);
 };
 
 typedef int irx_plugin_init_fn(const struct irx_host *host, void **plugin_data);

@@ -25,6 +25,7 @@ struct fake_aws {
 	struct json_object *calls;
 	char *names;
 	char failure[1024];
+	char last_code[128]; /* the AWS code of the last failed call */
 	int checkpoints;
 	long long slept;
 	bool dry_run;
@@ -70,6 +71,7 @@ static int fake_fail(struct irx_call *call, const char *fmt, ...)
 void fake_aws_set_error(struct fake_aws *f, int http_status, const char *code,
 			const char *message)
 {
+	snprintf(f->last_code, sizeof(f->last_code), "%s", code);
 	if (!f->failure[0])
 		snprintf(f->failure, sizeof(f->failure), "%s: %s (HTTP %d, request id fake-0001)",
 			 code, message, http_status);
@@ -110,6 +112,29 @@ static int fake_call(struct irx_call *call, const char *service, const char *ope
 	return 0;
 }
 
+/* As the host: an expected AWS code is an answer (1), and only this call's failure is undone. */
+static int fake_call_expect(struct irx_call *call, const char *service, const char *operation,
+			    struct json_object *params, const char *const *expected,
+			    struct json_object **response)
+{
+	struct fake_aws *f = FAKE(call);
+	bool clean = !f->failure[0];
+
+	f->last_code[0] = '\0';
+	if (fake_call(call, service, operation, params, response) == 0)
+		return 0;
+	if (!clean)
+		return -1;
+	for (size_t i = 0; expected && expected[i]; i++) {
+		if (strcmp(expected[i], f->last_code) == 0) {
+			f->failure[0] = '\0';
+			*response = NULL;
+			return 1;
+		}
+	}
+	return -1;
+}
+
 static int fake_checkpoint(struct irx_call *call, struct json_object *undo)
 {
 	(void)undo;
@@ -138,6 +163,7 @@ struct fake_aws *fake_aws_new(void)
 	f->host.aws_call = fake_call;
 	f->host.checkpoint = fake_checkpoint;
 	f->host.sleep = fake_sleep;
+	f->host.aws_call_expect = fake_call_expect;
 	return f;
 }
 

@@ -44,7 +44,8 @@ void fake_aws_set_error(struct fake_aws *f, int http_status, const char *code,
 /* The context to pass to execute/rollback; valid until the next call or free. */
 const struct irx_context *fake_aws_context(struct fake_aws *f, const char *step, bool dry_run);
 
-/* Every call so far: [{"service","operation","params"}] (borrowed). */
+/* Every call so far, host->aws_call_expect's too (an expected error code makes it return 1):
+ * [{"service","operation","params"}] (borrowed). */
 struct json_object *fake_aws_calls(struct fake_aws *f);
 /* "ec2:DescribeInstances,ec2:ModifyInstanceAttribute,..." (borrowed, valid until next call). */
 const char *fake_aws_call_names(struct fake_aws *f);

@@ -53,7 +53,7 @@ static int fake_fail(struct irx_call *call, const char *fmt, ...)
 
 static const struct irx_host fake_host = {
     IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), fake_log, fake_fail, NULL,
-    NULL, NULL,
+    NULL, NULL, NULL,
 };
 
 static void fake_reset(void)
