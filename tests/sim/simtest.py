@@ -19,6 +19,13 @@ ACCOUNT2 = "222222222222"
 KEY = ("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 KEY2 = ("AKIDEXAMPLE2", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY2")
 
+# boto3 speaks the simulator's models (aws-sdk@2.1693.0), not Debian botocore's older ones.
+sys.path.insert(0, os.path.join(ROOT, "tools", "awssim"))
+from sim.models import write_data_path  # noqa: E402
+
+_DATA = tempfile.TemporaryDirectory(prefix="awssim-models-")
+os.environ["AWS_DATA_PATH"] = write_data_path(_DATA.name)
+
 
 class Sim:
     def __init__(self, args=()):

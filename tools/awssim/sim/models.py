@@ -81,3 +81,21 @@ class Models:
 
     def for_scope(self, service):
         return self.by_signing.get(service) or self.by_prefix.get(service)
+
+
+BOTOCORE_NAMES = {"elasticloadbalancingv2": "elbv2"}
+
+
+def write_data_path(root, apis=APIS):
+    """Write the normalised models as a botocore data path (AWS_DATA_PATH) so boto3 clients speak
+    the same models as the simulator rather than Debian botocore's older copies."""
+    for path in sorted(glob.glob(os.path.join(apis, "*.min.json"))):
+        base = os.path.basename(path)[:-len(".min.json")]
+        name, version = base[:-11], base[-10:]
+        with open(path, encoding="utf-8") as f:
+            doc = normalise(json.load(f))
+        out = os.path.join(root, BOTOCORE_NAMES.get(name, name), version)
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, "service-2.json"), "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+    return root
