@@ -44,9 +44,11 @@ class Sim:
         self.url = "http://127.0.0.1:%d" % self.port
 
     def stop(self):
+        """Stop the simulator; answer what it wrote on stderr (tracebacks of simulator bugs)."""
         self.proc.terminate()
         try:
             self.proc.wait(10)
+            return self.proc.stderr.read().decode()
         finally:
             self.proc.stdout.close()
             self.proc.stderr.close()
@@ -77,7 +79,9 @@ class SimTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.sim.stop()
+        err = cls.sim.stop()
+        if "Traceback" in err:
+            raise AssertionError("awssim crashed during %s:\n%s" % (cls.__name__, err))
 
     def setUp(self):
         status, _ = self.sim.control("POST", "reset")

@@ -50,6 +50,10 @@ def normalise(doc):
     for name, op in doc.get("operations", {}).items():
         op = dict(op)
         op["name"] = name
+        if "http" in op or doc["metadata"]["protocol"].startswith("rest"):
+            op["http"] = dict(op.get("http", {}))
+            op["http"].setdefault("method", "POST")
+            op["http"].setdefault("requestUri", "/")
         for key in ("input", "output"):
             if key in op:
                 op[key] = n.ref(op[key], name + key.capitalize())

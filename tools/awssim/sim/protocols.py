@@ -329,10 +329,16 @@ class Route:
         if path.endswith("/") and path != "/":
             rx += "?"
         self.rx = re.compile("^" + rx + "$")
-        self.weight = (len(self.query), len(re.sub(r"\{[^}]+\}", "", path)))
+        shape = op.input_shape
+        self.headers = [shape.members[n].serialization.get("name", n).lower() for n in
+                        (shape.required_members if shape is not None else [])
+                        if shape.members[n].serialization.get("location") == "header"]
+        self.weight = (len(self.query), len(self.headers), len(re.sub(r"\{[^}]+\}", "", path)))
 
-    def match(self, method, path, query):
+    def match(self, method, path, query, headers=None):
         if method != self.method:
+            return None
+        if any(h not in (headers or {}) for h in self.headers):
             return None
         for k, v in self.query.items():
             if k not in query or (v and query[k] != v):
@@ -348,9 +354,9 @@ class Router:
         self.routes = sorted((Route(model.operation_model(n)) for n in model.operation_names),
                              key=lambda r: r.weight, reverse=True)
 
-    def find(self, method, path, query):
+    def find(self, method, path, query, headers=None):
         for r in self.routes:
-            labels = r.match(method, path, query)
+            labels = r.match(method, path, query, headers)
             if labels is not None:
                 return r.op, labels
         return None, None

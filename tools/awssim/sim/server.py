@@ -72,7 +72,7 @@ class Simulator:
                 raise AwsError("UnknownOperationException", "Unknown operation %s" % target, 400)
             op = model.operation_model(name)
             return op, lambda: protocols.parse_json_request(op, req.body)
-        op, labels = self.router(model).find(req.method, req.raw_path, dict(req.query_pairs))
+        op, labels = self.router(model).find(req.method, req.raw_path, dict(req.query_pairs), req.headers)
         if op is None:
             if proto == "rest-xml":
                 raise AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405)
