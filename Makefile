@@ -126,12 +126,14 @@ $(IRX): $(B)/core/main.o $(B)/libirxcore.a
 
 # plugins: position-independent, one exported symbol
 PLUGIN_CFLAGS := -fPIC -fvisibility=hidden
+# libraries a plugin links beyond json-c (pkg-config names), per plugin
+PLUGIN_PKGS_notify := libcurl openssl
 .SECONDEXPANSION:
 $(B)/plugins/%.so: $$(wildcard plugins/%/*.c) include/irx/plugin.h
 	@install -d -m 0755 $(dir $@)
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PLUGIN_CFLAGS) -shared -o $@ \
-		$(filter %.c,$^) $(ALL_LDFLAGS) $(shell pkg-config --libs json-c)
+		$(filter %.c,$^) $(ALL_LDFLAGS) $(shell pkg-config --libs json-c $(PLUGIN_PKGS_$*))
 	$(Q)chmod 0755 $@
 
 $(B)/tests/plugins/%.so: $$(wildcard tests/plugins/%/*.c) include/irx/plugin.h
