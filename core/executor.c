@@ -40,6 +40,14 @@
  * - Secrets: inputs declared IRX_PARAM_SECRET, and runbook parameters that
  *   feed them, are journaled as "********"; their values are also replaced
  *   wherever they appear in journaled text, logs and failure messages.
+ * - The exception gate (core/exceptions.h) runs before each attempt of a step
+ *   whose action mutates and has IRX_PARAM_RESOURCE inputs, in dry-run too (tag
+ *   reads are sent). Every check is journaled in step_start and step_end
+ *   ("exceptions"). When every resource the step changes is exempt, the step
+ *   ends "Skipped" with the exception in its message and no outputs: a later
+ *   reference to one of its outputs fails with "unknown reference". Skipped
+ *   steps go on like successful ones, are listed in the result and in
+ *   {{ automation:SKIPPED_STEPS }} ("none" when none), for notifications.
  */
 #include "executor.h"
 
@@ -50,6 +58,7 @@
 
 #include "actions.h"
 #include "error.h"
+#include "exceptions.h"
 #include "host.h"
 #include "node.h"
 #include "runbook.h"
@@ -80,10 +89,12 @@ struct exec {
 	struct irx_error *err;
 	const struct irx_step_def *cur_step; /* the attempt running, for checkpoints */
 	int cur_attempt;
+	struct irx_exception_gate *gate;     /* owned; NULL with --ignore-exceptions */
+	struct json_object *skipped;	     /* owned: what result->skipped_steps gets */
 };
 
 struct outcome {
-	const char *status; /* "Success", "Failed", "TimedOut", "Cancelled" */
+	const char *status; /* "Success", "Failed", "TimedOut", "Cancelled", "Skipped" */
 	char message[1024];
 	char *next_step; /* owned: chosen by aws:branch */
 	bool permanent;	 /* retrying cannot help (unknown action, bad inputs) */
@@ -552,7 +563,8 @@ static struct json_object *error_json(const struct exec *x, const struct irx_err
 }
 
 static int journal_step_start(struct exec *x, const struct irx_step_def *st, int attempt,
-			      struct json_object *inputs, const char *start)
+			      struct json_object *inputs, struct json_object *exceptions,
+			      const char *start)
 {
 	struct json_object *r = json_object_new_object();
 
@@ -561,6 +573,8 @@ static int journal_step_start(struct exec *x, const struct irx_step_def *st, int
 	json_object_object_add(r, "action", json_object_new_string(st->action));
 	json_object_object_add(r, "attempt", json_object_new_int(attempt));
 	json_object_object_add(r, "inputs", inputs);
+	if (exceptions)
+		json_object_object_add(r, "exceptions", exceptions);
 	json_object_object_add(r, "start_time", json_object_new_string(start));
 	return jappend(x, r);
 }
@@ -593,6 +607,124 @@ static int journal_checkpoint(void *ud, struct irx_call *call, struct json_objec
 	return 0;
 }
 
+/* ---- the exception gate -------------------------------------------------- */
+
+static void add_resource(struct json_object *list, struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_string) && *json_object_get_string(v))
+		json_object_array_add(list, json_object_get(v));
+	else if (json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			add_resource(list, json_object_array_get_idx(v, i));
+}
+
+/*
+ * Checks every resource input of a mutating action for an exception. Returns
+ * true when each is exempt (the step is skipped, why in msg). *checks gets the
+ * journal's list of checks (NULL when the gate does not apply). Warnings are
+ * logged on the step's call.
+ */
+static bool exception_gate(struct exec *x, const struct irx_step_def *st,
+			   const struct irx_action *a, struct json_object *inputs,
+			   struct irx_call *call, struct json_object **checks, char *msg,
+			   size_t msglen)
+{
+	struct json_object *resources = NULL;
+	struct irx_call gc;
+	size_t exempt = 0, n = 0;
+	time_t now = x->opts->exception_now ? x->opts->exception_now : time(NULL);
+
+	*checks = NULL;
+	if (!x->gate || !(a->flags & IRX_ACTION_MUTATES))
+		return false;
+	resources = json_object_new_array();
+	for (const struct irx_param *p = a->params; p && p->name; p++)
+		if (p->flags & IRX_PARAM_RESOURCE)
+			add_resource(resources, json_object_object_get(inputs, p->name));
+	n = json_object_array_length(resources);
+	if (n == 0) {
+		json_object_put(resources);
+		return false;
+	}
+	/* Its own call: a failed tag read must not fail the step. */
+	irx_call_init(&gc);
+	gc.step = call->step;
+	gc.action = call->action;
+	gc.dry_run = call->dry_run;
+	gc.deadline_ms = call->deadline_ms;
+	gc.aws_call = call->aws_call;
+	gc.aws_ud = call->aws_ud;
+	gc.cancel = call->cancel;
+	gc.secrets = call->secrets;
+	gc.secret_count = call->secret_count;
+	gc.log = call->log;
+	gc.log_ud = call->log_ud;
+	gc.min_level = call->min_level;
+	*checks = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct irx_exception_check c;
+		const char *res = json_object_get_string(json_object_array_get_idx(resources, i));
+
+		irx_exception_gate_check(x->gate, &gc, res, st->action, now, &c);
+		json_object_array_add(*checks, irx_exception_check_json(&c));
+		switch (c.status) {
+		case IRX_EXCEPTION_EXEMPT:
+			if (exempt++ == 0)
+				snprintf(msg, msglen, "%s", c.message);
+			break;
+		case IRX_EXCEPTION_NONE:
+			break;
+		case IRX_EXCEPTION_NOT_COVERED:
+			irx_host_table(false)->log(call, IRX_LOG_INFO, "%s", c.message);
+			break;
+		default:
+			irx_host_table(false)->log(call, IRX_LOG_WARN, "%s", c.message);
+			break;
+		}
+	}
+	irx_call_release(&gc);
+	json_object_put(resources);
+	if (exempt && exempt < n) {
+		irx_host_table(false)->log(
+		    call, IRX_LOG_WARN,
+		    "'%s' changes %zu resources and only %zu %s exempt: the step runs on all", st->name,
+		    n, exempt, exempt == 1 ? "is" : "are");
+		return false;
+	}
+	if (exempt && n > 1) {
+		size_t len = strlen(msg);
+
+		snprintf(msg + len, msglen - len, " (and %zu more resource%s)", n - 1,
+			 n == 2 ? "" : "s");
+	}
+	return exempt > 0;
+}
+
+/* Records a skipped step for the result and {{ automation:SKIPPED_STEPS }}. */
+static void note_skipped(struct exec *x, const struct irx_step_def *st, const char *msg,
+			 struct json_object *checks)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *text = NULL;
+	const char *prev = NULL;
+	char *joined = NULL;
+
+	json_object_object_add(o, "step", json_object_new_string(st->name));
+	json_object_object_add(o, "action", json_object_new_string(st->action));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	json_object_object_add(o, "exceptions", json_object_get(checks));
+	json_object_array_add(x->skipped, o);
+	json_object_object_get_ex(x->globals, "automation:SKIPPED_STEPS", &text);
+	prev = json_object_get_string(text);
+	if (json_object_array_length(x->skipped) == 1)
+		joined = irx_xasprintf("step '%s' (%s) %s", st->name, st->action, msg);
+	else
+		joined = irx_xasprintf("%s; step '%s' (%s) %s", prev, st->name, st->action, msg);
+	json_object_object_add(x->globals, "automation:SKIPPED_STEPS",
+			       json_object_new_string(joined));
+	free(joined);
+}
+
 /*
  * Runs one attempt of st and journals it (step_start + step_end). Returns 0,
  * or -1 when the journal could not be written.
@@ -605,10 +737,11 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 	struct irx_result res = {0};
 	struct irx_context ctx = {0};
 	struct json_object *raw = NULL, *inputs = NULL, *jinputs = NULL, *declared = NULL;
-	struct json_object *rec = NULL;
+	struct json_object *rec = NULL, *checks = NULL;
 	char start[32] = "", end[32] = "";
+	char skip_msg[1024] = "";
 	long long t0 = irx_now_ms(), t1 = 0;
-	bool started = false;
+	bool started = false, skip = false;
 	int rc = -1, arc = 0;
 
 	irx_call_init(&call);
@@ -648,9 +781,21 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 	call.secrets = (const char *const *)x->secrets;
 	call.secret_count = x->secret_count;
 	jinputs = journal_inputs(x, ref->action, inputs);
-	if (journal_step_start(x, st, attempt, json_object_get(jinputs), start) < 0)
+	if (st->timeout_seconds > 0)
+		call.deadline_ms = t0 + st->timeout_seconds * 1000LL;
+	skip = exception_gate(x, st, ref->action, inputs, &call, &checks, skip_msg,
+			      sizeof(skip_msg));
+	if (journal_step_start(x, st, attempt, json_object_get(jinputs),
+			       checks ? redact_json(x, checks) : NULL, start) < 0)
 		goto out;
 	started = true;
+	if (skip) {
+		out->status = "Skipped";
+		out->permanent = true;
+		snprintf(out->message, sizeof(out->message), "%s", skip_msg);
+		note_skipped(x, st, skip_msg, checks);
+		goto record;
+	}
 
 	ctx.size = sizeof(ctx);
 	ctx.host = irx_host_table(x->opts->aws_call != NULL);
@@ -702,7 +847,7 @@ record:
 	if (!t1)
 		t1 = irx_now_ms();
 	irx_iso8601_now(end);
-	if (call.error.code != IRX_OK && strcmp(out->status, "Success") != 0) {
+	if (call.error.code != IRX_OK && strcmp(out->status, "Success") != 0 && !skip) {
 		char *m = redact_text(x, call.error.message);
 
 		snprintf(out->message, sizeof(out->message), "%s", m);
@@ -710,7 +855,7 @@ record:
 	}
 	if (!started) {
 		if (journal_step_start(x, st, attempt, jinputs ? json_object_get(jinputs) : NULL,
-				       start) < 0)
+				       NULL, start) < 0)
 			goto out;
 	}
 	rec = json_object_new_object();
@@ -728,7 +873,10 @@ record:
 	    res.undo && json_object_object_length(res.undo) > 0 ? redact_json(x, res.undo) : NULL);
 	json_object_object_add(rec, "message", str_or_null(out->message));
 	json_object_object_add(rec, "error",
-			       strcmp(out->status, "Success") ? error_json(x, &call.error) : NULL);
+			       strcmp(out->status, "Success") && !skip ? error_json(x, &call.error)
+								       : NULL);
+	if (checks)
+		json_object_object_add(rec, "exceptions", redact_json(x, checks));
 	if (x->opts->dry_run)
 		json_object_object_add(rec, "planned_calls", redact_json(x, call.planned_calls));
 	json_object_object_add(rec, "start_time", json_object_new_string(start));
@@ -740,6 +888,7 @@ out:
 	json_object_put(inputs);
 	json_object_put(jinputs);
 	json_object_put(declared);
+	json_object_put(checks);
 	json_object_put(res.outputs);
 	json_object_put(res.undo);
 	irx_call_release(&call);
@@ -843,6 +992,14 @@ static int journal_execution_start(struct exec *x, const char *start)
 	json_object_object_add(r, "case_id", json_object_new_string(o->case_id ? o->case_id : ""));
 	json_object_object_add(r, "mode", json_object_new_string("run"));
 	json_object_object_add(r, "parent_execution_id", NULL);
+	json_object_object_add(r, "ignore_exceptions", json_object_new_boolean(o->ignore_exceptions));
+	json_object_object_add(
+	    r, "exception_tag",
+	    json_object_new_string(o->exception_tag && *o->exception_tag
+				       ? o->exception_tag
+				       : IRX_EXCEPTION_DEFAULT_TAG));
+	json_object_object_add(r, "exception_registry",
+			       str_or_null(o->ignore_exceptions ? NULL : o->exception_registry));
 	json_object_object_add(r, "start_time", json_object_new_string(start));
 	json_object_object_add(r, "irx_version", json_object_new_string(IRX_VERSION));
 	return jappend(x, r);
@@ -867,6 +1024,8 @@ static void exec_release(struct exec *x)
 	json_object_put(x->step_outputs);
 	json_object_put(x->globals);
 	json_object_put(x->secret_params);
+	json_object_put(x->skipped);
+	irx_exception_gate_free(x->gate);
 	for (size_t i = 0; i < x->secret_count; i++) {
 		/* Secrets do not outlive the execution in memory either. */
 		memset(x->secrets[i], 0, strlen(x->secrets[i]));
@@ -919,6 +1078,11 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	    x.globals, "global:AWS_PARTITION",
 	    json_object_new_string(partition_of(opts->region ? opts->region : "")));
 	json_object_object_add(x.globals, "automation:EXECUTION_ID", json_object_new_string(x.id));
+	json_object_object_add(x.globals, "automation:SKIPPED_STEPS", json_object_new_string("none"));
+	x.skipped = json_object_new_array();
+	result->skipped_steps = json_object_new_array();
+	if (!opts->ignore_exceptions)
+		x.gate = irx_exception_gate_new(opts->exception_tag, opts->exception_registry);
 	find_secret_params(&x);
 
 	x.journal = irx_journal_create(opts->state_dir, x.id, err);
@@ -930,6 +1094,16 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	irx_iso8601_now(start);
 	if (journal_execution_start(&x, start) < 0)
 		goto out;
+	if (opts->ignore_exceptions) {
+		struct irx_call c;
+
+		irx_call_init(&c);
+		log_to_options(&x, &c);
+		irx_host_table(false)->log(&c, IRX_LOG_WARN,
+					   "exceptions are ignored (--ignore-exceptions): exempted "
+					   "resources are contained too");
+		irx_call_release(&c);
+	}
 
 	while (idx < rb->step_count) {
 		const struct irx_step_def *st = &rb->steps[idx];
@@ -958,7 +1132,7 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 			status = "Cancelled";
 			break;
 		}
-		if (strcmp(out.status, "Success") == 0) {
+		if (strcmp(out.status, "Success") == 0 || strcmp(out.status, "Skipped") == 0) {
 			if (out.next_step)
 				goto_name = out.next_step;
 			else if (st->is_end)
@@ -1003,6 +1177,8 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	}
 
 	collect_outputs(&x, result->outputs);
+	json_object_put(result->skipped_steps);
+	result->skipped_steps = json_object_get(x.skipped);
 	irx_iso8601_now(end);
 	{
 		char *m = redact_text(&x, failure);
@@ -1038,4 +1214,6 @@ void irx_exec_result_release(struct irx_exec_result *result)
 		return;
 	json_object_put(result->outputs);
 	result->outputs = NULL;
+	json_object_put(result->skipped_steps);
+	result->skipped_steps = NULL;
 }

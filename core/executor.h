@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -54,6 +55,12 @@ struct irx_exec_options {
 	   Cancelled at its next check (sleeps are cut short), no further step starts, and
 	   the execution ends Cancelled. NULL: cannot be cancelled. */
 	const volatile sig_atomic_t *cancel;
+	/* The exception gate (core/exceptions.h): before each step whose action mutates and has
+	   an IRX_PARAM_RESOURCE input, the resource's exception tag is read live. */
+	bool ignore_exceptions;	       /* --ignore-exceptions: no gate; journaled */
+	const char *exception_tag;     /* NULL: IRX_EXCEPTION_DEFAULT_TAG */
+	const char *exception_registry; /* NULL: none; a file, or "ssm:NAME" */
+	time_t exception_now;	       /* tests: the time expiry is judged at; 0: now */
 };
 
 struct irx_exec_result {
@@ -62,6 +69,8 @@ struct irx_exec_result {
 	struct json_object *outputs;      /* runbook outputs; owned, put by irx_exec_result_release */
 	char failure_message[1024];
 	char journal_path[4096];
+	/* Steps an exception skipped: [{step, action, message, exceptions: [check...]}]; owned. */
+	struct json_object *skipped_steps;
 };
 
 /*
