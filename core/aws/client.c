@@ -196,8 +196,10 @@ int irx_aws_check_input(const char *service, const char *operation, const char *
 	return -1;
 }
 
+static struct json_object *coerce_params(const struct irx_operation *op, struct json_object *p);
+
 int irx_aws_check_params(const char *service, const char *operation, struct json_object *params,
-			 struct irx_error *err)
+			 struct json_object **coerced, struct irx_error *err)
 {
 	const struct irx_service *svc = NULL;
 	const struct irx_operation *op = NULL;
@@ -206,7 +208,12 @@ int irx_aws_check_params(const char *service, const char *operation, struct json
 
 	if (lookup(service, operation, &svc, &op, err) < 0)
 		return -1;
+	params = coerce_params(op, params);
 	rc = irx_protocol_serialize(&irx_models_builtin, svc, op, params, &req, err);
+	if (rc == 0 && coerced)
+		*coerced = params ? params : json_object_new_object();
+	else
+		json_object_put(params);
 	irx_aws_request_release(&req);
 	return rc;
 }
@@ -800,18 +807,121 @@ out:
 	return rc;
 }
 
+/*
+ * Templates make text: "{{ Count }}" arrives as "3" where the model wants an integer. A string
+ * that reads fully as the shape's number or boolean becomes one (SSM converts the same way);
+ * anything else is left for the serializer to report. Returns a new reference.
+ */
+static struct json_object *coerce(const struct irx_model *m, const struct irx_shape *sh,
+				  struct json_object *v, int depth)
+{
+	const char *s = NULL;
+	char *end = NULL;
+
+	if (!v || depth > 64)
+		return json_object_get(v);
+	switch (sh->type) {
+	case IRX_SHAPE_STRUCTURE: {
+		struct json_object *out = NULL;
+
+		if (!json_object_is_type(v, json_type_object))
+			return json_object_get(v);
+		out = json_object_new_object();
+		json_object_object_foreach(v, key, val)
+		{
+			const struct irx_member *mem = irx_model_find_member(m, sh, key);
+
+			json_object_object_add(out, key,
+					       mem ? coerce(m, irx_member_shape(m, mem), val,
+							    depth + 1)
+						   : json_object_get(val));
+		}
+		return out;
+	}
+	case IRX_SHAPE_LIST: {
+		struct json_object *out = NULL;
+		const struct irx_shape *el = irx_member_shape(m, irx_model_member(m, sh->first));
+
+		if (!json_object_is_type(v, json_type_array))
+			return json_object_get(v);
+		out = json_object_new_array();
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			json_object_array_add(
+			    out, coerce(m, el, json_object_array_get_idx(v, i), depth + 1));
+		return out;
+	}
+	case IRX_SHAPE_MAP: {
+		struct json_object *out = NULL;
+		const struct irx_shape *val_sh =
+		    irx_member_shape(m, irx_model_member(m, sh->first + 1));
+
+		if (!json_object_is_type(v, json_type_object))
+			return json_object_get(v);
+		out = json_object_new_object();
+		json_object_object_foreach(v, key, val)
+			json_object_object_add(out, key, coerce(m, val_sh, val, depth + 1));
+		return out;
+	}
+	default:
+		break;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return json_object_get(v);
+	s = json_object_get_string(v);
+	if (!*s)
+		return json_object_get(v);
+	switch (sh->type) {
+	case IRX_SHAPE_INTEGER:
+	case IRX_SHAPE_LONG: {
+		long long n = strtoll(s, &end, 10);
+
+		return *end || errno == ERANGE ? json_object_get(v) : json_object_new_int64(n);
+	}
+	case IRX_SHAPE_FLOAT:
+	case IRX_SHAPE_DOUBLE: {
+		double d = strtod(s, &end);
+
+		return *end ? json_object_get(v) : json_object_new_double(d);
+	}
+	case IRX_SHAPE_BOOLEAN:
+		if (strcasecmp(s, "true") == 0)
+			return json_object_new_boolean(1);
+		if (strcasecmp(s, "false") == 0)
+			return json_object_new_boolean(0);
+		return json_object_get(v);
+	default:
+		return json_object_get(v);
+	}
+}
+
+/* The params with text coerced to the input shape's scalars. New reference (NULL: none). */
+static struct json_object *coerce_params(const struct irx_operation *op, struct json_object *p)
+{
+	const struct irx_model *m = &irx_models_builtin;
+
+	if (!p || op->input == IRX_MODEL_NONE)
+		return json_object_get(p);
+	errno = 0;
+	return coerce(m, irx_member_shape(m, irx_model_member(m, op->input)), p, 0);
+}
+
 /* Looks up, serializes and resolves the endpoint of a job. Returns 0 or -1 (j->err set). */
 static int job_prepare(struct irx_aws_client *c, const struct irx_aws_context *ctx, struct job *j,
 		       const char *region)
 {
 	const struct irx_model *m = &irx_models_builtin;
 	struct irx_service_id sid = {0};
+	struct json_object *params = NULL;
+	int rc = 0;
 
 	if (lookup(j->service, j->operation, &j->svc, &j->op, &j->err) < 0)
 		return -1;
 	snprintf(j->label, sizeof(j->label), "%s:%s", irx_model_str(m, j->svc->id),
 		 irx_model_str(m, j->op->name));
-	if (irx_protocol_serialize(m, j->svc, j->op, j->params, &j->req, &j->err) < 0) {
+	params = coerce_params(j->op, j->params);
+	rc = irx_protocol_serialize(m, j->svc, j->op, params, &j->req, &j->err);
+	json_object_put(params);
+	if (rc < 0) {
 		irx_error_prefix(&j->err, "%s", j->label);
 		return -1;
 	}

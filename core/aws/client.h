@@ -189,10 +189,13 @@ int irx_aws_check_input(const char *service, const char *operation, const char *
 
 /*
  * Checks params against the input shape without sending anything (the serializer's checks:
- * unknown members, wrong JSON types, missing uri labels). Returns 0, or -1 with err set.
+ * unknown members, wrong JSON types, missing uri labels). Text where the shape wants a number
+ * or boolean ("3", "true": what templates produce) is converted first, as for a call; with
+ * coerced non-NULL, *coerced gets the parameters as they would be sent (transferred).
+ * Returns 0, or -1 with err set.
  */
 int irx_aws_check_params(const char *service, const char *operation, struct json_object *params,
-			 struct irx_error *err);
+			 struct json_object **coerced, struct irx_error *err);
 
 /* --- the executor's host (host_aws.c) -------------------------------------------------------- */
 

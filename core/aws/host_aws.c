@@ -39,14 +39,16 @@ static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 		return -1;
 	if (call->dry_run && mutating) {
 		struct json_object *plan = json_object_new_object();
-		struct json_object *copy = NULL;
+		struct json_object *sent = NULL, *copy = NULL;
 
-		if (irx_aws_check_params(sid, opname, params, &call->error) < 0) {
+		if (irx_aws_check_params(sid, opname, params, &sent, &call->error) < 0) {
 			json_object_put(plan);
 			return -1;
 		}
-		if (!params || json_object_deep_copy(params, &copy, NULL) != 0)
+		/* a copy: the caller may change its parameters after the call */
+		if (json_object_deep_copy(sent, &copy, NULL) != 0)
 			copy = json_object_new_object();
+		json_object_put(sent);
 		json_object_object_add(plan, "service", json_object_new_string(sid));
 		json_object_object_add(plan, "operation", json_object_new_string(opname));
 		json_object_object_add(plan, "parameters", copy);

@@ -275,7 +275,25 @@ static void test_bad_params_not_sent(void)
 	IRX_ASSERT_CONTAINS(err.message, "InstanceIdz");
 	CU_ASSERT_EQUAL(irx_ts_requests(&f.srv), 0);
 	irx_error_clear(&err);
-	CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", p, &err), -1);
+	{
+		/* template text converted to the shape's types; other text left to fail */
+		struct json_object *in = json_tokener_parse(
+		    "{\"MaxResults\":\"10\",\"DryRun\":\"True\",\"Filters\":[{\"Name\":\"a\","
+		    "\"Values\":[\"1\"]}]}");
+		struct json_object *out = NULL;
+
+		CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", in, &out, &err), 0);
+		CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN),
+				       "{\"MaxResults\":10,\"DryRun\":true,\"Filters\":[{\"Name\":"
+				       "\"a\",\"Values\":[\"1\"]}]}");
+		json_object_put(out);
+		json_object_object_add(in, "MaxResults", json_object_new_string("ten"));
+		CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", in, &out, &err), -1);
+		IRX_ASSERT_CONTAINS(err.message, "MaxResults");
+		json_object_put(in);
+		irx_error_clear(&err);
+	}
+	CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", p, NULL, &err), -1);
 	IRX_ASSERT_CONTAINS(err.message, "InstanceIdz");
 	json_object_put(p);
 	fixture_stop(&f);
