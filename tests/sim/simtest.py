@@ -66,7 +66,7 @@ class Sim:
     def client(self, service, key=KEY, token=None, region="us-east-1", retries=0, **cfg):
         return boto3.client(service, endpoint_url=self.url, region_name=region,
                             aws_access_key_id=key[0], aws_secret_access_key=key[1], aws_session_token=token,
-                            config=botocore.config.Config(retries={"max_attempts": retries + 1, "mode": "standard"}, **cfg))
+                            config=botocore.config.Config(retries={"total_max_attempts": retries + 1, "mode": "standard"}, **cfg))
 
 
 class SimTestCase(unittest.TestCase):

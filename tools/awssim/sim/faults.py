@@ -46,6 +46,8 @@ class Faults:
     def clear(self, rid=None):
         with self.lock:
             self.rules = [r for r in self.rules if rid is not None and r["id"] != rid]
+            if rid is None:
+                self.next_id = 1
 
     def list(self):
         with self.lock:
