@@ -199,7 +199,11 @@ $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libirxcore.a
 fuzz: $(FUZZ_BINS)
 	$(Q)tools/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bench: all
+$(B)/tests/bench/%: tests/bench/%.c $(B)/libirxcore.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(B)/tests/bench/bench_client
 	$(Q)tools/bench $(B)
 
 # --- install -----------------------------------------------------------------

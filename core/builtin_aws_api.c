@@ -66,8 +66,7 @@ static int call_api(const struct irx_context *ctx, struct json_object *inputs,
 
 	*resp = NULL;
 	if (!ctx->host->aws_call)
-		return ctx->host->fail(ctx->call,
-				       "cannot call %s:%s: no AWS client is configured",
+		return ctx->host->fail(ctx->call, "cannot call %s:%s: no AWS client is configured",
 				       input_str(inputs, "Service"), input_str(inputs, "Api"));
 	params = api_params(inputs);
 	rc = ctx->host->aws_call(ctx->call, input_str(inputs, "Service"), input_str(inputs, "Api"),
@@ -85,7 +84,7 @@ static int call_api(const struct irx_context *ctx, struct json_object *inputs,
 static void set_outputs(struct irx_result *result, struct json_object *resp)
 {
 	json_object_object_foreach(resp, key, val)
-		json_object_object_add(result->outputs, key, json_object_get(val));
+	    json_object_object_add(result->outputs, key, json_object_get(val));
 }
 
 int irx_builtin_execute_aws_api(const struct irx_context *ctx, struct json_object *inputs,
@@ -154,7 +153,8 @@ static int property_matches(struct json_object *resp, const char *sel, struct js
 		ok = n > 0;
 		for (size_t i = 0; i < n && ok; i++)
 			ok = desired(json_object_array_get_idx(v, i), want);
-		snprintf(shown, len, "%s", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		snprintf(shown, len, "%s",
+			 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 	} else {
 		char text[1024] = "";
 
@@ -198,8 +198,7 @@ static int check_property_inputs(const struct irx_context *ctx, struct json_obje
 }
 
 int irx_builtin_assert_aws_resource_property(const struct irx_context *ctx,
-					     struct json_object *inputs,
-					     struct irx_result *result)
+					     struct json_object *inputs, struct irx_result *result)
 {
 	const char *sel = input_str(inputs, "PropertySelector");
 	struct json_object *want = json_object_object_get(inputs, "DesiredValues");

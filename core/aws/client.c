@@ -140,11 +140,12 @@ static int lookup(const char *service, const char *operation, const struct irx_s
 {
 	*svc = service ? find_service(service) : NULL;
 	if (!*svc) {
-		irx_error_set(err, IRX_ERR_NOT_FOUND,
-			      "unknown AWS service '%s' (irx knows autoscaling, dynamodb, ec2, elbv2, "
-			      "guardduty, iam, kms, lambda, organizations, resourcegroupstaggingapi, "
-			      "s3, secretsmanager, securityhub, sns, sqs, ssm, sts)",
-			      service ? service : "");
+		irx_error_set(
+		    err, IRX_ERR_NOT_FOUND,
+		    "unknown AWS service '%s' (irx knows autoscaling, dynamodb, ec2, elbv2, "
+		    "guardduty, iam, kms, lambda, organizations, resourcegroupstaggingapi, "
+		    "s3, secretsmanager, securityhub, sns, sqs, ssm, sts)",
+		    service ? service : "");
 		return -1;
 	}
 	*op = operation ? find_operation(*svc, operation) : NULL;
@@ -175,8 +176,8 @@ int irx_aws_lookup(const char *service, const char *operation, const char **serv
 	return 0;
 }
 
-int irx_aws_check_input(const char *service, const char *operation, const char *member,
-			char *msg, size_t msg_len)
+int irx_aws_check_input(const char *service, const char *operation, const char *member, char *msg,
+			size_t msg_len)
 {
 	const struct irx_model *m = &irx_models_builtin;
 	const struct irx_service *svc = NULL;
@@ -456,7 +457,8 @@ static int job_build(struct irx_aws_client *c, struct job *j, time_t t, struct i
 	hs = irx_xcalloc(j->req.n_headers + 1, sizeof(*hs));
 	hs[nh++] = (struct irx_sigv4_header){"Host", host};
 	for (size_t i = 0; i < j->req.n_headers; i++)
-		hs[nh++] = (struct irx_sigv4_header){j->req.headers[i].name, j->req.headers[i].value};
+		hs[nh++] =
+		    (struct irx_sigv4_header){j->req.headers[i].name, j->req.headers[i].value};
 	sr.method = j->req.method;
 	sr.path = path;
 	sr.query = j->req.query;
@@ -476,7 +478,8 @@ static int job_build(struct irx_aws_client *c, struct job *j, time_t t, struct i
 	for (size_t i = 0; i < nh; i++)
 		j->lines[j->n_lines++] = header_line(hs[i].name, hs[i].value);
 	for (size_t i = 0; i < res.add_header_count; i++)
-		j->lines[j->n_lines++] = header_line(res.add_headers[i].name, res.add_headers[i].value);
+		j->lines[j->n_lines++] =
+		    header_line(res.add_headers[i].name, res.add_headers[i].value);
 	j->lines[j->n_lines] = NULL;
 	if (prefix) {
 		const char *scheme_end = strstr(origin, "://");
@@ -484,8 +487,8 @@ static int job_build(struct irx_aws_client *c, struct job *j, time_t t, struct i
 		j->url = irx_xasprintf("%.*s%s%s%s%s", (int)(scheme_end - origin + 3), origin, host,
 				       path, *j->req.query ? "?" : "", j->req.query);
 	} else {
-		j->url = irx_xasprintf("%s%s%s%s", origin, path, *j->req.query ? "?" : "",
-				       j->req.query);
+		j->url =
+		    irx_xasprintf("%s%s%s%s", origin, path, *j->req.query ? "?" : "", j->req.query);
 	}
 	rc = 0;
 out:
@@ -498,8 +501,8 @@ out:
 
 static bool is_skew_code(const char *code)
 {
-	static const char *const codes[] = {"RequestTimeTooSkewed", "RequestExpired",
-					    "RequestInTheFuture",   "InvalidSignatureException",
+	static const char *const codes[] = {"RequestTimeTooSkewed",  "RequestExpired",
+					    "RequestInTheFuture",    "InvalidSignatureException",
 					    "SignatureDoesNotMatch", "AuthFailure"};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
@@ -560,8 +563,8 @@ static int job_judge(struct irx_aws_client *c, struct job *j,
 			irx_error_set(&last, IRX_ERR_TIMEOUT, "no response from %s within %ld ms",
 				      j->ep.url, timeout_ms);
 		else
-			irx_error_set(&last, IRX_ERR_NETWORK, "no response from %s: %s",
-				      j->ep.url, r->error);
+			irx_error_set(&last, IRX_ERR_NETWORK, "no response from %s: %s", j->ep.url,
+				      r->error);
 		kind = irx_retry_classify(0, NULL, true, r->timed_out);
 	} else {
 		struct irx_aws_response ar = {0};
@@ -831,10 +834,10 @@ static struct json_object *coerce(const struct irx_model *m, const struct irx_sh
 		{
 			const struct irx_member *mem = irx_model_find_member(m, sh, key);
 
-			json_object_object_add(out, key,
-					       mem ? coerce(m, irx_member_shape(m, mem), val,
-							    depth + 1)
-						   : json_object_get(val));
+			json_object_object_add(
+			    out, key,
+			    mem ? coerce(m, irx_member_shape(m, mem), val, depth + 1)
+				: json_object_get(val));
 		}
 		return out;
 	}
@@ -859,7 +862,7 @@ static struct json_object *coerce(const struct irx_model *m, const struct irx_sh
 			return json_object_get(v);
 		out = json_object_new_object();
 		json_object_object_foreach(v, key, val)
-			json_object_object_add(out, key, coerce(m, val_sh, val, depth + 1));
+		    json_object_object_add(out, key, coerce(m, val_sh, val, depth + 1));
 		return out;
 	}
 	default:
@@ -974,8 +977,9 @@ static int run_jobs(struct irx_aws_client *c, const struct irx_aws_context *ctx,
 
 					if (jobs[i].done)
 						continue;
-					irx_error_set(&last, IRX_ERR_TIMEOUT,
-						      "the step's deadline passed before an answer");
+					irx_error_set(
+					    &last, IRX_ERR_TIMEOUT,
+					    "the step's deadline passed before an answer");
 					job_fail(&jobs[i], &last);
 				}
 				break;
@@ -998,8 +1002,9 @@ static int run_jobs(struct irx_aws_client *c, const struct irx_aws_context *ctx,
 				continue;
 			}
 			reqs[k] = (struct irx_aws_transport_request){
-			    j->req.method, j->url, (const char *const *)j->lines, j->req.body,
-			    j->req.body_len, c->connect_timeout_ms, timeout};
+			    j->req.method, j->url,	    (const char *const *)j->lines,
+			    j->req.body,   j->req.body_len, c->connect_timeout_ms,
+			    timeout};
 			idx[k++] = i;
 		}
 		if (k == 0)
@@ -1038,9 +1043,9 @@ static int run_jobs(struct irx_aws_client *c, const struct irx_aws_context *ctx,
 	return failed ? -1 : 0;
 }
 
-int irx_aws_call(struct irx_aws_client *c, const struct irx_aws_context *ctx,
-		 const char *service, const char *operation, struct json_object *params,
-		 struct json_object **response, struct irx_error *err)
+int irx_aws_call(struct irx_aws_client *c, const struct irx_aws_context *ctx, const char *service,
+		 const char *operation, struct json_object *params, struct json_object **response,
+		 struct irx_error *err)
 {
 	struct job j = {0};
 	int rc = -1;

@@ -54,7 +54,7 @@ struct irx_aws_transport_header {
 };
 
 struct irx_aws_transport_response {
-	long status; /* 0 when no response arrived */
+	long status;				  /* 0 when no response arrived */
 	struct irx_aws_transport_header *headers; /* owned */
 	size_t n_headers;
 	char *body; /* owned, NUL-terminated */
@@ -148,15 +148,15 @@ struct irx_aws_context {
  *   attempts: RequestLimitExceeded: Request limit exceeded. (request id ...)";
  * - IRX_ERR_NETWORK / IRX_ERR_TIMEOUT: no response (connection refused or dropped, timeout).
  */
-int irx_aws_call(struct irx_aws_client *c, const struct irx_aws_context *ctx,
-		 const char *service, const char *operation, struct json_object *params,
-		 struct json_object **response, struct irx_error *err);
+int irx_aws_call(struct irx_aws_client *c, const struct irx_aws_context *ctx, const char *service,
+		 const char *operation, struct json_object *params, struct json_object **response,
+		 struct irx_error *err);
 
 /* One call of a batch for irx_aws_call_many. */
 struct irx_aws_batch_call {
 	const char *service;
 	const char *operation;
-	struct json_object *params; /* borrowed */
+	struct json_object *params;   /* borrowed */
 	struct json_object *response; /* out: transferred on success */
 	struct irx_error error;	      /* out: set on failure */
 };
@@ -184,8 +184,8 @@ int irx_aws_lookup(const char *service, const char *operation, const char **serv
  * input shape. Returns 0 when it is a member, -1 with a message in msg otherwise (an unknown
  * service/operation, or "unknown parameter 'Foo' for ec2:DescribeInstances").
  */
-int irx_aws_check_input(const char *service, const char *operation, const char *member,
-			char *msg, size_t msg_len);
+int irx_aws_check_input(const char *service, const char *operation, const char *member, char *msg,
+			size_t msg_len);
 
 /*
  * Checks params against the input shape without sending anything (the serializer's checks:
@@ -201,10 +201,10 @@ int irx_aws_check_params(const char *service, const char *operation, struct json
 
 /* What `irx run` knows about AWS from its command line. All borrowed; any may be NULL. */
 struct irx_aws_cli_options {
-	const char *region;  /* --region (the executor's region, from a target, wins per call) */
-	const char *profile; /* --profile */
-	const char *role_arn;	 /* --role-arn / the runbook's assumeRole: every call runs as it */
-	const char *external_id; /* --external-id */
+	const char *region;   /* --region (the executor's region, from a target, wins per call) */
+	const char *profile;  /* --profile */
+	const char *role_arn; /* --role-arn / the runbook's assumeRole: every call runs as it */
+	const char *external_id;  /* --external-id */
 	const char *session_name; /* RoleSessionName, e.g. "irx-<execution id>"; NULL: "irx" */
 	long duration_seconds;	  /* 0: STS's default */
 };

@@ -73,7 +73,8 @@ void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
 	h->client = c;
 	if (ctx) {
 		snprintf(h->region, sizeof(h->region), "%s", ctx->region ? ctx->region : "");
-		snprintf(h->role_arn, sizeof(h->role_arn), "%s", ctx->role_arn ? ctx->role_arn : "");
+		snprintf(h->role_arn, sizeof(h->role_arn), "%s",
+			 ctx->role_arn ? ctx->role_arn : "");
 		snprintf(h->external_id, sizeof(h->external_id), "%s",
 			 ctx->external_id ? ctx->external_id : "");
 		snprintf(h->session_name, sizeof(h->session_name), "%s",

@@ -12,8 +12,8 @@
 
 enum irx_ts_action {
 	IRX_TS_ANSWER = 0,
-	IRX_TS_DROP,  /* close the connection without answering */
-	IRX_TS_HANG,  /* never answer (the connection stays open) */
+	IRX_TS_DROP, /* close the connection without answering */
+	IRX_TS_HANG, /* never answer (the connection stays open) */
 };
 
 struct irx_ts_step {

@@ -152,7 +152,8 @@ static const char two[] =
 #define DESCRIBE "\"Service\":\"ec2\",\"Api\":\"DescribeInstances\",\"InstanceIds\":[\"i-1\"]"
 #define STATE_SEL "\"PropertySelector\":\"$.Reservations[0].Instances[0].State.Name\""
 
-/* ---- aws:executeAwsApi ------------------------------------------------------------------------ */
+/* ---- aws:executeAwsApi ------------------------------------------------------------------------
+ */
 
 static void test_execute(void)
 {
@@ -201,14 +202,16 @@ static void test_assert(void)
 	static const char *const r[] = {running};
 	struct env e;
 
-	env_init(&e, r, 1, "{" DESCRIBE "," STATE_SEL ",\"DesiredValues\":[\"pending\",\"running\"]}",
-		 true, false);
+	env_init(&e, r, 1,
+		 "{" DESCRIBE "," STATE_SEL ",\"DesiredValues\":[\"pending\",\"running\"]}", true,
+		 false);
 	CU_ASSERT_EQUAL(irx_builtin_assert_aws_resource_property(&e.ctx, e.inputs, &e.res), 0);
 	CU_ASSERT_STRING_EQUAL(e.aws.last_params, "{\"InstanceIds\":[\"i-1\"]}");
 	CU_ASSERT_STRING_EQUAL(outputs_text(&e), running);
 	env_release(&e);
 
-	env_init(&e, r, 1, "{" DESCRIBE "," STATE_SEL ",\"DesiredValues\":[\"stopped\",\"terminated\"]}",
+	env_init(&e, r, 1,
+		 "{" DESCRIBE "," STATE_SEL ",\"DesiredValues\":[\"stopped\",\"terminated\"]}",
 		 true, false);
 	CU_ASSERT_EQUAL(irx_builtin_assert_aws_resource_property(&e.ctx, e.inputs, &e.res), -1);
 	CU_ASSERT_STRING_EQUAL(e.call.error.message,
@@ -226,13 +229,15 @@ static void test_assert_values(void)
 
 	/* booleans are True / False, as SSM writes them */
 	env_init(&e, r, 1,
-		 "{" DESCRIBE ",\"PropertySelector\":\"$.Reservations[0].Instances[0].EbsOptimized\","
+		 "{" DESCRIBE
+		 ",\"PropertySelector\":\"$.Reservations[0].Instances[0].EbsOptimized\","
 		 "\"DesiredValues\":[\"False\"]}",
 		 true, false);
 	CU_ASSERT_EQUAL(irx_builtin_assert_aws_resource_property(&e.ctx, e.inputs, &e.res), 0);
 	env_release(&e);
 	env_init(&e, r, 1,
-		 "{" DESCRIBE ",\"PropertySelector\":\"$.Reservations[0].Instances[0].EbsOptimized\","
+		 "{" DESCRIBE
+		 ",\"PropertySelector\":\"$.Reservations[0].Instances[0].EbsOptimized\","
 		 "\"DesiredValues\":[\"True\"]}",
 		 true, false);
 	CU_ASSERT_EQUAL(irx_builtin_assert_aws_resource_property(&e.ctx, e.inputs, &e.res), -1);
@@ -273,8 +278,9 @@ static void test_assert_bad_inputs(void)
 	static const char *const r[] = {running};
 	struct env e;
 
-	env_init(&e, r, 1, "{" DESCRIBE ",\"PropertySelector\":\"Reservations[0\","
-			   "\"DesiredValues\":[\"running\"]}",
+	env_init(&e, r, 1,
+		 "{" DESCRIBE ",\"PropertySelector\":\"Reservations[0\","
+		 "\"DesiredValues\":[\"running\"]}",
 		 true, false);
 	CU_ASSERT_EQUAL(irx_builtin_assert_aws_resource_property(&e.ctx, e.inputs, &e.res), -1);
 	IRX_ASSERT_CONTAINS(e.call.error.message, "invalid PropertySelector 'Reservations[0': ");
@@ -324,8 +330,8 @@ static void test_wait(void)
 
 static void test_wait_backoff_cap(void)
 {
-	static const char *const r[] = {running, running, running, running, running, running,
-					running, stopped};
+	static const char *const r[] = {running, running, running, running,
+					running, running, running, stopped};
 	struct env e;
 
 	env_init(&e, r, 8, "{" DESCRIBE "," STATE_SEL ",\"DesiredValues\":[\"stopped\"]}", true,
@@ -408,7 +414,8 @@ static void test_registered(void)
 	irx_actions_free(a);
 }
 
-/* ---- end to end: executor + client + scripted server ------------------------------------------ */
+/* ---- end to end: executor + client + scripted server ------------------------------------------
+ */
 
 static const char ec2_running_xml[] =
     "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
@@ -472,13 +479,13 @@ static void quiet_log(void *ud, enum irx_log_level level, const char *step, cons
 {
 }
 
-static int run_runbook(const char *url, bool dry_run, struct irx_exec_result *res,
-		       char **journal)
+static int run_runbook(const char *url, bool dry_run, struct irx_exec_result *res, char **journal)
 {
 	static const char *const env[] = {"HOME=/nonexistent-irx-test",
 					  "AWS_EC2_METADATA_DISABLED=true", NULL};
 	struct irx_diags diags = {0};
-	struct irx_runbook *rb = irx_runbook_load_buffer("t.yaml", runbook, strlen(runbook), &diags);
+	struct irx_runbook *rb =
+	    irx_runbook_load_buffer("t.yaml", runbook, strlen(runbook), &diags);
 	struct irx_actions *actions = irx_actions_new(NULL);
 	struct irx_aws_client_options co = {0};
 	struct irx_aws_client *c = NULL;
@@ -564,9 +571,9 @@ static void test_end_to_end_dry_run(void)
 	CU_ASSERT_STRING_EQUAL(res.status, "Success");
 	/* the two reads were sent, StopInstances was planned */
 	CU_ASSERT_EQUAL(irx_ts_requests(&srv), 2);
-	IRX_ASSERT_CONTAINS(journal,
-			    "\"planned_calls\":[{\"service\":\"ec2\",\"operation\":\"StopInstances\","
-			    "\"parameters\":{\"InstanceIds\":[\"i-0abc\"]}}]");
+	IRX_ASSERT_CONTAINS(
+	    journal, "\"planned_calls\":[{\"service\":\"ec2\",\"operation\":\"StopInstances\","
+		     "\"parameters\":{\"InstanceIds\":[\"i-0abc\"]}}]");
 	free(journal);
 	irx_exec_result_release(&res);
 	irx_ts_stop(&srv);

@@ -22,8 +22,8 @@
 
 #define T0 1440938160 /* 2015-08-30T12:36:00Z */
 
-static const char *const test_env[] = {"HOME=/nonexistent-irx-test", "AWS_EC2_METADATA_DISABLED=true",
-				       NULL};
+static const char *const test_env[] = {"HOME=/nonexistent-irx-test",
+				       "AWS_EC2_METADATA_DISABLED=true", NULL};
 
 static const char ec2_ok[] =
     "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
@@ -231,13 +231,11 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(sid, "elasticloadbalancingv2");
 	CU_ASSERT_STRING_EQUAL(op, "DeregisterTargets");
 	CU_ASSERT_TRUE(mut);
-	CU_ASSERT_EQUAL(irx_aws_lookup("EC2", "modify_network_interface_attribute", &sid, &op,
-				       &mut, &err),
-			0);
+	CU_ASSERT_EQUAL(
+	    irx_aws_lookup("EC2", "modify_network_interface_attribute", &sid, &op, &mut, &err), 0);
 	CU_ASSERT_STRING_EQUAL(op, "ModifyNetworkInterfaceAttribute");
-	CU_ASSERT_EQUAL(irx_aws_lookup("resourcegroupstaggingapi", "GetResources", &sid, NULL,
-				       NULL, &err),
-			0);
+	CU_ASSERT_EQUAL(
+	    irx_aws_lookup("resourcegroupstaggingapi", "GetResources", &sid, NULL, NULL, &err), 0);
 	CU_ASSERT_EQUAL(irx_aws_lookup("ec3", "DescribeInstances", &sid, &op, &mut, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_NOT_FOUND);
 	IRX_ASSERT_CONTAINS(err.message, "unknown AWS service 'ec3' (irx knows autoscaling");
@@ -245,12 +243,10 @@ static void test_names(void)
 	CU_ASSERT_EQUAL(irx_aws_lookup("ec2", "DescribeInstance", &sid, &op, &mut, &err), -1);
 	CU_ASSERT_STRING_EQUAL(err.message,
 			       "unknown operation 'DescribeInstance' for AWS service 'ec2'");
-	CU_ASSERT_EQUAL(irx_aws_check_input("ec2", "DescribeInstances", "InstanceIds", msg,
-					    sizeof(msg)),
-			0);
-	CU_ASSERT_EQUAL(irx_aws_check_input("ec2", "DescribeInstances", "InstanceId", msg,
-					    sizeof(msg)),
-			-1);
+	CU_ASSERT_EQUAL(
+	    irx_aws_check_input("ec2", "DescribeInstances", "InstanceIds", msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(
+	    irx_aws_check_input("ec2", "DescribeInstances", "InstanceId", msg, sizeof(msg)), -1);
 	CU_ASSERT_STRING_EQUAL(msg, "unknown parameter 'InstanceId' for ec2:DescribeInstances");
 	CU_ASSERT_EQUAL(irx_aws_check_input("ec2", "ModifyNetworkInterfaceAttribute",
 					    "ConnectionTrackingSpecification", msg, sizeof(msg)),
@@ -282,13 +278,15 @@ static void test_bad_params_not_sent(void)
 		    "\"Values\":[\"1\"]}]}");
 		struct json_object *out = NULL;
 
-		CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", in, &out, &err), 0);
+		CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", in, &out, &err),
+				0);
 		CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN),
 				       "{\"MaxResults\":10,\"DryRun\":true,\"Filters\":[{\"Name\":"
 				       "\"a\",\"Values\":[\"1\"]}]}");
 		json_object_put(out);
 		json_object_object_add(in, "MaxResults", json_object_new_string("ten"));
-		CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", in, &out, &err), -1);
+		CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "DescribeInstances", in, &out, &err),
+				-1);
 		IRX_ASSERT_CONTAINS(err.message, "MaxResults");
 		json_object_put(in);
 		irx_error_clear(&err);
@@ -331,8 +329,8 @@ static void test_signed_call(void)
 			    "aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=");
 	CU_ASSERT_STRING_EQUAL(body, "Action=DescribeInstances&Version=2016-11-15&"
 				     "InstanceId.1=i-0abc");
-	CU_ASSERT_TRUE(signature_checks(&f.srv, 0, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-					NULL, "ec2"));
+	CU_ASSERT_TRUE(
+	    signature_checks(&f.srv, 0, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, "ec2"));
 	/* and with another secret it would not check: the comparison can fail */
 	CU_ASSERT_FALSE(signature_checks(&f.srv, 0, "another-secret", NULL, "ec2"));
 	free(head);
@@ -361,20 +359,19 @@ static void test_json_protocol_and_global_iam(void)
 	char buf[512] = "";
 
 	CU_ASSERT_FATAL(fixture_start(&f, script, 2, 3, 0) == 0);
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ssm", "describe_instance_information", NULL,
-				     &resp, &err),
-			0);
-	CU_ASSERT_STRING_EQUAL(
-	    json_object_get_string(json_object_object_get(
-		json_object_array_get_idx(json_object_object_get(resp, "InstanceInformationList"), 0),
-		"PingStatus")),
-	    "Online");
+	CU_ASSERT_EQUAL(
+	    irx_aws_call(f.c, NULL, "ssm", "describe_instance_information", NULL, &resp, &err), 0);
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(
+				   json_object_array_get_idx(
+				       json_object_object_get(resp, "InstanceInformationList"), 0),
+				   "PingStatus")),
+			       "Online");
 	json_object_put(resp);
 	CU_ASSERT_FATAL(irx_ts_request(&f.srv, 0, &head, &body) == 0);
 	CU_ASSERT_STRING_EQUAL(irx_ts_header(head, "X-Amz-Target", buf, sizeof(buf)),
 			       "AmazonSSM.DescribeInstanceInformation");
-	CU_ASSERT_TRUE(signature_checks(&f.srv, 0, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-					NULL, "ssm"));
+	CU_ASSERT_TRUE(
+	    signature_checks(&f.srv, 0, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, "ssm"));
 	free(head);
 	free(body);
 	/* IAM is global: signed for us-east-1 whatever the call's region */
@@ -384,10 +381,9 @@ static void test_json_protocol_and_global_iam(void)
 
 		CU_ASSERT_EQUAL(irx_aws_call(f.c, &ctx, "iam", "GetUser", p, &resp, &err), 0);
 	}
-	CU_ASSERT_STRING_EQUAL(
-	    json_object_get_string(
-		json_object_object_get(json_object_object_get(resp, "User"), "UserName")),
-	    "bob");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(
+				   json_object_object_get(resp, "User"), "UserName")),
+			       "bob");
 	CU_ASSERT_FATAL(irx_ts_request(&f.srv, 1, &head, &body) == 0);
 	IRX_ASSERT_CONTAINS(irx_ts_header(head, "Authorization", buf, sizeof(buf)),
 			    "/20150830/us-east-1/iam/aws4_request");
@@ -431,8 +427,7 @@ static void test_throttling_exhausted(void)
 	struct irx_error err = {0};
 
 	CU_ASSERT_FATAL(fixture_start(&f, script, 1, 3, 0) == 0);
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err),
-			-1);
+	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	CU_ASSERT_PTR_NULL(resp);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_AWS);
 	CU_ASSERT_STRING_EQUAL(err.message, "ec2:DescribeInstances failed after 3 attempts: "
@@ -467,20 +462,20 @@ static void test_not_retryable(void)
 
 static void test_html_from_a_proxy(void)
 {
-	static const struct irx_ts_step script[] = {
-	    {IRX_TS_ANSWER, 502, "Content-Type: text/html\r\n",
-	     "<html><body>Bad Gateway</body></html>"}};
+	static const struct irx_ts_step script[] = {{IRX_TS_ANSWER, 502,
+						     "Content-Type: text/html\r\n",
+						     "<html><body>Bad Gateway</body></html>"}};
 	struct fixture f;
 	struct json_object *resp = NULL;
 	struct irx_error err = {0};
 
 	CU_ASSERT_FATAL(fixture_start(&f, script, 1, 2, 0) == 0);
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err),
-			-1);
+	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_AWS);
 	CU_ASSERT_EQUAL(err.http_status, 502);
 	CU_ASSERT_STRING_EQUAL(err.aws_code, "HTTP502");
-	IRX_ASSERT_CONTAINS(err.message, "ec2:DescribeInstances failed after 2 attempts: HTTP502: ");
+	IRX_ASSERT_CONTAINS(err.message,
+			    "ec2:DescribeInstances failed after 2 attempts: HTTP502: ");
 	IRX_ASSERT_CONTAINS(err.message, "Bad Gateway");
 	CU_ASSERT_EQUAL(irx_ts_requests(&f.srv), 2);
 	fixture_stop(&f);
@@ -506,12 +501,10 @@ static void test_dropped_connection(void)
 	fixture_stop(&f);
 
 	CU_ASSERT_FATAL(fixture_start(&f, drop_always, 1, 3, 0) == 0);
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err),
-			-1);
+	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_NETWORK);
 	snprintf(want, sizeof(want),
-		 "ec2:DescribeInstances failed after 3 attempts: no response from %s: ",
-		 f.srv.url);
+		 "ec2:DescribeInstances failed after 3 attempts: no response from %s: ", f.srv.url);
 	CU_ASSERT_EQUAL(strncmp(err.message, want, strlen(want)), 0);
 	IRX_ASSERT_CONTAINS(err.message, "Server returned nothing");
 	CU_ASSERT_EQUAL(err.http_status, 0);
@@ -529,8 +522,7 @@ static void test_server_never_answers(void)
 	long long t0 = irx_now_ms(), spent = 0;
 
 	CU_ASSERT_FATAL(fixture_start(&f, script, 1, 2, 300) == 0);
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err),
-			-1);
+	CU_ASSERT_EQUAL(irx_aws_call(f.c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	spent = irx_now_ms() - t0;
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_TIMEOUT);
 	snprintf(want, sizeof(want),
@@ -552,8 +544,7 @@ static void test_deadline_bounds_the_call(void)
 
 	CU_ASSERT_FATAL(fixture_start(&f, script, 1, 3, 30000) == 0);
 	ctx.deadline_ms = t0 + 400;
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, &ctx, "ec2", "DescribeInstances", NULL, &resp, &err),
-			-1);
+	CU_ASSERT_EQUAL(irx_aws_call(f.c, &ctx, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	spent = irx_now_ms() - t0;
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_TIMEOUT);
 	IRX_ASSERT_CONTAINS(err.message, "ec2:DescribeInstances failed");
@@ -632,10 +623,8 @@ static void test_signature_error_without_skew(void)
 static void test_assume_role_and_cache(void)
 {
 	static const struct irx_ts_step script[] = {
-	    {IRX_TS_ANSWER, 200, NULL, sts_ok},
-	    {IRX_TS_ANSWER, 200, NULL, ec2_ok},
-	    {IRX_TS_ANSWER, 200, NULL, ec2_ok},
-	    {IRX_TS_ANSWER, 200, NULL, sts_ok},
+	    {IRX_TS_ANSWER, 200, NULL, sts_ok}, {IRX_TS_ANSWER, 200, NULL, ec2_ok},
+	    {IRX_TS_ANSWER, 200, NULL, ec2_ok}, {IRX_TS_ANSWER, 200, NULL, sts_ok},
 	    {IRX_TS_ANSWER, 200, NULL, ec2_ok},
 	};
 	struct fixture f;
@@ -694,8 +683,7 @@ static void test_assume_role_refused(void)
 				      .external_id = "wrong"};
 
 	CU_ASSERT_FATAL(fixture_start(&f, script, 1, 3, 0) == 0);
-	CU_ASSERT_EQUAL(irx_aws_call(f.c, &ctx, "ec2", "DescribeInstances", NULL, &resp, &err),
-			-1);
+	CU_ASSERT_EQUAL(irx_aws_call(f.c, &ctx, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_CREDENTIALS);
 	CU_ASSERT_STRING_EQUAL(err.message,
 			       "ec2:DescribeInstances: cannot assume role 'arn:aws:iam::"
@@ -877,8 +865,8 @@ static void test_dry_run_host(void)
 		struct json_object *bad = json_object_new_object();
 
 		json_object_object_add(bad, "InstanceIdz", json_object_new_string("x"));
-		CU_ASSERT_EQUAL(
-		    eo.aws_call(eo.aws_ud, &call, "ec2", "StopInstances", bad, &resp), -1);
+		CU_ASSERT_EQUAL(eo.aws_call(eo.aws_ud, &call, "ec2", "StopInstances", bad, &resp),
+				-1);
 		IRX_ASSERT_CONTAINS(call.error.message, "InstanceIdz");
 		json_object_put(bad);
 	}

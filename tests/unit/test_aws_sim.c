@@ -5,11 +5,11 @@
  * protocols, wrong and unknown keys, AssumeRole across accounts with and without the right
  * ExternalId, throttling that succeeds on retry and that exhausts retries, a dropped connection.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,8 +25,8 @@
 static pid_t sim_pid;
 static char sim_url[64];
 
-static const char *const test_env[] = {"HOME=/nonexistent-irx-test", "AWS_EC2_METADATA_DISABLED=true",
-				       NULL};
+static const char *const test_env[] = {"HOME=/nonexistent-irx-test",
+				       "AWS_EC2_METADATA_DISABLED=true", NULL};
 
 static int sim_start(void)
 {
@@ -100,8 +100,8 @@ static long control(const char *method, const char *path, const char *body)
 	struct irx_aws_curl *c = irx_aws_curl_new();
 	char *url = irx_xasprintf("%s%s", sim_url, path);
 	const char *headers[] = {"Content-Type: application/json", NULL};
-	struct irx_aws_transport_request req = {method, url, headers, body,
-						body ? strlen(body) : 0, 0, 5000};
+	struct irx_aws_transport_request req = {method, url, headers, body, body ? strlen(body) : 0,
+						0,	5000};
 	struct irx_aws_transport_response resp = {0};
 	long status = 0;
 
@@ -255,9 +255,10 @@ static void test_assume_role_across_accounts(void)
 	CU_ASSERT_EQUAL(irx_aws_call(c, &bad, "sts", "GetCallerIdentity", NULL, &resp, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_CREDENTIALS);
 	CU_ASSERT_STRING_EQUAL(err.aws_code, "AccessDenied");
-	IRX_ASSERT_CONTAINS(err.message, "sts:GetCallerIdentity: cannot assume role "
-					 "'arn:aws:iam::222222222222:role/ir': sts:AssumeRole failed: "
-					 "AccessDenied: ");
+	IRX_ASSERT_CONTAINS(err.message,
+			    "sts:GetCallerIdentity: cannot assume role "
+			    "'arn:aws:iam::222222222222:role/ir': sts:AssumeRole failed: "
+			    "AccessDenied: ");
 	irx_aws_client_free(c);
 	irx_aws_client_free(admin2);
 }
@@ -288,8 +289,8 @@ static void test_faults(void)
 	CU_ASSERT_EQUAL(irx_aws_call(c, NULL, "ec2", "DescribeInstances", NULL, &resp, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_AWS);
 	CU_ASSERT_STRING_EQUAL(err.aws_code, "RequestLimitExceeded");
-	IRX_ASSERT_CONTAINS(err.message,
-			    "ec2:DescribeInstances failed after 3 attempts: RequestLimitExceeded: ");
+	IRX_ASSERT_CONTAINS(
+	    err.message, "ec2:DescribeInstances failed after 3 attempts: RequestLimitExceeded: ");
 	IRX_ASSERT_CONTAINS(err.message, "(request id ");
 
 	irx_error_clear(&err);
