@@ -205,8 +205,11 @@ def make_handler(sim):
                     pass
                 return
             self.send_response(resp.status)
+            if resp.status in (204, 304):
+                resp.body = b""
             for k, v in resp.headers.items():
-                self.send_header(k, v)
+                if k.lower() != "content-length":
+                    self.send_header(k, v)
             self.send_header("Content-Length", str(len(resp.body)))
             self.end_headers()
             if slow:
