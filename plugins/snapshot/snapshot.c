@@ -86,6 +86,14 @@ static bool jbool(struct json_object *obj, const char *key, bool dflt)
 	return json_object_get_boolean(v);
 }
 
+/* arr[i], or NULL when arr is not an array or too short. */
+static struct json_object *jidx(struct json_object *arr, size_t i)
+{
+	if (!arr || !json_object_is_type(arr, json_type_array) || i >= json_object_array_length(arr))
+		return NULL;
+	return json_object_array_get_idx(arr, i);
+}
+
 /* A non-empty string input, or NULL. */
 static const char *opt_in(struct json_object *inputs, const char *key)
 {
@@ -297,7 +305,7 @@ static struct json_object *filter(const char *name, const char *value)
  */
 static int describe_snapshots(struct run *r, struct json_object *params, struct json_object *out)
 {
-	struct json_object *resp = NULL;
+	struct json_object *resp = NULL, *page = json_object_get(params);
 	const char *next = NULL;
 	int rc = -1;
 
@@ -305,8 +313,8 @@ static int describe_snapshots(struct run *r, struct json_object *params, struct 
 		struct json_object *list = NULL;
 		size_t n = 0;
 
-		if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeSnapshots", params,
-					   &resp) < 0)
+		if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeSnapshots", page, &resp) <
+		    0)
 			goto out;
 		list = jarr(resp, "Snapshots");
 		n = list ? json_object_array_length(list) : 0;
@@ -315,14 +323,18 @@ static int describe_snapshots(struct run *r, struct json_object *params, struct 
 		next = jstr(resp, "NextToken");
 		if (!next || !*next)
 			break;
-		json_object_object_add(params, "NextToken", json_object_new_string(next));
+		/* A fresh object per page: the host may keep the params it was given. */
+		json_object_put(page);
+		page = NULL;
+		json_object_deep_copy(params, &page, NULL);
+		json_object_object_add(page, "NextToken", json_object_new_string(next));
 		json_object_put(resp);
 		resp = NULL;
 	}
 	rc = 0;
 out:
 	json_object_put(resp);
-	json_object_object_del(params, "NextToken");
+	json_object_put(page);
 	return rc;
 }
 
@@ -518,19 +530,31 @@ static const char *key_manager(struct run *r, const char *key)
 
 /* --- copy under a customer managed key ------------------------------------------------------ */
 
-static int copy_snapshots(struct run *r, struct json_object *existing_copies)
+/* The copy key must be a customer managed key: checked before anything changes. */
+static int check_copy_key(struct run *r)
 {
-	const char *mgr = key_manager(r, r->kms_key);
-	size_t n = json_object_array_length(r->snaps);
-	size_t reused = 0;
+	const char *mgr = NULL;
 
+	if (!r->kms_key)
+		return 0;
+	mgr = key_manager(r, r->kms_key);
 	if (!mgr)
 		return -1;
 	if (strcmp(mgr, "AWS") == 0)
 		return r->ctx->host->fail(r->ctx->call,
 					  "cannot copy the snapshots of %s under key '%s': it is an "
-					  "AWS managed key, and " AWS_EBS_REFUSAL,
+					  "AWS managed key; " AWS_EBS_REFUSAL,
 					  r->subject, r->kms_key);
+	return 0;
+}
+
+static int copy_snapshots(struct run *r, struct json_object *existing_copies)
+{
+	size_t n = json_object_array_length(r->snaps);
+	size_t reused = 0;
+
+	if (check_copy_key(r) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *s = json_object_array_get_idx(r->snaps, i);
 		const char *sid = jstr(s, "SnapshotId");
@@ -687,9 +711,16 @@ static int share_snapshots(struct run *r, struct json_object *snaps)
 			continue;
 		}
 		params = permission_change(sid, "Add", r->share);
-		if (checkpoint(r) < 0 || r->ctx->host->aws_call(r->ctx->call, "ec2",
-								"ModifySnapshotAttribute", params,
-								&resp) < 0) {
+		if (checkpoint(r) < 0) {
+			json_object_put(params);
+			return -1;
+		}
+		if (r->ctx->host->aws_call(r->ctx->call, "ec2", "ModifySnapshotAttribute", params,
+					   &resp) < 0) {
+			/* Refused: not shared, so not in the final undo record. */
+			struct json_object *list = undo_list(r, "SharedWith");
+
+			json_object_array_del_idx(list, json_object_array_length(list) - 1, 1);
 			json_object_put(params);
 			return -1;
 		}
@@ -806,6 +837,8 @@ static int read_common(const struct irx_context *ctx, struct json_object *inputs
 
 static void start_undo(struct run *r)
 {
+	if (r->ctx->dry_run)
+		return; /* nothing changes, nothing to undo */
 	json_object_object_add(r->res->undo, "Action", json_object_new_string(r->action));
 	json_object_object_add(r->res->undo, "Source", json_object_new_string(r->source));
 	undo_list(r, "SnapshotIds");
@@ -837,7 +870,7 @@ static int instance_store_note(struct run *r, struct json_object *inst)
 	if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeInstanceTypes", params, &resp) <
 	    0)
 		goto out;
-	info = json_object_array_get_idx(jarr(resp, "InstanceTypes"), 0);
+	info = jidx(jarr(resp, "InstanceTypes"), 0);
 	if (info && jbool(info, "InstanceStorageSupported", false)) {
 		json_object_object_get_ex(info, "InstanceStorageInfo", &storage);
 		snprintf(r->store_note, sizeof(r->store_note),
@@ -920,8 +953,7 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 			      json_object_new_string(r.source));
 	if (ctx->host->aws_call(ctx->call, "ec2", "DescribeInstances", params, &resp) < 0)
 		goto out;
-	inst = json_object_array_get_idx(
-	    jarr(json_object_array_get_idx(jarr(resp, "Reservations"), 0), "Instances"), 0);
+	inst = jidx(jarr(jidx(jarr(resp, "Reservations"), 0), "Instances"), 0);
 	if (!inst) {
 		ctx->host->fail(ctx->call, "cannot snapshot %s: DescribeInstances does not know it",
 				r.subject);
@@ -944,12 +976,13 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 	}
 	appendf(what, ")");
 
-	if (find_existing(&r, &existing_copies) < 0)
+	if (check_copy_key(&r) < 0 || find_existing(&r, &existing_copies) < 0)
 		goto out;
 	start_undo(&r);
 	if (covers(r.snaps, vols)) {
 		r.reused = true;
-		json_object_object_add(res->undo, "SnapshotIds", snapshot_ids(r.snaps));
+		if (!ctx->dry_run)
+			json_object_object_add(res->undo, "SnapshotIds", snapshot_ids(r.snaps));
 		rc = finish(&r, existing_copies, what);
 		goto out;
 	}
@@ -1046,20 +1079,20 @@ static int snapshot_volume(const struct irx_context *ctx, struct json_object *in
 	json_object_object_add(params, "VolumeIds", ids);
 	if (ctx->host->aws_call(ctx->call, "ec2", "DescribeVolumes", params, &resp) < 0)
 		goto out;
-	vol = json_object_array_get_idx(jarr(resp, "Volumes"), 0);
+	vol = jidx(jarr(resp, "Volumes"), 0);
 	if (!vol) {
 		ctx->host->fail(ctx->call, "cannot snapshot %s: DescribeVolumes does not know it",
 				r.subject);
 		goto out;
 	}
-	att = json_object_array_get_idx(jarr(vol, "Attachments"), 0);
+	att = jidx(jarr(vol, "Attachments"), 0);
 	attached = jstr(att, "InstanceId");
 	appendf(what, "%s", r.subject);
 	if (attached)
 		appendf(what, " (attached to instance '%s' as %s)", attached,
 			jstr(att, "Device") ? jstr(att, "Device") : "?");
 
-	if (find_existing(&r, &existing_copies) < 0)
+	if (check_copy_key(&r) < 0 || find_existing(&r, &existing_copies) < 0)
 		goto out;
 	start_undo(&r);
 	if (json_object_array_length(r.snaps) > 0) {
@@ -1067,7 +1100,8 @@ static int snapshot_volume(const struct irx_context *ctx, struct json_object *in
 		while (json_object_array_length(r.snaps) > 1)
 			json_object_array_del_idx(r.snaps, 1, 1);
 		r.reused = true;
-		json_object_object_add(res->undo, "SnapshotIds", snapshot_ids(r.snaps));
+		if (!ctx->dry_run)
+			json_object_object_add(res->undo, "SnapshotIds", snapshot_ids(r.snaps));
 		rc = finish(&r, existing_copies, what);
 		goto out;
 	}
