@@ -243,15 +243,15 @@ static struct json_object *revoke_document(const char *before)
 	json_object_array_add(stmts, st);
 	json_object_object_add(doc, "Version", json_object_new_string("2012-10-17"));
 	json_object_object_add(doc, "Statement", stmts);
-	text = json_object_new_string(
-	    json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	text = json_object_new_string(json_object_to_json_string_ext(
+	    doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);
 	return text;
 }
 
 /* Appends ", text" (or "text" first) to a message buffer. */
 static void add_part(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void add_part(char *buf, size_t len, const char *fmt, ...)
 {
@@ -271,7 +271,7 @@ static void add_part(char *buf, size_t len, const char *fmt, ...)
 
 /* The step's summary: outputs.Summary, and result->message borrowing it. */
 static void summarise(struct irx_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void summarise(struct irx_result *res, const char *fmt, ...)
 {
@@ -292,7 +292,7 @@ static void summarise(struct irx_result *res, const char *fmt, ...)
 struct iam_arn {
 	char partition[32];
 	char account[32];
-	char type[16];  /* "user", "role", "root" */
+	char type[16];	/* "user", "role", "root" */
 	char path[512]; /* "/" or "/division/team/" */
 	char name[128]; /* the last segment: role/service-role/role1 -> role1 */
 };
@@ -451,8 +451,7 @@ static int put_revoke(const struct irx_context *ctx, const struct principal *p,
 static int deactivate_key(const struct irx_context *ctx, const char *user, const char *key,
 			  struct irx_result *res)
 {
-	json_object_array_add(undo_list(res->undo, "DeactivatedKeys"),
-			      json_object_new_string(key));
+	json_object_array_add(undo_list(res->undo, "DeactivatedKeys"), json_object_new_string(key));
 	if (ctx->host->checkpoint(ctx->call, res->undo) < 0)
 		return ctx->host->fail(ctx->call, "cannot journal the undo record");
 	if (aws(ctx, "iam", "UpdateAccessKey",
@@ -547,8 +546,9 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 				       "restrict the account with an SCP",
 				       a.account);
 	if (strcmp(a.type, "user") != 0)
-		return ctx->host->fail(ctx->call, "cannot deny user '%s': the ARN names a %s, not "
-						  "a user",
+		return ctx->host->fail(ctx->call,
+				       "cannot deny user '%s': the ARN names a %s, not "
+				       "a user",
 				       arn, a.type);
 	p.name = a.name;
 	deny_all_arn(a.partition, deny_arn, sizeof(deny_arn));
@@ -556,8 +556,7 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 
 	/* Read everything first: the plan (and a dry run) rests on live state. */
 	if (aws(ctx, "iam", "GetUser", name_params(&p), &user) < 0 ||
-	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) <
-		0)
+	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) < 0)
 		goto out;
 	lp = aws_expect(ctx, "iam", "GetLoginProfile", name_params(&p), "NoSuchEntity", &login);
 	if (lp < 0 || policy_attached(ctx, &p, deny_arn, &denied) < 0 ||
@@ -670,25 +669,27 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 	int rc = -1;
 
 	if (!mode || (strcmp(mode, "deny-all") != 0 && strcmp(mode, "revoke-older-sessions") != 0))
-		return ctx->host->fail(ctx->call,
-				       "unknown Mode '%s': use 'deny-all' or 'revoke-older-sessions'",
-				       mode ? mode : "");
+		return ctx->host->fail(
+		    ctx->call, "unknown Mode '%s': use 'deny-all' or 'revoke-older-sessions'",
+		    mode ? mode : "");
 	deny_all = strcmp(mode, "deny-all") == 0;
 	if (iam_arn_parse(ctx, arn, &a) < 0)
 		return -1;
 	if (strcmp(a.type, "role") != 0)
-		return ctx->host->fail(ctx->call, "cannot deny role '%s': the ARN names a %s, not "
-						  "a role",
+		return ctx->host->fail(ctx->call,
+				       "cannot deny role '%s': the ARN names a %s, not "
+				       "a role",
 				       arn, a.type);
 	p.name = a.name;
 	json_object_object_add(res->outputs, "RoleName", json_object_new_string(a.name));
 	json_object_object_add(res->outputs, "Mode", json_object_new_string(mode));
 	if (strncmp(a.path, "/aws-service-role/", 18) == 0)
-		return ctx->host->fail(ctx->call,
-				       "cannot deny role '%s': it is a service-linked role (path "
-				       "'%s'); IAM does not allow policies on service-linked roles: "
-				       "contain the service or the principals that use it instead",
-				       a.name, a.path);
+		return ctx->host->fail(
+		    ctx->call,
+		    "cannot deny role '%s': it is a service-linked role (path "
+		    "'%s'); IAM does not allow policies on service-linked roles: "
+		    "contain the service or the principals that use it instead",
+		    a.name, a.path);
 	if (aws(ctx, "iam", "GetRole", name_params(&p), &role) < 0)
 		goto out;
 	path = str_in(obj_in(role, "Role"), "Path");
@@ -793,19 +794,21 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	if (!looks_like_key_id(key))
 		return ctx->host->fail(ctx->call, "'%s' is not an access key id", key);
 	if (strncmp(key, "ASIA", 4) == 0)
-		return ctx->host->fail(ctx->call,
-				       "cannot deactivate access key '%s': it is temporary (ASIA), "
-				       "issued by STS; revoke the sessions of the role or user that "
-				       "issued it instead",
-				       key);
+		return ctx->host->fail(
+		    ctx->call,
+		    "cannot deactivate access key '%s': it is temporary (ASIA), "
+		    "issued by STS; revoke the sessions of the role or user that "
+		    "issued it instead",
+		    key);
 	if (target) {
 		if (iam_arn_parse(ctx, target, &a) < 0)
 			return -1;
 		if (strcmp(a.type, "user") != 0)
-			return ctx->host->fail(ctx->call,
-					       "cannot deny access key '%s': TargetArn '%s' is not a "
-					       "user",
-					       key, target);
+			return ctx->host->fail(
+			    ctx->call,
+			    "cannot deny access key '%s': TargetArn '%s' is not a "
+			    "user",
+			    key, target);
 		partition = a.partition;
 	}
 	json_object_object_add(res->outputs, "AccessKeyId", json_object_new_string(key));
@@ -814,8 +817,9 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 		goto out;
 	owner = str_in(last, "UserName");
 	if (!owner || !*owner) {
-		ctx->host->fail(ctx->call, "cannot deny access key '%s': iam:GetAccessKeyLastUsed "
-					   "names no owner",
+		ctx->host->fail(ctx->call,
+				"cannot deny access key '%s': iam:GetAccessKeyLastUsed "
+				"names no owner",
 				key);
 		goto out;
 	}
@@ -842,8 +846,9 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	}
 	meta = arr_find(keys, "AccessKeyId", key);
 	if (!meta) {
-		ctx->host->fail(ctx->call, "cannot deny access key '%s': user '%s' does not list it",
-				key, owner);
+		ctx->host->fail(ctx->call,
+				"cannot deny access key '%s': user '%s' does not list it", key,
+				owner);
 		goto out;
 	}
 	status = str_in(meta, "Status");
@@ -872,8 +877,7 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 	}
-	if (tag_principal(ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:accessKey") <
-	    0)
+	if (tag_principal(ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:accessKey") < 0)
 		goto out;
 	output_bool(res, "Changed", !ctx->dry_run);
 	summarise(res, "%s access key '%s' of user '%s': %s",
@@ -900,8 +904,8 @@ static int undo_tags(const struct irx_context *ctx, const struct principal *p,
 	json_object_object_foreach(tags, k, v)
 	{
 		if (v && json_object_is_type(v, json_type_string))
-			json_object_array_add(retag, params_new("Key", k, "Value",
-								json_object_get_string(v), NULL));
+			json_object_array_add(
+			    retag, params_new("Key", k, "Value", json_object_get_string(v), NULL));
 		else
 			json_object_array_add(untag, json_object_new_string(k));
 	}
@@ -954,8 +958,8 @@ static int undo_keys(const struct irx_context *ctx, const struct principal *p,
 		n++;
 	}
 	if (n)
-		add_part(done, len, "%s %d access key%s", ctx->dry_run ? "reactivate" : "reactivated",
-			 n, n == 1 ? "" : "s");
+		add_part(done, len, "%s %d access key%s",
+			 ctx->dry_run ? "reactivate" : "reactivated", n, n == 1 ? "" : "s");
 	rc = 0;
 out:
 	json_object_put(keys);
@@ -1038,13 +1042,15 @@ static int rollback(const struct irx_context *ctx, struct json_object *undo, str
 	{
 		char text[MSG_MAX * 2] = "";
 
-		snprintf(text, sizeof(text), "%s %s '%s': %s", ctx->dry_run ? "would release" : "released",
-			 p.kind, p.name, done[0] ? done : "nothing left to undo");
+		snprintf(text, sizeof(text), "%s %s '%s': %s",
+			 ctx->dry_run ? "would release" : "released", p.kind, p.name,
+			 done[0] ? done : "nothing left to undo");
 		if (skipped[0])
 			snprintf(text + strlen(text), sizeof(text) - strlen(text), "; %s", skipped);
 		for (size_t i = 0; i < json_object_array_length(not_restored); i++)
-			snprintf(text + strlen(text), sizeof(text) - strlen(text), "; not restored: %s",
-				 json_object_get_string(json_object_array_get_idx(not_restored, i)));
+			snprintf(
+			    text + strlen(text), sizeof(text) - strlen(text), "; not restored: %s",
+			    json_object_get_string(json_object_array_get_idx(not_restored, i)));
 		summarise(res, "%s", text);
 	}
 	rc = 0;

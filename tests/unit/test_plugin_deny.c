@@ -72,9 +72,10 @@ static const char *out_str(struct run *r, const char *key)
 /* An active user with two active keys, one inactive, a console password, nothing denied. */
 static void script_open_user(struct fake_aws *f)
 {
-	fake_aws_reply(f, "iam:GetUser",
-		       "{\"User\":{\"UserName\":\"alice\",\"Path\":\"/division/team/\",\"Arn\":\"" ALICE
-		       "\",\"Tags\":[{\"Key\":\"irx:action\",\"Value\":\"old\"}]}}");
+	fake_aws_reply(
+	    f, "iam:GetUser",
+	    "{\"User\":{\"UserName\":\"alice\",\"Path\":\"/division/team/\",\"Arn\":\"" ALICE
+	    "\",\"Tags\":[{\"Key\":\"irx:action\",\"Value\":\"old\"}]}}");
 	fake_aws_reply(f, "iam:ListAccessKeys",
 		       "{\"AccessKeyMetadata\":[{\"AccessKeyId\":\"AKIAAAAAAAAAAAAAAAA1\","
 		       "\"Status\":\"Active\"},{\"AccessKeyId\":\"AKIAAAAAAAAAAAAAAAA2\","
@@ -96,8 +97,8 @@ static void script_open_user(struct fake_aws *f)
 	fake_aws_reply(f, "iam:TagUser", "{}");
 }
 
-#define USER_READS                                                                            \
-	"iam:GetUser,iam:ListAccessKeys,iam:ListAccessKeys,iam:GetLoginProfile,"              \
+#define USER_READS                                                                                 \
+	"iam:GetUser,iam:ListAccessKeys,iam:ListAccessKeys,iam:GetLoginProfile,"                   \
 	"iam:ListAttachedUserPolicies,iam:ListUserPolicies"
 
 static void test_user_sequence(void)
@@ -146,23 +147,22 @@ static void test_user_sequence(void)
 	undo = r.res.undo;
 	CU_ASSERT_STRING_EQUAL(pstr(undo, "UserName"), "alice");
 	CU_ASSERT_STRING_EQUAL(pstr(undo, "Partition"), "aws");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
-				   json_object_object_get(undo, "AttachedPolicies"),
-				   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-			       "[\"arn:aws:iam::aws:policy/AWSDenyAll\"]");
-	CU_ASSERT_STRING_EQUAL(pstr(undo, "InlinePolicy"), "irx-revoke-older-sessions");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
-				   json_object_object_get(undo, "DeactivatedKeys"),
-				   JSON_C_TO_STRING_PLAIN),
-			       "[\"AKIAAAAAAAAAAAAAAAA1\",\"AKIAAAAAAAAAAAAAAAA3\"]");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
-				   json_object_object_get(undo, "DeletedLoginProfile"),
-				   JSON_C_TO_STRING_PLAIN),
-			       "{\"CreateDate\":\"2024-01-02T03:04:05Z\",\"Restorable\":false}");
 	CU_ASSERT_STRING_EQUAL(
-	    json_object_to_json_string_ext(json_object_object_get(undo, "Tags"),
+	    json_object_to_json_string_ext(json_object_object_get(undo, "AttachedPolicies"),
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[\"arn:aws:iam::aws:policy/AWSDenyAll\"]");
+	CU_ASSERT_STRING_EQUAL(pstr(undo, "InlinePolicy"), "irx-revoke-older-sessions");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(json_object_object_get(undo, "DeactivatedKeys"),
 					   JSON_C_TO_STRING_PLAIN),
-	    "{\"irx:execution-id\":null,\"irx:action\":\"old\"}");
+	    "[\"AKIAAAAAAAAAAAAAAAA1\",\"AKIAAAAAAAAAAAAAAAA3\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(json_object_object_get(undo, "DeletedLoginProfile"),
+					   JSON_C_TO_STRING_PLAIN),
+	    "{\"CreateDate\":\"2024-01-02T03:04:05Z\",\"Restorable\":false}");
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(json_object_object_get(undo, "Tags"),
+							      JSON_C_TO_STRING_PLAIN),
+			       "{\"irx:execution-id\":null,\"irx:action\":\"old\"}");
 	/* a checkpoint before each of the six changes */
 	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 6);
 	IRX_ASSERT_CONTAINS(r.res.message, "contained user 'alice': attached AWSDenyAll, revoked "
@@ -204,9 +204,9 @@ static void test_user_idempotent(void)
 						       "iam:GetLoginProfile,"
 						       "iam:ListAttachedUserPolicies,"
 						       "iam:ListUserPolicies");
-	CU_ASSERT_STRING_EQUAL(r.res.message,
-			       "user 'alice' already contained: AWSDenyAll attached, older sessions "
-			       "revoked, no active access key, no console password");
+	CU_ASSERT_STRING_EQUAL(
+	    r.res.message, "user 'alice' already contained: AWSDenyAll attached, older sessions "
+			   "revoked, no active access key, no console password");
 	CU_ASSERT_EQUAL(json_object_object_length(r.res.undo), 0);
 	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 0);
 	run_release(&r);
@@ -220,8 +220,7 @@ static void test_user_without_password(void)
 
 	script_open_user(f);
 	fake_aws_error(f, "iam:GetLoginProfile", 404, "NoSuchEntity", "no login profile");
-	run_exec(f, "iamUser", "{\"TargetArn\":\"arn:aws:iam::123456789012:user/bob\"}", false,
-		 &r);
+	run_exec(f, "iamUser", "{\"TargetArn\":\"arn:aws:iam::123456789012:user/bob\"}", false, &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
 	CU_ASSERT_PTR_NULL(strstr(fake_aws_call_names(f), "DeleteLoginProfile"));
@@ -287,10 +286,10 @@ static void test_user_error_partial_undo(void)
 			       USER_READS ",iam:AttachUserPolicy,iam:PutUserPolicy,"
 					  "iam:UpdateAccessKey,iam:UpdateAccessKey");
 	/* exactly what was done: the refused key and the password step are not in it */
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
-				   json_object_object_get(r.res.undo, "DeactivatedKeys"),
-				   JSON_C_TO_STRING_PLAIN),
-			       "[\"AKIAAAAAAAAAAAAAAAA1\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(json_object_object_get(r.res.undo, "DeactivatedKeys"),
+					   JSON_C_TO_STRING_PLAIN),
+	    "[\"AKIAAAAAAAAAAAAAAAA1\"]");
 	CU_ASSERT_PTR_NOT_NULL(json_object_object_get(r.res.undo, "AttachedPolicies"));
 	CU_ASSERT_PTR_NOT_NULL(json_object_object_get(r.res.undo, "InlinePolicy"));
 	CU_ASSERT_PTR_NULL(json_object_object_get(r.res.undo, "DeletedLoginProfile"));
@@ -338,8 +337,8 @@ static void test_user_partition(void)
 	struct run r;
 
 	script_open_user(f);
-	run_exec(f, "iamUser", "{\"TargetArn\":\"arn:aws-cn:iam::123456789012:user/alice\"}",
-		 false, &r);
+	run_exec(f, "iamUser", "{\"TargetArn\":\"arn:aws-cn:iam::123456789012:user/alice\"}", false,
+		 &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 6), "PolicyArn"),
 			       "arn:aws-cn:iam::aws:policy/AWSDenyAll");
@@ -382,10 +381,10 @@ static void test_user_rollback(void)
 			       "iam:UntagUser,iam:TagUser,iam:ListAccessKeys,iam:UpdateAccessKey,"
 			       "iam:ListUserPolicies,iam:DeleteUserPolicy,"
 			       "iam:ListAttachedUserPolicies,iam:DetachUserPolicy");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
-				   json_object_object_get(call_params(f, 0), "TagKeys"),
-				   JSON_C_TO_STRING_PLAIN),
-			       "[\"irx:execution-id\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(json_object_object_get(call_params(f, 0), "TagKeys"),
+					   JSON_C_TO_STRING_PLAIN),
+	    "[\"irx:execution-id\"]");
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 3), "AccessKeyId"), "AKIAAAAAAAAAAAAAAAA1");
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 3), "Status"), "Active");
 	CU_ASSERT_STRING_EQUAL(
@@ -532,12 +531,14 @@ static void test_role_idempotent(void)
 	fake_aws_reply(f, "iam:ListAttachedRolePolicies",
 		       "{\"AttachedPolicies\":[{\"PolicyArn\":\"arn:aws:iam::aws:policy/"
 		       "AWSDenyAll\"}]}");
-	run_exec(f, "iamRole", "{\"TargetArn\":\"arn:aws:iam::123456789012:role/role1\","
-			       "\"Mode\":\"deny-all\"}",
+	run_exec(f, "iamRole",
+		 "{\"TargetArn\":\"arn:aws:iam::123456789012:role/role1\","
+		 "\"Mode\":\"deny-all\"}",
 		 false, &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "iam:GetRole,iam:ListAttachedRolePolicies");
-	CU_ASSERT_STRING_EQUAL(r.res.message, "role 'role1' already contained: AWSDenyAll attached");
+	CU_ASSERT_STRING_EQUAL(r.res.message,
+			       "role 'role1' already contained: AWSDenyAll attached");
 	run_release(&r);
 	fake_aws_free(f);
 }
@@ -573,8 +574,9 @@ static void test_role_service_linked(void)
 		 false, &r);
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "iam:GetRole");
-	IRX_ASSERT_CONTAINS(fake_aws_failure(f), "cannot deny role 'role1': it is a service-linked "
-						 "role (path '/aws-service-role/ssm.amazonaws.com/')");
+	IRX_ASSERT_CONTAINS(fake_aws_failure(f),
+			    "cannot deny role 'role1': it is a service-linked "
+			    "role (path '/aws-service-role/ssm.amazonaws.com/')");
 	run_release(&r);
 	fake_aws_free(f);
 
@@ -596,8 +598,9 @@ static void test_role_dry_run(void)
 	struct run r;
 
 	script_role(f, "/");
-	run_exec(f, "iamRole", "{\"TargetArn\":\"arn:aws:iam::123456789012:role/role1\","
-			       "\"Mode\":\"deny-all\"}",
+	run_exec(f, "iamRole",
+		 "{\"TargetArn\":\"arn:aws:iam::123456789012:role/role1\","
+		 "\"Mode\":\"deny-all\"}",
 		 true, &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(r.res.message,
@@ -647,10 +650,10 @@ static void test_key_sequence(void)
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 4), "AccessKeyId"), "AKIAIOSFODNN7EXAMPLE");
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 5), "UserName"), "bob");
 	CU_ASSERT_STRING_EQUAL(pstr(r.res.undo, "Partition"), "aws-us-gov");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
-				   json_object_object_get(r.res.undo, "DeactivatedKeys"),
-				   JSON_C_TO_STRING_PLAIN),
-			       "[\"AKIAIOSFODNN7EXAMPLE\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(json_object_object_get(r.res.undo, "DeactivatedKeys"),
+					   JSON_C_TO_STRING_PLAIN),
+	    "[\"AKIAIOSFODNN7EXAMPLE\"]");
 	IRX_ASSERT_CONTAINS(r.res.message, "contained access key 'AKIAIOSFODNN7EXAMPLE' of user "
 					   "'bob': deactivated the key, revoked the owner's "
 					   "sessions issued before ");
@@ -664,8 +667,9 @@ static void test_key_sequence(void)
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "iam:GetAccessKeyLastUsed,iam:GetUser,"
 						       "iam:ListAccessKeys,iam:ListUserPolicies");
-	CU_ASSERT_STRING_EQUAL(r.res.message, "access key 'AKIAIOSFODNN7EXAMPLE' of user 'bob' "
-					      "already contained: inactive, older sessions revoked");
+	CU_ASSERT_STRING_EQUAL(r.res.message,
+			       "access key 'AKIAIOSFODNN7EXAMPLE' of user 'bob' "
+			       "already contained: inactive, older sessions revoked");
 	run_release(&r);
 	fake_aws_free(f);
 }
