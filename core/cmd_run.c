@@ -13,6 +13,7 @@
 
 #include "actions.h"
 #include "arn.h"
+#include "aws/client.h"
 #include "cli.h"
 #include "diag.h"
 #include "error.h"
@@ -37,6 +38,7 @@ struct run_options {
 	const char *account_id;
 	const char *case_id;
 	unsigned max_steps;
+	struct irx_aws_cli_options aws;
 };
 
 /* Progress on stderr: in place on a terminal, one plain line per step otherwise. */
@@ -73,6 +75,9 @@ static void usage(FILE *out)
 		"      --region REGION         region for {{ global:REGION }} when no target names one\n"
 		"      --account-id ID         account for {{ global:ACCOUNT_ID }}\n"
 		"      --case-id ID            incident case id, recorded and tagged\n"
+		"      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
+		"      --role-arn ARN          assume this role for every AWS call\n"
+		"      --external-id ID        ExternalId for --role-arn\n"
 		"      --max-steps N           bound on step executions (default %d)\n"
 		"      --state-dir DIR         where journals go (IRX_STATE_DIR, $XDG_STATE_HOME/irx)\n"
 		"      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
@@ -82,7 +87,17 @@ static void usage(FILE *out)
 
 static int parse_args(int argc, char **argv, struct run_options *o, const char **runbook)
 {
-	enum { OPT_REGION = 256, OPT_ACCOUNT, OPT_CASE, OPT_MAX_STEPS, OPT_STATE, OPT_PLUGIN };
+	enum {
+		OPT_REGION = 256,
+		OPT_ACCOUNT,
+		OPT_CASE,
+		OPT_MAX_STEPS,
+		OPT_STATE,
+		OPT_PLUGIN,
+		OPT_PROFILE,
+		OPT_ROLE,
+		OPT_EXTERNAL_ID,
+	};
 	static const struct option opts[] = {
 		{"parameter", required_argument, NULL, 'p'},
 		{"target", required_argument, NULL, 't'},
@@ -90,6 +105,9 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		{"region", required_argument, NULL, OPT_REGION},
 		{"account-id", required_argument, NULL, OPT_ACCOUNT},
 		{"case-id", required_argument, NULL, OPT_CASE},
+		{"profile", required_argument, NULL, OPT_PROFILE},
+		{"role-arn", required_argument, NULL, OPT_ROLE},
+		{"external-id", required_argument, NULL, OPT_EXTERNAL_ID},
 		{"max-steps", required_argument, NULL, OPT_MAX_STEPS},
 		{"state-dir", required_argument, NULL, OPT_STATE},
 		{"plugin-dir", required_argument, NULL, OPT_PLUGIN},
@@ -133,6 +151,15 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			break;
 		case OPT_CASE:
 			o->case_id = optarg;
+			break;
+		case OPT_PROFILE:
+			o->aws.profile = optarg;
+			break;
+		case OPT_ROLE:
+			o->aws.role_arn = optarg;
+			break;
+		case OPT_EXTERNAL_ID:
+			o->aws.external_id = optarg;
 			break;
 		case OPT_MAX_STEPS:
 			n = strtol(optarg, &end, 10);
@@ -193,10 +220,28 @@ static const char *pick_region(const struct run_options *o, const struct irx_arn
 	return "";
 }
 
+/*
+ * Points the execution's AWS calls at the client (created on first use, shared by every
+ * target's execution so connections and assumed-role credentials are reused).
+ */
+static int attach_aws(struct irx_exec_options *eo, const struct run_options *o,
+		      struct irx_aws_client **aws, struct irx_error *err)
+{
+	struct irx_aws_context ctx = {0};
+
+	if (!*aws)
+		return irx_aws_setup_exec(eo, &o->aws, aws, err);
+	ctx.region = eo->region;
+	ctx.role_arn = o->aws.role_arn;
+	ctx.external_id = o->aws.external_id;
+	irx_aws_attach_exec(eo, *aws, &ctx);
+	return 0;
+}
+
 /* Runs one execution; returns the exit status it contributes. */
 static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 		   const struct run_options *o, const char *state_dir, const char *target,
-		   struct json_object *results)
+		   struct irx_aws_client **aws, struct json_object *results)
 {
 	struct irx_diags diags = {0};
 	struct irx_exec_options eo = {0};
@@ -242,6 +287,11 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	eo.max_step_executions = o->max_steps;
 	eo.progress = on_progress;
 	eo.progress_ud = &prog;
+	if (attach_aws(&eo, o, aws, &err) < 0) {
+		irx_cli_error("run", "%s", err.message);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
 	fprintf(stderr, "irx: running '%s'%s%s%s\n", rb->name, target ? " on " : "",
 		target ? target : "", o->dry_run ? " (dry run: nothing will change)" : "");
 	if (irx_execute(rb, params, actions, &eo, &res, &err) < 0) {
@@ -297,6 +347,7 @@ int irx_cmd_run(int argc, char **argv)
 	struct irx_actions *actions = NULL;
 	struct irx_runbook *rb = NULL;
 	struct json_object *results = NULL;
+	struct irx_aws_client *aws = NULL;
 	size_t ndirs = 0;
 	int rc = parse_args(argc, argv, &o, &name);
 
@@ -309,7 +360,8 @@ int irx_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	ndirs = irx_cli_plugin_path(&o.common, dirs, 64, &dir_store);
-	plugins = irx_plugins_new(dirs, ndirs, irx_host_table(false));
+	o.aws.region = o.region;
+	plugins = irx_plugins_new(dirs, ndirs, irx_host_table(true));
 	actions = irx_actions_new(plugins);
 	rb = irx_runbook_load(path, &diags);
 	if (rb)
@@ -323,10 +375,10 @@ int irx_cmd_run(int argc, char **argv)
 	state_dir = irx_state_dir_resolve(o.common.state_dir);
 	results = json_object_new_array();
 	if (o.target_count == 0) {
-		rc = run_one(rb, actions, &o, state_dir, NULL, results);
+		rc = run_one(rb, actions, &o, state_dir, NULL, &aws, results);
 	} else {
 		for (size_t i = 0; i < o.target_count; i++) {
-			int one = run_one(rb, actions, &o, state_dir, o.targets[i], results);
+			int one = run_one(rb, actions, &o, state_dir, o.targets[i], &aws, results);
 
 			/* the worst status wins: internal > invalid > failed */
 			if (one > rc)
@@ -344,6 +396,7 @@ int irx_cmd_run(int argc, char **argv)
 	}
 out:
 	json_object_put(results);
+	irx_aws_client_free(aws);
 	irx_runbook_free(rb);
 	irx_actions_free(actions);
 	irx_plugins_free(plugins);

@@ -746,6 +746,7 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 
 	irx_call_init(&call);
 	call.step = st->name;
+	call.execution_id = x->id;
 	call.action = st->action;
 	call.dry_run = x->opts->dry_run;
 	call.sleep_ms = x->opts->sleep_ms;

@@ -34,6 +34,7 @@ typedef int irx_aws_call_fn(void *ud, struct irx_call *call, const char *service
 struct irx_call {
 	struct irx_error error; /* why the attempt failed: first failure wins */
 	const char *step;	/* borrowed; NULL outside a step */
+	const char *execution_id; /* borrowed; NULL outside an execution */
 	const char *action;	/* borrowed; "aws:sleep", "isolate:ec2Instance" */
 	bool dry_run;
 	long long deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none */

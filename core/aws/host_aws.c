@@ -32,6 +32,7 @@ static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 	const struct host_state *h = ud;
 	struct irx_aws_context ctx = {0};
 	const char *sid = NULL, *opname = NULL;
+	char session[64] = "";
 	bool mutating = false;
 
 	*response = NULL;
@@ -59,7 +60,10 @@ static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 	ctx.region = h->region[0] ? h->region : NULL;
 	ctx.role_arn = h->role_arn[0] ? h->role_arn : NULL;
 	ctx.external_id = h->external_id[0] ? h->external_id : NULL;
-	ctx.session_name = h->session_name[0] ? h->session_name : NULL;
+	/* the session name carries the execution id, so CloudTrail ties calls to it */
+	if (!h->session_name[0] && call->execution_id && *call->execution_id)
+		snprintf(session, sizeof(session), "irx-%s", call->execution_id);
+	ctx.session_name = h->session_name[0] ? h->session_name : session[0] ? session : NULL;
 	ctx.duration_seconds = h->duration_seconds;
 	ctx.deadline_ms = call->deadline_ms;
 	return irx_aws_call(h->client, &ctx, sid, opname, params, response, &call->error);
