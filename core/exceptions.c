@@ -33,7 +33,8 @@
 
 static bool value_char_ok(unsigned char c)
 {
-	return isalnum(c) || c == ' ' || strchr("_.:/=+-@,", c) != NULL;
+	/* '*' and ',' are outside IAM's tag charset but fine for EC2, Lambda and most others */
+	return isalnum(c) || c == ' ' || strchr("_.:/=+-@,*", c) != NULL;
 }
 
 static bool name_char_ok(unsigned char c, bool action)

@@ -835,6 +835,9 @@ static struct json_object *step_new(struct json_object *steps, struct json_objec
 	add_str(o, "StepStatus", "InProgress");
 	json_object_object_add(o, "Inputs", ssm_inputs(get(rec, "inputs")));
 	json_object_object_add(o, "Outputs", json_object_new_object());
+	/* The exception gate's checks, written before the action runs. */
+	if (json_object_is_type(get(rec, "exceptions"), json_type_array))
+		json_object_object_add(o, "Exceptions", json_object_get(get(rec, "exceptions")));
 	json_object_array_add(steps, o);
 	return o;
 }
@@ -885,6 +888,8 @@ static void step_apply_end(struct step_acc *s, struct json_object *rec)
 		json_object_object_del(s->obj, "Undo");
 	if (json_object_is_type(planned, json_type_array) && json_object_array_length(planned))
 		json_object_object_add(s->obj, "PlannedCalls", json_object_get(planned));
+	if (json_object_is_type(get(rec, "exceptions"), json_type_array))
+		json_object_object_add(s->obj, "Exceptions", json_object_get(get(rec, "exceptions")));
 	if (get_int(rec, "duration_ms", &duration) == 0) {
 		s->sum_ms += duration;
 		s->last_duration_ms = duration;
@@ -899,7 +904,7 @@ static struct json_object *step_ordered(struct json_object *step)
 	static const char *const order[] = {
 		"StepName", "Action", "ExecutionStartTime", "ExecutionEndTime", "StepStatus",
 		"Inputs", "Outputs", "FailureMessage", "FailureDetails", "Attempts", "DurationMs",
-		"Message", "Undo", "PlannedCalls", NULL,
+		"Message", "Exceptions", "Undo", "PlannedCalls", NULL,
 	};
 	struct json_object *out = json_object_new_object();
 
@@ -1072,6 +1077,28 @@ struct json_object *irx_journal_summarise_state(struct json_object *records, int
 	s = get_str(start, "irx_version");
 	if (s && *s)
 		add_str(out, "IrxVersion", s);
+	/* Exceptions (only when they matter, so older journals summarise as before). */
+	if (json_object_get_boolean(get(start, "ignore_exceptions")))
+		json_object_object_add(out, "IgnoreExceptions", json_object_new_boolean(1));
+	s = get_str(start, "exception_registry");
+	if (s && *s)
+		add_str(out, "ExceptionRegistry", s);
+	{
+		struct json_object *skipped = json_object_new_array();
+
+		for (size_t i = 0; i < json_object_array_length(steps); i++) {
+			struct json_object *st = json_object_array_get_idx(steps, i);
+			const char *ss = get_str(st, "StepStatus");
+
+			if (ss && strcmp(ss, "Skipped") == 0)
+				json_object_array_add(skipped,
+						      json_object_new_string(get_str(st, "StepName")));
+		}
+		if (json_object_array_length(skipped))
+			json_object_object_add(out, "SkippedSteps", skipped);
+		else
+			json_object_put(skipped);
+	}
 	return out;
 }
 
