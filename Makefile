@@ -95,7 +95,7 @@ IRX := $(B)/irx
 UNIT := $(B)/tests/unit_tests
 
 .PHONY: all check test demo install uninstall fuzz bench clean deps format help valgrind-check \
-	install-check
+	install-check sim-check
 all: $(IRX) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(UNIT)
 
 deps:
@@ -163,11 +163,16 @@ check:
 	$(Q)$(MAKE) --no-print-directory valgrind-check SANITIZE=
 	$(Q)$(MAKE) --no-print-directory install-check SANITIZE=
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(Q)$(MAKE) --no-print-directory sim-check
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=address,undefined
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=
 
 valgrind-check: all
 	$(Q)tools/valgrind-check $(IRX) $(B)
+
+# the simulator answers boto3 (AWS's own SDK) as AWS would
+sim-check:
+	$(Q)/usr/bin/python3 -W ignore -m unittest discover tests/sim
 
 # installs into a scratch DESTDIR and builds a plugin outside the tree with pkg-config
 install-check:
