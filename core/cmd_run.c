@@ -39,6 +39,9 @@ struct run_options {
 	const char *case_id;
 	unsigned max_steps;
 	struct irx_aws_cli_options aws;
+	bool ignore_exceptions;
+	const char *exception_tag;
+	const char *exception_registry;
 };
 
 /* Progress on stderr: in place on a terminal, one plain line per step otherwise. */
@@ -78,6 +81,10 @@ static void usage(FILE *out)
 		"      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
 		"      --role-arn ARN          assume this role for every AWS call\n"
 		"      --external-id ID        ExternalId for --role-arn\n"
+		"      --ignore-exceptions     contain exempted resources too (journaled)\n"
+		"      --exception-tag KEY     the exception tag's key (default irx:exception)\n"
+		"      --exception-registry FILE|ssm:NAME\n"
+		"                              honour only exceptions this registry lists\n"
 		"      --max-steps N           bound on step executions (default %d)\n"
 		"      --state-dir DIR         where journals go (IRX_STATE_DIR, $XDG_STATE_HOME/irx)\n"
 		"      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
@@ -97,6 +104,9 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		OPT_PROFILE,
 		OPT_ROLE,
 		OPT_EXTERNAL_ID,
+		OPT_IGNORE_EXC,
+		OPT_EXC_TAG,
+		OPT_EXC_REGISTRY,
 	};
 	static const struct option opts[] = {
 		{"parameter", required_argument, NULL, 'p'},
@@ -108,6 +118,9 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"role-arn", required_argument, NULL, OPT_ROLE},
 		{"external-id", required_argument, NULL, OPT_EXTERNAL_ID},
+		{"ignore-exceptions", no_argument, NULL, OPT_IGNORE_EXC},
+		{"exception-tag", required_argument, NULL, OPT_EXC_TAG},
+		{"exception-registry", required_argument, NULL, OPT_EXC_REGISTRY},
 		{"max-steps", required_argument, NULL, OPT_MAX_STEPS},
 		{"state-dir", required_argument, NULL, OPT_STATE},
 		{"plugin-dir", required_argument, NULL, OPT_PLUGIN},
@@ -160,6 +173,23 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			break;
 		case OPT_EXTERNAL_ID:
 			o->aws.external_id = optarg;
+			break;
+		case OPT_IGNORE_EXC:
+			o->ignore_exceptions = true;
+			break;
+		case OPT_EXC_TAG:
+			if (!*optarg || strlen(optarg) > 127) {
+				irx_cli_error("run", "--exception-tag must be 1..127 characters");
+				return -1;
+			}
+			o->exception_tag = optarg;
+			break;
+		case OPT_EXC_REGISTRY:
+			if (!*optarg || strcmp(optarg, "ssm:") == 0) {
+				irx_cli_error("run", "--exception-registry needs a file or ssm:NAME");
+				return -1;
+			}
+			o->exception_registry = optarg;
 			break;
 		case OPT_MAX_STEPS:
 			n = strtol(optarg, &end, 10);
@@ -285,6 +315,9 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	eo.region = pick_region(o, have_arn ? &arn : NULL);
 	eo.case_id = o->case_id ? o->case_id : "";
 	eo.max_step_executions = o->max_steps;
+	eo.ignore_exceptions = o->ignore_exceptions;
+	eo.exception_tag = o->exception_tag;
+	eo.exception_registry = o->exception_registry;
 	eo.progress = on_progress;
 	eo.progress_ud = &prog;
 	if (attach_aws(&eo, o, aws, &err) < 0) {
