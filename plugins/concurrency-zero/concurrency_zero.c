@@ -486,6 +486,10 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 			     "PolicyNames", "Marker", &policies) < 0)
 			goto out;
 		revoked = arr_has_string(policies, REVOKE_POLICY);
+		/* The blast radius, read before anything changes. */
+		if (!revoked &&
+		    shared_role(ctx, fn.name, role_arn, others, sizeof(others), &nothers) < 0)
+			goto out;
 	}
 	to_disable = json_object_new_array();
 	if (disable_esm) {
@@ -538,8 +542,6 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 				 "set reserved concurrency to 0 (none was reserved)");
 	}
 	if (revoke && !revoked) {
-		if (shared_role(ctx, fn.name, role_arn, others, sizeof(others), &nothers) < 0)
-			goto out;
 		iso8601_now(before, sizeof(before));
 		json_object_object_add(res->undo, "RoleName", json_object_new_string(role));
 		json_object_object_add(res->undo, "InlinePolicy",
