@@ -36,6 +36,7 @@ int irx_cmd_list(int argc, char **argv);
 int irx_cmd_describe(int argc, char **argv);
 int irx_cmd_plugins(int argc, char **argv);
 int irx_cmd_show(int argc, char **argv);
+int irx_cmd_rollback(int argc, char **argv);
 int irx_cmd_executions(int argc, char **argv);
 int irx_cmd_version(int argc, char **argv);
 int irx_cmd_help(int argc, char **argv);

@@ -15,6 +15,7 @@ const struct irx_command irx_commands[] = {
 	{"describe", irx_cmd_describe, "show a runbook's parameters, steps and actions"},
 	{"plugins", irx_cmd_plugins, "list plugins, their actions and parameters"},
 	{"show", irx_cmd_show, "show one execution"},
+	{"rollback", irx_cmd_rollback, "undo what an execution changed, step by step"},
 	{"executions", irx_cmd_executions, "list executions"},
 	{"version", irx_cmd_version, "print the version"},
 	{"help", irx_cmd_help, "show help for irx or a command"},
