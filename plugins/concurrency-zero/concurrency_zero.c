@@ -243,22 +243,46 @@ static struct json_object *revoke_document(const char *before)
 	return json_object_new_string(text);
 }
 
+/* Appends text to a message buffer, after sep when the buffer is not empty. */
+static void add_sep(char *buf, size_t len, const char *sep, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void add_sep(char *buf, size_t len, const char *sep, const char *fmt, va_list ap)
+{
+	size_t n = strlen(buf);
+
+	if (n + strlen(sep) + 1 >= len)
+		return;
+	if (n) {
+		memcpy(buf + n, sep, strlen(sep) + 1);
+		n += strlen(sep);
+	}
+	vsnprintf(buf + n, len - n, fmt, ap);
+}
+
+/* A change in a list of changes: ", " between them. */
 static void add_part(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void add_part(char *buf, size_t len, const char *fmt, ...)
 {
-	size_t n = strlen(buf);
 	va_list ap;
 
-	if (n + 3 >= len)
-		return;
-	if (n) {
-		memcpy(buf + n, ", ", 3);
-		n += 2;
-	}
 	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
+	add_sep(buf, len, ", ", fmt, ap);
+	va_end(ap);
+}
+
+/* A remark on the changes: "; " between them. */
+static void add_note(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_note(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_sep(buf, len, "; ", fmt, ap);
 	va_end(ap);
 }
 
@@ -446,7 +470,7 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	if (fn.qualifier[0]) {
 		json_object_object_add(res->outputs, "Qualifier",
 				       json_object_new_string(fn.qualifier));
-		add_part(notes, sizeof(notes),
+		add_note(notes, sizeof(notes),
 			 "reserved concurrency applies to the whole function '%s', not to '%s' "
 			 "alone: every version and alias stops",
 			 fn.name, fn.qualifier);
@@ -566,7 +590,7 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 				       "role '%s' is shared with %d other function%s (%s): their "
 				       "older sessions are revoked too",
 				       role, nothers, nothers == 1 ? "" : "s", others);
-			add_part(notes, sizeof(notes),
+			add_note(notes, sizeof(notes),
 				 "warning: role '%s' is shared with %d other function%s (%s): "
 				 "their sessions issued before then are revoked too",
 				 role, nothers, nothers == 1 ? "" : "s", others);
