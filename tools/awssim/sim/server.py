@@ -166,6 +166,9 @@ def make_handler(sim):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "awssim"
+        # TCP_NODELAY: headers and body go out as two writes; with Nagle on, the second waits
+        # for the client's delayed ACK (40 ms) on every reused connection.
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):
             pass
