@@ -140,7 +140,7 @@ static char *original_region(const char *state_dir, const char *id)
 	struct json_object *v = NULL;
 	char *region = NULL;
 
-	if (json_object_object_get_ex(json_object_array_get_idx(recs, 0), "region", &v) &&
+	if (recs && json_object_object_get_ex(json_object_array_get_idx(recs, 0), "region", &v) &&
 	    json_object_is_type(v, json_type_string))
 		region = irx_xstrdup(json_object_get_string(v));
 	json_object_put(recs);

@@ -167,7 +167,7 @@ static void find_previous(void *ud, const char *id)
 	struct prev_scan *p = ud;
 	struct irx_error e = {0};
 	struct json_object *recs = irx_journal_read(p->state_dir, id, NULL, &e);
-	struct json_object *start = json_object_array_get_idx(recs, 0);
+	struct json_object *start = recs ? json_object_array_get_idx(recs, 0) : NULL;
 	const char *mode = jstr(start, "mode"), *parent = jstr(start, "parent_execution_id");
 
 	if (mode && strcmp(mode, "rollback") == 0 && parent && strcmp(parent, p->parent) == 0 &&
@@ -273,7 +273,6 @@ static int roll_back_unit(struct rb *r, struct json_object *start_rec, const str
 	res.undo = json_object_new_object();
 	if (!ref) {
 		call.error = *lookup_err;
-		irx_error_prefix(&call.error, "cannot roll back step '%s'", u->step);
 	} else if (!ref->action->rollback) {
 		*status = "Skipped";
 		snprintf(message, msglen, "cannot be undone: action '%s' has no rollback",
@@ -420,7 +419,7 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 	records = irx_journal_read(opts->state_dir, execution_id, NULL, err);
 	if (!records)
 		return -1;
-	start_rec = json_object_array_get_idx(records, 0);
+	start_rec = json_object_array_length(records) ? json_object_array_get_idx(records, 0) : NULL;
 	if (check_rollbackable(execution_id, start_rec, err) < 0)
 		goto out;
 
