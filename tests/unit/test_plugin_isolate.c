@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/client.h"
+#include "error.h"
 #include "fake_aws.h"
 #include "test.h"
 
@@ -1875,6 +1877,69 @@ static void test_seed_no_open_forensic_default(void)
 	fake_aws_free(f);
 }
 
+/* Checks each recorded call against the service models: known operation, parameters the
+ * serializer accepts, and reads the models do not mark as mutating (a dry run sends those). */
+static void check_calls_against_models(struct fake_aws *f)
+{
+	struct json_object *calls = fake_aws_calls(f);
+
+	for (size_t i = 0; i < alen(calls); i++) {
+		struct json_object *c = at(calls, i);
+		const char *svc = gets(c, "service"), *op = gets(c, "operation");
+		const char *sid = NULL, *name = NULL;
+		bool mutating = false, read = false;
+		struct irx_error err = {0};
+
+		if (irx_aws_lookup(svc, op, &sid, &name, &mutating, &err) < 0 ||
+		    irx_aws_check_params(svc, op, get(c, "params"), NULL, &err) < 0) {
+			fprintf(stderr, "\n  %s:%s: %s\n", svc, op, err.message);
+			CU_FAIL("call does not match the service model");
+			continue;
+		}
+		read = strncmp(op, "Describe", 8) == 0 || strncmp(op, "Get", 3) == 0 ||
+		       strncmp(op, "List", 4) == 0;
+		CU_ASSERT_EQUAL(mutating, !read);
+	}
+}
+
+static void test_calls_match_models(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r, rb;
+	struct irx_error err = {0};
+	struct json_object *bad = J("{\"NetworkInterfaceId\":\"eni-1\",\"SecurityGroups\":[]}");
+
+	/* The check can fail: a member ModifyNetworkInterfaceAttribute does not have. */
+	CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "ModifyNetworkInterfaceAttribute", bad, NULL,
+					     &err),
+			-1);
+	json_object_put(bad);
+	estate_reset();
+	f = fake();
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
+		    "\"ForensicCidr\":\"203.0.113.7/32\"}",
+		 false);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	check_calls_against_models(f);
+	fake_aws_free(f);
+	f = fake();
+	rb = rollback(f, r.res.undo, false);
+	CU_ASSERT_EQUAL(rb.rc, 0);
+	check_calls_against_models(f);
+	fake_aws_free(f);
+	estate_reset();
+	f = fake();
+	run_free(&r);
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"AutoScaling\":\"detach\","
+		    "\"RevokeCredentials\":\"revoke-older-sessions\"}",
+		 true);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	check_calls_against_models(f);
+	run_free(&r);
+	run_free(&rb);
+	fake_aws_free(f);
+}
+
 static void test_schema(void)
 {
 	const struct irx_action *a = action();
@@ -1924,6 +1989,7 @@ static CU_TestInfo tests[] = {
     {"seed: ModifyInstanceAttribute Groups on several ENIs",
      test_seed_multi_eni_modify_instance_attribute},
     {"seed: errors not swallowed", test_seed_errors_not_swallowed},
+    {"every call matches the service models", test_calls_match_models},
     {"seed: no 0.0.0.0/0 forensic default", test_seed_no_open_forensic_default},
     CU_TEST_INFO_NULL,
 };
