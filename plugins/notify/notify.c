@@ -358,7 +358,7 @@ static int check_url(const struct irx_context *ctx, const char *url, const char 
 		return ctx->host->fail(ctx->call, "the URL in %s is not an http(s) URL", source);
 	p = url + (https ? 8 : 7);
 	end = p + strcspn(p, "/?#");
-	at = memchr(p, '@', (size_t)(end - p));
+	at = memrchr(p, '@', (size_t)(end - p)); /* the host follows the last '@' */
 	if (at)
 		p = at + 1;
 	if (*p == '[') {
