@@ -426,6 +426,13 @@ static int check_forensic_cidr(struct iso *s, const char *cidr)
 				  "refusing ForensicCidr '%s': it admits every address; give the "
 				  "responders' own range",
 				  cidr);
+	/* Host bits set: EC2 would store another text than ours and the group never matches. */
+	for (long b = bits; b < (v6 ? 128 : 32); b++)
+		if (buf[b / 8] & (0x80 >> (b % 8)))
+			return s->h->fail(s->ctx->call,
+					  "ForensicCidr '%s' has host bits set; give the network "
+					  "address (such as 203.0.113.0/24)",
+					  cidr);
 	return 0;
 bad:
 	return s->h->fail(s->ctx->call,
@@ -590,8 +597,18 @@ static int record(struct iso *s)
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': it has no VPC network interface",
 				  s->id);
-	for (size_t i = 0; i < jlen(nis); i++)
+	for (size_t i = 0; i < jlen(nis); i++) {
+		const char *v = jstr(jidx(nis, i), "VpcId");
+
+		/* The groups are per VPC: one found for the instance's VPC cannot go on another's. */
+		if (v && strcmp(v, s->vpc) != 0)
+			return s->h->fail(s->ctx->call,
+					  "cannot isolate instance '%s': interface '%s' is in vpc "
+					  "'%s', not the instance's '%s'; interfaces from several VPCs "
+					  "are not supported",
+					  s->id, jstr0(jidx(nis, i), "NetworkInterfaceId"), v, s->vpc);
 		json_object_array_add(s->enis, json_object_get(jidx(nis, i)));
+	}
 	json_object_array_sort(s->enis, by_device_index);
 
 	/* The evidence of what it was: every ENI's groups, its profile, volumes and tags. */

@@ -1653,6 +1653,12 @@ static void test_forensic_cidr_everyone_refused(void)
 	expect_input_error("{\"TargetArn\":\"" IARN "\",\"ForensicCidr\":\"10.1.0.0/33\"}",
 			   "ForensicCidr '10.1.0.0/33' is not an IPv4 or IPv6 CIDR (such as "
 			   "203.0.113.7/32)");
+	expect_input_error("{\"TargetArn\":\"" IARN "\",\"ForensicCidr\":\"10.1.0.5/24\"}",
+			   "ForensicCidr '10.1.0.5/24' has host bits set; give the network address "
+			   "(such as 203.0.113.0/24)");
+	expect_input_error("{\"TargetArn\":\"" IARN "\",\"ForensicCidr\":\"2001:db8::1/64\"}",
+			   "ForensicCidr '2001:db8::1/64' has host bits set; give the network "
+			   "address (such as 203.0.113.0/24)");
 	expect_input_error("{\"TargetArn\":\"" IARN "\",\"ForensicCidr\":\"10.1.0.0/-1\"}",
 			   "ForensicCidr '10.1.0.0/-1' is not an IPv4 or IPv6 CIDR (such as "
 			   "203.0.113.7/32)");
@@ -1776,6 +1782,26 @@ static void test_terminated_refused(void)
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
 			       "cannot isolate instance '" IID "': it is terminated");
+	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "ec2:DescribeInstances");
+	run_free(&r);
+	fake_aws_free(f);
+}
+
+/* An interface from another VPC: refused before any change. */
+static void test_multi_vpc_interfaces_refused(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r;
+
+	estate_reset();
+	json_object_object_add(eni(2), "VpcId", json_object_new_string("vpc-0bbb"));
+	f = fake();
+	r = exec(f, "{\"TargetArn\":\"" IARN "\"}", false);
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
+			       "cannot isolate instance '" IID "': interface 'eni-3' is in vpc "
+			       "'vpc-0bbb', not the instance's '" VPC "'; interfaces from several "
+			       "VPCs are not supported");
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "ec2:DescribeInstances");
 	run_free(&r);
 	fake_aws_free(f);
@@ -1986,6 +2012,7 @@ static CU_TestInfo tests[] = {
     {"no instance profile", test_no_instance_profile},
     {"terminated instance refused", test_terminated_refused},
     {"stopped instance: no wait", test_stopped_no_wait},
+    {"interfaces in several VPCs refused", test_multi_vpc_interfaces_refused},
     {"seed: ModifyInstanceAttribute Groups on several ENIs",
      test_seed_multi_eni_modify_instance_attribute},
     {"seed: errors not swallowed", test_seed_errors_not_swallowed},
