@@ -1090,7 +1090,8 @@ struct json_object *irx_journal_summarise_state(struct json_object *records, int
 			struct json_object *st = json_object_array_get_idx(steps, i);
 			const char *ss = get_str(st, "StepStatus");
 
-			if (ss && strcmp(ss, "Skipped") == 0)
+			/* skipped by an exception (the gate's checks are on the step) */
+			if (ss && strcmp(ss, "Skipped") == 0 && get(st, "Exceptions"))
 				json_object_array_add(skipped,
 						      json_object_new_string(get_str(st, "StepName")));
 		}
