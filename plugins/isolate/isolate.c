@@ -39,11 +39,11 @@
 enum group_kind { G_UNTRACK, G_ISOLATION, G_FORENSIC, G_COUNT };
 
 struct sgroup {
-	const char *role;       /* ROLE_* */
-	char name[256];         /* GroupName */
-	char id[64];            /* GroupId, or a placeholder in a dry run */
-	bool wanted;            /* the forensic group only when ForensicCidr is set */
-	bool created;           /* created by this run */
+	const char *role;	/* ROLE_* */
+	char name[256];		/* GroupName */
+	char id[64];		/* GroupId, or a placeholder in a dry run */
+	bool wanted;		/* the forensic group only when ForensicCidr is set */
+	bool created;		/* created by this run */
 	struct json_object *sg; /* the DescribeSecurityGroups record (borrowed from keep) */
 };
 
@@ -85,7 +85,8 @@ static struct json_object *jget(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
 
-	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
 		return NULL;
 	return v;
 }
@@ -175,7 +176,8 @@ static void iso8601_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void note(struct json_object *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct json_object *arr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void note(struct json_object *arr, const char *fmt, ...)
 {
@@ -246,8 +248,9 @@ static int checkpoint(struct iso *s)
 	if (s->ctx->dry_run)
 		return 0;
 	if (s->h->checkpoint(s->ctx->call, s->res->undo) < 0)
-		return s->h->fail(s->ctx->call, "cannot isolate instance '%s': cannot journal the "
-						"undo record",
+		return s->h->fail(s->ctx->call,
+				  "cannot isolate instance '%s': cannot journal the "
+				  "undo record",
 				  s->id);
 	return 0;
 }
@@ -376,7 +379,8 @@ static int parse_target(struct iso *s, const char *target)
 				  "(arn:aws:ec2:REGION:ACCOUNT:instance/i-...) or an instance id",
 				  target);
 	if (strcmp(part[2], "ec2") != 0 || strncmp(res, "instance/", 9) != 0)
-		return s->h->fail(ctx->call, "cannot isolate '%s': not an EC2 instance ARN", target);
+		return s->h->fail(ctx->call, "cannot isolate '%s': not an EC2 instance ARN",
+				  target);
 	if (!is_instance_id(res + 9))
 		return s->h->fail(ctx->call, "cannot isolate '%s': '%s' is not an instance id",
 				  target, res + 9);
@@ -386,15 +390,17 @@ static int parse_target(struct iso *s, const char *target)
 				  "12-digit account",
 				  target);
 	if (ctx->region && *ctx->region && strcmp(ctx->region, part[3]) != 0)
-		return s->h->fail(ctx->call,
-				  "cannot isolate '%s': the instance is in region '%s' but the step "
-				  "runs in '%s'",
-				  target, part[3], ctx->region);
+		return s->h->fail(
+		    ctx->call,
+		    "cannot isolate '%s': the instance is in region '%s' but the step "
+		    "runs in '%s'",
+		    target, part[3], ctx->region);
 	if (ctx->account_id && *ctx->account_id && strcmp(ctx->account_id, part[4]) != 0)
-		return s->h->fail(ctx->call,
-				  "cannot isolate '%s': the instance is in account '%s' but the step "
-				  "runs in '%s'",
-				  target, part[4], ctx->account_id);
+		return s->h->fail(
+		    ctx->call,
+		    "cannot isolate '%s': the instance is in account '%s' but the step "
+		    "runs in '%s'",
+		    target, part[4], ctx->account_id);
 	snprintf(s->id, sizeof(s->id), "%s", res + 9);
 	snprintf(s->region, sizeof(s->region), "%s", part[3]);
 	snprintf(s->partition, sizeof(s->partition), "%s", part[1]);
@@ -501,10 +507,11 @@ static int read_inputs(struct iso *s, struct json_object *in)
 	    check_group_name(s, "UntrackGroupName", untrack_name) < 0)
 		return -1;
 	if (strcmp(iso_name, untrack_name) == 0)
-		return s->h->fail(s->ctx->call,
-				  "IsolationGroupName and UntrackGroupName are both '%s': they must "
-				  "differ",
-				  iso_name);
+		return s->h->fail(
+		    s->ctx->call,
+		    "IsolationGroupName and UntrackGroupName are both '%s': they must "
+		    "differ",
+		    iso_name);
 	s->groups[G_UNTRACK].role = ROLE_UNTRACK;
 	s->groups[G_ISOLATION].role = ROLE_ISOLATION;
 	s->groups[G_FORENSIC].role = ROLE_FORENSIC;
@@ -600,13 +607,15 @@ static int record(struct iso *s)
 	for (size_t i = 0; i < jlen(nis); i++) {
 		const char *v = jstr(jidx(nis, i), "VpcId");
 
-		/* The groups are per VPC: one found for the instance's VPC cannot go on another's. */
+		/* The groups are per VPC: one found for the instance's VPC cannot go on another's.
+		 */
 		if (v && strcmp(v, s->vpc) != 0)
-			return s->h->fail(s->ctx->call,
-					  "cannot isolate instance '%s': interface '%s' is in vpc "
-					  "'%s', not the instance's '%s'; interfaces from several VPCs "
-					  "are not supported",
-					  s->id, jstr0(jidx(nis, i), "NetworkInterfaceId"), v, s->vpc);
+			return s->h->fail(
+			    s->ctx->call,
+			    "cannot isolate instance '%s': interface '%s' is in vpc "
+			    "'%s', not the instance's '%s'; interfaces from several VPCs "
+			    "are not supported",
+			    s->id, jstr0(jidx(nis, i), "NetworkInterfaceId"), v, s->vpc);
 		json_object_array_add(s->enis, json_object_get(jidx(nis, i)));
 	}
 	json_object_array_sort(s->enis, by_device_index);
@@ -628,11 +637,11 @@ static int record(struct iso *s)
 		json_object_array_add(nis, o);
 	}
 	json_object_object_add(out, "NetworkInterfaces", nis);
-	json_object_object_add(out, "InstanceProfileArn",
-			       jstr(jget(s->instance, "IamInstanceProfile"), "Arn")
-				   ? json_object_new_string(jstr(
-					 jget(s->instance, "IamInstanceProfile"), "Arn"))
-				   : NULL);
+	json_object_object_add(
+	    out, "InstanceProfileArn",
+	    jstr(jget(s->instance, "IamInstanceProfile"), "Arn")
+		? json_object_new_string(jstr(jget(s->instance, "IamInstanceProfile"), "Arn"))
+		: NULL);
 	vols = json_object_new_array();
 	bdm = jget(s->instance, "BlockDeviceMappings");
 	for (size_t i = 0; i < jlen(bdm); i++) {
@@ -732,7 +741,8 @@ static int protect(struct iso *s)
 		e = json_object_new_object();
 		json_object_object_add(o, "DeviceName",
 				       json_object_new_string(jstr(m, "DeviceName")));
-		json_object_object_add(e, "VolumeId", json_object_new_string(jstr(ebs, "VolumeId")));
+		json_object_object_add(e, "VolumeId",
+				       json_object_new_string(jstr(ebs, "VolumeId")));
 		json_object_object_add(e, "DeleteOnTermination", json_object_new_boolean(0));
 		json_object_object_add(o, "Ebs", e);
 		json_object_array_add(maps, o);
@@ -948,7 +958,8 @@ static int ct_get(struct json_object *ct, const char *key, int dflt)
 static int connection_tracking(struct iso *s)
 {
 	for (size_t i = 0; i < jlen(s->enis); i++) {
-		struct json_object *e = jidx(s->enis, i), *ct = jget(e, "ConnectionTrackingConfiguration");
+		struct json_object *e = jidx(s->enis, i),
+				   *ct = jget(e, "ConnectionTrackingConfiguration");
 		const char *eni = jstr(e, "NetworkInterfaceId");
 		int tcp = ct_get(ct, "TcpEstablishedTimeout", CT_DEFAULT_TCP);
 		int us = ct_get(ct, "UdpStreamTimeout", CT_DEFAULT_UDP_STREAM);
@@ -1068,7 +1079,8 @@ static int rule_change(struct iso *s, struct sgroup *g, const char *op, struct j
  */
 static int settle_rules(struct iso *s, struct sgroup *g)
 {
-	struct json_object *in = jget(g->sg, "IpPermissions"), *eg = jget(g->sg, "IpPermissionsEgress");
+	struct json_object *in = jget(g->sg, "IpPermissions"),
+			   *eg = jget(g->sg, "IpPermissionsEgress");
 	bool forensic = strcmp(g->role, ROLE_FORENSIC) == 0;
 	bool v6 = forensic && strchr(s->forensic_cidr, ':') != NULL;
 	struct rules ri = classify(in, forensic ? s->forensic_cidr : NULL);
@@ -1076,26 +1088,27 @@ static int settle_rules(struct iso *s, struct sgroup *g)
 
 	if (strcmp(g->role, ROLE_UNTRACK) == 0) {
 		if (!ri.all_v4 || !ri.all_v6) {
-			if (rule_change(s, g, "AuthorizeSecurityGroupIngress",
-					perm_all(ri.all_v4 ? NULL : "0.0.0.0/0",
-						 ri.all_v6 ? NULL : "::/0"),
-					"allow all inbound traffic") < 0)
+			if (rule_change(
+				s, g, "AuthorizeSecurityGroupIngress",
+				perm_all(ri.all_v4 ? NULL : "0.0.0.0/0", ri.all_v6 ? NULL : "::/0"),
+				"allow all inbound traffic") < 0)
 				return -1;
 		}
 		if (!re.all_v4 || !re.all_v6) {
-			if (rule_change(s, g, "AuthorizeSecurityGroupEgress",
-					perm_all(re.all_v4 ? NULL : "0.0.0.0/0",
-						 re.all_v6 ? NULL : "::/0"),
-					"allow all outbound traffic") < 0)
+			if (rule_change(
+				s, g, "AuthorizeSecurityGroupEgress",
+				perm_all(re.all_v4 ? NULL : "0.0.0.0/0", re.all_v6 ? NULL : "::/0"),
+				"allow all outbound traffic") < 0)
 				return -1;
 		}
 		return 0;
 	}
 	if (ri.other || re.other || ri.all_v4 || ri.all_v6)
-		return s->h->fail(s->ctx->call,
-				  "cannot isolate instance '%s': %s group '%s' (%s) in vpc '%s' has "
-				  "rules it must not have; remove them or choose another group name",
-				  s->id, g->role, g->name, g->id, s->vpc);
+		return s->h->fail(
+		    s->ctx->call,
+		    "cannot isolate instance '%s': %s group '%s' (%s) in vpc '%s' has "
+		    "rules it must not have; remove them or choose another group name",
+		    s->id, g->role, g->name, g->id, s->vpc);
 	if (re.all_v4 || re.all_v6) {
 		if (rule_change(s, g, "RevokeSecurityGroupEgress",
 				perm_all(re.all_v4 ? "0.0.0.0/0" : NULL, re.all_v6 ? "::/0" : NULL),
@@ -1103,9 +1116,10 @@ static int settle_rules(struct iso *s, struct sgroup *g)
 			return -1;
 	}
 	if (forensic && !ri.only) {
-		if (rule_change(s, g, "AuthorizeSecurityGroupIngress",
-				perm_all(v6 ? NULL : s->forensic_cidr, v6 ? s->forensic_cidr : NULL),
-				"admit the forensic range") < 0)
+		if (rule_change(
+			s, g, "AuthorizeSecurityGroupIngress",
+			perm_all(v6 ? NULL : s->forensic_cidr, v6 ? s->forensic_cidr : NULL),
+			"admit the forensic range") < 0)
 			return -1;
 	}
 	return 0;
@@ -1151,7 +1165,8 @@ static const char *group_description(enum group_kind k)
  */
 static int ensure_groups(struct iso *s)
 {
-	struct json_object *p = json_object_new_object(), *r = NULL, *names = json_object_new_array();
+	struct json_object *p = json_object_new_object(), *r = NULL,
+			   *names = json_object_new_array();
 	struct json_object *fs = NULL, *sgs = NULL, *created = json_object_new_array();
 	int rc = -1;
 
@@ -1213,13 +1228,15 @@ static int ensure_groups(struct iso *s)
 			g->created = true;
 			if (s->ctx->dry_run || !jstr(cr, "GroupId")) {
 				if (!s->ctx->dry_run) {
-					s->h->fail(s->ctx->call,
-						   "cannot isolate instance '%s': CreateSecurityGroup "
-						   "gave no GroupId",
-						   s->id);
+					s->h->fail(
+					    s->ctx->call,
+					    "cannot isolate instance '%s': CreateSecurityGroup "
+					    "gave no GroupId",
+					    s->id);
 					goto out;
 				}
-				/* What CreateSecurityGroup makes: one allow-all IPv4 egress rule. */
+				/* What CreateSecurityGroup makes: one allow-all IPv4 egress rule.
+				 */
 				snprintf(g->id, sizeof(g->id), NEW_GROUP_PLACEHOLDER_FMT, g->role);
 				g->sg = json_object_new_object();
 				json_object_array_add(s->keep, g->sg);
@@ -1352,7 +1369,8 @@ static int swap_groups(struct iso *s)
 	if (!todo)
 		return s->h->fail(s->ctx->call, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *ids = eni_group_ids(jidx(s->enis, i)), *target = isolated_set(s);
+		struct json_object *ids = eni_group_ids(jidx(s->enis, i)),
+				   *target = isolated_set(s);
 
 		json_object_array_add(live, ids);
 		todo[i] = !same_set(ids, target);
@@ -1396,17 +1414,19 @@ static int swap_groups(struct iso *s)
 	/* Phase 2: let traffic flow so flows become untracked (a stopped instance has none). */
 	if (s->untrack_wait > 0 && strcmp(s->state, "running") == 0) {
 		if (s->ctx->dry_run) {
-			note(s->changed, "wait %lld s with the untrack group in place", s->untrack_wait);
+			note(s->changed, "wait %lld s with the untrack group in place",
+			     s->untrack_wait);
 		} else {
 			s->h->log(s->ctx->call, IRX_LOG_INFO,
-				  "waiting %lld s for flows on '%s' to become untracked", s->untrack_wait,
-				  s->id);
+				  "waiting %lld s for flows on '%s' to become untracked",
+				  s->untrack_wait, s->id);
 			if (s->h->sleep(s->ctx->call, s->untrack_wait * 1000) < 0) {
-				s->h->fail(s->ctx->call,
-					   "cannot isolate instance '%s': interrupted while waiting "
-					   "with the untrack group in place (the instance accepts all "
-					   "traffic until it is isolated: run again or roll back)",
-					   s->id);
+				s->h->fail(
+				    s->ctx->call,
+				    "cannot isolate instance '%s': interrupted while waiting "
+				    "with the untrack group in place (the instance accepts all "
+				    "traffic until it is isolated: run again or roll back)",
+				    s->id);
 				goto out;
 			}
 		}
@@ -1447,8 +1467,8 @@ static int addresses(struct iso *s)
 
 	json_object_object_add(s->res->outputs, "DisassociatedAddresses", out);
 	for (size_t i = 0; i < jlen(s->enis); i++)
-		json_object_array_add(ids, json_object_new_string(
-					       jstr(jidx(s->enis, i), "NetworkInterfaceId")));
+		json_object_array_add(
+		    ids, json_object_new_string(jstr(jidx(s->enis, i), "NetworkInterfaceId")));
 	/* By ENI, not instance-id: that filter can miss addresses on secondary ENIs. */
 	json_object_object_add(p, "Filters", filter("network-interface-id", ids));
 	if (aws_read(s, "ec2", "DescribeAddresses", p, &r) < 0)
@@ -1463,13 +1483,13 @@ static int addresses(struct iso *s)
 			json_object_put(rec);
 			continue;
 		}
-		for (const char *const *k = (const char *const[]){"PublicIp", "AllocationId",
-								  "AssociationId",
-								  "NetworkInterfaceId",
-								  "PrivateIpAddress", NULL};
+		for (const char *const *k =
+			 (const char *const[]){"PublicIp", "AllocationId", "AssociationId",
+					       "NetworkInterfaceId", "PrivateIpAddress", NULL};
 		     *k; k++)
 			if (jstr(a, *k))
-				json_object_object_add(rec, *k, json_object_new_string(jstr(a, *k)));
+				json_object_object_add(rec, *k,
+						       json_object_new_string(jstr(a, *k)));
 		json_object_array_add(out, json_object_get(rec));
 		if (undo_push(s, "Addresses", rec) < 0)
 			return -1;
@@ -1564,8 +1584,9 @@ static int credentials(struct iso *s)
 	json_object_object_add(doc, "Version", json_object_new_string("2012-10-17"));
 	stmts = json_object_new_array();
 	st = json_object_new_object();
-	json_object_object_add(st, "Sid", json_object_new_string(scoped ? "IrxDenyIsolatedInstance"
-									: "IrxRevokeOlderSessions"));
+	json_object_object_add(
+	    st, "Sid",
+	    json_object_new_string(scoped ? "IrxDenyIsolatedInstance" : "IrxRevokeOlderSessions"));
 	json_object_object_add(st, "Effect", json_object_new_string("Deny"));
 	json_object_object_add(st, "Action", json_object_new_string("*"));
 	json_object_object_add(st, "Resource", json_object_new_string("*"));
@@ -1803,7 +1824,8 @@ static void undo_tags(struct undo_ctx *u)
 	if (jlen(added)) {
 		tags = json_object_new_array();
 		for (size_t i = 0; i < jlen(added); i++)
-			json_object_array_add(tags, tag(json_object_get_string(jidx(added, i)), NULL));
+			json_object_array_add(tags,
+					      tag(json_object_get_string(jidx(added, i)), NULL));
 		p = json_object_new_object();
 		json_object_object_add(p, "Resources", str_array1(u->id));
 		json_object_object_add(p, "Tags", tags);
@@ -1812,7 +1834,7 @@ static void undo_tags(struct undo_ctx *u)
 	if (prev && json_object_object_length(prev)) {
 		tags = json_object_new_array();
 		json_object_object_foreach(prev, k, v)
-			json_object_array_add(tags, tag(k, json_object_get_string(v)));
+		    json_object_array_add(tags, tag(k, json_object_get_string(v)));
 		p = json_object_new_object();
 		json_object_object_add(p, "Resources", str_array1(u->id));
 		json_object_object_add(p, "Tags", tags);
@@ -1901,8 +1923,9 @@ static void undo_addresses(struct undo_ctx *u)
 			    ap, "NetworkInterfaceId",
 			    json_object_new_string(jstr(rec, "NetworkInterfaceId")));
 		if (jstr(rec, "PrivateIpAddress"))
-			json_object_object_add(ap, "PrivateIpAddress",
-					       json_object_new_string(jstr(rec, "PrivateIpAddress")));
+			json_object_object_add(
+			    ap, "PrivateIpAddress",
+			    json_object_new_string(jstr(rec, "PrivateIpAddress")));
 		json_object_object_add(ap, "AllowReassociation", json_object_new_boolean(0));
 		snprintf(what, sizeof(what), "re-associate elastic ip %s", ip ? ip : alloc);
 		u_change(u, what, "ec2", "AssociateAddress", ap);
@@ -1946,10 +1969,11 @@ static void undo_enis(struct undo_ctx *u)
 		if (!eni)
 			continue;
 		if (!orig) {
-			not_restored(u,
-				     "'%s' already held irx groups when this run started: roll back "
-				     "the execution that isolated it first",
-				     eni);
+			not_restored(
+			    u,
+			    "'%s' already held irx groups when this run started: roll back "
+			    "the execution that isolated it first",
+			    eni);
 			continue;
 		}
 		if (!live) {
@@ -1965,8 +1989,9 @@ static void undo_enis(struct undo_ctx *u)
 			ours = ours && irx_group(sgs, json_object_get_string(jidx(ids, k)));
 		if (!ours) {
 			/* Someone changed it after isolation: do not clobber their change. */
-			not_restored(u, "groups of '%s' were changed since isolation (%s): left alone",
-				     eni, json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
+			not_restored(
+			    u, "groups of '%s' were changed since isolation (%s): left alone", eni,
+			    json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
 			json_object_put(ids);
 			continue;
 		}
@@ -2055,10 +2080,12 @@ static void undo_asg(struct undo_ctx *u)
 	json_object_object_add(p, "InstanceIds", str_array1(u->id));
 	if (strcmp(mode, "standby") == 0) {
 		if (!now_group || strcmp(now_group, group) != 0) {
-			not_restored(u, "'%s' is no longer in auto scaling group '%s'", u->id, group);
+			not_restored(u, "'%s' is no longer in auto scaling group '%s'", u->id,
+				     group);
 			json_object_put(p);
 		} else if (life && strcmp(life, "Standby") == 0) {
-			snprintf(what, sizeof(what), "take '%s' out of standby in '%s'", u->id, group);
+			snprintf(what, sizeof(what), "take '%s' out of standby in '%s'", u->id,
+				 group);
 			u_change(u, what, "autoscaling", "ExitStandby", p);
 		} else {
 			json_object_put(p);
@@ -2086,8 +2113,9 @@ static void undo_attributes(struct undo_ctx *u)
 	if (!term && !shutdown && !jlen(maps))
 		return;
 	if (!u->instance) {
-		not_restored(u, "termination protection, shutdown behaviour and volumes: '%s' is "
-				"gone",
+		not_restored(u,
+			     "termination protection, shutdown behaviour and volumes: '%s' is "
+			     "gone",
 			     u->id);
 		return;
 	}
@@ -2102,9 +2130,9 @@ static void undo_attributes(struct undo_ctx *u)
 			bool attached = false;
 
 			for (size_t k = 0; vol && k < jlen(live); k++)
-				attached = attached ||
-					   strcmp(jstr0(jget(jidx(live, k), "Ebs"), "VolumeId"),
-						  vol) == 0;
+				attached =
+				    attached ||
+				    strcmp(jstr0(jget(jidx(live, k), "Ebs"), "VolumeId"), vol) == 0;
 			if (!attached) {
 				not_restored(u, "volume %s is no longer attached to '%s'",
 					     vol ? vol : "?", u->id);
@@ -2112,9 +2140,11 @@ static void undo_attributes(struct undo_ctx *u)
 			}
 			o = json_object_new_object();
 			e = json_object_new_object();
-			json_object_object_add(o, "DeviceName", json_object_get(jget(m, "DeviceName")));
+			json_object_object_add(o, "DeviceName",
+					       json_object_get(jget(m, "DeviceName")));
 			json_object_object_add(e, "VolumeId", json_object_new_string(vol));
-			json_object_object_add(e, "DeleteOnTermination", json_object_new_boolean(1));
+			json_object_object_add(e, "DeleteOnTermination",
+					       json_object_new_boolean(1));
 			json_object_object_add(o, "Ebs", e);
 			json_object_array_add(back, o);
 		}
@@ -2141,8 +2171,9 @@ static void undo_attributes(struct undo_ctx *u)
 	if (term) {
 		p = json_object_new_object();
 		json_object_object_add(p, "InstanceId", json_object_new_string(u->id));
-		json_object_object_add(p, "DisableApiTermination",
-				       attr_value(json_object_new_boolean(json_object_get_boolean(term))));
+		json_object_object_add(
+		    p, "DisableApiTermination",
+		    attr_value(json_object_new_boolean(json_object_get_boolean(term))));
 		snprintf(what, sizeof(what), "turn termination protection of '%s' back off", u->id);
 		u_change(u, what, "ec2", "ModifyInstanceAttribute", p);
 	}
@@ -2211,8 +2242,9 @@ static int release_instance(const struct irx_context *ctx, struct json_object *u
 	if (jlen(u.not_restored)) {
 		snprintf(text, sizeof(text), "%s isolation of '%s'; not restored: %s",
 			 ctx->dry_run ? "would roll back" : "rolled back", u.id,
-			 json_object_to_json_string_ext(u.not_restored, JSON_C_TO_STRING_PLAIN |
-									    JSON_C_TO_STRING_NOSLASHESCAPE));
+			 json_object_to_json_string_ext(u.not_restored,
+							JSON_C_TO_STRING_PLAIN |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		snprintf(text, sizeof(text), "%s isolation of '%s'",
 			 ctx->dry_run ? "would roll back" : "rolled back", u.id);
@@ -2220,7 +2252,8 @@ static int release_instance(const struct irx_context *ctx, struct json_object *u
 	summarise(res, text);
 	rc = u.failures ? -1 : 0;
 	if (rc < 0)
-		ctx->host->fail(ctx->call, "cannot fully roll back isolation of '%s': %d change%s failed",
+		ctx->host->fail(ctx->call,
+				"cannot fully roll back isolation of '%s': %d change%s failed",
 				u.id, u.failures, u.failures == 1 ? "" : "s");
 out:
 	json_object_put(u.keep);

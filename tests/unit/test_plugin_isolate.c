@@ -26,17 +26,17 @@ const struct irx_plugin *irx_plugin_entry_isolate(void);
 
 struct estate {
 	bool dry;
-	struct json_object *inst;  /* the DescribeInstances Instances[0] record */
-	bool term;                 /* DisableApiTermination */
-	char shutdown[16];         /* InstanceInitiatedShutdownBehavior */
-	struct json_object *sgs;   /* SecurityGroups records */
+	struct json_object *inst; /* the DescribeInstances Instances[0] record */
+	bool term;		  /* DisableApiTermination */
+	char shutdown[16];	  /* InstanceInitiatedShutdownBehavior */
+	struct json_object *sgs;  /* SecurityGroups records */
 	int next_sg;
-	char asg_life[32];         /* "" = not in a group */
+	char asg_life[32];	   /* "" = not in a group */
 	struct json_object *tgs;   /* [{TargetGroupArn,TargetType,VpcId,Targets:[{Id,Port}]}] */
 	struct json_object *addrs; /* Addresses records */
 	struct json_object *role_policies; /* name -> document text */
-	int eni_group_calls;       /* ModifyNetworkInterfaceAttribute with Groups so far */
-	int deny_eni_group_call;   /* that call number fails with AccessDenied (0 = none) */
+	int eni_group_calls;		   /* ModifyNetworkInterfaceAttribute with Groups so far */
+	int deny_eni_group_call;	   /* that call number fails with AccessDenied (0 = none) */
 	bool deny_put_role_policy;
 };
 
@@ -187,18 +187,20 @@ static void estate_reset(void)
 		  "{\"GroupId\":\"sg-app\",\"GroupName\":\"app\",\"VpcId\":\"" VPC "\","
 		  "\"IpPermissions\":[],\"IpPermissionsEgress\":[],\"Tags\":[]}]");
 	snprintf(E.asg_life, sizeof(E.asg_life), "InService");
-	E.tgs = J("[{\"TargetGroupArn\":\"" TG1 "\",\"TargetType\":\"instance\",\"VpcId\":\"" VPC
-		  "\",\"Targets\":[{\"Id\":\"" IID "\",\"Port\":80},{\"Id\":\"i-0ffffffffffffffff\","
-		  "\"Port\":80}]},"
-		  "{\"TargetGroupArn\":\"" TG2 "\",\"TargetType\":\"ip\",\"VpcId\":\"" VPC
-		  "\",\"Targets\":[{\"Id\":\"10.0.2.11\",\"Port\":8080,"
-		  "\"AvailabilityZone\":\"us-east-1a\"}]},"
-		  "{\"TargetGroupArn\":\"" TG3 "\",\"TargetType\":\"instance\",\"VpcId\":\"vpc-other\","
-		  "\"Targets\":[{\"Id\":\"" IID "\",\"Port\":80}]}]");
-	E.addrs = J("[{\"PublicIp\":\"198.51.100.7\",\"AllocationId\":\"eipalloc-1\","
-		    "\"AssociationId\":\"eipassoc-1\",\"NetworkInterfaceId\":\"eni-2\","
-		    "\"PrivateIpAddress\":\"10.0.2.10\",\"Domain\":\"vpc\"},"
-		    "{\"PublicIp\":\"198.51.100.8\",\"AllocationId\":\"eipalloc-2\",\"Domain\":\"vpc\"}]");
+	E.tgs =
+	    J("[{\"TargetGroupArn\":\"" TG1 "\",\"TargetType\":\"instance\",\"VpcId\":\"" VPC
+	      "\",\"Targets\":[{\"Id\":\"" IID "\",\"Port\":80},{\"Id\":\"i-0ffffffffffffffff\","
+	      "\"Port\":80}]},"
+	      "{\"TargetGroupArn\":\"" TG2 "\",\"TargetType\":\"ip\",\"VpcId\":\"" VPC
+	      "\",\"Targets\":[{\"Id\":\"10.0.2.11\",\"Port\":8080,"
+	      "\"AvailabilityZone\":\"us-east-1a\"}]},"
+	      "{\"TargetGroupArn\":\"" TG3 "\",\"TargetType\":\"instance\",\"VpcId\":\"vpc-other\","
+	      "\"Targets\":[{\"Id\":\"" IID "\",\"Port\":80}]}]");
+	E.addrs = J(
+	    "[{\"PublicIp\":\"198.51.100.7\",\"AllocationId\":\"eipalloc-1\","
+	    "\"AssociationId\":\"eipassoc-1\",\"NetworkInterfaceId\":\"eni-2\","
+	    "\"PrivateIpAddress\":\"10.0.2.10\",\"Domain\":\"vpc\"},"
+	    "{\"PublicIp\":\"198.51.100.8\",\"AllocationId\":\"eipalloc-2\",\"Domain\":\"vpc\"}]");
 	E.role_policies = J("{\"app-s3\":\"{}\"}");
 }
 
@@ -243,8 +245,7 @@ static int h_describe_instances(void *ud, struct fake_aws *f, struct json_object
 
 	(void)ud;
 	if (ids && !in_values(ids, IID))
-		return fail(f, 400, "InvalidInstanceID.NotFound",
-			    "The instance ID does not exist");
+		return fail(f, 400, "InvalidInstanceID.NotFound", "The instance ID does not exist");
 	r = json_object_new_object();
 	res = json_object_new_array();
 	json_object_object_add(r, "Reservations", res);
@@ -272,8 +273,8 @@ static int h_describe_attribute(void *ud, struct fake_aws *f, struct json_object
 		snprintf(buf, sizeof(buf), "{\"DisableApiTermination\":{\"Value\":%s}}",
 			 E.term ? "true" : "false");
 	else
-		snprintf(buf, sizeof(buf), "{\"InstanceInitiatedShutdownBehavior\":{\"Value\":\"%s\"}}",
-			 E.shutdown);
+		snprintf(buf, sizeof(buf),
+			 "{\"InstanceInitiatedShutdownBehavior\":{\"Value\":\"%s\"}}", E.shutdown);
 	return ok(resp, json_tokener_parse(buf));
 }
 
@@ -288,8 +289,8 @@ static int h_modify_instance_attribute(void *ud, struct fake_aws *f, struct json
 		return fail(f, 400, "InvalidInstanceID",
 			    "There are multiple interfaces attached to instance '" IID
 			    "'. Please specify an interface ID for the operation instead.");
-	if ((get(p, "DisableApiTermination") != NULL) + (get(p, "InstanceInitiatedShutdownBehavior") != NULL) +
-		(maps != NULL) !=
+	if ((get(p, "DisableApiTermination") != NULL) +
+		(get(p, "InstanceInitiatedShutdownBehavior") != NULL) + (maps != NULL) !=
 	    1)
 		return fail(f, 400, "InvalidParameterCombination", "one attribute per call");
 	if (E.dry)
@@ -326,9 +327,10 @@ static int h_modify_eni(void *ud, struct fake_aws *f, struct json_object *p,
 	if (!e)
 		return fail(f, 400, "InvalidNetworkInterfaceID.NotFound", "no such interface");
 	if (groups && ++E.eni_group_calls == E.deny_eni_group_call)
-		return fail(f, 403, "AccessDenied",
-			    "User: arn:aws:sts::111111111111:assumed-role/irx/x is not authorized to "
-			    "perform: ec2:ModifyNetworkInterfaceAttribute");
+		return fail(
+		    f, 403, "AccessDenied",
+		    "User: arn:aws:sts::111111111111:assumed-role/irx/x is not authorized to "
+		    "perform: ec2:ModifyNetworkInterfaceAttribute");
 	if (E.dry)
 		return ok(resp, NULL);
 	if (groups) {
@@ -344,7 +346,8 @@ static int h_modify_eni(void *ud, struct fake_aws *f, struct json_object *p,
 				return fail(f, 400, "InvalidGroup.NotFound", "no such group");
 			}
 			json_object_object_add(o, "GroupId", json_object_get(get(sg, "GroupId")));
-			json_object_object_add(o, "GroupName", json_object_get(get(sg, "GroupName")));
+			json_object_object_add(o, "GroupName",
+					       json_object_get(get(sg, "GroupName")));
 			json_object_array_add(g, o);
 		}
 		json_object_object_add(e, "Groups", g);
@@ -397,8 +400,9 @@ static int h_create_sg(void *ud, struct fake_aws *f, struct json_object *p,
 	json_object_object_add(sg, "VpcId", json_object_get(get(p, "VpcId")));
 	json_object_object_add(sg, "IpPermissions", json_object_new_array());
 	/* EC2 gives every new VPC group an allow-all IPv4 egress rule. */
-	json_object_object_add(sg, "IpPermissionsEgress",
-			       J("[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]"));
+	json_object_object_add(
+	    sg, "IpPermissionsEgress",
+	    J("[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}]"));
 	json_object_object_add(sg, "Tags",
 			       json_object_get(get(at(get(p, "TagSpecifications"), 0), "Tags")));
 	json_object_array_add(E.sgs, sg);
@@ -420,7 +424,8 @@ static int edit_rules(struct fake_aws *f, struct json_object *p, const char *key
 		return fail(f, 400, "InvalidGroup.NotFound", "no such group");
 	for (size_t i = 0; i < alen(perms); i++) {
 		struct json_object *pm = at(perms, i);
-		const char *ranges[2] = {"IpRanges", "Ipv6Ranges"}, *cidrk[2] = {"CidrIp", "CidrIpv6"};
+		const char *ranges[2] = {"IpRanges", "Ipv6Ranges"},
+			   *cidrk[2] = {"CidrIp", "CidrIpv6"};
 
 		for (int v = 0; v < 2; v++) {
 			for (size_t k = 0; k < alen(get(pm, ranges[v])); k++) {
@@ -616,7 +621,8 @@ static int h_enter_standby(void *ud, struct fake_aws *f, struct json_object *p,
 {
 	(void)ud;
 	if (!json_object_get_boolean(get(p, "ShouldDecrementDesiredCapacity")))
-		return fail(f, 400, "ValidationError", "ShouldDecrementDesiredCapacity is required");
+		return fail(f, 400, "ValidationError",
+			    "ShouldDecrementDesiredCapacity is required");
 	return asg_move(f, p, "InService", "Standby", resp);
 }
 
@@ -627,15 +633,13 @@ static int h_exit_standby(void *ud, struct fake_aws *f, struct json_object *p,
 	return asg_move(f, p, "Standby", "InService", resp);
 }
 
-static int h_detach(void *ud, struct fake_aws *f, struct json_object *p,
-		    struct json_object **resp)
+static int h_detach(void *ud, struct fake_aws *f, struct json_object *p, struct json_object **resp)
 {
 	(void)ud;
 	return asg_move(f, p, "*", "", resp);
 }
 
-static int h_attach(void *ud, struct fake_aws *f, struct json_object *p,
-		    struct json_object **resp)
+static int h_attach(void *ud, struct fake_aws *f, struct json_object *p, struct json_object **resp)
 {
 	(void)ud;
 	return asg_move(f, p, "", "InService", resp);
@@ -702,7 +706,8 @@ static int h_deregister(void *ud, struct fake_aws *f, struct json_object *p,
 		return ok(resp, NULL);
 	for (size_t i = 0; i < alen(ts); i++)
 		for (size_t k = 0; k < alen(get(tg, "Targets")); k++)
-			if (strcmp(gets(at(get(tg, "Targets"), k), "Id"), gets(at(ts, i), "Id")) == 0)
+			if (strcmp(gets(at(get(tg, "Targets"), k), "Id"), gets(at(ts, i), "Id")) ==
+			    0)
 				json_object_array_del_idx(get(tg, "Targets"), k--, 1);
 	return ok(resp, NULL);
 }
@@ -936,30 +941,30 @@ static bool only_reads(struct fake_aws *f)
 	return true;
 }
 
-#define FULL_SEQUENCE                                                                        \
-	"ec2:DescribeInstances,"                                                             \
-	"ec2:DescribeInstanceAttribute,ec2:ModifyInstanceAttribute,"                         \
-	"ec2:DescribeInstanceAttribute,ec2:ModifyInstanceAttribute,"                         \
-	"ec2:ModifyInstanceAttribute,"                                                       \
-	"autoscaling:DescribeAutoScalingInstances,autoscaling:EnterStandby,"                 \
-	"elasticloadbalancingv2:DescribeTargetGroups,"                                       \
-	"elasticloadbalancingv2:DescribeTargetHealth,"                                       \
-	"elasticloadbalancingv2:DeregisterTargets,"                                          \
-	"elasticloadbalancingv2:DescribeTargetHealth,"                                       \
-	"elasticloadbalancingv2:DeregisterTargets,"                                          \
-	"elasticloadbalancingv2:DescribeTargetGroups,"                                       \
-	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"           \
-	"ec2:ModifyNetworkInterfaceAttribute,"                                               \
-	"ec2:DescribeSecurityGroups,ec2:CreateSecurityGroup,ec2:CreateSecurityGroup,"        \
-	"ec2:DescribeSecurityGroups,"                                                        \
-	"ec2:AuthorizeSecurityGroupIngress,ec2:AuthorizeSecurityGroupEgress,"                \
-	"ec2:RevokeSecurityGroupEgress,"                                                     \
-	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"           \
-	"ec2:ModifyNetworkInterfaceAttribute,"                                               \
-	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"           \
-	"ec2:ModifyNetworkInterfaceAttribute,"                                               \
-	"ec2:DescribeAddresses,ec2:DisassociateAddress,"                                     \
-	"iam:GetInstanceProfile,iam:ListRolePolicies,iam:PutRolePolicy,"                     \
+#define FULL_SEQUENCE                                                                              \
+	"ec2:DescribeInstances,"                                                                   \
+	"ec2:DescribeInstanceAttribute,ec2:ModifyInstanceAttribute,"                               \
+	"ec2:DescribeInstanceAttribute,ec2:ModifyInstanceAttribute,"                               \
+	"ec2:ModifyInstanceAttribute,"                                                             \
+	"autoscaling:DescribeAutoScalingInstances,autoscaling:EnterStandby,"                       \
+	"elasticloadbalancingv2:DescribeTargetGroups,"                                             \
+	"elasticloadbalancingv2:DescribeTargetHealth,"                                             \
+	"elasticloadbalancingv2:DeregisterTargets,"                                                \
+	"elasticloadbalancingv2:DescribeTargetHealth,"                                             \
+	"elasticloadbalancingv2:DeregisterTargets,"                                                \
+	"elasticloadbalancingv2:DescribeTargetGroups,"                                             \
+	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"                 \
+	"ec2:ModifyNetworkInterfaceAttribute,"                                                     \
+	"ec2:DescribeSecurityGroups,ec2:CreateSecurityGroup,ec2:CreateSecurityGroup,"              \
+	"ec2:DescribeSecurityGroups,"                                                              \
+	"ec2:AuthorizeSecurityGroupIngress,ec2:AuthorizeSecurityGroupEgress,"                      \
+	"ec2:RevokeSecurityGroupEgress,"                                                           \
+	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"                 \
+	"ec2:ModifyNetworkInterfaceAttribute,"                                                     \
+	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"                 \
+	"ec2:ModifyNetworkInterfaceAttribute,"                                                     \
+	"ec2:DescribeAddresses,ec2:DisassociateAddress,"                                           \
+	"iam:GetInstanceProfile,iam:ListRolePolicies,iam:PutRolePolicy,"                           \
 	"ec2:CreateTags"
 
 /* --- tests ---------------------------------------------------------------------------- */
@@ -997,7 +1002,7 @@ static void test_full_sequence(void)
 	CU_ASSERT_FALSE(registered(TG1));
 	CU_ASSERT_EQUAL(alen(get(target_group(TG1), "Targets")), 1); /* the other instance */
 	CU_ASSERT_EQUAL(alen(get(target_group(TG2), "Targets")), 0); /* its ip target */
-	CU_ASSERT_TRUE(registered(TG3));                             /* another VPC */
+	CU_ASSERT_TRUE(registered(TG3));			     /* another VPC */
 	CU_ASSERT_PTR_NULL(gets(at(E.addrs, 0), "AssociationId"));
 	CU_ASSERT_STRING_EQUAL(tag_of(get(E.inst, "Tags"), "irx:status"), "isolated");
 	CU_ASSERT_STRING_EQUAL(tag_of(get(E.inst, "Tags"), "irx:execution-id"),
@@ -1019,15 +1024,16 @@ static void test_full_sequence(void)
 			       "{\"AutoScalingGroupName\":\"web-asg\",\"InstanceIds\":[\"" IID
 			       "\"],\"ShouldDecrementDesiredCapacity\":true}");
 	p = call_params(f, (size_t)find_call(f, "elasticloadbalancingv2:DeregisterTargets", 1));
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE),
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
+				   p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			       "{\"TargetGroupArn\":\"" TG2 "\",\"Targets\":[{\"Id\":\"10.0.2.11\","
 			       "\"Port\":8080,\"AvailabilityZone\":\"us-east-1a\"}]}");
 	p = call_params(f, (size_t)find_call(f, "ec2:ModifyNetworkInterfaceAttribute", 0));
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN),
-			       "{\"NetworkInterfaceId\":\"eni-1\",\"ConnectionTrackingSpecification\":"
-			       "{\"TcpEstablishedTimeout\":60,\"UdpStreamTimeout\":60,"
-			       "\"UdpTimeout\":30}}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN),
+	    "{\"NetworkInterfaceId\":\"eni-1\",\"ConnectionTrackingSpecification\":"
+	    "{\"TcpEstablishedTimeout\":60,\"UdpStreamTimeout\":60,"
+	    "\"UdpTimeout\":30}}");
 	/* ENIs in device-index order; untrack first on each, then the isolation group. */
 	p = call_params(f, (size_t)find_call(f, "ec2:ModifyNetworkInterfaceAttribute", 3));
 	CU_ASSERT_STRING_EQUAL(gets(p, "NetworkInterfaceId"), "eni-1");
@@ -1036,12 +1042,12 @@ static void test_full_sequence(void)
 	CU_ASSERT_STRING_EQUAL(gets(p, "NetworkInterfaceId"), "eni-3");
 	p = call_params(f, (size_t)find_call(f, "ec2:ModifyNetworkInterfaceAttribute", 6));
 	CU_ASSERT_STRING_EQUAL(gets(p, "NetworkInterfaceId"), "eni-1");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(p, "Groups"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "[\"sg-new2\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(p, "Groups"), JSON_C_TO_STRING_PLAIN),
+	    "[\"sg-new2\"]");
 	p = call_params(f, (size_t)find_call(f, "ec2:ModifyInstanceAttribute", 2));
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE),
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(
+				   p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			       "{\"InstanceId\":\"" IID "\",\"BlockDeviceMappings\":["
 			       "{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"VolumeId\":\"vol-1\","
 			       "\"DeleteOnTermination\":false}},"
@@ -1058,10 +1064,10 @@ static void test_full_sequence(void)
 	CU_ASSERT_FALSE(json_object_get_boolean(get(undo, "DisableApiTermination")));
 	CU_ASSERT_STRING_EQUAL(gets(undo, "ShutdownBehavior"), "terminate");
 	CU_ASSERT_EQUAL(alen(get(undo, "DeleteOnTermination")), 2);
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(undo, "AutoScaling"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "{\"AutoScalingGroupName\":\"web-asg\",\"Mode\":\"standby\","
-			       "\"LifecycleState\":\"InService\"}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(undo, "AutoScaling"), JSON_C_TO_STRING_PLAIN),
+	    "{\"AutoScalingGroupName\":\"web-asg\",\"Mode\":\"standby\","
+	    "\"LifecycleState\":\"InService\"}");
 	CU_ASSERT_EQUAL(alen(get(undo, "TargetGroups")), 2);
 	CU_ASSERT_EQUAL(alen(get(undo, "ConnectionTracking")), 3);
 	nis = get(undo, "NetworkInterfaces");
@@ -1069,21 +1075,22 @@ static void test_full_sequence(void)
 	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(at(nis, 0), JSON_C_TO_STRING_PLAIN),
 			       "{\"NetworkInterfaceId\":\"eni-1\",\"OriginalGroups\":[\"sg-web\","
 			       "\"sg-ssh\"]}");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(at(nis, 2), JSON_C_TO_STRING_PLAIN),
-			       "{\"NetworkInterfaceId\":\"eni-3\",\"OriginalGroups\":[\"sg-app\"]}");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(undo, "Addresses"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "[{\"PublicIp\":\"198.51.100.7\",\"AllocationId\":\"eipalloc-1\","
-			       "\"AssociationId\":\"eipassoc-1\",\"NetworkInterfaceId\":\"eni-2\","
-			       "\"PrivateIpAddress\":\"10.0.2.10\"}]");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(undo, "RolePolicy"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "{\"RoleName\":\"web-role\",\"PolicyName\":\"irx-deny-instance-" IID
-			       "\",\"Mode\":\"instance-scoped\"}");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(get(undo, "Tags"), "Added"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "[\"irx:status\",\"irx:execution-id\",\"irx:isolated-at\","
-			       "\"irx:action\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(at(nis, 2), JSON_C_TO_STRING_PLAIN),
+	    "{\"NetworkInterfaceId\":\"eni-3\",\"OriginalGroups\":[\"sg-app\"]}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(undo, "Addresses"), JSON_C_TO_STRING_PLAIN),
+	    "[{\"PublicIp\":\"198.51.100.7\",\"AllocationId\":\"eipalloc-1\","
+	    "\"AssociationId\":\"eipassoc-1\",\"NetworkInterfaceId\":\"eni-2\","
+	    "\"PrivateIpAddress\":\"10.0.2.10\"}]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(undo, "RolePolicy"), JSON_C_TO_STRING_PLAIN),
+	    "{\"RoleName\":\"web-role\",\"PolicyName\":\"irx-deny-instance-" IID
+	    "\",\"Mode\":\"instance-scoped\"}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(get(undo, "Tags"), "Added"), JSON_C_TO_STRING_PLAIN),
+	    "[\"irx:status\",\"irx:execution-id\",\"irx:isolated-at\","
+	    "\"irx:action\"]");
 	/* One checkpoint before each change that rollback needs to know about. */
 	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 15);
 
@@ -1092,9 +1099,9 @@ static void test_full_sequence(void)
 	CU_ASSERT_STRING_EQUAL(gets(r.res.outputs, "AutoScalingGroupName"), "web-asg");
 	CU_ASSERT_STRING_EQUAL(gets(r.res.outputs, "RoleName"), "web-role");
 	CU_ASSERT_EQUAL(alen(get(r.res.outputs, "Changes")), 23);
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(r.res.outputs, "VolumeIds"),
-							      JSON_C_TO_STRING_PLAIN),
-			       "[\"vol-1\",\"vol-2\",\"vol-3\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(r.res.outputs, "VolumeIds"), JSON_C_TO_STRING_PLAIN),
+	    "[\"vol-1\",\"vol-2\",\"vol-3\"]");
 	run_free(&r);
 	fake_aws_free(f);
 }
@@ -1120,16 +1127,16 @@ static void test_new_groups_rules(void)
 			       "{\"GroupId\":\"sg-new2\",\"IpPermissions\":[{\"IpProtocol\":\"-1\","
 			       "\"IpRanges\":[{\"CidrIp\":\"0.0.0.0\\/0\"}]}]}");
 	/* The untrack group allows all, both ways, IPv4 and IPv6. */
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(untrack, "IpPermissions"),
-							      JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE),
-			       "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
-			       "{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(untrack, "IpPermissionsEgress"),
-							      JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE),
-			       "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
-			       "{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(untrack, "IpPermissions"),
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
+	    "{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(untrack, "IpPermissionsEgress"),
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
+	    "{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
 	/* Tagged so the next run finds them, and with the run that made them. */
 	CU_ASSERT_STRING_EQUAL(tag_of(get(iso, "Tags"), "irx:role"), "isolation");
 	CU_ASSERT_STRING_EQUAL(tag_of(get(untrack, "Tags"), "irx:role"), "untrack");
@@ -1194,7 +1201,8 @@ static void test_untagged_group_refused(void)
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
 			       "cannot isolate instance '" IID "': security group 'irx-isolation' "
-			       "(sg-evil) in vpc '" VPC "' is not tagged irx:role=isolation, so irx "
+			       "(sg-evil) in vpc '" VPC
+			       "' is not tagged irx:role=isolation, so irx "
 			       "did not create it; rename it or choose another group name");
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_PTR_NULL(strstr(eni_groups(i), "sg-evil"));
@@ -1328,8 +1336,9 @@ static void test_partial_finishes(void)
 	CU_ASSERT_EQUAL_FATAL(alen(nis), 2);
 	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(at(nis, 0), JSON_C_TO_STRING_PLAIN),
 			       "{\"NetworkInterfaceId\":\"eni-2\",\"OriginalGroups\":null}");
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(at(nis, 1), JSON_C_TO_STRING_PLAIN),
-			       "{\"NetworkInterfaceId\":\"eni-3\",\"OriginalGroups\":[\"sg-app\"]}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(at(nis, 1), JSON_C_TO_STRING_PLAIN),
+	    "{\"NetworkInterfaceId\":\"eni-3\",\"OriginalGroups\":[\"sg-app\"]}");
 	CU_ASSERT_EQUAL(fake_aws_slept_ms(f), 5000);
 	{
 		/* Groups calls: eni-3 untrack, eni-2 isolation, eni-3 isolation. */
@@ -1363,10 +1372,11 @@ static void test_access_denied_second_eni_then_rollback(void)
 	f = fake();
 	r = exec(f, "{\"TargetArn\":\"" IARN "\"}", false);
 	CU_ASSERT_EQUAL(r.rc, -1);
-	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
-			       "AccessDenied: User: arn:aws:sts::111111111111:assumed-role/irx/x is "
-			       "not authorized to perform: ec2:ModifyNetworkInterfaceAttribute "
-			       "(HTTP 403, request id fake-0001)");
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "AccessDenied: User: arn:aws:sts::111111111111:assumed-role/irx/x is "
+	    "not authorized to perform: ec2:ModifyNetworkInterfaceAttribute "
+	    "(HTTP 403, request id fake-0001)");
 	CU_ASSERT_STRING_EQUAL(r.message, "");
 	/* Nothing after the failure ran: no wait, no isolation group, no credentials, no tags. */
 	CU_ASSERT_EQUAL(fake_aws_slept_ms(f), 0);
@@ -1442,10 +1452,10 @@ static void test_rollback_restores_everything(void)
 	CU_ASSERT_PTR_NOT_NULL(get(E.role_policies, "app-s3"));
 	CU_ASSERT_FALSE(E.term);
 	CU_ASSERT_STRING_EQUAL(E.shutdown, "terminate");
-	CU_ASSERT_TRUE(json_object_get_boolean(get(
-	    get(at(get(E.inst, "BlockDeviceMappings"), 0), "Ebs"), "DeleteOnTermination")));
-	CU_ASSERT_FALSE(json_object_get_boolean(get(
-	    get(at(get(E.inst, "BlockDeviceMappings"), 2), "Ebs"), "DeleteOnTermination")));
+	CU_ASSERT_TRUE(json_object_get_boolean(
+	    get(get(at(get(E.inst, "BlockDeviceMappings"), 0), "Ebs"), "DeleteOnTermination")));
+	CU_ASSERT_FALSE(json_object_get_boolean(
+	    get(get(at(get(E.inst, "BlockDeviceMappings"), 2), "Ebs"), "DeleteOnTermination")));
 	CU_ASSERT_PTR_NULL(tag_of(get(E.inst, "Tags"), "irx:status"));
 	CU_ASSERT_STRING_EQUAL(tag_of(get(E.inst, "Tags"), "Name"), "web-1");
 	/* irx's groups stay: they are shared per VPC. */
@@ -1491,10 +1501,10 @@ static void test_rollback_does_not_clobber(void)
 	CU_ASSERT_STRING_EQUAL(eni_groups(0), "sg-web,sg-ssh");
 	CU_ASSERT_STRING_EQUAL(eni_groups(1), "sg-web");
 	CU_ASSERT_STRING_EQUAL(eni_groups(2), "sg-app");
-	CU_ASSERT_STRING_EQUAL(rb.message,
-			       "rolled back isolation of '" IID "'; not restored: [\"elastic ip "
-			       "198.51.100.7 is associated elsewhere now (eni-99)\",\"groups of "
-			       "'eni-2' were changed since isolation ([\\\"sg-web\\\"]): left alone\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    rb.message, "rolled back isolation of '" IID "'; not restored: [\"elastic ip "
+			"198.51.100.7 is associated elsewhere now (eni-99)\",\"groups of "
+			"'eni-2' were changed since isolation ([\\\"sg-web\\\"]): left alone\"]");
 	run_free(&r);
 	run_free(&rb);
 	fake_aws_free(f);
@@ -1529,9 +1539,10 @@ static void test_detach_mode(void)
 
 	estate_reset();
 	f = fake();
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,\"AutoScaling\":\"detach\","
-		    "\"ElbDeregister\":false,\"DisassociateAddresses\":false,"
-		    "\"RevokeCredentials\":\"none\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,\"AutoScaling\":\"detach\","
+		 "\"ElbDeregister\":false,\"DisassociateAddresses\":false,"
+		 "\"RevokeCredentials\":\"none\"}",
 		 false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(E.asg_life, "");
@@ -1540,9 +1551,9 @@ static void test_detach_mode(void)
 	CU_ASSERT_EQUAL(find_call(f, "elasticloadbalancingv2:DescribeTargetGroups", 0), -1);
 	CU_ASSERT_EQUAL(find_call(f, "ec2:DescribeAddresses", 0), -1);
 	CU_ASSERT_EQUAL(find_call(f, "iam:GetInstanceProfile", 0), -1);
-	CU_ASSERT_EQUAL(json_object_get_boolean(get(call_params(f, (size_t)find_call(
-								f, "autoscaling:DetachInstances", 0)),
-						    "ShouldDecrementDesiredCapacity")),
+	CU_ASSERT_EQUAL(json_object_get_boolean(get(
+			    call_params(f, (size_t)find_call(f, "autoscaling:DetachInstances", 0)),
+			    "ShouldDecrementDesiredCapacity")),
 			1);
 	fake_aws_free(f);
 	f = fake();
@@ -1564,17 +1575,18 @@ static void test_forensic_group(void)
 
 	estate_reset();
 	f = fake();
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
-		    "\"ForensicCidr\":\"203.0.113.7/32\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
+		 "\"ForensicCidr\":\"203.0.113.7/32\"}",
 		 false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	fg = sg_by_name("irx-forensic-203.0.113.7-32");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fg);
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(fg, "IpPermissions"),
-							      JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE),
-			       "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":"
-			       "\"203.0.113.7/32\"}]}]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(fg, "IpPermissions"),
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":"
+	    "\"203.0.113.7/32\"}]}]");
 	/* No egress: any egress rule would undo the isolation group's. */
 	CU_ASSERT_EQUAL(alen(get(fg, "IpPermissionsEgress")), 0);
 	CU_ASSERT_STRING_EQUAL(tag_of(get(fg, "Tags"), "irx:forensic-cidr"), "203.0.113.7/32");
@@ -1587,8 +1599,9 @@ static void test_forensic_group(void)
 	/* Contained with the forensic group: a second run changes nothing. */
 	f = fake();
 	run_free(&r);
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
-		    "\"ForensicCidr\":\"203.0.113.7/32\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
+		 "\"ForensicCidr\":\"203.0.113.7/32\"}",
 		 false);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_TRUE(only_reads(f));
@@ -1605,17 +1618,18 @@ static void test_forensic_ipv6(void)
 
 	estate_reset();
 	f = fake();
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
-		    "\"ForensicCidr\":\"2001:db8::/64\",\"ForensicGroupName\":\"responders\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
+		 "\"ForensicCidr\":\"2001:db8::/64\",\"ForensicGroupName\":\"responders\"}",
 		 false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	fg = sg_by_name("responders");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fg);
-	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(get(fg, "IpPermissions"),
-							      JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE),
-			       "[{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":"
-			       "\"2001:db8::/64\"}]}]");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(get(fg, "IpPermissions"),
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "[{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":"
+	    "\"2001:db8::/64\"}]}]");
 	run_free(&r);
 	fake_aws_free(f);
 }
@@ -1704,9 +1718,10 @@ static void test_bad_inputs(void)
 	expect_input_error("{\"TargetArn\":\"" IARN "\",\"IsolationGroupName\":\"sg-123\"}",
 			   "IsolationGroupName 'sg-123' is not a usable security group name (1-255 "
 			   "characters, not starting with 'sg-')");
-	expect_input_error("{\"TargetArn\":\"" IARN "\",\"IsolationGroupName\":\"x\","
-			   "\"UntrackGroupName\":\"x\"}",
-			   "IsolationGroupName and UntrackGroupName are both 'x': they must differ");
+	expect_input_error(
+	    "{\"TargetArn\":\"" IARN "\",\"IsolationGroupName\":\"x\","
+	    "\"UntrackGroupName\":\"x\"}",
+	    "IsolationGroupName and UntrackGroupName are both 'x': they must differ");
 }
 
 /* A bare instance id: the ARN (for the credential deny) comes from the step and the owner. */
@@ -1734,14 +1749,15 @@ static void test_revoke_older_sessions(void)
 
 	estate_reset();
 	f = fake();
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
-		    "\"RevokeCredentials\":\"revoke-older-sessions\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
+		 "\"RevokeCredentials\":\"revoke-older-sessions\"}",
 		 false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
-	CU_ASSERT_STRING_EQUAL(r.message,
-			       "isolated instance '" IID "' (23 changes); warning: "
-			       "revoke-older-sessions on role 'web-role' affects every holder of the "
-			       "role");
+	CU_ASSERT_STRING_EQUAL(
+	    r.message, "isolated instance '" IID "' (23 changes); warning: "
+		       "revoke-older-sessions on role 'web-role' affects every holder of the "
+		       "role");
 	doc = gets(E.role_policies, "irx-revoke-older-sessions");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	IRX_ASSERT_CONTAINS(doc, "\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\","
@@ -1874,9 +1890,10 @@ static void test_seed_errors_not_swallowed(void)
 	f = fake();
 	r = exec(f, "{\"TargetArn\":\"i-0000000000000000f\"}", false);
 	CU_ASSERT_EQUAL(r.rc, -1);
-	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
-			       "InvalidInstanceID.NotFound: The instance ID does not exist (HTTP 400, "
-			       "request id fake-0001)");
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "InvalidInstanceID.NotFound: The instance ID does not exist (HTTP 400, "
+	    "request id fake-0001)");
 	run_free(&r);
 	fake_aws_free(f);
 }
@@ -1936,14 +1953,14 @@ static void test_calls_match_models(void)
 	struct json_object *bad = J("{\"NetworkInterfaceId\":\"eni-1\",\"SecurityGroups\":[]}");
 
 	/* The check can fail: a member ModifyNetworkInterfaceAttribute does not have. */
-	CU_ASSERT_EQUAL(irx_aws_check_params("ec2", "ModifyNetworkInterfaceAttribute", bad, NULL,
-					     &err),
-			-1);
+	CU_ASSERT_EQUAL(
+	    irx_aws_check_params("ec2", "ModifyNetworkInterfaceAttribute", bad, NULL, &err), -1);
 	json_object_put(bad);
 	estate_reset();
 	f = fake();
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
-		    "\"ForensicCidr\":\"203.0.113.7/32\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0,"
+		 "\"ForensicCidr\":\"203.0.113.7/32\"}",
 		 false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	check_calls_against_models(f);
@@ -1956,8 +1973,9 @@ static void test_calls_match_models(void)
 	estate_reset();
 	f = fake();
 	run_free(&r);
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"AutoScaling\":\"detach\","
-		    "\"RevokeCredentials\":\"revoke-older-sessions\"}",
+	r = exec(f,
+		 "{\"TargetArn\":\"" IARN "\",\"AutoScaling\":\"detach\","
+		 "\"RevokeCredentials\":\"revoke-older-sessions\"}",
 		 true);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	check_calls_against_models(f);
