@@ -524,6 +524,63 @@ static void output_bool(struct irx_result *res, const char *key, bool v)
 	json_object_object_add(res->outputs, key, json_object_new_boolean(v));
 }
 
+/* Seconds since the epoch of an IAM timestamp ("2024-01-02T03:04:05Z", fractions and
+ * offsets ignored but for "+hh:mm"); -1 when it is not one. */
+static long long iam_time(const char *s)
+{
+	struct tm tm = {0};
+	int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return (long long)timegm(&tm);
+}
+
+/*
+ * Access keys and MFA devices created in the last `days` days: an intruder's persistence is
+ * reported, not acted on (outputs.RecentlyCreated and a remark in *note).
+ */
+static void report_recent(const struct irx_context *ctx, struct irx_result *res,
+			  struct json_object *keys, struct json_object *mfas, long long days,
+			  char *note, size_t len)
+{
+	long long cutoff = (long long)time(NULL) - days * 86400;
+	struct json_object *recent = json_object_new_array();
+	char items[MSG_MAX] = "";
+
+	(void)ctx;
+	for (int pass = 0; pass < 2; pass++) {
+		struct json_object *arr = pass ? mfas : keys;
+
+		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+			struct json_object *it = json_object_array_get_idx(arr, i);
+			const char *id = str_in(it, pass ? "SerialNumber" : "AccessKeyId");
+			const char *when = str_in(it, pass ? "EnableDate" : "CreateDate");
+			long long t = iam_time(when);
+
+			if (!id || t < 0 || t < cutoff)
+				continue;
+			json_object_array_add(recent,
+					      params_new("Kind", pass ? "MFADevice" : "AccessKey",
+							 "Id", id, "Created", when, NULL));
+			add_part(items, sizeof(items), "%s '%s' (%s)",
+				 pass ? "MFA device" : "access key", id, when);
+		}
+	}
+	json_object_object_add(res->outputs, "RecentlyCreated", recent);
+	if (items[0])
+		snprintf(note, len,
+			 "; created in the last %lld day%s: %s: check whether the intruder made "
+			 "them",
+			 days, days == 1 ? "" : "s", items);
+}
+
 /* --- deny:iamUser -------------------------------------------------------------------------- */
 
 static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
@@ -532,11 +589,17 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	const char *arn = str_in(inputs, "TargetArn");
 	struct iam_arn a = {0};
 	struct principal p = {"user", "UserName", NULL, "User"};
-	struct json_object *user = NULL, *keys = NULL, *login = NULL, *active = NULL;
+	struct json_object *user = NULL, *keys = NULL, *login = NULL, *active = NULL, *mfas = NULL;
+	struct json_object *days = json_object_object_get(inputs, "RecentDays");
+	long long recent_days = days ? json_object_get_int64(days) : 7;
 	char deny_arn[128] = "", before[32] = "", done[MSG_MAX] = "", have[MSG_MAX] = "";
+	char recent[MSG_MAX] = "";
 	bool denied = false, revoked = false;
 	int lp = 0, rc = -1;
 
+	if (recent_days < 0 || recent_days > 3650)
+		return ctx->host->fail(ctx->call, "RecentDays must be between 0 and 3650, not %lld",
+				       recent_days);
 	if (iam_arn_parse(ctx, arn, &a) < 0)
 		return -1;
 	if (strcmp(a.type, "root") == 0)
@@ -556,8 +619,11 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 
 	/* Read everything first: the plan (and a dry run) rests on live state. */
 	if (aws(ctx, "iam", "GetUser", name_params(&p), &user) < 0 ||
-	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) < 0)
+	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) <
+		0 ||
+	    aws_list(ctx, "iam", "ListMFADevices", name_params(&p), "MFADevices", &mfas) < 0)
 		goto out;
+	report_recent(ctx, res, keys, mfas, recent_days, recent, sizeof(recent));
 	lp = aws_expect(ctx, "iam", "GetLoginProfile", name_params(&p), "NoSuchEntity", &login);
 	if (lp < 0 || policy_attached(ctx, &p, deny_arn, &denied) < 0 ||
 	    inline_exists(ctx, &p, REVOKE_POLICY, &revoked) < 0)
@@ -575,8 +641,8 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 		output_bool(res, "Changed", false);
 		summarise(res,
 			  "user '%s' already contained: %s attached, older sessions revoked, no "
-			  "active access key, no console password",
-			  a.name, DENY_ALL);
+			  "active access key, no console password%s",
+			  a.name, DENY_ALL, recent);
 		rc = 0;
 		goto out;
 	}
@@ -642,14 +708,15 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	json_object_object_add(res->outputs, "DeactivatedKeys", json_object_get(active));
 	output_bool(res, "PasswordDeleted", lp == 0 && !ctx->dry_run);
 	output_bool(res, "Changed", !ctx->dry_run);
-	summarise(res, "%s user '%s': %s%s%s", ctx->dry_run ? "would contain" : "contained", a.name,
-		  done, have[0] ? "; " : "", have);
+	summarise(res, "%s user '%s': %s%s%s%s", ctx->dry_run ? "would contain" : "contained",
+		  a.name, done, have[0] ? "; " : "", have, recent);
 	rc = 0;
 out:
 	json_object_put(user);
 	json_object_put(keys);
 	json_object_put(login);
 	json_object_put(active);
+	json_object_put(mfas);
 	return rc;
 }
 
@@ -1064,6 +1131,8 @@ out:
 static const struct irx_param user_params[] = {
     {"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED | IRX_PARAM_RESOURCE, NULL,
      "the user's ARN (arn:aws:iam::ACCOUNT:user/PATH/NAME)"},
+    {"RecentDays", IRX_PARAM_INTEGER, 0, "7",
+     "report access keys and MFA devices created in the last this many days"},
     {0},
 };
 

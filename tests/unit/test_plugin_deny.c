@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The deny plugin against the scripted fake AWS: exact calls, undo records, rollback. */
 #include <string.h>
+#include <time.h>
 
 #include "fake_aws.h"
 #include "test.h"
@@ -83,6 +84,10 @@ static void script_open_user(struct fake_aws *f)
 	fake_aws_reply(f, "iam:ListAccessKeys",
 		       "{\"AccessKeyMetadata\":[{\"AccessKeyId\":\"AKIAAAAAAAAAAAAAAAA3\","
 		       "\"Status\":\"Active\"}],\"IsTruncated\":false}");
+	fake_aws_reply(f, "iam:ListMFADevices",
+		       "{\"MFADevices\":[{\"UserName\":\"alice\",\"SerialNumber\":"
+		       "\"arn:aws:iam::123456789012:mfa/alice\",\"EnableDate\":"
+		       "\"2020-01-01T00:00:00Z\"}],\"IsTruncated\":false}");
 	fake_aws_reply(f, "iam:GetLoginProfile",
 		       "{\"LoginProfile\":{\"UserName\":\"alice\",\"CreateDate\":"
 		       "\"2024-01-02T03:04:05Z\",\"PasswordResetRequired\":false}}");
@@ -98,7 +103,8 @@ static void script_open_user(struct fake_aws *f)
 }
 
 #define USER_READS                                                                                 \
-	"iam:GetUser,iam:ListAccessKeys,iam:ListAccessKeys,iam:GetLoginProfile,"                   \
+	"iam:GetUser,iam:ListAccessKeys,iam:ListAccessKeys,iam:ListMFADevices,"                    \
+	"iam:GetLoginProfile,"                                                                     \
 	"iam:ListAttachedUserPolicies,iam:ListUserPolicies"
 
 static void test_user_sequence(void)
@@ -119,9 +125,9 @@ static void test_user_sequence(void)
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 0), "UserName"), "alice");
 	/* the second page was asked for with the first page's marker */
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 2), "Marker"), "m1");
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 6), "PolicyArn"),
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 7), "PolicyArn"),
 			       "arn:aws:iam::aws:policy/AWSDenyAll");
-	p = call_params(f, 7);
+	p = call_params(f, 8);
 	CU_ASSERT_STRING_EQUAL(pstr(p, "PolicyName"), "irx-revoke-older-sessions");
 	doc = json_tokener_parse(pstr(p, "PolicyDocument"));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
@@ -135,11 +141,11 @@ static void test_user_sequence(void)
 	    out_str(&r, "RevokedBefore"));
 	CU_ASSERT_EQUAL(strlen(out_str(&r, "RevokedBefore")), 20);
 	json_object_put(doc);
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 8), "AccessKeyId"), "AKIAAAAAAAAAAAAAAAA1");
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 8), "Status"), "Inactive");
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 9), "AccessKeyId"), "AKIAAAAAAAAAAAAAAAA3");
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 9), "AccessKeyId"), "AKIAAAAAAAAAAAAAAAA1");
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 9), "Status"), "Inactive");
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 10), "AccessKeyId"), "AKIAAAAAAAAAAAAAAAA3");
 	CU_ASSERT_STRING_EQUAL(
-	    json_object_to_json_string_ext(json_object_object_get(call_params(f, 11), "Tags"),
+	    json_object_to_json_string_ext(json_object_object_get(call_params(f, 12), "Tags"),
 					   JSON_C_TO_STRING_PLAIN),
 	    "[{\"Key\":\"irx:execution-id\",\"Value\":\"00000000-0000-4000-8000-000000000001\"},"
 	    "{\"Key\":\"irx:action\",\"Value\":\"deny:iamUser\"}]");
@@ -181,6 +187,7 @@ static void script_contained_user(struct fake_aws *f)
 	fake_aws_reply(f, "iam:ListAccessKeys",
 		       "{\"AccessKeyMetadata\":[{\"AccessKeyId\":\"AKIAAAAAAAAAAAAAAAA1\","
 		       "\"Status\":\"Inactive\"}]}");
+	fake_aws_reply(f, "iam:ListMFADevices", "{\"MFADevices\":[]}");
 	fake_aws_error(f, "iam:GetLoginProfile", 404, "NoSuchEntity",
 		       "Login Profile for User alice cannot be found.");
 	fake_aws_reply(f, "iam:ListAttachedUserPolicies",
@@ -201,7 +208,7 @@ static void test_user_idempotent(void)
 	/* the expected NoSuchEntity is an answer, not the step's failure */
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "iam:GetUser,iam:ListAccessKeys,"
-						       "iam:GetLoginProfile,"
+						       "iam:ListMFADevices,iam:GetLoginProfile,"
 						       "iam:ListAttachedUserPolicies,"
 						       "iam:ListUserPolicies");
 	CU_ASSERT_STRING_EQUAL(
@@ -298,6 +305,80 @@ static void test_user_error_partial_undo(void)
 	fake_aws_free(f);
 }
 
+/* A key made an hour ago and an MFA device enabled yesterday are reported, not touched. */
+static void test_user_recent_reported(void)
+{
+	struct fake_aws *f = fake_aws_new();
+	struct run r;
+	char hour_ago[32], day_ago[32], keys[512], mfas[512], msg[1024];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(hour_ago, sizeof(hour_ago), "%Y-%m-%dT%H:%M:%SZ",
+		 gmtime_r(&(time_t){now - 3600}, &tm));
+	strftime(day_ago, sizeof(day_ago), "%Y-%m-%dT%H:%M:%SZ",
+		 gmtime_r(&(time_t){now - 86400 - 60}, &tm));
+	snprintf(keys, sizeof(keys),
+		 "{\"AccessKeyMetadata\":[{\"AccessKeyId\":\"AKIAAAAAAAAAAAAAAAA1\",\"Status\":"
+		 "\"Inactive\",\"CreateDate\":\"%s\"},{\"AccessKeyId\":\"AKIAAAAAAAAAAAAAAAA2\","
+		 "\"Status\":\"Inactive\",\"CreateDate\":\"2019-01-01T00:00:00Z\"}]}",
+		 hour_ago);
+	snprintf(mfas, sizeof(mfas),
+		 "{\"MFADevices\":[{\"SerialNumber\":\"arn:aws:iam::1:mfa/x\",\"EnableDate\":"
+		 "\"%s\"}]}",
+		 day_ago);
+	fake_aws_reply(f, "iam:GetUser", "{\"User\":{\"UserName\":\"alice\"}}");
+	fake_aws_reply(f, "iam:ListAccessKeys", keys);
+	fake_aws_reply(f, "iam:ListMFADevices", mfas);
+	fake_aws_error(f, "iam:GetLoginProfile", 404, "NoSuchEntity", "none");
+	fake_aws_reply(f, "iam:ListAttachedUserPolicies",
+		       "{\"AttachedPolicies\":[{\"PolicyArn\":\"arn:aws:iam::aws:policy/"
+		       "AWSDenyAll\"}]}");
+	fake_aws_reply(f, "iam:ListUserPolicies",
+		       "{\"PolicyNames\":[\"irx-revoke-older-sessions\"]}");
+	run_exec(f, "iamUser", "{\"TargetArn\":\"" ALICE "\",\"RecentDays\":2}", false, &r);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	snprintf(msg, sizeof(msg),
+		 "user 'alice' already contained: AWSDenyAll attached, older sessions revoked, no "
+		 "active access key, no console password; created in the last 2 days: access key "
+		 "'AKIAAAAAAAAAAAAAAAA1' (%s), MFA device 'arn:aws:iam::1:mfa/x' (%s): check "
+		 "whether the intruder made them",
+		 hour_ago, day_ago);
+	CU_ASSERT_STRING_EQUAL(r.res.message, msg);
+	CU_ASSERT_EQUAL(
+	    json_object_array_length(json_object_object_get(r.res.outputs, "RecentlyCreated")), 2);
+	run_release(&r);
+	fake_aws_free(f);
+
+	/* one day: only the key */
+	f = fake_aws_new();
+	fake_aws_reply(f, "iam:GetUser", "{\"User\":{\"UserName\":\"alice\"}}");
+	fake_aws_reply(f, "iam:ListAccessKeys", keys);
+	fake_aws_reply(f, "iam:ListMFADevices", mfas);
+	fake_aws_error(f, "iam:GetLoginProfile", 404, "NoSuchEntity", "none");
+	fake_aws_reply(f, "iam:ListAttachedUserPolicies", "{\"AttachedPolicies\":[]}");
+	fake_aws_reply(f, "iam:ListUserPolicies", "{\"PolicyNames\":[]}");
+	fake_aws_reply(f, "iam:AttachUserPolicy", "{}");
+	fake_aws_reply(f, "iam:PutUserPolicy", "{}");
+	fake_aws_reply(f, "iam:TagUser", "{}");
+	run_exec(f, "iamUser", "{\"TargetArn\":\"" ALICE "\",\"RecentDays\":1}", true, &r);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	IRX_ASSERT_CONTAINS(r.res.message, "; created in the last 1 day: access key "
+					   "'AKIAAAAAAAAAAAAAAAA1' (");
+	CU_ASSERT_PTR_NULL(r.res.message ? strstr(r.res.message, "MFA device") : "no message");
+	run_release(&r);
+	fake_aws_free(f);
+
+	/* a bad window */
+	f = fake_aws_new();
+	run_exec(f, "iamUser", "{\"TargetArn\":\"" ALICE "\",\"RecentDays\":-1}", false, &r);
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
+			       "RecentDays must be between 0 and 3650, not -1");
+	run_release(&r);
+	fake_aws_free(f);
+}
+
 static void test_user_refusals(void)
 {
 	struct {
@@ -340,7 +421,7 @@ static void test_user_partition(void)
 	run_exec(f, "iamUser", "{\"TargetArn\":\"arn:aws-cn:iam::123456789012:user/alice\"}", false,
 		 &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 6), "PolicyArn"),
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 7), "PolicyArn"),
 			       "arn:aws-cn:iam::aws:policy/AWSDenyAll");
 	CU_ASSERT_STRING_EQUAL(pstr(r.res.undo, "Partition"), "aws-cn");
 	run_release(&r);
@@ -752,6 +833,7 @@ static CU_TestInfo tests[] = {
     {"user: no console password", test_user_without_password},
     {"user: dry-run", test_user_dry_run},
     {"user: AccessDenied mid-way, partial undo", test_user_error_partial_undo},
+    {"user: recent keys and MFA devices reported", test_user_recent_reported},
     {"user: refusals and bad ARNs", test_user_refusals},
     {"user: partition-aware AWSDenyAll", test_user_partition},
     {"user: rollback, password not restorable", test_user_rollback},
