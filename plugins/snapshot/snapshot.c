@@ -604,10 +604,10 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 		json_object_object_add(copy, "Encrypted", json_object_new_boolean(1));
 		json_object_object_add(copy, "KmsKeyId", json_object_new_string(r->kms_key));
 		json_object_array_add(r->copies, copy);
-		json_object_put(resp);
 		if (!r->ctx->dry_run)
 			json_object_array_add(undo_list(r, "CopiedSnapshotIds"),
 					      json_object_new_string(cid));
+		json_object_put(resp); /* cid may point into it */
 	}
 	r->copies_reused = n > 0 && reused == n;
 	if (r->ctx->dry_run)
@@ -861,12 +861,12 @@ static int instance_store_note(struct run *r, struct json_object *inst)
 	if (root_type && strcmp(root_type, "instance-store") == 0)
 		snprintf(r->store_note, sizeof(r->store_note),
 			 "its root device is instance store, which cannot be snapshotted");
+	json_object_object_add(params, "InstanceTypes", types);
 	if (!type) {
 		rc = 0;
 		goto out;
 	}
 	json_object_array_add(types, json_object_new_string(type));
-	json_object_object_add(params, "InstanceTypes", types);
 	if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeInstanceTypes", params, &resp) <
 	    0)
 		goto out;
@@ -1159,8 +1159,10 @@ static int unshare(const struct irx_context *ctx, struct json_object *undo, stru
 	size_t absent = 0;
 	int rc = -1;
 
-	if (!jstr(undo, "Action") || !jstr(undo, "Source"))
-		return ctx->host->fail(ctx->call, "undo record lacks Action or Source");
+	if (!jstr(undo, "Action") || !jstr(undo, "Source")) {
+		ctx->host->fail(ctx->call, "undo record lacks Action or Source");
+		goto out;
+	}
 	for (size_t i = 0; snaps && i < json_object_array_length(snaps); i++)
 		json_object_array_add(kept, json_object_get(json_object_array_get_idx(snaps, i)));
 	for (size_t i = 0; copies && i < json_object_array_length(copies); i++)
