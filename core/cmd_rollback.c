@@ -32,32 +32,34 @@ struct rollback_options {
 
 static void usage(FILE *out)
 {
-	fputs("usage: irx rollback EXECUTION_ID [options]\n\n"
-	      "Undoes what an execution changed: each step's undo record, newest first, through\n"
-	      "its action's rollback. The rollback is an execution too ('irx show' it).\n\n"
-	      "  -n, --dry-run               say what each rollback would do; change nothing\n"
-	      "      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
-	      "      --role-arn ARN          assume this role for every AWS call\n"
-	      "      --external-id ID        ExternalId for --role-arn\n"
-	      "      --state-dir DIR         where journals are (IRX_STATE_DIR, $XDG_STATE_HOME/irx)\n"
-	      "      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
-	      "  -o, --output text|json      result format on stdout\n",
-	      out);
+	fputs(
+	    "usage: irx rollback EXECUTION_ID [options]\n\n"
+	    "Undoes what an execution changed: each step's undo record, newest first, through\n"
+	    "its action's rollback. The rollback is an execution too ('irx show' it).\n\n"
+	    "  -n, --dry-run               say what each rollback would do; change nothing\n"
+	    "      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
+	    "      --role-arn ARN          assume this role for every AWS call\n"
+	    "      --external-id ID        ExternalId for --role-arn\n"
+	    "      --state-dir DIR         where journals are (IRX_STATE_DIR, "
+	    "$XDG_STATE_HOME/irx)\n"
+	    "      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
+	    "  -o, --output text|json      result format on stdout\n",
+	    out);
 }
 
 static int parse_args(int argc, char **argv, struct rollback_options *o)
 {
 	enum { OPT_STATE = 256, OPT_PLUGIN, OPT_PROFILE, OPT_ROLE, OPT_EXTERNAL_ID };
 	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},
-		{"profile", required_argument, NULL, OPT_PROFILE},
-		{"role-arn", required_argument, NULL, OPT_ROLE},
-		{"external-id", required_argument, NULL, OPT_EXTERNAL_ID},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"plugin-dir", required_argument, NULL, OPT_PLUGIN},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"role-arn", required_argument, NULL, OPT_ROLE},
+	    {"external-id", required_argument, NULL, OPT_EXTERNAL_ID},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"plugin-dir", required_argument, NULL, OPT_PLUGIN},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c = 0;
 
@@ -80,8 +82,8 @@ static int parse_args(int argc, char **argv, struct rollback_options *o)
 			o->common.state_dir = optarg;
 			break;
 		case OPT_PLUGIN:
-			if (o->common.plugin_dir_count == sizeof(o->common.plugin_dirs) /
-								  sizeof(o->common.plugin_dirs[0])) {
+			if (o->common.plugin_dir_count ==
+			    sizeof(o->common.plugin_dirs) / sizeof(o->common.plugin_dirs[0])) {
 				irx_cli_error("rollback", "too many --plugin-dir options");
 				return -1;
 			}
@@ -153,7 +155,8 @@ static void print_text(const struct irx_rollback_result *res, const char *parent
 	       res->failure_message[0] ? "\t" : "", res->failure_message);
 	for (size_t i = 0; i < json_object_array_length(res->steps); i++) {
 		struct json_object *s = json_object_array_get_idx(res->steps, i);
-		const char *status = json_object_get_string(json_object_object_get(s, "StepStatus"));
+		const char *status =
+		    json_object_get_string(json_object_object_get(s, "StepStatus"));
 		const char *msg = json_object_get_string(json_object_object_get(s, "Message"));
 
 		if (strcmp(status, "Success") == 0)
@@ -242,8 +245,8 @@ int irx_cmd_rollback(int argc, char **argv)
 		if (res.failure_message[0])
 			json_object_object_add(r, "FailureMessage",
 					       json_object_new_string(res.failure_message));
-		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   r, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(r);
 	} else {
 		print_text(&res, o.execution_id);

@@ -411,8 +411,8 @@ static int parse_entry(const struct irx_node *e, struct registry_entry *out, str
 	if (!irx_node_get(e, "resource"))
 		return node_err(err, e, "exception entry has no '%s'", "resource");
 	if (!res || !*res)
-		return node_err(err, irx_node_get(e, "resource"),
-				"'%s' must be a non-empty string", "resource");
+		return node_err(err, irx_node_get(e, "resource"), "'%s' must be a non-empty string",
+				"resource");
 	if (entry_field(e, "actions", true, value, sizeof(value), err) < 0 ||
 	    entry_field(e, "expires", false, value, sizeof(value), err) < 0 ||
 	    entry_field(e, "approver", false, value, sizeof(value), err) < 0 ||
@@ -433,11 +433,10 @@ struct irx_exception_registry *irx_exception_registry_parse(const char *name, co
 	const struct irx_node *list = NULL;
 
 	if (!doc) {
-		irx_error_set(err, IRX_ERR_PARSE, "%s:%u:%u: %s",
-			      diags.count ? diags.items[0].file : name,
-			      diags.count ? diags.items[0].line : 0,
-			      diags.count ? diags.items[0].col : 0,
-			      diags.count ? diags.items[0].message : "cannot parse");
+		irx_error_set(
+		    err, IRX_ERR_PARSE, "%s:%u:%u: %s", diags.count ? diags.items[0].file : name,
+		    diags.count ? diags.items[0].line : 0, diags.count ? diags.items[0].col : 0,
+		    diags.count ? diags.items[0].message : "cannot parse");
 		goto out;
 	}
 	if (!doc->root || doc->root->kind != IRX_NODE_MAP) {
@@ -542,8 +541,8 @@ static const char *jstr(struct json_object *o, const char *key)
 /* Finds key in a [{Key, Value}] list. 1 found (value set), 0 not. */
 static int tag_in_list(struct json_object *tags, const char *key, char **value)
 {
-	for (size_t i = 0; json_object_is_type(tags, json_type_array) &&
-			   i < json_object_array_length(tags);
+	for (size_t i = 0;
+	     json_object_is_type(tags, json_type_array) && i < json_object_array_length(tags);
 	     i++) {
 		struct json_object *t = json_object_array_get_idx(tags, i);
 		const char *k = jstr(t, "Key");
@@ -644,8 +643,8 @@ static int iam_tag(struct irx_call *call, const char *op, const char *name_key, 
 	return rc;
 }
 
-static int access_key_tag(struct irx_call *call, const char *key_id, const char *key,
-			  char **value, struct irx_error *err)
+static int access_key_tag(struct irx_call *call, const char *key_id, const char *key, char **value,
+			  struct irx_error *err)
 {
 	struct json_object *p = json_object_new_object(), *resp = NULL;
 	const char *user = NULL;
@@ -667,8 +666,8 @@ out:
 	return rc;
 }
 
-static int lambda_tag(struct irx_call *call, const struct irx_arn *a, const char *key,
-		      char **value, struct irx_error *err)
+static int lambda_tag(struct irx_call *call, const struct irx_arn *a, const char *key, char **value,
+		      struct irx_error *err)
 {
 	/* function:name[:qualifier]: tags live on the function, not its versions or aliases */
 	const char *name = a->resource_id;
@@ -954,6 +953,7 @@ struct json_object *irx_exception_check_json(const struct irx_exception_check *c
 	json_object_object_add(o, "tag_key", json_object_new_string(c->tag_key));
 	json_object_object_add(o, "value", c->value[0] ? json_object_new_string(c->value) : NULL);
 	json_object_object_add(o, "message", json_object_new_string(c->message));
-	json_object_object_add(o, "exception", c->parsed ? irx_exception_json(&c->exception) : NULL);
+	json_object_object_add(o, "exception",
+			       c->parsed ? irx_exception_json(&c->exception) : NULL);
 	return o;
 }

@@ -9,7 +9,8 @@
  * The tag value (at most 256 characters; IAM's tag charset: letters, digits,
  * spaces and _ . : / = + - @; irx also accepts ',' where a service allows it):
  *
- *     actions=isolate:ec2Instance+snapshot expires=2026-12-31 approver=alice@example.com ticket=SEC-123
+ *     actions=isolate:ec2Instance+snapshot expires=2026-12-31 approver=alice@example.com
+ * ticket=SEC-123
  *
  * Fields are space-separated key=value pairs, each exactly once, all four
  * required. actions: '+' or ',' separated "plugin:action", "plugin" (every
@@ -46,7 +47,7 @@ struct irx_error;
 struct irx_exception {
 	char actions[IRX_EXCEPTION_MAX_ACTIONS][128]; /* "*", "plugin", "plugin:action" */
 	size_t action_count;
-	char expires[32]; /* as written */
+	char expires[32];  /* as written */
 	time_t expires_at; /* the first second the exception no longer applies */
 	char approver[128];
 	char ticket[128];

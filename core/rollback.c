@@ -144,7 +144,8 @@ static size_t collect_units(struct json_object *records, struct unit **out)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!u[i].ended)
-			u[i].order = count + i; /* interrupted: it was the last to change anything */
+			u[i].order =
+			    count + i; /* interrupted: it was the last to change anything */
 	*out = u;
 	return n;
 }
@@ -189,8 +190,8 @@ static int rb_checkpoint(void *ud, struct irx_call *call, struct json_object *un
 	json_object_object_add(rec, "attempt", json_object_new_int(1));
 	json_object_object_add(rec, "undo", undo ? json_object_get(undo) : NULL);
 	if (jappend(r, rec) < 0) {
-		irx_error_set(&call->error, IRX_ERR_IO, "cannot journal the rollback's progress: %s",
-			      r->err->message);
+		irx_error_set(&call->error, IRX_ERR_IO,
+			      "cannot journal the rollback's progress: %s", r->err->message);
 		return -1;
 	}
 	return 0;
@@ -348,17 +349,18 @@ static int check_rollbackable(const char *id, struct json_object *start, struct 
 	const char *mode = jstr(start, "mode");
 
 	if (!start || !jstr(start, "type") || strcmp(jstr(start, "type"), "execution_start") != 0) {
-		irx_error_set(err, IRX_ERR_INVALID,
-			      "execution '%s' has no execution_start record: its journal is damaged",
-			      id);
+		irx_error_set(
+		    err, IRX_ERR_INVALID,
+		    "execution '%s' has no execution_start record: its journal is damaged", id);
 		return -1;
 	}
 	if (mode && strcmp(mode, "rollback") == 0) {
-		irx_error_set(err, IRX_ERR_INVALID,
-			      "execution '%s' is itself a rollback (of '%s'); run the runbook "
-			      "again instead",
-			      id, jstr(start, "parent_execution_id") ? jstr(start, "parent_execution_id")
-								   : "?");
+		irx_error_set(
+		    err, IRX_ERR_INVALID,
+		    "execution '%s' is itself a rollback (of '%s'); run the runbook "
+		    "again instead",
+		    id,
+		    jstr(start, "parent_execution_id") ? jstr(start, "parent_execution_id") : "?");
 		return -1;
 	}
 	if (json_object_get_boolean(jget(start, "dry_run"))) {
@@ -419,7 +421,8 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 	records = irx_journal_read(opts->state_dir, execution_id, NULL, err);
 	if (!records)
 		return -1;
-	start_rec = json_object_array_length(records) ? json_object_array_get_idx(records, 0) : NULL;
+	start_rec =
+	    json_object_array_length(records) ? json_object_array_get_idx(records, 0) : NULL;
 	if (check_rollbackable(execution_id, start_rec, err) < 0)
 		goto out;
 
@@ -448,9 +451,9 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 	rec = json_object_new_object();
 	json_object_object_add(rec, "type", json_object_new_string("execution_start"));
 	json_object_object_add(rec, "execution_id", json_object_new_string(r.id));
-	json_object_object_add(rec, "runbook", json_object_new_string(
-						   jstr(start_rec, "runbook") ? jstr(start_rec, "runbook")
-									      : ""));
+	json_object_object_add(
+	    rec, "runbook",
+	    json_object_new_string(jstr(start_rec, "runbook") ? jstr(start_rec, "runbook") : ""));
 	json_object_object_add(rec, "runbook_path", str_or_null(jstr(start_rec, "runbook_path")));
 	json_object_object_add(rec, "parameters", json_object_new_object());
 	json_object_object_add(rec, "dry_run", json_object_new_boolean(opts->dry_run));
@@ -458,13 +461,12 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 			       json_object_new_string(jstr(start_rec, "account_id")
 							  ? jstr(start_rec, "account_id")
 							  : ""));
-	json_object_object_add(rec, "region",
-			       json_object_new_string(jstr(start_rec, "region") ? jstr(start_rec, "region")
-										: ""));
-	json_object_object_add(rec, "case_id",
-			       json_object_new_string(jstr(start_rec, "case_id")
-							  ? jstr(start_rec, "case_id")
-							  : ""));
+	json_object_object_add(
+	    rec, "region",
+	    json_object_new_string(jstr(start_rec, "region") ? jstr(start_rec, "region") : ""));
+	json_object_object_add(
+	    rec, "case_id",
+	    json_object_new_string(jstr(start_rec, "case_id") ? jstr(start_rec, "case_id") : ""));
 	json_object_object_add(rec, "mode", json_object_new_string("rollback"));
 	json_object_object_add(rec, "parent_execution_id", json_object_new_string(execution_id));
 	json_object_object_add(rec, "previous_rollbacks", json_object_get(prev.ids));
@@ -490,15 +492,16 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 		have = irx_actions_lookup(opts->actions, u->action, &ref, &lerr) == 0;
 		if (undo)
 			report = true;
-		else if (have && !ref.action->rollback && (ref.action->flags & IRX_ACTION_MUTATES) &&
+		else if (have && !ref.action->rollback &&
+			 (ref.action->flags & IRX_ACTION_MUTATES) &&
 			 (!u->ended || (u->status && strcmp(u->status, "Success") == 0)))
 			report = true; /* changed something nobody can restore */
 		if (!report)
 			continue;
 		if (opts->cancel && *opts->cancel) {
 			status = "Cancelled";
-			snprintf(failure, sizeof(failure), "cancelled before rolling back step '%s'",
-				 u->step);
+			snprintf(failure, sizeof(failure),
+				 "cancelled before rolling back step '%s'", u->step);
 			break;
 		}
 		if (roll_back_unit(&r, start_rec, u, undo, have ? &ref : NULL, &lerr, &st, message,
@@ -530,8 +533,8 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 			size_t len = strlen(failure);
 
 			if (failed++ == 0)
-				snprintf(failure, sizeof(failure), "could not roll back step '%s': %s",
-					 u->step, message);
+				snprintf(failure, sizeof(failure),
+					 "could not roll back step '%s': %s", u->step, message);
 			else if (len < sizeof(failure))
 				snprintf(failure + len, sizeof(failure) - len, "; step '%s': %s",
 					 u->step, message);

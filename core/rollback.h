@@ -31,8 +31,8 @@ struct irx_actions;
 struct irx_error;
 
 struct irx_rollback_options {
-	const char *state_dir; /* required */
-	bool dry_run;	       /* plugins plan (ctx->dry_run); nothing changes */
+	const char *state_dir;	     /* required */
+	bool dry_run;		     /* plugins plan (ctx->dry_run); nothing changes */
 	struct irx_actions *actions; /* borrowed: where the original actions are found */
 	irx_progress_fn *progress;   /* may be NULL; step names are "rollback:<step>" */
 	void *progress_ud;
@@ -47,7 +47,7 @@ struct irx_rollback_options {
 
 struct irx_rollback_result {
 	char execution_id[IRX_EXECUTION_ID_LEN + 1]; /* the rollback's own */
-	const char *status; /* "Success", "Failed", "Cancelled" (static) */
+	const char *status;			     /* "Success", "Failed", "Cancelled" (static) */
 	/*
 	 * One entry per unit, in the order rolled back: {StepName ("rollback:x"),
 	 * RolledBackStep, Attempt, Action, StepStatus (Success | Failed | Skipped |

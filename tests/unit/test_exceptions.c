@@ -22,7 +22,9 @@
 #include "test.h"
 #include "util.h"
 
-#define GOOD "actions=isolate:ec2Instance+snapshot expires=2026-12-31 approver=alice@example.com ticket=SEC-123"
+#define GOOD                                                                                       \
+	"actions=isolate:ec2Instance+snapshot expires=2026-12-31 approver=alice@example.com "      \
+	"ticket=SEC-123"
 
 static time_t utc(int y, int mo, int d, int h, int mi, int s)
 {
@@ -100,8 +102,10 @@ static void test_parse_malformed(void)
 	expect_malformed("actions=x expires=2026-12-31 ticket=t", "missing field 'approver'");
 	expect_malformed("actions=x expires=2026-12-31 approver=a", "missing field 'ticket'");
 	expect_malformed("", "missing field 'actions'");
-	expect_malformed("SecurityException", "'SecurityException' is not a field (write key=value)");
-	expect_malformed("actions=x expiry=2026-12-31 approver=a ticket=t", "unknown field 'expiry'");
+	expect_malformed("SecurityException",
+			 "'SecurityException' is not a field (write key=value)");
+	expect_malformed("actions=x expiry=2026-12-31 approver=a ticket=t",
+			 "unknown field 'expiry'");
 	expect_malformed("actions=x expires=2026-12-31 approver=a ticket=t ticket=u",
 			 "field 'ticket' is given twice");
 	expect_malformed("actions= expires=2026-12-31 approver=a ticket=t",
@@ -152,9 +156,10 @@ static void test_covers_and_same(void)
 	CU_ASSERT_FALSE(irx_exception_covers(&e, "isolate:other"));
 	CU_ASSERT_FALSE(irx_exception_covers(&e, "snapshots:volume"));
 	CU_ASSERT_FALSE(irx_exception_covers(&e, "deny:iamUser"));
-	CU_ASSERT_EQUAL_FATAL(irx_exception_parse("actions=* expires=2026-12-31 approver=a ticket=t",
-						  &f, why, sizeof(why)),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    irx_exception_parse("actions=* expires=2026-12-31 approver=a ticket=t", &f, why,
+				sizeof(why)),
+	    0);
 	CU_ASSERT_TRUE(irx_exception_covers(&f, "deny:iamUser"));
 	CU_ASSERT_FALSE(irx_exception_same(&e, &f));
 	CU_ASSERT_EQUAL_FATAL(
@@ -199,10 +204,10 @@ static void test_registry(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(irx_exception_registry_count(r), 2);
 	CU_ASSERT_EQUAL_FATAL(irx_exception_parse(GOOD, &e, why, sizeof(why)), 0);
-	CU_ASSERT_EQUAL(irx_exception_registry_lists(
-			    r, "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc", &e, why,
-			    sizeof(why)),
-			1);
+	CU_ASSERT_EQUAL(
+	    irx_exception_registry_lists(r, "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc",
+					 &e, why, sizeof(why)),
+	    1);
 	/* a bare id names the same instance */
 	CU_ASSERT_EQUAL(irx_exception_registry_lists(r, "i-0abc", &e, why, sizeof(why)), 1);
 	CU_ASSERT_EQUAL(irx_exception_registry_lists(r, "i-0abd", &e, why, sizeof(why)), 0);
@@ -210,14 +215,13 @@ static void test_registry(void)
 	/* the attacker's tag: a longer expiry than registered */
 	snprintf(e.expires, sizeof(e.expires), "2099-12-31");
 	e.expires_at = utc(2100, 1, 1, 0, 0, 0);
-	CU_ASSERT_EQUAL(irx_exception_registry_lists(
-			    r, "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc", &e, why,
-			    sizeof(why)),
-			0);
-	CU_ASSERT_STRING_EQUAL(why,
-			       "the registry lists a different exception for "
-			       "'arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc' (ticket "
-			       "SEC-123, expires 2026-12-31)");
+	CU_ASSERT_EQUAL(
+	    irx_exception_registry_lists(r, "arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc",
+					 &e, why, sizeof(why)),
+	    0);
+	CU_ASSERT_STRING_EQUAL(why, "the registry lists a different exception for "
+				    "'arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc' (ticket "
+				    "SEC-123, expires 2026-12-31)");
 	irx_exception_registry_free(r);
 
 	/* JSON works too, and an empty list is a registry that honours nothing */
@@ -265,8 +269,9 @@ static void test_registry_errors(void)
 			      "reg.yaml:3:18: 'actions' must list strings");
 	expect_registry_error("exceptions:\n  - just a string\n",
 			      "reg.yaml:2:5: an exception entry must be a map, not a string");
-	expect_registry_error("exceptions: [\n", "reg.yaml:2:1: invalid YAML: did not find expected "
-						       "node content while parsing a flow node");
+	expect_registry_error("exceptions: [\n",
+			      "reg.yaml:2:1: invalid YAML: did not find expected "
+			      "node content while parsing a flow node");
 }
 
 /* ---- a scripted AWS ------------------------------------------------------------ */
@@ -311,10 +316,11 @@ static int fake_call(void *ud, struct irx_call *call, const char *service, const
 	char *line = NULL;
 
 	snprintf(key, sizeof(key), "%s:%s", service, operation);
-	line = irx_xasprintf("%s %s", key,
-			     params ? json_object_to_json_string_ext(
-					  params, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-				    : "null");
+	line = irx_xasprintf(
+	    "%s %s", key,
+	    params ? json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE)
+		   : "null");
 	json_object_array_add(f->calls, json_object_new_string(line));
 	free(line);
 	f->n_calls++;
@@ -372,9 +378,9 @@ static void test_read_tags(void)
 			1);
 	CU_ASSERT_STRING_EQUAL(v, "ec2 value");
 	free(v);
-	CU_ASSERT_STRING_EQUAL(call_at(f, 0),
-			       "ec2:DescribeTags {\"Filters\":[{\"Name\":\"resource-id\",\"Values\":"
-			       "[\"i-0abc\"]},{\"Name\":\"key\",\"Values\":[\"irx:exception\"]}]}");
+	CU_ASSERT_STRING_EQUAL(
+	    call_at(f, 0), "ec2:DescribeTags {\"Filters\":[{\"Name\":\"resource-id\",\"Values\":"
+			   "[\"i-0abc\"]},{\"Name\":\"key\",\"Values\":[\"irx:exception\"]}]}");
 	CU_ASSERT_EQUAL(read_tag(f, "vol-0123abcd", &v, &err), 1);
 	free(v);
 	IRX_ASSERT_CONTAINS(call_at(f, 1), "\"Values\":[\"vol-0123abcd\"]");
@@ -402,8 +408,8 @@ static void test_read_tags(void)
 	CU_ASSERT_EQUAL(read_tag(f, "AKIAIOSFODNN7EXAMPLE", &v, &err), 1);
 	CU_ASSERT_STRING_EQUAL(v, "bob value");
 	free(v);
-	CU_ASSERT_STRING_EQUAL(call_at(f, 4),
-			       "iam:GetAccessKeyLastUsed {\"AccessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"}");
+	CU_ASSERT_STRING_EQUAL(
+	    call_at(f, 4), "iam:GetAccessKeyLastUsed {\"AccessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"}");
 	CU_ASSERT_STRING_EQUAL(call_at(f, 5), "iam:ListUserTags {\"UserName\":\"bob\"}");
 
 	/* a qualified Lambda ARN: the function's tags */
@@ -413,8 +419,8 @@ static void test_read_tags(void)
 	CU_ASSERT_STRING_EQUAL(v, "fn value");
 	free(v);
 	CU_ASSERT_STRING_EQUAL(
-	    call_at(f, 6),
-	    "lambda:ListTags {\"Resource\":\"arn:aws:lambda:eu-west-1:111122223333:function:fn1\"}");
+	    call_at(f, 6), "lambda:ListTags "
+			   "{\"Resource\":\"arn:aws:lambda:eu-west-1:111122223333:function:fn1\"}");
 
 	/* anything else: the tagging API */
 	fake_reply(f, "resourcegroupstaggingapi:GetResources",
@@ -423,9 +429,8 @@ static void test_read_tags(void)
 	CU_ASSERT_EQUAL(read_tag(f, "arn:aws:s3:::bucket", &v, &err), 1);
 	CU_ASSERT_STRING_EQUAL(v, "s3 value");
 	free(v);
-	CU_ASSERT_STRING_EQUAL(
-	    call_at(f, 7),
-	    "resourcegroupstaggingapi:GetResources {\"ResourceARNList\":[\"arn:aws:s3:::bucket\"]}");
+	CU_ASSERT_STRING_EQUAL(call_at(f, 7), "resourcegroupstaggingapi:GetResources "
+					      "{\"ResourceARNList\":[\"arn:aws:s3:::bucket\"]}");
 
 	/* errors are reported, naming the call */
 	f->deny_op = "iam:ListRoleTags";
@@ -436,8 +441,8 @@ static void test_read_tags(void)
 	CU_ASSERT_STRING_EQUAL(err.aws_code, "AccessDenied");
 	irx_error_clear(&err);
 	CU_ASSERT_EQUAL(read_tag(f, "not a resource", &v, &err), -1);
-	CU_ASSERT_STRING_EQUAL(err.message,
-			       "'not a resource' is neither an ARN, an EC2 id nor an access key id");
+	CU_ASSERT_STRING_EQUAL(
+	    err.message, "'not a resource' is neither an ARN, an EC2 id nor an access key id");
 	fake_free(f);
 }
 
@@ -501,8 +506,8 @@ static void gate_check(struct irx_exception_gate *g, struct fake *f, const char 
 
 static void tag_instance(struct fake *f, const char *value)
 {
-	char *json = irx_xasprintf("{\"Tags\":[{\"Key\":\"irx:exception\",\"Value\":\"%s\"}]}",
-				   value);
+	char *json =
+	    irx_xasprintf("{\"Tags\":[{\"Key\":\"irx:exception\",\"Value\":\"%s\"}]}", value);
 
 	fake_reply(f, "ec2:DescribeTags", json);
 	free(json);
@@ -530,11 +535,13 @@ static void test_gate_decisions(void)
 			       "by alice@example.com, ticket SEC-123");
 	j = irx_exception_check_json(&c);
 	CU_ASSERT_STRING_EQUAL(
-	    json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    json_object_to_json_string_ext(j,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	    "{\"status\":\"exempt\",\"resource\":\"" INSTANCE "\",\"tag_key\":\"irx:exception\","
 	    "\"value\":\"" GOOD "\",\"message\":\"skipped: exception on '" INSTANCE
 	    "' exempts isolate:ec2Instance+snapshot until 2026-12-31, approved by "
-	    "alice@example.com, ticket SEC-123\",\"exception\":{\"actions\":[\"isolate:ec2Instance\","
+	    "alice@example.com, ticket "
+	    "SEC-123\",\"exception\":{\"actions\":[\"isolate:ec2Instance\","
 	    "\"snapshot\"],\"expires\":\"2026-12-31\",\"approver\":\"alice@example.com\","
 	    "\"ticket\":\"SEC-123\"}}");
 	json_object_put(j);
@@ -556,8 +563,9 @@ static void test_gate_decisions(void)
 	gate_check(g, f, "isolate:ec2Instance", before, &c);
 	CU_ASSERT_EQUAL(c.status, IRX_EXCEPTION_MALFORMED);
 	CU_ASSERT_FALSE(c.parsed);
-	CU_ASSERT_STRING_EQUAL(c.message, "ignoring malformed exception tag 'irx:exception' on '" INSTANCE
-					  "': 'true' is not a field (write key=value)");
+	CU_ASSERT_STRING_EQUAL(c.message,
+			       "ignoring malformed exception tag 'irx:exception' on '" INSTANCE
+			       "': 'true' is not a field (write key=value)");
 
 	f->deny_op = "ec2:DescribeTags";
 	gate_check(g, f, "isolate:ec2Instance", before, &c);
@@ -598,10 +606,10 @@ static void test_gate_registry(void)
 	tag_instance(f, "actions=* expires=2099-01-01 approver=mallory ticket=SEC-123");
 	gate_check(g, f, "isolate:ec2Instance", now, &c);
 	CU_ASSERT_EQUAL(c.status, IRX_EXCEPTION_UNREGISTERED);
-	CU_ASSERT_STRING_EQUAL(c.message,
-			       "not honouring the exception on '" INSTANCE
-			       "' (ticket SEC-123): the registry lists a different exception for '" INSTANCE
-			       "' (ticket SEC-123, expires 2026-12-31)");
+	CU_ASSERT_STRING_EQUAL(
+	    c.message, "not honouring the exception on '" INSTANCE
+		       "' (ticket SEC-123): the registry lists a different exception for '" INSTANCE
+		       "' (ticket SEC-123, expires 2026-12-31)");
 	irx_exception_gate_free(g);
 
 	/* a registry that cannot be read honours nothing, and says so */
@@ -609,10 +617,10 @@ static void test_gate_registry(void)
 	tag_instance(f, GOOD);
 	gate_check(g, f, "isolate:ec2Instance", now, &c);
 	CU_ASSERT_EQUAL(c.status, IRX_EXCEPTION_UNREGISTERED);
-	CU_ASSERT_STRING_EQUAL(c.message,
-			       "not honouring the exception on '" INSTANCE
-			       "' (ticket SEC-123): exception registry '/nonexistent/registry.yaml' "
-			       "cannot be read: No such file or directory");
+	CU_ASSERT_STRING_EQUAL(
+	    c.message, "not honouring the exception on '" INSTANCE
+		       "' (ticket SEC-123): exception registry '/nonexistent/registry.yaml' "
+		       "cannot be read: No such file or directory");
 	irx_exception_gate_free(g);
 
 	/* an SSM parameter, read once */
@@ -719,9 +727,15 @@ static const struct irx_action xk_actions[] = {
 
 static const struct irx_plugin *xk_entry(void)
 {
-	static const struct irx_plugin desc = {
-	    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_plugin), "xk", "1.0.0",
-	    "Apache-2.0", xk_actions, NULL, NULL};
+	static const struct irx_plugin desc = {IRX_PLUGIN_ABI_MAJOR,
+					       IRX_PLUGIN_ABI_MINOR,
+					       sizeof(struct irx_plugin),
+					       "xk",
+					       "1.0.0",
+					       "Apache-2.0",
+					       xk_actions,
+					       NULL,
+					       NULL};
 
 	return &desc;
 }
@@ -860,9 +874,10 @@ static void test_executor_skips_named_actions(void)
 	struct xopts xo = {.validate = true};
 	struct xrun *r = NULL;
 	struct json_object *end = NULL, *sum = NULL, *steps = NULL;
-	const char *want_msg = "skipped: exception on '" INSTANCE
-			       "' exempts xk:change until 2026-12-31, approved by alice@example.com, "
-			       "ticket SEC-123";
+	const char *want_msg =
+	    "skipped: exception on '" INSTANCE
+	    "' exempts xk:change until 2026-12-31, approved by alice@example.com, "
+	    "ticket SEC-123";
 
 	tag_instance(f, "actions=xk:change expires=2026-12-31 approver=alice@example.com "
 			"ticket=SEC-123");
@@ -904,8 +919,8 @@ static void test_executor_skips_named_actions(void)
 	steps = json_object_object_get(sum, "StepExecutions");
 	CU_ASSERT_STRING_EQUAL(sget(json_object_array_get_idx(steps, 0), "StepStatus"), "Skipped");
 	CU_ASSERT_STRING_EQUAL(sget(json_object_array_get_idx(steps, 0), "Message"), want_msg);
-	CU_ASSERT_PTR_NOT_NULL(json_object_object_get(json_object_array_get_idx(steps, 0),
-						      "Exceptions"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    json_object_object_get(json_object_array_get_idx(steps, 0), "Exceptions"));
 	CU_ASSERT_PTR_NULL(json_object_object_get(sum, "IgnoreExceptions"));
 	json_object_put(sum);
 	xrun_free(r);
@@ -1010,7 +1025,8 @@ static void test_executor_fail_safe(void)
 			   "expires=2026-12-31 approver=alice@example.com ticket=SEC-123\"}]}");
 		r = run(yaml, f, &xo);
 		CU_ASSERT_EQUAL(xk_changes, 1);
-		CU_ASSERT_STRING_EQUAL(exc_status(rec(r, "step_end", "contain"), 0), "unregistered");
+		CU_ASSERT_STRING_EQUAL(exc_status(rec(r, "step_end", "contain"), 0),
+				       "unregistered");
 		xrun_free(r);
 	}
 	free(path);
@@ -1040,9 +1056,9 @@ static void test_executor_skipped_outputs_and_list(void)
 	CU_ASSERT_STRING_EQUAL(r->res.status, "Failed");
 	CU_ASSERT_STRING_EQUAL(r->res.failure_message,
 			       "step 'use' failed: unknown reference '{{ contain.Changed }}'");
-	CU_ASSERT_STRING_EQUAL(sget(json_object_object_get(rec(r, "step_end", "report"), "outputs"),
-				    "Changed"),
-			       "(null)");
+	CU_ASSERT_STRING_EQUAL(
+	    sget(json_object_object_get(rec(r, "step_end", "report"), "outputs"), "Changed"),
+	    "(null)");
 	CU_ASSERT_STRING_EQUAL(
 	    sget(json_object_object_get(rec(r, "step_start", "report"), "inputs"), "TargetArn"),
 	    "skipped: step 'contain' (xk:change) skipped: exception on '" INSTANCE

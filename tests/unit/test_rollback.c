@@ -42,7 +42,8 @@ static int rk_record(const struct irx_context *ctx, struct json_object *inputs,
 		     struct irx_result *res)
 {
 	(void)ctx;
-	json_object_object_add(res->undo, "N", json_object_get(json_object_object_get(inputs, "N")));
+	json_object_object_add(res->undo, "N",
+			       json_object_get(json_object_object_get(inputs, "N")));
 	return 0;
 }
 
@@ -76,9 +77,15 @@ static const struct irx_action rk_actions[] = {
 
 static const struct irx_plugin *rk_entry(void)
 {
-	static const struct irx_plugin desc = {
-	    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_plugin), "rk", "1.0.0",
-	    "Apache-2.0", rk_actions, NULL, NULL};
+	static const struct irx_plugin desc = {IRX_PLUGIN_ABI_MAJOR,
+					       IRX_PLUGIN_ABI_MINOR,
+					       sizeof(struct irx_plugin),
+					       "rk",
+					       "1.0.0",
+					       "Apache-2.0",
+					       rk_actions,
+					       NULL,
+					       NULL};
 
 	return &desc;
 }
@@ -240,10 +247,10 @@ static void write_journal(const char *state, const char *id, const char *const *
 	free(dir);
 }
 
-#define START(id, extra)                                                                        \
-	"{\"type\":\"execution_start\",\"execution_id\":\"" id "\",\"runbook\":\"hand\","        \
-	"\"parameters\":{},\"dry_run\":false,\"account_id\":\"111122223333\",\"region\":"        \
-	"\"eu-west-1\",\"case_id\":\"\",\"mode\":\"run\"" extra ",\"start_time\":"               \
+#define START(id, extra)                                                                           \
+	"{\"type\":\"execution_start\",\"execution_id\":\"" id "\",\"runbook\":\"hand\","          \
+	"\"parameters\":{},\"dry_run\":false,\"account_id\":\"111122223333\",\"region\":"          \
+	"\"eu-west-1\",\"case_id\":\"\",\"mode\":\"run\"" extra ",\"start_time\":"                 \
 	"\"2026-11-27T10:00:00.000Z\"}"
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -355,10 +362,9 @@ static void test_run_and_roll_back(void)
 		json_object_put(b);
 	}
 	recs = read_records(state, res.execution_id);
-	CU_ASSERT_EQUAL(
-	    json_object_array_length(
-		json_object_object_get(json_object_array_get_idx(recs, 0), "previous_rollbacks")),
-	    1);
+	CU_ASSERT_EQUAL(json_object_array_length(json_object_object_get(
+			    json_object_array_get_idx(recs, 0), "previous_rollbacks")),
+			1);
 	json_object_put(recs);
 	irx_rollback_result_release(&res);
 
@@ -404,8 +410,8 @@ static void test_dry_run_rollback(void)
 	IRX_ASSERT_CONTAINS(sget(json_object_array_get_idx(res.steps, 2), "Message"),
 			    "would release '" ARN "' from quarantine in '");
 	recs = read_records(state, res.execution_id);
-	CU_ASSERT_TRUE(
-	    json_object_get_boolean(json_object_object_get(json_object_array_get_idx(recs, 0), "dry_run")));
+	CU_ASSERT_TRUE(json_object_get_boolean(
+	    json_object_object_get(json_object_array_get_idx(recs, 0), "dry_run")));
 	json_object_put(recs);
 	irx_rollback_result_release(&res);
 	/* a dry-run rollback is not counted as a rollback */
@@ -446,8 +452,9 @@ static void test_interrupted_step_uses_progress_undo(void)
 	char *after = NULL;
 
 	/* the crash came after the change */
-	CU_ASSERT_EQUAL_FATAL(irx_test_write(file, "{\"entities\":{\"" ARN
-						   "\":{\"quarantined\":true,\"quarantinedBy\":\"x\"}}}"),
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(file,
+					     "{\"entities\":{\"" ARN
+					     "\":{\"quarantined\":true,\"quarantinedBy\":\"x\"}}}"),
 			      0);
 	write_journal(state, id, lines);
 	rk_log[0] = '\0';
@@ -501,7 +508,8 @@ static void test_attempts_and_not_reversible(void)
 	    "{\"type\":\"step_start\",\"step\":\"r\",\"action\":\"rk:read\",\"attempt\":1}",
 	    "{\"type\":\"step_end\",\"step\":\"r\",\"action\":\"rk:read\",\"attempt\":1,"
 	    "\"status\":\"Success\",\"undo\":null}",
-	    "{\"type\":\"step_start\",\"step\":\"gone\",\"action\":\"nosuch:plugin\",\"attempt\":1}",
+	    "{\"type\":\"step_start\",\"step\":\"gone\",\"action\":\"nosuch:plugin\",\"attempt\":"
+	    "1}",
 	    "{\"type\":\"step_end\",\"step\":\"gone\",\"action\":\"nosuch:plugin\",\"attempt\":1,"
 	    "\"status\":\"Success\",\"undo\":{\"X\":1}}",
 	    "{\"type\":\"step_start\",\"step\":\"later\",\"action\":\"rk:record\",\"attempt\":1}",
@@ -544,9 +552,9 @@ static void test_attempts_and_not_reversible(void)
 	    "on the plugin path (the plugin path is empty); step 'pw': cannot restore the console "
 	    "password of 'bob': a deleted password cannot be recovered");
 	recs = read_records(state, res.execution_id);
-	CU_ASSERT_STRING_EQUAL(sget(json_object_array_get_idx(recs, json_object_array_length(recs) - 1),
-				    "status"),
-			       "Failed");
+	CU_ASSERT_STRING_EQUAL(
+	    sget(json_object_array_get_idx(recs, json_object_array_length(recs) - 1), "status"),
+	    "Failed");
 	json_object_put(recs);
 	irx_rollback_result_release(&res);
 }
@@ -556,7 +564,8 @@ static void test_refusals(void)
 	const char *state = irx_test_tmpdir();
 	const char *dry = "33333333-3333-4333-8333-333333333333";
 	const char *dry_lines[] = {
-	    "{\"type\":\"execution_start\",\"execution_id\":\"33333333-3333-4333-8333-333333333333\","
+	    "{\"type\":\"execution_start\",\"execution_id\":\"33333333-3333-4333-8333-"
+	    "333333333333\","
 	    "\"dry_run\":true,\"mode\":\"run\"}",
 	    NULL,
 	};
@@ -569,16 +578,18 @@ static void test_refusals(void)
 	write_journal(state, dry, dry_lines);
 	CU_ASSERT_EQUAL(rollback(state, dry, false, &res, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_INVALID);
-	CU_ASSERT_STRING_EQUAL(err.message, "execution '33333333-3333-4333-8333-333333333333' was a "
-					    "dry run: it changed nothing to roll back");
+	CU_ASSERT_STRING_EQUAL(err.message,
+			       "execution '33333333-3333-4333-8333-333333333333' was a "
+			       "dry run: it changed nothing to roll back");
 	irx_rollback_result_release(&res);
 
 	irx_error_clear(&err);
 	write_journal(state, "44444444-4444-4444-8444-444444444444", bad_lines);
 	CU_ASSERT_EQUAL(rollback(state, "44444444-4444-4444-8444-444444444444", false, &res, &err),
 			-1);
-	CU_ASSERT_STRING_EQUAL(err.message, "execution '44444444-4444-4444-8444-444444444444' has no "
-					    "execution_start record: its journal is damaged");
+	CU_ASSERT_STRING_EQUAL(err.message,
+			       "execution '44444444-4444-4444-8444-444444444444' has no "
+			       "execution_start record: its journal is damaged");
 	irx_rollback_result_release(&res);
 
 	irx_error_clear(&err);
@@ -617,7 +628,8 @@ static void test_cli(void)
 	const char *argv_dry[] = {irx_test_build("irx"), "rollback",
 				  "33333333-3333-4333-8333-333333333333", sd, NULL};
 	const char *dry_lines[] = {
-	    "{\"type\":\"execution_start\",\"execution_id\":\"33333333-3333-4333-8333-333333333333\","
+	    "{\"type\":\"execution_start\",\"execution_id\":\"33333333-3333-4333-8333-"
+	    "333333333333\","
 	    "\"dry_run\":true,\"mode\":\"run\"}",
 	    NULL,
 	};
@@ -636,7 +648,8 @@ static void test_cli(void)
 	free(out);
 	free(errs);
 	CU_ASSERT_EQUAL(irx_test_run(argv_none, NULL, NULL, &out, &errs), 3);
-	IRX_ASSERT_CONTAINS(errs, "irx rollback: no execution '77777777-7777-4777-8777-777777777777'");
+	IRX_ASSERT_CONTAINS(errs,
+			    "irx rollback: no execution '77777777-7777-4777-8777-777777777777'");
 	free(out);
 	free(errs);
 	CU_ASSERT_EQUAL(irx_test_run(argv_dry, NULL, NULL, &out, &errs), 2);
