@@ -205,7 +205,9 @@ static void sns_subject(const char *in, char *out, size_t len)
 	for (const unsigned char *p = (const unsigned char *)in; *p && o + 1 < len; p++) {
 		if (o == SNS_SUBJECT_MAX)
 			break;
-		out[o++] = (*p >= 0x20 && *p < 0x7f) ? (char)*p : (*p == '\n' || *p == '\t') ? ' ' : '?';
+		out[o++] = (*p >= 0x20 && *p < 0x7f)	? (char)*p
+			   : (*p == '\n' || *p == '\t') ? ' '
+							: '?';
 	}
 	out[o] = '\0';
 	if (in[0] && strlen(in) > SNS_SUBJECT_MAX && o >= 3)
@@ -294,8 +296,8 @@ static int resolve(const struct irx_context *ctx, struct json_object *inputs, co
 		return 0;
 	if (count != 1)
 		return ctx->host->fail(ctx->call,
-				       "name the %s with exactly one of %s, %s or %s (got %d)", label,
-				       kenv, kparam, ksecret, count);
+				       "name the %s with exactly one of %s, %s or %s (got %d)",
+				       label, kenv, kparam, ksecret, count);
 	if (env) {
 		const char *v = getenv(env);
 
@@ -347,8 +349,8 @@ out:
  * Checks the URL's scheme and copies its host (no user info, no port, no path) to host.
  * Returns 0 or -1 after host->fail (never naming the URL).
  */
-static int check_url(const struct irx_context *ctx, const char *url, const char *source,
-		     char *host, size_t len)
+static int check_url(const struct irx_context *ctx, const char *url, const char *source, char *host,
+		     size_t len)
 {
 	const char *p = NULL, *end = NULL, *at = NULL;
 	bool https = strncmp(url, "https://", 8) == 0;
@@ -453,8 +455,8 @@ static int post_json(const struct irx_context *ctx, struct post *p)
 		bool retry = false;
 
 		if (!h)
-			return ctx->host->fail(ctx->call, "cannot notify %s: libcurl failed to start",
-					       p->what);
+			return ctx->host->fail(
+			    ctx->call, "cannot notify %s: libcurl failed to start", p->what);
 		if (ctx->deadline_ms) {
 			long long left = ctx->deadline_ms - now_ms();
 
@@ -505,8 +507,8 @@ static int post_json(const struct irx_context *ctx, struct post *p)
 		explicit_bzero(sig, sizeof(sig));
 		if (cc != CURLE_OK) {
 			/* libcurl's text can quote the URL: name the host only. */
-			snprintf(reason, sizeof(reason), "%s (curl error %d)", curl_easy_strerror(cc),
-				 (int)cc);
+			snprintf(reason, sizeof(reason), "%s (curl error %d)",
+				 curl_easy_strerror(cc), (int)cc);
 			retry = true;
 		} else if (p->status >= 200 && p->status < 300) {
 			free(resp.p);
@@ -534,7 +536,7 @@ static int post_json(const struct irx_context *ctx, struct post *p)
 
 			if (retry_after > 0)
 				wait = retry_after * 1000 > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS
-									: retry_after * 1000;
+									       : retry_after * 1000;
 			if (ctx->host->sleep(ctx->call, wait) < 0) {
 				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
 					 "; stopped retrying at the deadline");
@@ -719,8 +721,8 @@ static int deliver(const struct irx_context *ctx, struct json_object *inputs,
 		goto out;
 	json_object_object_add(res->outputs, "HttpStatus", json_object_new_int((int)p.status));
 	json_object_object_add(res->outputs, "Attempts", json_object_new_int(p.attempts));
-	buf_printf(&text, "posted to %s at '%s' (HTTP %ld, attempt %d): '%s'", what, host,
-		   p.status, p.attempts, subject);
+	buf_printf(&text, "posted to %s at '%s' (HTTP %ld, attempt %d): '%s'", what, host, p.status,
+		   p.attempts, subject);
 	summarise(res, "Summary", text.p);
 	rc = 0;
 out:
@@ -795,14 +797,18 @@ static int notify_webhook(const struct irx_context *ctx, struct json_object *inp
 	    {"Status", IRX_PARAM_STRING, 0, NULL, "what happened: Started, Contained, Failed, …"}, \
 	    {"TargetArn", IRX_PARAM_STRING, 0, NULL, "the entity the runbook works on"},           \
 	    {"Summary", IRX_PARAM_STRING, 0, NULL, "a line on what was done"},                     \
-	    {"Runbook", IRX_PARAM_STRING, 0, NULL, "the runbook's name, for the reader"}
+	{                                                                                          \
+		"Runbook", IRX_PARAM_STRING, 0, NULL, "the runbook's name, for the reader"         \
+	}
 
-#define WHERE_PARAMS(what, label)                                                                 \
+#define WHERE_PARAMS(what, label)                                                                  \
 	{what "Env", IRX_PARAM_STRING, 0, NULL, "environment variable holding the " label},        \
 	    {what "Parameter", IRX_PARAM_STRING, 0, NULL,                                          \
 	     "SSM parameter (SecureString) holding the " label},                                   \
-	    {what "SecretId", IRX_PARAM_STRING, 0, NULL,                                           \
-	     "Secrets Manager secret whose SecretString is the " label}
+	{                                                                                          \
+		what "SecretId", IRX_PARAM_STRING, 0, NULL,                                        \
+		    "Secrets Manager secret whose SecretString is the " label                      \
+	}
 
 static const struct irx_param sns_params[] = {
     {"TopicArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL, "the SNS topic to publish to"},
@@ -826,12 +832,11 @@ static const struct irx_param webhook_params[] = {
 };
 
 static const struct irx_action actions[] = {
-    {"sns", "publish a notification to an SNS topic", 0, sns_params,
-     notify_sns, NULL},
-    {"slack", "post a Block Kit message to a Slack incoming webhook", 0, slack_params,
-     notify_slack, NULL},
-    {"webhook", "POST a signed JSON notification (X-Irx-Signature: sha256=HMAC)", 0,
-     webhook_params, notify_webhook, NULL},
+    {"sns", "publish a notification to an SNS topic", 0, sns_params, notify_sns, NULL},
+    {"slack", "post a Block Kit message to a Slack incoming webhook", 0, slack_params, notify_slack,
+     NULL},
+    {"webhook", "POST a signed JSON notification (X-Irx-Signature: sha256=HMAC)", 0, webhook_params,
+     notify_webhook, NULL},
     {0},
 };
 

@@ -49,7 +49,7 @@
 #define POLL_FIRST_MS 5000LL
 #define POLL_MAX_MS 60000LL
 
-#define AWS_EBS_REFUSAL                                                                           \
+#define AWS_EBS_REFUSAL                                                                            \
 	"snapshots encrypted with the AWS managed key 'aws/ebs' cannot be shared: copy them with " \
 	"a customer managed key (KmsKeyId) first"
 
@@ -89,7 +89,8 @@ static bool jbool(struct json_object *obj, const char *key, bool dflt)
 /* arr[i], or NULL when arr is not an array or too short. */
 static struct json_object *jidx(struct json_object *arr, size_t i)
 {
-	if (!arr || !json_object_is_type(arr, json_type_array) || i >= json_object_array_length(arr))
+	if (!arr || !json_object_is_type(arr, json_type_array) ||
+	    i >= json_object_array_length(arr))
 		return NULL;
 	return json_object_array_get_idx(arr, i);
 }
@@ -319,7 +320,8 @@ static int describe_snapshots(struct run *r, struct json_object *params, struct 
 		list = jarr(resp, "Snapshots");
 		n = list ? json_object_array_length(list) : 0;
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(out, json_object_get(json_object_array_get_idx(list, i)));
+			json_object_array_add(out,
+					      json_object_get(json_object_array_get_idx(list, i)));
 		next = jstr(resp, "NextToken");
 		if (!next || !*next)
 			break;
@@ -476,10 +478,11 @@ static int wait_completed(struct run *r, struct json_object *snaps, const char *
 				}
 			}
 			if (!found) {
-				r->ctx->host->fail(r->ctx->call,
-						   "snapshot '%s' of %s disappeared while waiting for "
-						   "it",
-						   id, r->subject);
+				r->ctx->host->fail(
+				    r->ctx->call,
+				    "snapshot '%s' of %s disappeared while waiting for "
+				    "it",
+				    id, r->subject);
 				json_object_put(fresh);
 				return -1;
 			}
@@ -513,13 +516,14 @@ static const char *key_manager(struct run *r, const char *key)
 	json_object_put(params);
 	json_object_object_get_ex(resp, "KeyMetadata", &meta);
 	mgr = jstr(meta, "KeyManager");
-	json_object_object_add(r->keys, key,
-			       json_object_new_string(mgr && strcmp(mgr, "AWS") == 0 ? "AWS"
-										      : "CUSTOMER"));
+	json_object_object_add(
+	    r->keys, key,
+	    json_object_new_string(mgr && strcmp(mgr, "AWS") == 0 ? "AWS" : "CUSTOMER"));
 	if (meta && jstr(meta, "KeyState") && strcmp(jstr(meta, "KeyState"), "Enabled") != 0 &&
 	    r->kms_key && strcmp(key, r->kms_key) == 0) {
-		r->ctx->host->fail(r->ctx->call, "cannot copy the snapshots of %s under key '%s': "
-						 "the key is '%s', not 'Enabled'",
+		r->ctx->host->fail(r->ctx->call,
+				   "cannot copy the snapshots of %s under key '%s': "
+				   "the key is '%s', not 'Enabled'",
 				   r->subject, key, jstr(meta, "KeyState"));
 		json_object_put(resp);
 		return NULL;
@@ -541,10 +545,11 @@ static int check_copy_key(struct run *r)
 	if (!mgr)
 		return -1;
 	if (strcmp(mgr, "AWS") == 0)
-		return r->ctx->host->fail(r->ctx->call,
-					  "cannot copy the snapshots of %s under key '%s': it is an "
-					  "AWS managed key; " AWS_EBS_REFUSAL,
-					  r->subject, r->kms_key);
+		return r->ctx->host->fail(
+		    r->ctx->call,
+		    "cannot copy the snapshots of %s under key '%s': it is an "
+		    "AWS managed key; " AWS_EBS_REFUSAL,
+		    r->subject, r->kms_key);
 	return 0;
 }
 
@@ -578,7 +583,8 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 			 sid, r->kms_key);
 		params = json_object_new_object();
 		json_object_object_add(params, "SourceSnapshotId", json_object_new_string(sid));
-		json_object_object_add(params, "SourceRegion", json_object_new_string(r->ctx->region));
+		json_object_object_add(params, "SourceRegion",
+				       json_object_new_string(r->ctx->region));
 		json_object_object_add(params, "Encrypted", json_object_new_boolean(1));
 		json_object_object_add(params, "KmsKeyId", json_object_new_string(r->kms_key));
 		json_object_object_add(params, "Description", json_object_new_string(desc));
@@ -595,8 +601,8 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 			cid = desc;
 		} else if (!cid) {
 			json_object_put(resp);
-			return r->ctx->host->fail(r->ctx->call,
-						  "CopySnapshot of '%s' returned no SnapshotId", sid);
+			return r->ctx->host->fail(
+			    r->ctx->call, "CopySnapshot of '%s' returned no SnapshotId", sid);
 		}
 		copy = json_object_new_object();
 		json_object_object_add(copy, "SnapshotId", json_object_new_string(cid));
@@ -661,7 +667,8 @@ static int read_permissions(const struct irx_context *ctx, const char *sid,
 	int rc = 0;
 
 	json_object_object_add(params, "SnapshotId", json_object_new_string(sid));
-	json_object_object_add(params, "Attribute", json_object_new_string("createVolumePermission"));
+	json_object_object_add(params, "Attribute",
+			       json_object_new_string("createVolumePermission"));
 	rc = ctx->host->aws_call(ctx->call, "ec2", "DescribeSnapshotAttribute", params, resp);
 	json_object_put(params);
 	return rc;
@@ -678,7 +685,8 @@ static struct json_object *permission_change(const char *sid, const char *op, co
 	json_object_array_add(list, perm);
 	json_object_object_add(cvp, op, list);
 	json_object_object_add(params, "SnapshotId", json_object_new_string(sid));
-	json_object_object_add(params, "Attribute", json_object_new_string("createVolumePermission"));
+	json_object_object_add(params, "Attribute",
+			       json_object_new_string("createVolumePermission"));
 	json_object_object_add(params, "CreateVolumePermission", cvp);
 	return params;
 }
@@ -773,11 +781,11 @@ static int finish(struct run *r, struct json_object *existing_copies, const char
 	if (r->ctx->dry_run && !r->reused)
 		appendf(text, "would snapshot %s", what);
 	else if (r->ctx->dry_run)
-		appendf(text, "already contained: %s has snapshots from this execution: ",
-			r->subject);
+		appendf(text,
+			"already contained: %s has snapshots from this execution: ", r->subject);
 	else if (r->reused)
-		appendf(text, "already contained: %s has snapshots from this execution: ",
-			r->subject);
+		appendf(text,
+			"already contained: %s has snapshots from this execution: ", r->subject);
 	else
 		appendf(text, "snapshotted %s: ", what);
 	if (!r->ctx->dry_run || r->reused) {
@@ -786,7 +794,8 @@ static int finish(struct run *r, struct json_object *existing_copies, const char
 	}
 	if (r->kms_key) {
 		appendf(text, "; %s under key '%s'",
-			r->ctx->dry_run && !r->copies_reused ? "would copy them" : "copied", r->kms_key);
+			r->ctx->dry_run && !r->copies_reused ? "would copy them" : "copied",
+			r->kms_key);
 		if (!r->ctx->dry_run || r->copies_reused) {
 			appendf(text, ": ");
 			list_ids(text, r->copies);
@@ -821,17 +830,17 @@ static int read_common(const struct irx_context *ctx, struct json_object *inputs
 		return ctx->host->fail(ctx->call, "refusing to share evidence with group 'all' "
 						  "(public): name a forensic account");
 	if (r->share && !valid_account(r->share))
-		return ctx->host->fail(ctx->call, "ShareWithAccount '%s' is not a 12-digit account id",
-				       r->share);
+		return ctx->host->fail(
+		    ctx->call, "ShareWithAccount '%s' is not a 12-digit account id", r->share);
 	if (r->share && ctx->account_id && strcmp(r->share, ctx->account_id) == 0)
 		return ctx->host->fail(ctx->call,
 				       "ShareWithAccount '%s' is the account the snapshots are in",
 				       r->share);
 	if (!r->wait && (r->kms_key || r->share))
-		return ctx->host->fail(ctx->call,
-				       "WaitForCompletion false cannot be combined with KmsKeyId or "
-				       "ShareWithAccount: copying and sharing need completed "
-				       "snapshots");
+		return ctx->host->fail(
+		    ctx->call, "WaitForCompletion false cannot be combined with KmsKeyId or "
+			       "ShareWithAccount: copying and sharing need completed "
+			       "snapshots");
 	return 0;
 }
 
@@ -867,8 +876,7 @@ static int instance_store_note(struct run *r, struct json_object *inst)
 		goto out;
 	}
 	json_object_array_add(types, json_object_new_string(type));
-	if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeInstanceTypes", params, &resp) <
-	    0)
+	if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeInstanceTypes", params, &resp) < 0)
 		goto out;
 	info = jidx(jarr(resp, "InstanceTypes"), 0);
 	if (info && jbool(info, "InstanceStorageSupported", false)) {
@@ -876,9 +884,9 @@ static int instance_store_note(struct run *r, struct json_object *inst)
 		snprintf(r->store_note, sizeof(r->store_note),
 			 "instance store volumes (%d GB on type '%s') cannot be snapshotted: "
 			 "capture them from inside the instance before it stops",
-			 storage ? json_object_get_int(json_object_object_get(storage,
-									      "TotalSizeInGB"))
-				 : 0,
+			 storage
+			     ? json_object_get_int(json_object_object_get(storage, "TotalSizeInGB"))
+			     : 0,
 			 type);
 	}
 	rc = 0;
@@ -901,11 +909,11 @@ static struct json_object *ebs_volumes(struct json_object *inst)
 		if (!json_object_object_get_ex(m, "Ebs", &ebs) || !jstr(ebs, "VolumeId"))
 			continue;
 		v = json_object_new_object();
-		json_object_object_add(v, "VolumeId", json_object_new_string(jstr(ebs, "VolumeId")));
-		json_object_object_add(v, "DeviceName",
-				       json_object_new_string(jstr(m, "DeviceName")
-								  ? jstr(m, "DeviceName")
-								  : "?"));
+		json_object_object_add(v, "VolumeId",
+				       json_object_new_string(jstr(ebs, "VolumeId")));
+		json_object_object_add(
+		    v, "DeviceName",
+		    json_object_new_string(jstr(m, "DeviceName") ? jstr(m, "DeviceName") : "?"));
 		json_object_array_add(out, v);
 	}
 	return out;
@@ -964,8 +972,8 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 	if (instance_store_note(&r, inst) < 0)
 		goto out;
 	if (nvol == 0) {
-		ctx->host->fail(ctx->call, "cannot snapshot %s: it has no EBS volumes%s%s", r.subject,
-				r.store_note[0] ? "; " : "", r.store_note);
+		ctx->host->fail(ctx->call, "cannot snapshot %s: it has no EBS volumes%s%s",
+				r.subject, r.store_note[0] ? "; " : "", r.store_note);
 		goto out;
 	}
 	appendf(what, "%zu EBS volume%s of %s (", nvol, nvol == 1 ? "" : "s", r.subject);
@@ -1036,10 +1044,11 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 		char got[TEXT_MAX] = "";
 
 		list_ids(got, r.snaps);
-		ctx->host->fail(ctx->call,
-				"CreateSnapshots on %s did not snapshot every EBS volume: expected %zu, "
-				"got %zu (%s)",
-				r.subject, nvol, json_object_array_length(r.snaps), got);
+		ctx->host->fail(
+		    ctx->call,
+		    "CreateSnapshots on %s did not snapshot every EBS volume: expected %zu, "
+		    "got %zu (%s)",
+		    r.subject, nvol, json_object_array_length(r.snaps), got);
 		goto out;
 	}
 	rc = finish(&r, existing_copies, what);
@@ -1128,7 +1137,8 @@ static int snapshot_volume(const struct irx_context *ctx, struct json_object *in
 		goto out;
 	}
 	if (!jstr(resp, "SnapshotId")) {
-		ctx->host->fail(ctx->call, "CreateSnapshot on %s returned no SnapshotId", r.subject);
+		ctx->host->fail(ctx->call, "CreateSnapshot on %s returned no SnapshotId",
+				r.subject);
 		goto out;
 	}
 	json_object_array_add(r.snaps, json_object_get(resp));
@@ -1232,16 +1242,17 @@ out:
 
 #define COMMON_PARAMS                                                                              \
 	{"WaitForCompletion", IRX_PARAM_BOOLEAN, 0, "true",                                        \
-	 "wait until the snapshots are completed, logging progress (needed to copy or share)"},   \
+	 "wait until the snapshots are completed, logging progress (needed to copy or share)"},    \
 	    {"KmsKeyId", IRX_PARAM_STRING, 0, NULL,                                                \
 	     "copy the snapshots encrypted under this customer managed KMS key (id, ARN or "       \
 	     "alias); the copies are what gets shared"},                                           \
 	    {"ShareWithAccount", IRX_PARAM_STRING, 0, NULL,                                        \
 	     "12-digit forensic account to share the snapshots (or their copies) with; refused "   \
-	     "for snapshots under 'aws/ebs'"},                                                      \
+	     "for snapshots under 'aws/ebs'"},                                                     \
 	{                                                                                          \
-		"Description", IRX_PARAM_STRING, 0, NULL, "snapshot description (default names "   \
-							  "the execution and the source)"           \
+		"Description", IRX_PARAM_STRING, 0, NULL,                                          \
+		    "snapshot description (default names "                                         \
+		    "the execution and the source)"                                                \
 	}
 
 static const struct irx_param instance_params[] = {

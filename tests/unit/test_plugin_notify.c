@@ -87,8 +87,7 @@ static const char *text(struct json_object *o)
 						     JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-static struct outcome run(const char *name, const struct irx_context *ctx,
-			  struct json_object *in)
+static struct outcome run(const char *name, const struct irx_context *ctx, struct json_object *in)
 {
 	const struct irx_plugin *p = irx_plugin_entry_notify();
 	struct outcome o = {0};
@@ -195,8 +194,9 @@ static void server_start(struct server *s, const char *statuses)
 			static char req[65536];
 			char path[600], resp[256];
 			int status = atoi(p);
-			const char *body = status == 200 ? "ok" : status == 400 ? "invalid_payload"
-										 : "boom";
+			const char *body = status == 200   ? "ok"
+					   : status == 400 ? "invalid_payload"
+							   : "boom";
 			int cfd = accept(lfd, NULL, NULL);
 			size_t n = 0;
 			FILE *f = NULL;
@@ -321,17 +321,20 @@ static void test_sns_default_message(void)
 
 	fake_aws_reply(f, "sns:Publish", "{\"MessageId\":\"m-0001\"}");
 	o = run("sns", ctx_for(f, false),
-		inputs("{\"TopicArn\":\"" TOPIC "\",\"Status\":\"Contained\",\"TargetArn\":\"" TARGET
+		inputs("{\"TopicArn\":\"" TOPIC
+		       "\",\"Status\":\"Contained\",\"TargetArn\":\"" TARGET
 		       "\",\"Summary\":\"isolated, 3 volumes snapshotted\"}"));
 	CU_ASSERT_EQUAL(o.rc, 0);
 	EXPECT_STR(fake_aws_call_names(f), "sns:Publish");
 	call = json_object_array_get_idx(fake_aws_calls(f), 0);
 	EXPECT_STR(text(json_object_object_get(call, "params")),
 		   "{\"TopicArn\":\"" TOPIC "\",\"Subject\":\"irx: Contained for " TARGET "\","
-		   "\"Message\":\"Execution: " EXEC "\\nStep: notify_end\\nCase: CASE-7\\nTarget: " TARGET
+		   "\"Message\":\"Execution: " EXEC
+		   "\\nStep: notify_end\\nCase: CASE-7\\nTarget: " TARGET
 		   "\\nStatus: Contained\\nSummary: isolated, 3 volumes snapshotted\"}");
-	EXPECT_STR(text(o.outputs), "{\"MessageId\":\"m-0001\",\"Summary\":\"published to topic '" TOPIC
-				    "' (message id 'm-0001'): 'irx: Contained for " TARGET "'\"}");
+	EXPECT_STR(text(o.outputs),
+		   "{\"MessageId\":\"m-0001\",\"Summary\":\"published to topic '" TOPIC
+		   "' (message id 'm-0001'): 'irx: Contained for " TARGET "'\"}");
 	EXPECT_STR(o.message, "published to topic '" TOPIC "' (message id 'm-0001'): 'irx: "
 			      "Contained for " TARGET "'");
 	EXPECT_STR(text(o.undo), "{}");
@@ -413,7 +416,8 @@ static void test_sns_dry_run_and_errors(void)
 
 #define SLACK_INPUTS                                                                               \
 	"{\"UrlEnv\":\"IRX_TEST_SLACK_URL\",\"Subject\":\"irx: contained i-1\",\"Message\":"       \
-	"\"Instance <i-1> isolated & snapshotted\",\"Status\":\"Contained\",\"TargetArn\":\"" TARGET \
+	"\"Instance <i-1> isolated & "                                                             \
+	"snapshotted\",\"Status\":\"Contained\",\"TargetArn\":\"" TARGET                           \
 	"\",\"Runbook\":\"ec2-isolate\"}"
 #define SLACK_JSON                                                                                 \
 	"{\"text\":\"irx: contained i-1\",\"blocks\":["                                            \
@@ -426,7 +430,7 @@ static void test_sns_dry_run_and_errors(void)
 	"{\"type\":\"mrkdwn\",\"text\":\"*Status*\\nContained\"},"                                 \
 	"{\"type\":\"mrkdwn\",\"text\":\"*Execution*\\n" EXEC "\"},"                               \
 	"{\"type\":\"mrkdwn\",\"text\":\"*Case*\\nCASE-7\"}]},"                                    \
-	"{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":\"irx · step "          \
+	"{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":\"irx · step "         \
 	"'notify_end' · account 111111111111 · us-east-1\"}]}]}"
 #define SLACK_PATH "/services/T0000/B0000/XXXXsecretXXXX"
 
@@ -520,8 +524,9 @@ static void test_network_error_retried(void)
 	setenv("IRX_TEST_SLACK_URL", url, 1);
 	o = run("slack", ctx_for(f, false), inputs(SLACK_INPUTS));
 	CU_ASSERT_EQUAL(o.rc, -1);
-	IRX_ASSERT_CONTAINS(fake_aws_failure(f), "cannot notify Slack at '127.0.0.1' after 3 "
-						 "attempts: Couldn't connect to server (curl error 7)");
+	IRX_ASSERT_CONTAINS(fake_aws_failure(f),
+			    "cannot notify Slack at '127.0.0.1' after 3 "
+			    "attempts: Couldn't connect to server (curl error 7)");
 	CU_ASSERT_EQUAL(fake_aws_slept_ms(f), 3000);
 	outcome_free(&o);
 	fake_aws_free(f);
@@ -539,19 +544,20 @@ static void test_slack_dry_run_sends_nothing(void)
 	o = run("slack", ctx_for(f, true), inputs(SLACK_INPUTS));
 	CU_ASSERT_EQUAL(server_stop(&s), 0);
 	CU_ASSERT_EQUAL(o.rc, 0);
-	EXPECT_STR(o.message,
-		   "would post to Slack at '127.0.0.1' (URL from environment variable "
-		   "'IRX_TEST_SLACK_URL'): {\"text\":\"irx: contained i-1\",\"blocks\":["
-		   "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\",\"text\":\"irx: contained "
-		   "i-1\",\"emoji\":true}},{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
-		   "\"text\":\"Instance &lt;i-1&gt; isolated &amp; snapshotted\"},\"fields\":["
-		   "{\"type\":\"mrkdwn\",\"text\":\"*Runbook*\\nec2-isolate\"},"
-		   "{\"type\":\"mrkdwn\",\"text\":\"*Target*\\n" TARGET "\"},"
-		   "{\"type\":\"mrkdwn\",\"text\":\"*Status*\\nContained\"},"
-		   "{\"type\":\"mrkdwn\",\"text\":\"*Execution*\\n" EXEC "\"},"
-		   "{\"type\":\"mrkdwn\",\"text\":\"*Case*\\nCASE-7\"}]},"
-		   "{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":\"irx · step "
-		   "'notify_end' · account 111111111111 · us-east-1 · dry run\"}]}]}");
+	EXPECT_STR(
+	    o.message,
+	    "would post to Slack at '127.0.0.1' (URL from environment variable "
+	    "'IRX_TEST_SLACK_URL'): {\"text\":\"irx: contained i-1\",\"blocks\":["
+	    "{\"type\":\"header\",\"text\":{\"type\":\"plain_text\",\"text\":\"irx: contained "
+	    "i-1\",\"emoji\":true}},{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\","
+	    "\"text\":\"Instance &lt;i-1&gt; isolated &amp; snapshotted\"},\"fields\":["
+	    "{\"type\":\"mrkdwn\",\"text\":\"*Runbook*\\nec2-isolate\"},"
+	    "{\"type\":\"mrkdwn\",\"text\":\"*Target*\\n" TARGET "\"},"
+	    "{\"type\":\"mrkdwn\",\"text\":\"*Status*\\nContained\"},"
+	    "{\"type\":\"mrkdwn\",\"text\":\"*Execution*\\n" EXEC "\"},"
+	    "{\"type\":\"mrkdwn\",\"text\":\"*Case*\\nCASE-7\"}]},"
+	    "{\"type\":\"context\",\"elements\":[{\"type\":\"mrkdwn\",\"text\":\"irx · step "
+	    "'notify_end' · account 111111111111 · us-east-1 · dry run\"}]}]}");
 	expect_no_leak(&o, "XXXXsecretXXXX");
 	outcome_free(&o);
 	fake_aws_free(f);
@@ -587,14 +593,17 @@ static void test_url_rules(void)
 		       "the URL in environment variable 'IRX_TEST_URL' must use https (plain http "
 		       "only to 127.0.0.1 or localhost)");
 	unsetenv("IRX_TEST_URL");
-	expect_refused("slack", "{\"UrlEnv\":\"IRX_TEST_URL\"}",
-		       "cannot read the webhook URL: environment variable 'IRX_TEST_URL' is not set");
-	expect_refused("slack", "{}",
-		       "name the webhook URL with exactly one of UrlEnv, UrlParameter or UrlSecretId "
-		       "(got 0)");
-	expect_refused("slack", "{\"UrlEnv\":\"A\",\"UrlParameter\":\"/b\"}",
-		       "name the webhook URL with exactly one of UrlEnv, UrlParameter or UrlSecretId "
-		       "(got 2)");
+	expect_refused(
+	    "slack", "{\"UrlEnv\":\"IRX_TEST_URL\"}",
+	    "cannot read the webhook URL: environment variable 'IRX_TEST_URL' is not set");
+	expect_refused(
+	    "slack", "{}",
+	    "name the webhook URL with exactly one of UrlEnv, UrlParameter or UrlSecretId "
+	    "(got 0)");
+	expect_refused(
+	    "slack", "{\"UrlEnv\":\"A\",\"UrlParameter\":\"/b\"}",
+	    "name the webhook URL with exactly one of UrlEnv, UrlParameter or UrlSecretId "
+	    "(got 2)");
 	setenv("IRX_TEST_URL", "https://hooks.example.com/x", 1);
 	expect_refused("webhook", "{\"UrlEnv\":\"IRX_TEST_URL\"}",
 		       "name the signing secret with exactly one of SecretEnv, SecretParameter or "
@@ -644,7 +653,8 @@ static void test_webhook_signed(void)
 	setenv("IRX_TEST_HOOK_SECRET", WEBHOOK_SECRET, 1);
 	o = run("webhook", ctx_for(f, false),
 		inputs("{\"UrlEnv\":\"IRX_TEST_HOOK_URL\",\"SecretEnv\":\"IRX_TEST_HOOK_SECRET\","
-		       "\"Status\":\"Contained\",\"TargetArn\":\"" TARGET "\",\"Summary\":\"done\"}"));
+		       "\"Status\":\"Contained\",\"TargetArn\":\"" TARGET
+		       "\",\"Summary\":\"done\"}"));
 	CU_ASSERT_EQUAL(server_stop(&s), 2);
 	CU_ASSERT_EQUAL(o.rc, 0);
 	if (o.rc != 0)
@@ -700,12 +710,12 @@ static void test_webhook_secrets_from_aws(void)
 	CU_ASSERT_EQUAL(server_stop(&s), 1);
 	CU_ASSERT_EQUAL(o.rc, 0);
 	EXPECT_STR(fake_aws_call_names(f), "ssm:GetParameter,secretsmanager:GetSecretValue");
-	EXPECT_STR(text(json_object_object_get(json_object_array_get_idx(fake_aws_calls(f), 0),
-					       "params")),
-		   "{\"Name\":\"/irx/hook\",\"WithDecryption\":true}");
-	EXPECT_STR(text(json_object_object_get(json_object_array_get_idx(fake_aws_calls(f), 1),
-					       "params")),
-		   "{\"SecretId\":\"irx/webhook\"}");
+	EXPECT_STR(
+	    text(json_object_object_get(json_object_array_get_idx(fake_aws_calls(f), 0), "params")),
+	    "{\"Name\":\"/irx/hook\",\"WithDecryption\":true}");
+	EXPECT_STR(
+	    text(json_object_object_get(json_object_array_get_idx(fake_aws_calls(f), 1), "params")),
+	    "{\"SecretId\":\"irx/webhook\"}");
 	IRX_ASSERT_CONTAINS(request(&s, 0), "POST /from-ssm HTTP/1.1\r\n");
 	expect_signature(request(&s, 0), "sm-" WEBHOOK_SECRET);
 	expect_no_leak(&o, WEBHOOK_SECRET);
@@ -714,7 +724,8 @@ static void test_webhook_secrets_from_aws(void)
 
 	/* a failed read fails the step with the AWS error */
 	f = fake_aws_new();
-	fake_aws_error(f, "ssm:GetParameter", 400, "ParameterNotFound", "Parameter /irx/x not found.");
+	fake_aws_error(f, "ssm:GetParameter", 400, "ParameterNotFound",
+		       "Parameter /irx/x not found.");
 	o = run("slack", ctx_for(f, false), inputs("{\"UrlParameter\":\"/irx/x\"}"));
 	CU_ASSERT_EQUAL(o.rc, -1);
 	EXPECT_STR(fake_aws_failure(f), "ParameterNotFound: Parameter /irx/x not found. (HTTP 400, "

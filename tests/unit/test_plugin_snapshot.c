@@ -30,13 +30,14 @@ const struct irx_plugin *irx_plugin_entry_snapshot(void);
 #define AWSKEY "arn:aws:kms:us-east-1:111111111111:key/0000aaaa-0000-4000-8000-00000000aaaa"
 #define FORENSIC "222222222222"
 
-#define INST3                                                                                     \
+#define INST3                                                                                      \
 	"{\"Reservations\":[{\"Instances\":[{\"InstanceId\":\"" I "\",\"InstanceType\":"           \
 	"\"m5.large\",\"RootDeviceType\":\"ebs\",\"RootDeviceName\":\"/dev/xvda\","                \
 	"\"BlockDeviceMappings\":["                                                                \
-	"{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"VolumeId\":\"" V1 "\",\"Status\":\"attached\"}}," \
-	"{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeId\":\"" V2 "\",\"Status\":\"attached\"}},"  \
-	"{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeId\":\"" V3 "\",\"Status\":\"attached\"}}"   \
+	"{\"DeviceName\":\"/dev/xvda\",\"Ebs\":{\"VolumeId\":\"" V1                                \
+	"\",\"Status\":\"attached\"}},"                                                            \
+	"{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeId\":\"" V2 "\",\"Status\":\"attached\"}}," \
+	"{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeId\":\"" V3 "\",\"Status\":\"attached\"}}"  \
 	"]}]}]}"
 #define NO_STORE                                                                                   \
 	"{\"InstanceTypes\":[{\"InstanceType\":\"m5.large\",\"InstanceStorageSupported\":false}]}"
@@ -48,18 +49,17 @@ const struct irx_plugin *irx_plugin_entry_snapshot(void);
 	"{\"SnapshotId\":\"" id "\",\"VolumeId\":\"" vol "\",\"State\":\"completed\","             \
 	"\"Progress\":\"100%\",\"Encrypted\":true,\"KmsKeyId\":\"" key "\"}"
 #define CREATED3_PENDING                                                                           \
-	"{\"Snapshots\":[" SNAP(S1, V1, "pending", "0%") "," SNAP(S2, V2, "pending", "0%") ","     \
-	    SNAP(S3, V3, "pending", "0%") "]}"
+	"{\"Snapshots\":[" SNAP(S1, V1, "pending", "0%") "," SNAP(                                 \
+	    S2, V2, "pending", "0%") "," SNAP(S3, V3, "pending", "0%") "]}"
 #define CREATED3_DONE                                                                              \
-	"{\"Snapshots\":[" SNAP(S1, V1, "completed", "100%") "," SNAP(S2, V2, "completed",        \
-								       "100%") ","                 \
-	    SNAP(S3, V3, "completed", "100%") "]}"
+	"{\"Snapshots\":[" SNAP(S1, V1, "completed", "100%") "," SNAP(                             \
+	    S2, V2, "completed", "100%") "," SNAP(S3, V3, "completed", "100%") "]}"
 #define CUSTOMER_KEY                                                                               \
 	"{\"KeyMetadata\":{\"KeyId\":\"1234abcd-12ab-34cd-56ef-1234567890ab\",\"Arn\":\"" KEY      \
 	"\",\"KeyManager\":\"CUSTOMER\",\"KeyState\":\"Enabled\"}}"
 #define AWS_KEY                                                                                    \
 	"{\"KeyMetadata\":{\"KeyId\":\"0000aaaa-0000-4000-8000-00000000aaaa\",\"Arn\":\"" AWSKEY   \
-	"\",\"KeyManager\":\"AWS\",\"KeyState\":\"Enabled\",\"Description\":\"Default key that "  \
+	"\",\"KeyManager\":\"AWS\",\"KeyState\":\"Enabled\",\"Description\":\"Default key that "   \
 	"protects my EBS volumes when no other key is defined\"}}"
 #define NO_PERMS "{\"SnapshotId\":\"x\",\"CreateVolumePermissions\":[]}"
 #define SHARED_PERMS                                                                               \
@@ -232,7 +232,8 @@ static void test_every_volume_snapshotted(void)
 		   "{\"Name\":\"tag:irx:action\",\"Values\":[\"snapshot:ec2Instance\"]},"
 		   "{\"Name\":\"tag:irx:source-instance\",\"Values\":[\"" I "\"]}]}");
 	EXPECT_STR(call_params(f, 3),
-		   "{\"InstanceSpecification\":{\"InstanceId\":\"" I "\",\"ExcludeBootVolume\":false},"
+		   "{\"InstanceSpecification\":{\"InstanceId\":\"" I
+		   "\",\"ExcludeBootVolume\":false},"
 		   "\"Description\":\"irx " EXEC ": crash-consistent snapshot of " I "\","
 		   "\"TagSpecifications\":[{\"ResourceType\":\"snapshot\",\"Tags\":["
 		   "{\"Key\":\"irx:execution-id\",\"Value\":\"" EXEC "\"},"
@@ -245,8 +246,8 @@ static void test_every_volume_snapshotted(void)
 	EXPECT_STR(text(json_object_object_get(o.outputs, "CopiedSnapshotIds")), "[]");
 	EXPECT_STR(text(o.undo), "{\"Action\":\"snapshot:ec2Instance\",\"Source\":\"" I
 				 "\",\"SnapshotIds\":[\"" S1 "\",\"" S2 "\",\"" S3 "\"]}");
-	EXPECT_STR(o.message, "snapshotted 3 EBS volumes of instance '" I "' " VOLS3 ": " S1
-			      ", " S2 ", " S3 " (completed)");
+	EXPECT_STR(o.message, "snapshotted 3 EBS volumes of instance '" I "' " VOLS3 ": " S1 ", " S2
+			      ", " S3 " (completed)");
 	/* undo journaled before CreateSnapshots and again with the ids */
 	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 2);
 	/* backoff: 5 s, then 7.5 s */
@@ -271,9 +272,9 @@ static void test_missing_volume_fails(void)
 		       "{\"Snapshots\":[" SNAP(S1, V1, "pending", "0%") "]}");
 	o = run("ec2Instance", ctx_for(f, false, NULL), "{\"TargetArn\":\"" I "\"}");
 	CU_ASSERT_EQUAL(o.rc, -1);
-	EXPECT_STR(fake_aws_failure(f), "CreateSnapshots on instance '" I
-					"' did not snapshot every EBS volume: expected 3, got 1 (" S1
-					")");
+	EXPECT_STR(fake_aws_failure(f),
+		   "CreateSnapshots on instance '" I
+		   "' did not snapshot every EBS volume: expected 3, got 1 (" S1 ")");
 	EXPECT_STR(text(json_object_object_get(o.undo, "SnapshotIds")), "[\"" S1 "\"]");
 	outcome_free(&o);
 	fake_aws_free(f);
@@ -314,9 +315,13 @@ static void test_error_state_fails(void)
 	script_instance(f);
 	fake_aws_reply(f, "ec2:DescribeSnapshots", NONE);
 	fake_aws_reply(f, "ec2:DescribeSnapshots",
-		       "{\"Snapshots\":[" SNAP(S1, V1, "completed", "100%") ","
-		       "{\"SnapshotId\":\"" S2 "\",\"VolumeId\":\"" V2 "\",\"State\":\"error\","
-		       "\"StateMessage\":\"internal error\"}," SNAP(S3, V3, "pending", "50%") "]}");
+		       "{\"Snapshots\":[" SNAP(S1, V1, "completed",
+					       "100%") ","
+						       "{\"SnapshotId\":\"" S2
+						       "\",\"VolumeId\":\"" V2
+						       "\",\"State\":\"error\","
+						       "\"StateMessage\":\"internal error\"}," SNAP(
+							   S3, V3, "pending", "50%") "]}");
 	fake_aws_reply(f, "ec2:CreateSnapshots", CREATED3_PENDING);
 	o = run("ec2Instance", ctx_for(f, false, NULL), "{\"TargetArn\":\"" I "\"}");
 	CU_ASSERT_EQUAL(o.rc, -1);
@@ -446,9 +451,9 @@ static void test_copy_and_share(void)
 		   "{\"SnapshotId\":\"" C3 "\",\"UserId\":\"" FORENSIC "\"}]}");
 	EXPECT_STR(text(json_object_object_get(o.outputs, "CopiedSnapshotIds")),
 		   "[\"" C1 "\",\"" C2 "\",\"" C3 "\"]");
-	EXPECT_STR(o.message, "snapshotted 3 EBS volumes of instance '" I "' " VOLS3 ": " S1
-			      ", " S2 ", " S3 " (completed); copied under key '" KEY "': " C1
-			      ", " C2 ", " C3 "; shared with account '" FORENSIC "'");
+	EXPECT_STR(o.message, "snapshotted 3 EBS volumes of instance '" I "' " VOLS3 ": " S1 ", " S2
+			      ", " S3 " (completed); copied under key '" KEY "': " C1 ", " C2
+			      ", " C3 "; shared with account '" FORENSIC "'");
 	IRX_ASSERT_CONTAINS(spy.log, "copies of instance '" I "': 0 of 3 completed");
 	/* before CreateSnapshots, after it, before each copy and before each share */
 	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 8);
@@ -518,8 +523,9 @@ static void test_aws_managed_copy_key_refused(void)
 		"{\"TargetArn\":\"" I "\",\"KmsKeyId\":\"alias/aws/ebs\",\"ShareWithAccount\":"
 		"\"" FORENSIC "\"}");
 	CU_ASSERT_EQUAL(o.rc, -1);
-	EXPECT_STR(fake_aws_failure(f), "cannot copy the snapshots of instance '" I
-					"' under key 'alias/aws/ebs': it is an AWS managed key; " AWS_EBS_MSG);
+	EXPECT_STR(fake_aws_failure(f),
+		   "cannot copy the snapshots of instance '" I
+		   "' under key 'alias/aws/ebs': it is an AWS managed key; " AWS_EBS_MSG);
 	EXPECT_STR(fake_aws_call_names(f), "ec2:DescribeInstances,ec2:DescribeInstanceTypes");
 	outcome_free(&o);
 	fake_aws_free(f);
@@ -531,7 +537,8 @@ static void test_aws_managed_copy_key_refused(void)
 	o = run("ec2Instance", ctx_for(f, false, NULL),
 		"{\"TargetArn\":\"" I "\",\"KmsKeyId\":\"" AWSKEY "\"}");
 	CU_ASSERT_EQUAL(o.rc, -1);
-	IRX_ASSERT_CONTAINS(fake_aws_failure(f), "under key '" AWSKEY "': it is an AWS managed key");
+	IRX_ASSERT_CONTAINS(fake_aws_failure(f),
+			    "under key '" AWSKEY "': it is an AWS managed key");
 	EXPECT_STR(fake_aws_call_names(f),
 		   "ec2:DescribeInstances,ec2:DescribeInstanceTypes,kms:DescribeKey");
 	outcome_free(&o);
@@ -545,8 +552,9 @@ static void test_aws_managed_copy_key_refused(void)
 	o = run("ec2Instance", ctx_for(f, false, NULL),
 		"{\"TargetArn\":\"" I "\",\"KmsKeyId\":\"" KEY "\"}");
 	CU_ASSERT_EQUAL(o.rc, -1);
-	EXPECT_STR(fake_aws_failure(f), "cannot copy the snapshots of instance '" I "' under key '" KEY
-					"': the key is 'Disabled', not 'Enabled'");
+	EXPECT_STR(fake_aws_failure(f),
+		   "cannot copy the snapshots of instance '" I "' under key '" KEY
+		   "': the key is 'Disabled', not 'Enabled'");
 	outcome_free(&o);
 	fake_aws_free(f);
 }
@@ -605,7 +613,7 @@ static void test_dry_run_plans(void)
 }
 
 #define TAGS(extra)                                                                                \
-	"\"Tags\":[{\"Key\":\"irx:execution-id\",\"Value\":\"" EXEC "\"},{\"Key\":\"irx:action\","  \
+	"\"Tags\":[{\"Key\":\"irx:execution-id\",\"Value\":\"" EXEC "\"},{\"Key\":\"irx:action\"," \
 	"\"Value\":\"snapshot:ec2Instance\"},{\"Key\":\"irx:source-instance\",\"Value\":\"" I      \
 	"\"}" extra "]"
 #define EXISTING(id, vol)                                                                          \
@@ -637,8 +645,8 @@ static void test_second_run_changes_nothing(void)
 	/* the shares on this execution's snapshots are its own: rollback still removes them */
 	EXPECT_STR(text(json_object_object_get(o.undo, "SharedWith")),
 		   "[{\"SnapshotId\":\"" S1 "\",\"UserId\":\"" FORENSIC "\"},{\"SnapshotId\":\"" S2
-		   "\",\"UserId\":\"" FORENSIC "\"},{\"SnapshotId\":\"" S3 "\",\"UserId\":\"" FORENSIC
-		   "\"}]");
+		   "\",\"UserId\":\"" FORENSIC "\"},{\"SnapshotId\":\"" S3
+		   "\",\"UserId\":\"" FORENSIC "\"}]");
 	EXPECT_STR(text(json_object_object_get(o.outputs, "SnapshotIds")),
 		   "[\"" S1 "\",\"" S2 "\",\"" S3 "\"]");
 	outcome_free(&o);
@@ -650,24 +658,33 @@ static void test_second_run_changes_nothing(void)
 	fake_aws_reply(f, "kms:DescribeKey", CUSTOMER_KEY);
 	fake_aws_reply(
 	    f, "ec2:DescribeSnapshots",
-	    "{\"Snapshots\":[" EXISTING(S1, V1) "," EXISTING(S2, V2) "," EXISTING(S3, V3) ","
-	    "{\"SnapshotId\":\"" C1 "\",\"VolumeId\":\"vol-ffffffff\",\"State\":\"completed\","
-	    "\"Encrypted\":true,\"KmsKeyId\":\"" KEY "\"," TAGS(
-		",{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S1 "\"}") "},"
-	    "{\"SnapshotId\":\"" C2 "\",\"VolumeId\":\"vol-ffffffff\",\"State\":\"completed\","
-	    "\"Encrypted\":true,\"KmsKeyId\":\"" KEY "\"," TAGS(
-		",{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S2 "\"}") "},"
-	    "{\"SnapshotId\":\"" C3 "\",\"VolumeId\":\"vol-ffffffff\",\"State\":\"completed\","
-	    "\"Encrypted\":true,\"KmsKeyId\":\"" KEY "\"," TAGS(
-		",{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S3 "\"}") "}]}");
+	    "{\"Snapshots\":[" EXISTING(S1, V1) "," EXISTING(S2, V2) "," EXISTING(
+		S3,
+		V3) ","
+		    "{\"SnapshotId\":\"" C1
+		    "\",\"VolumeId\":\"vol-ffffffff\",\"State\":\"completed\","
+		    "\"Encrypted\":true,\"KmsKeyId\":\"" KEY "\"," TAGS(
+			",{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S1
+			"\"}") "},"
+			       "{\"SnapshotId\":\"" C2
+			       "\",\"VolumeId\":\"vol-ffffffff\",\"State\":\"completed\","
+			       "\"Encrypted\":true,\"KmsKeyId\":\"" KEY "\"," TAGS(
+				   ",{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S2
+				   "\"}") "},"
+					  "{\"SnapshotId\":\"" C3
+					  "\",\"VolumeId\":\"vol-ffffffff\",\"State\":"
+					  "\"completed\","
+					  "\"Encrypted\":true,\"KmsKeyId\":\"" KEY "\"," TAGS(
+					      ",{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S3
+					      "\"}") "}]}");
 	o = run("ec2Instance", ctx_for(f, false, NULL),
 		"{\"TargetArn\":\"" I "\",\"KmsKeyId\":\"" KEY "\"}");
 	CU_ASSERT_EQUAL(o.rc, 0);
 	EXPECT_STR(fake_aws_call_names(f), "ec2:DescribeInstances,ec2:DescribeInstanceTypes,"
 					   "kms:DescribeKey,ec2:DescribeSnapshots");
 	EXPECT_STR(o.message, "already contained: instance '" I "' has snapshots from this "
-			      "execution: " S1 ", " S2 ", " S3 " (completed); copied under key '" KEY
-			      "': " C1 ", " C2 ", " C3);
+			      "execution: " S1 ", " S2 ", " S3
+			      " (completed); copied under key '" KEY "': " C1 ", " C2 ", " C3);
 	outcome_free(&o);
 	fake_aws_free(f);
 }
@@ -728,9 +745,9 @@ static int perms_by_snapshot(void *ud, struct fake_aws *f, struct json_object *p
 }
 
 #define UNDO_SHARED                                                                                \
-	"{\"Action\":\"snapshot:ec2Instance\",\"Source\":\"" I "\",\"SnapshotIds\":[\"" S1        \
+	"{\"Action\":\"snapshot:ec2Instance\",\"Source\":\"" I "\",\"SnapshotIds\":[\"" S1         \
 	"\",\"" S2 "\"],\"CopiedSnapshotIds\":[\"" C1 "\"],\"ShareWithAccount\":\"" FORENSIC "\"," \
-	"\"SharedWith\":[{\"SnapshotId\":\"" S1 "\",\"UserId\":\"" FORENSIC "\"},"                \
+	"\"SharedWith\":[{\"SnapshotId\":\"" S1 "\",\"UserId\":\"" FORENSIC "\"},"                 \
 	"{\"SnapshotId\":\"" S2 "\",\"UserId\":\"" FORENSIC "\"}]}"
 
 /* Rollback never deletes evidence: it removes the shares it added and lists what it kept. */
@@ -797,8 +814,8 @@ static void test_volume(void)
 		       "{\"Volumes\":[{\"VolumeId\":\"" V2 "\",\"Attachments\":[{\"InstanceId\":"
 		       "\"" I "\",\"Device\":\"/dev/sdf\",\"State\":\"attached\"}]}]}");
 	fake_aws_reply(f, "ec2:DescribeSnapshots", NONE);
-	fake_aws_reply(f, "ec2:DescribeSnapshots", "{\"Snapshots\":[" SNAP(S4, V2, "completed",
-									     "100%") "]}");
+	fake_aws_reply(f, "ec2:DescribeSnapshots",
+		       "{\"Snapshots\":[" SNAP(S4, V2, "completed", "100%") "]}");
 	fake_aws_reply(f, "ec2:CreateSnapshot",
 		       "{\"SnapshotId\":\"" S4 "\",\"VolumeId\":\"" V2 "\",\"State\":\"pending\","
 		       "\"Progress\":\"\"}");
@@ -835,7 +852,8 @@ static void test_volume(void)
 	fake_aws_reply(f, "ec2:CreateSnapshot",
 		       "{\"SnapshotId\":\"" S4 "\",\"VolumeId\":\"" V2 "\",\"State\":\"pending\"}");
 	o = run("volume", ctx_for(f, false, NULL),
-		"{\"TargetArn\":\"" V2 "\",\"WaitForCompletion\":false,\"Description\":\"case 7\"}");
+		"{\"TargetArn\":\"" V2
+		"\",\"WaitForCompletion\":false,\"Description\":\"case 7\"}");
 	CU_ASSERT_EQUAL(o.rc, 0);
 	EXPECT_STR(o.message, "snapshotted volume '" V2 "': " S4 " (pending)");
 	IRX_ASSERT_CONTAINS(call_params(f, 2), "\"Description\":\"case 7\"");
@@ -861,10 +879,9 @@ static void test_bad_inputs(void)
 {
 	expect_refused("ec2Instance", "{\"TargetArn\":\"arn:aws:iam::111111111111:role/x\"}",
 		       "'arn:aws:iam::111111111111:role/x' is not an EC2 instance ARN");
-	expect_refused("ec2Instance",
-		       "{\"TargetArn\":\"arn:aws:ec2:us-east-1:111111111111:volume/" V1 "\"}",
-		       "'arn:aws:ec2:us-east-1:111111111111:volume/" V1
-		       "' is not an EC2 instance ARN");
+	expect_refused(
+	    "ec2Instance", "{\"TargetArn\":\"arn:aws:ec2:us-east-1:111111111111:volume/" V1 "\"}",
+	    "'arn:aws:ec2:us-east-1:111111111111:volume/" V1 "' is not an EC2 instance ARN");
 	expect_refused("ec2Instance", "{\"TargetArn\":\"i-XYZ\"}",
 		       "'i-XYZ' does not name an EC2 instance (expected 'i-…')");
 	expect_refused("ec2Instance", "{\"TargetArn\":\"arn:aws:ec2:us-east-1:1:instance/\"}",
