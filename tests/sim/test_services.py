@@ -4,13 +4,15 @@ from urllib.parse import unquote
 
 from simtest import ACCOUNT, ACCOUNT2, KEY2, SimTestCase
 
+AMI = "ami-0a1b2c3d4e5f60004"  # seeded: Amazon Linux 2023, x86_64
+
 
 class Ec2Test(SimTestCase):
     def _instance(self, enis=3):
         ec2 = self.client("ec2")
         sub = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
         web = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
-        r = ec2.run_instances(MinCount=1, MaxCount=1, ImageId="ami-1", NetworkInterfaces=[
+        r = ec2.run_instances(MinCount=1, MaxCount=1, ImageId=AMI, NetworkInterfaces=[
             {"DeviceIndex": i, "SubnetId": sub, "Groups": [web]} for i in range(enis)],
             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "suspect"}]}])
         return ec2, r["Instances"][0], web
@@ -166,7 +168,7 @@ class OtherServicesTest(SimTestCase):
 
     def test_autoscaling_and_elbv2(self):
         ec2 = self.client("ec2")
-        iid = ec2.run_instances(MinCount=1, MaxCount=1, ImageId="ami-1")["Instances"][0]["InstanceId"]
+        iid = ec2.run_instances(MinCount=1, MaxCount=1, ImageId=AMI)["Instances"][0]["InstanceId"]
         asg = self.client("autoscaling")
         asg.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=0, MaxSize=2, LaunchConfigurationName="lc")
         asg.attach_instances(AutoScalingGroupName="web", InstanceIds=[iid])
@@ -188,8 +190,11 @@ class OtherServicesTest(SimTestCase):
         ec2 = self.client("ec2")
         iam = self.client("iam")
         iam.create_instance_profile(InstanceProfileName="ssm")
-        iid = ec2.run_instances(MinCount=1, MaxCount=1, ImageId="ami-1", IamInstanceProfile={"Name": "ssm"})["Instances"][0]["InstanceId"]
+        iid = ec2.run_instances(MinCount=1, MaxCount=1, ImageId=AMI, IamInstanceProfile={"Name": "ssm"})["Instances"][0]["InstanceId"]
         ssm = self.client("ssm")
+        self.assertEqual(ssm.describe_instance_information()["InstanceInformationList"], [])  # still pending
+        for _ in range(2):
+            ec2.describe_instances(InstanceIds=[iid])
         self.assertEqual([i["InstanceId"] for i in ssm.describe_instance_information()["InstanceInformationList"]], [iid])
         eid = ssm.start_automation_execution(DocumentName="AWS-StopEC2Instance", Parameters={"InstanceId": [iid]})["AutomationExecutionId"]
         statuses = [ssm.get_automation_execution(AutomationExecutionId=eid)["AutomationExecution"]["AutomationExecutionStatus"] for _ in range(2)]

@@ -24,6 +24,7 @@ DEFAULT_ACCOUNTS = {
 
 DEFAULT_SETTINGS = {
     "snapshot_polls": 2,        # DescribeSnapshots calls before a new snapshot is completed
+    "instance_polls": 2,        # DescribeInstances/DescribeInstanceStatus calls before a new instance runs
     "automation_polls": 1,      # GetAutomationExecution calls per automation step
     "command_polls": 1,         # GetCommandInvocation calls before a command is Success
     "default_region": "us-east-1",

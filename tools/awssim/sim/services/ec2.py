@@ -1,6 +1,11 @@
 """EC2: VPCs and subnets, instances with several ENIs, security groups and their rules,
 connection tracking, instance attributes, volumes, snapshots and their permissions, tags,
-Elastic IPs and IAM instance profile associations."""
+Elastic IPs, IAM instance profile associations, and AMIs (a public catalogue in every region plus
+any an account's seed adds under "images").
+
+A new instance is "pending" until settings["instance_polls"] DescribeInstances or
+DescribeInstanceStatus calls have seen it (default 2: the first still pending, the second running),
+as snapshots progress with DescribeSnapshots; instances made by a seed's calls start running."""
 import fnmatch
 import ipaddress
 
@@ -47,6 +52,53 @@ def _tag_values(tags, name):
     return None
 
 
+AMAZON = "801119661308"
+CANONICAL = "099720109477"
+AMAZON_LINUX = "137112412989"
+
+
+def _image(iid, name, owner, desc, arch="x86_64", windows=False, date="2024-11-13T07:12:05.000Z"):
+    root = "/dev/sda1" if windows else "/dev/xvda"
+    img = {"ImageId": iid, "ImageLocation": "%s/%s" % ("amazon" if owner != CANONICAL else owner, name),
+           "State": "available", "OwnerId": owner, "CreationDate": date, "Public": True,
+           "Architecture": arch, "ImageType": "machine", "Name": name, "Description": desc,
+           "RootDeviceType": "ebs", "RootDeviceName": root, "VirtualizationType": "hvm",
+           "Hypervisor": "xen", "EnaSupport": True, "SriovNetSupport": "simple",
+           "PlatformDetails": "Windows" if windows else "Linux/UNIX",
+           "UsageOperation": "RunInstances:0002" if windows else "RunInstances",
+           "BlockDeviceMappings": [{"DeviceName": root, "Ebs": {
+               "DeleteOnTermination": True, "SnapshotId": "snap-" + iid[4:], "VolumeSize": 30 if windows else 8,
+               "VolumeType": "gp2" if windows else "gp3", "Encrypted": False}}]}
+    if owner != CANONICAL:
+        img["ImageOwnerAlias"] = "amazon"
+    if windows:
+        img["Platform"] = "windows"
+    return img
+
+
+# The public AMIs every account sees in every region. Exactly one Windows Server 2022 Full Base,
+# so the AWS documentation's example ("Windows_Server-2022-English-Full-Base*") finds one image.
+PUBLIC_IMAGES = [
+    _image("ami-0a1b2c3d4e5f60001", "Windows_Server-2022-English-Full-Base-2024.11.13", AMAZON,
+           "Microsoft Windows Server 2022 Full Locale English AMI provided by Amazon", windows=True),
+    _image("ami-0a1b2c3d4e5f60002", "Windows_Server-2022-English-Core-Base-2024.11.13", AMAZON,
+           "Microsoft Windows Server 2022 Core Locale English AMI provided by Amazon", windows=True),
+    _image("ami-0a1b2c3d4e5f60003", "Windows_Server-2019-English-Full-Base-2024.11.13", AMAZON,
+           "Microsoft Windows Server 2019 with Desktop Experience Locale English AMI provided by Amazon",
+           windows=True),
+    _image("ami-0a1b2c3d4e5f60004", "al2023-ami-2023.6.20241121.0-kernel-6.1-x86_64", AMAZON_LINUX,
+           "Amazon Linux 2023 AMI 2023.6.20241121.0 x86_64 HVM kernel-6.1", date="2024-11-21T19:12:41.000Z"),
+    _image("ami-0a1b2c3d4e5f60005", "al2023-ami-2023.6.20241121.0-kernel-6.1-arm64", AMAZON_LINUX,
+           "Amazon Linux 2023 AMI 2023.6.20241121.0 arm64 HVM kernel-6.1", arch="arm64",
+           date="2024-11-21T19:12:43.000Z"),
+    _image("ami-0a1b2c3d4e5f60006", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20241119",
+           CANONICAL, "Canonical, Ubuntu, 24.04, amd64 noble image", date="2024-11-19T12:20:10.000Z"),
+]
+
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64,
+               "stopped": 80}
+
+
 def _page(items, p, key):
     start = int(p.get("NextToken") or 0)
     n = int(p.get("MaxResults") or 1000)
@@ -64,7 +116,8 @@ class SERVICE(Service):
         subnet = "subnet-" + rand_id("", 17)
         sg = "sg-" + rand_id("", 17)
         st = {"vpcs": {}, "subnets": {}, "instances": {}, "enis": {}, "security_groups": {}, "volumes": {},
-              "snapshots": {}, "addresses": {}, "tags": {}, "profile_associations": {}, "next_ip": 10}
+              "snapshots": {}, "addresses": {}, "tags": {}, "profile_associations": {}, "images": {},
+              "next_ip": 10}
         st["vpcs"][vpc] = {"VpcId": vpc, "CidrBlock": "172.31.0.0/16", "IsDefault": True, "State": "available",
                            "OwnerId": account, "InstanceTenancy": "default"}
         st["subnets"][subnet] = {"SubnetId": subnet, "VpcId": vpc, "CidrBlock": "172.31.0.0/20",
@@ -294,9 +347,56 @@ class SERVICE(Service):
 
     # ------------------------------------------------------------ instances
 
+    # ------------------------------------------------------------ AMIs
+
+    def _images(self, ctx, st):
+        """Every image the caller may see: the public catalogue, then its account's own."""
+        return PUBLIC_IMAGES + [dict(i, OwnerId=i.get("OwnerId", ctx.account)) for i in st.get("images", {}).values()]
+
+    def _find_image(self, ctx, st, iid):
+        if not iid.startswith("ami-") or not all(c in "0123456789abcdef" for c in iid[4:]) or len(iid) not in (12, 21):
+            raise AwsError("InvalidAMIID.Malformed", "Invalid id: \"%s\" (expecting \"ami-...\")" % iid)
+        for img in self._images(ctx, st):
+            if img["ImageId"] == iid:
+                return img
+        raise AwsError("InvalidAMIID.NotFound", "The image id '[%s]' does not exist" % iid)
+
+    def DescribeImages(self, ctx, p):
+        st = ctx.state()
+        images = self._images(ctx, st)
+        if p.get("ImageIds"):
+            images = [self._find_image(ctx, st, i) for i in p["ImageIds"]]
+        owners = p.get("Owners") or []
+        if owners:
+            def owned(img):
+                return any(o == img["OwnerId"] or (o == "self" and img["OwnerId"] == ctx.account) or
+                           (o == "amazon" and img.get("ImageOwnerAlias") == "amazon") for o in owners)
+            images = [i for i in images if owned(i)]
+        out = []
+        for img in images:
+            tags = st["tags"].get(img["ImageId"], {})
+            vals = {"name": [img["Name"]], "image-id": [img["ImageId"]], "owner-id": [img["OwnerId"]],
+                    "owner-alias": [img["ImageOwnerAlias"]] if img.get("ImageOwnerAlias") else [],
+                    "state": [img["State"]], "architecture": [img["Architecture"]],
+                    "platform": [img["Platform"]] if img.get("Platform") else [],
+                    "platform-details": [img["PlatformDetails"]], "is-public": [img["Public"]],
+                    "image-type": [img["ImageType"]], "root-device-type": [img["RootDeviceType"]],
+                    "virtualization-type": [img["VirtualizationType"]], "description": [img["Description"]],
+                    "hypervisor": [img["Hypervisor"]], "ena-support": [img["EnaSupport"]]}
+            if _filters_match(p.get("Filters"), lambda n: vals.get(n, _tag_values(tags, n))):
+                out.append(dict(img, Tags=self._tags(st, img["ImageId"])) if tags else dict(img))
+        return _page(out, p, "Images")
+
+    # ------------------------------------------------------------ instances
+
     def RunInstances(self, ctx, p):
         need(p, "MinCount", "MaxCount")
         st = ctx.state()
+        if not p.get("ImageId") and not p.get("LaunchTemplate"):
+            raise AwsError("MissingParameter", "The request must contain the parameter ImageId")
+        image = self._find_image(ctx, st, p["ImageId"]) if p.get("ImageId") else PUBLIC_IMAGES[3]
+        # a seed's instances already exist when the world starts; API-launched ones boot first
+        booted = ctx.cred.get("AccessKeyId") == "seed" or int(ctx.world.settings.get("instance_polls", 2)) <= 0
         count = int(p["MaxCount"])
         if count < 1 or int(p["MinCount"]) > count:
             raise AwsError("InvalidParameterValue", "Invalid MinCount/MaxCount")
@@ -318,12 +418,15 @@ class SERVICE(Service):
                 self._attach_eni(ctx, eni, iid, int(spec.get("DeviceIndex", 0)), bool(spec.get("DeleteOnTermination", True)))
                 enis.append(eni["NetworkInterfaceId"])
             primary = st["enis"][enis[0]]
-            inst = {"InstanceId": iid, "ImageId": p.get("ImageId", "ami-00000000000000000"),
-                    "InstanceType": p.get("InstanceType", "t3.micro"), "State": {"Code": 16, "Name": "running"},
+            state = "running" if booted else "pending"
+            inst = {"InstanceId": iid, "ImageId": image["ImageId"],
+                    "InstanceType": p.get("InstanceType", "t3.micro"),
+                    "State": {"Code": STATE_CODES[state], "Name": state}, "_polls": 0,
                     "LaunchTime": now_iso(), "Placement": {"AvailabilityZone": primary["AvailabilityZone"], "Tenancy": "default"},
                     "SubnetId": primary["SubnetId"], "VpcId": primary["VpcId"],
-                    "PrivateIpAddress": primary["PrivateIpAddress"], "Architecture": "x86_64",
-                    "RootDeviceName": "/dev/xvda", "RootDeviceType": "ebs", "Hypervisor": "xen",
+                    "PrivateIpAddress": primary["PrivateIpAddress"], "Architecture": image["Architecture"],
+                    "PlatformDetails": image["PlatformDetails"], "UsageOperation": image["UsageOperation"],
+                    "RootDeviceName": image["RootDeviceName"], "RootDeviceType": "ebs", "Hypervisor": "xen",
                     "VirtualizationType": "hvm", "AmiLaunchIndex": n, "KeyName": p.get("KeyName"),
                     "Monitoring": {"State": "disabled"}, "EbsOptimized": False,
                     "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled", "State": "applied"},
@@ -331,16 +434,19 @@ class SERVICE(Service):
                     "_attrs": {"disableApiTermination": bool(p.get("DisableApiTermination", False)),
                                "instanceInitiatedShutdownBehavior": p.get("InstanceInitiatedShutdownBehavior", "stop"),
                                "userData": p.get("UserData")}}
+            if image.get("Platform"):
+                inst["Platform"] = image["Platform"]
             st["instances"][iid] = inst
+            root = image["RootDeviceName"]
             mappings = p.get("BlockDeviceMappings") or []
-            if not any(m.get("DeviceName") == "/dev/xvda" for m in mappings):
-                mappings = [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8, "DeleteOnTermination": True}}] + mappings
+            if not any(m.get("DeviceName") == root for m in mappings):
+                mappings = [{"DeviceName": root, "Ebs": dict(image["BlockDeviceMappings"][0]["Ebs"])}] + mappings
             for m in mappings:
                 if "Ebs" not in m:
                     continue
                 vol = self._new_volume(ctx, st, int(m["Ebs"].get("VolumeSize", 8)), primary["AvailabilityZone"],
                                        m["Ebs"].get("Encrypted", False), m["Ebs"].get("KmsKeyId"),
-                                       m["Ebs"].get("VolumeType", "gp3"))
+                                       m["Ebs"].get("VolumeType", "gp3"), m["Ebs"].get("SnapshotId"))
                 vol["State"] = "in-use"
                 vol["Attachments"] = [{"VolumeId": vol["VolumeId"], "InstanceId": iid, "Device": m["DeviceName"],
                                        "State": "attached", "AttachTime": now_iso(),
@@ -386,6 +492,7 @@ class SERVICE(Service):
         res = {}
         for i in ids:
             inst = st["instances"][i]
+            self._observe(ctx, inst)
             tags = st["tags"].get(i, {})
             enis = [st["enis"][e] for e in inst["_enis"]]
             assoc = self._association_for(st, i)
@@ -401,6 +508,45 @@ class SERVICE(Service):
                                                       "Groups": [], "Instances": []})
             r["Instances"].append(self._instance_out(ctx, st, inst))
         return _page(list(res.values()), p, "Reservations")
+
+    def _observe(self, ctx, inst):
+        """A describe call saw the instance: a pending one boots after instance_polls of them."""
+        if inst["State"]["Name"] != "pending":
+            return
+        inst["_polls"] = inst.get("_polls", 0) + 1
+        if inst["_polls"] >= int(ctx.world.settings.get("instance_polls", 2)):
+            inst["State"] = {"Code": STATE_CODES["running"], "Name": "running"}
+
+    def DescribeInstanceStatus(self, ctx, p):
+        st = ctx.state()
+        ids = p.get("InstanceIds") or list(st["instances"])
+        missing = [i for i in ids if i not in st["instances"]]
+        if missing:
+            raise AwsError("InvalidInstanceID.NotFound", "The instance ID%s '%s' does not exist" % (
+                "s" if len(missing) > 1 else "", ", ".join(missing)))
+        out = []
+        for i in ids:
+            inst = st["instances"][i]
+            self._observe(ctx, inst)
+            name = inst["State"]["Name"]
+            # AWS: only running instances unless IncludeAllInstances
+            if name != "running" and not p.get("IncludeAllInstances"):
+                continue
+            if name == "running":
+                status = {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
+            else:
+                status = {"Status": "not-applicable"}
+            az = inst["Placement"]["AvailabilityZone"]
+            vals = {"availability-zone": [az], "instance-state-name": [name],
+                    "instance-state-code": [inst["State"]["Code"]],
+                    "instance-status.status": [status["Status"]], "system-status.status": [status["Status"]],
+                    "instance-status.reachability": [d["Status"] for d in status.get("Details", [])],
+                    "system-status.reachability": [d["Status"] for d in status.get("Details", [])]}
+            if _filters_match(p.get("Filters"), lambda n: vals.get(n)):
+                out.append({"InstanceId": i, "AvailabilityZone": az, "Events": [],
+                            "InstanceState": dict(inst["State"]), "InstanceStatus": dict(status),
+                            "SystemStatus": dict(status)})
+        return _page(out, p, "InstanceStatuses")
 
     def _set_state(self, ctx, p, name, code, check=None):
         st = ctx.state()
@@ -890,10 +1036,11 @@ class SERVICE(Service):
 
     def _exists(self, st, rid):
         colls = {"i-": "instances", "eni-": "enis", "sg-": "security_groups", "vol-": "volumes", "snap-": "snapshots",
-                 "vpc-": "vpcs", "subnet-": "subnets", "eipalloc-": "addresses"}
+                 "vpc-": "vpcs", "subnet-": "subnets", "eipalloc-": "addresses", "ami-": "images"}
         for pre, coll in colls.items():
             if rid.startswith(pre):
-                return rid in st[coll]
+                public = pre == "ami-" and any(i["ImageId"] == rid for i in PUBLIC_IMAGES)
+                return public or rid in st.get(coll, {})
         return True
 
     def CreateTags(self, ctx, p):
@@ -918,7 +1065,8 @@ class SERVICE(Service):
     def DescribeTags(self, ctx, p):
         st = ctx.state()
         types = {"i-": "instance", "eni-": "network-interface", "sg-": "security-group", "vol-": "volume",
-                 "snap-": "snapshot", "vpc-": "vpc", "subnet-": "subnet", "eipalloc-": "elastic-ip"}
+                 "snap-": "snapshot", "vpc-": "vpc", "subnet-": "subnet", "eipalloc-": "elastic-ip",
+                 "ami-": "image"}
         out = []
         for rid, tags in st["tags"].items():
             rtype = next((t for pre, t in types.items() if rid.startswith(pre)), "other")
