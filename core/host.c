@@ -183,14 +183,55 @@ static int host_sleep(struct irx_call *call, long long ms)
 	return irx_call_cancelled(call) ? -1 : 0;
 }
 
+static size_t host_aws_call_many(struct irx_call *call, struct irx_aws_request *reqs, size_t n)
+{
+	size_t failed = 0;
+
+	if (call && call->aws_call && call->aws_call_many)
+		return call->aws_call_many(call->aws_ud, call, reqs, n);
+	for (size_t i = 0; i < n; i++) {
+		struct irx_error saved = call ? call->error : (struct irx_error){0};
+
+		reqs[i].response = NULL;
+		reqs[i].failed = 0;
+		reqs[i].error[0] = '\0';
+		if (call)
+			irx_error_clear(&call->error);
+		if (host_aws_call(call, reqs[i].service, reqs[i].operation, reqs[i].params,
+				  &reqs[i].response) < 0) {
+			reqs[i].failed = 1;
+			snprintf(reqs[i].error, sizeof(reqs[i].error), "%s",
+				 call ? call->error.message : "no call");
+			failed++;
+		}
+		/* the first failure stays the step's error */
+		if (call && saved.code != IRX_OK)
+			call->error = saved;
+	}
+	return failed;
+}
+
 static const struct irx_host host_without_aws = {
-    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail, NULL,
-    host_checkpoint, host_sleep, NULL,
+    .abi_major = IRX_PLUGIN_ABI_MAJOR,
+    .abi_minor = IRX_PLUGIN_ABI_MINOR,
+    .size = sizeof(struct irx_host),
+    .log = host_log,
+    .fail = host_fail,
+    .checkpoint = host_checkpoint,
+    .sleep = host_sleep,
 };
 
 static const struct irx_host host_with_aws = {
-    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), host_log, host_fail,
-    host_aws_call, host_checkpoint, host_sleep, host_aws_call_expect,
+    .abi_major = IRX_PLUGIN_ABI_MAJOR,
+    .abi_minor = IRX_PLUGIN_ABI_MINOR,
+    .size = sizeof(struct irx_host),
+    .log = host_log,
+    .fail = host_fail,
+    .aws_call = host_aws_call,
+    .checkpoint = host_checkpoint,
+    .sleep = host_sleep,
+    .aws_call_expect = host_aws_call_expect,
+    .aws_call_many = host_aws_call_many,
 };
 
 const struct irx_host *irx_host_table(bool with_aws)

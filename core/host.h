@@ -31,6 +31,10 @@ typedef int irx_aws_call_fn(void *ud, struct irx_call *call, const char *service
 			    const char *operation, struct json_object *params,
 			    struct json_object **response);
 
+/* The batch form of irx_aws_call_fn (see irx_host.aws_call_many). */
+typedef size_t irx_aws_call_many_fn(void *ud, struct irx_call *call, struct irx_aws_request *reqs,
+				    size_t n);
+
 struct irx_call {
 	struct irx_error error; /* why the attempt failed: first failure wins */
 	const char *step;	/* borrowed; NULL outside a step */
@@ -56,6 +60,7 @@ struct irx_call {
 	size_t secret_count;
 	/* The AWS client; NULL until one exists (the host table's aws_call is NULL then). */
 	irx_aws_call_fn *aws_call;
+	irx_aws_call_many_fn *aws_call_many; /* NULL: the host sends a batch one by one */
 	void *aws_ud;
 	/* Dry-run: [{service, operation, parameters}] the AWS client did not send. Owned. */
 	struct json_object *planned_calls;

@@ -25,6 +25,21 @@ struct host_state {
 	long duration_seconds;
 };
 
+/* The call context for the execution: region, role, and a session name carrying the id. */
+static void make_context(const struct host_state *h, const struct irx_call *call,
+			 struct irx_aws_context *ctx, char session[64])
+{
+	ctx->region = h->region[0] ? h->region : NULL;
+	ctx->role_arn = h->role_arn[0] ? h->role_arn : NULL;
+	ctx->external_id = h->external_id[0] ? h->external_id : NULL;
+	/* the session name carries the execution id, so CloudTrail ties calls to it */
+	if (!h->session_name[0] && call->execution_id && *call->execution_id)
+		snprintf(session, 64, "irx-%s", call->execution_id);
+	ctx->session_name = h->session_name[0] ? h->session_name : session[0] ? session : NULL;
+	ctx->duration_seconds = h->duration_seconds;
+	ctx->deadline_ms = call->deadline_ms;
+}
+
 static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 			 const char *operation, struct json_object *params,
 			 struct json_object **response)
@@ -57,16 +72,71 @@ static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 		*response = json_object_new_object();
 		return 0;
 	}
-	ctx.region = h->region[0] ? h->region : NULL;
-	ctx.role_arn = h->role_arn[0] ? h->role_arn : NULL;
-	ctx.external_id = h->external_id[0] ? h->external_id : NULL;
-	/* the session name carries the execution id, so CloudTrail ties calls to it */
-	if (!h->session_name[0] && call->execution_id && *call->execution_id)
-		snprintf(session, sizeof(session), "irx-%s", call->execution_id);
-	ctx.session_name = h->session_name[0] ? h->session_name : session[0] ? session : NULL;
-	ctx.duration_seconds = h->duration_seconds;
-	ctx.deadline_ms = call->deadline_ms;
+	make_context(h, call, &ctx, session);
 	return irx_aws_call(h->client, &ctx, sid, opname, params, response, &call->error);
+}
+
+/*
+ * A batch: dry-run mutations are planned one by one as above; the calls that really go out
+ * are sent together through irx_aws_call_many.
+ */
+static size_t host_aws_call_many(void *ud, struct irx_call *call, struct irx_aws_request *reqs,
+				 size_t n)
+{
+	const struct host_state *h = ud;
+	struct irx_aws_batch_call *batch = irx_xcalloc(n ? n : 1, sizeof(*batch));
+	size_t *slot = irx_xcalloc(n ? n : 1, sizeof(*slot));
+	struct irx_aws_context ctx = {0};
+	char session[64] = "";
+	size_t sent = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *sid = NULL, *opname = NULL;
+		bool mutating = false;
+		struct irx_error e = {0};
+
+		reqs[i].response = NULL;
+		reqs[i].failed = 0;
+		reqs[i].error[0] = '\0';
+		if (irx_aws_lookup(reqs[i].service, reqs[i].operation, &sid, &opname, &mutating,
+				   &e) == 0 &&
+		    !(call->dry_run && mutating)) {
+			batch[sent].service = sid;
+			batch[sent].operation = opname;
+			batch[sent].params = reqs[i].params;
+			slot[sent++] = i;
+			continue;
+		}
+		if (e.code == IRX_OK &&
+		    host_aws_call(ud, call, reqs[i].service, reqs[i].operation, reqs[i].params,
+				  &reqs[i].response) == 0)
+			continue;
+		if (e.code != IRX_OK)
+			irx_error_set(&call->error, e.code, "%s", e.message);
+		reqs[i].failed = 1;
+		snprintf(reqs[i].error, sizeof(reqs[i].error), "%s",
+			 e.code != IRX_OK ? e.message : call->error.message);
+		failed++;
+	}
+	make_context(h, call, &ctx, session);
+	if (sent)
+		irx_aws_call_many(h->client, &ctx, batch, sent);
+	for (size_t k = 0; k < sent; k++) {
+		struct irx_aws_request *r = &reqs[slot[k]];
+
+		r->response = batch[k].response;
+		if (batch[k].error.code == IRX_OK)
+			continue;
+		r->failed = 1;
+		snprintf(r->error, sizeof(r->error), "%s", batch[k].error.message);
+		/* first failure wins: the step's error is the first request's that failed */
+		if (call->error.code == IRX_OK)
+			call->error = batch[k].error;
+		failed++;
+	}
+	free(batch);
+	free(slot);
+	return failed;
 }
 
 void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
@@ -87,6 +157,7 @@ void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
 	}
 	irx_aws_client_attach(c, h);
 	eo->aws_call = host_aws_call;
+	eo->aws_call_many = host_aws_call_many;
 	eo->aws_ud = h;
 }
 

@@ -106,6 +106,16 @@ enum irx_log_level {
 struct irx_call; /* opaque: one step execution, owned by the host */
 struct irx_host;
 
+/* One call of a batch sent with host->aws_call_many. */
+struct irx_aws_request {
+	const char *service;
+	const char *operation;
+	struct json_object *params;   /* borrowed */
+	struct json_object *response; /* out: transferred on success, NULL on failure */
+	int failed;                   /* out */
+	char error[512];              /* out: "Code: message (HTTP n, request id x)" */
+};
+
 /* What the host tells an action about the step it runs in. Borrowed. */
 struct irx_context {
 	uint32_t size; /* sizeof(struct irx_context) as the host built it */
@@ -208,6 +218,15 @@ struct irx_host {
 	int (*aws_call_expect)(struct irx_call *call, const char *service, const char *operation,
 			       struct json_object *params, const char *const *expected,
 			       struct json_object **response);
+
+	/*
+	 * Sends n independent calls concurrently (same rules as aws_call, dry-run
+	 * included) and waits for all. Returns how many failed; each request says
+	 * why, and the step's error is the first failure's. Use it for calls that do
+	 * not depend on each other: a containment's round trips are its latency.
+	 * Added after 1.0: use only when host->size covers it.
+	 */
+	size_t (*aws_call_many)(struct irx_call *call, struct irx_aws_request *reqs, size_t n);
 };
 
 typedef int irx_plugin_init_fn(const struct irx_host *host, void **plugin_data);

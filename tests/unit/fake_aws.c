@@ -27,6 +27,7 @@ struct fake_aws {
 	char failure[1024];
 	char last_code[128]; /* the AWS code of the last failed call */
 	int checkpoints;
+	int batches;
 	long long slept;
 	bool dry_run;
 	struct irx_context ctx;
@@ -135,6 +136,29 @@ static int fake_call_expect(struct irx_call *call, const char *service, const ch
 	return -1;
 }
 
+static size_t fake_call_many(struct irx_call *call, struct irx_aws_request *reqs, size_t n)
+{
+	struct fake_aws *f = FAKE(call);
+	size_t failed = 0;
+
+	f->batches++;
+	for (size_t i = 0; i < n; i++) {
+		char before[sizeof(f->failure)];
+
+		memcpy(before, f->failure, sizeof(before));
+		f->failure[0] = '\0';
+		reqs[i].failed = fake_call(call, reqs[i].service, reqs[i].operation, reqs[i].params,
+					   &reqs[i].response) < 0;
+		snprintf(reqs[i].error, sizeof(reqs[i].error), "%s",
+			 reqs[i].failed ? f->failure : "");
+		/* the first failure stays the step's */
+		if (before[0])
+			memcpy(f->failure, before, sizeof(before));
+		failed += (size_t)reqs[i].failed;
+	}
+	return failed;
+}
+
 static int fake_checkpoint(struct irx_call *call, struct json_object *undo)
 {
 	(void)undo;
@@ -163,6 +187,7 @@ struct fake_aws *fake_aws_new(void)
 	f->host.aws_call = fake_call;
 	f->host.checkpoint = fake_checkpoint;
 	f->host.sleep = fake_sleep;
+	f->host.aws_call_many = fake_call_many;
 	f->host.aws_call_expect = fake_call_expect;
 	return f;
 }
@@ -252,6 +277,11 @@ const char *fake_aws_failure(struct fake_aws *f)
 int fake_aws_checkpoints(struct fake_aws *f)
 {
 	return f->checkpoints;
+}
+
+int fake_aws_batches(struct fake_aws *f)
+{
+	return f->batches;
 }
 
 long long fake_aws_slept_ms(struct fake_aws *f)

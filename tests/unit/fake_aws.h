@@ -52,6 +52,8 @@ const char *fake_aws_call_names(struct fake_aws *f);
 /* The message of the last host->fail or AWS error, "" when none; checkpoints taken. */
 const char *fake_aws_failure(struct fake_aws *f);
 int fake_aws_checkpoints(struct fake_aws *f);
+/* How many host->aws_call_many batches were sent (their calls are in fake_aws_calls too). */
+int fake_aws_batches(struct fake_aws *f);
 /* Milliseconds host->sleep was asked to sleep, in total. */
 long long fake_aws_slept_ms(struct fake_aws *f);
 

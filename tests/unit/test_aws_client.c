@@ -884,6 +884,51 @@ static void test_dry_run_host(void)
 	fixture_stop(&f);
 }
 
+/* host->aws_call_many: reads go out together, dry-run mutations are planned, errors kept apart */
+static void test_host_batch(void)
+{
+	static const struct irx_ts_step script[] = {{IRX_TS_ANSWER, 200, NULL, ec2_ok}};
+	struct fixture f;
+	struct irx_exec_options eo = {0};
+	struct irx_aws_context ctx = {0};
+	struct irx_call call;
+	struct json_object *p = ids_params("i-0abc");
+	struct irx_aws_request reqs[4] = {
+		{.service = "ec2", .operation = "DescribeInstances", .params = p},
+		{.service = "ec2", .operation = "StopInstances", .params = p},
+		{.service = "ec2", .operation = "NoSuchOperation", .params = p},
+		{.service = "ec2", .operation = "DescribeInstances", .params = p},
+	};
+
+	CU_ASSERT_FATAL(fixture_start(&f, script, 1, 3, 0) == 0);
+	irx_aws_attach_exec(&eo, f.c, &ctx);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(eo.aws_call_many);
+	irx_call_init(&call);
+	call.dry_run = true;
+	CU_ASSERT_EQUAL(eo.aws_call_many(eo.aws_ud, &call, reqs, 4), 1);
+	CU_ASSERT_FALSE(reqs[0].failed);
+	CU_ASSERT_STRING_EQUAL(sel_str(reqs[0].response, "Reservations", 0, "Instances", 0,
+				       "InstanceId"),
+			       "i-0abc");
+	/* planned, not sent: an empty answer */
+	CU_ASSERT_FALSE(reqs[1].failed);
+	CU_ASSERT_EQUAL(json_object_object_length(reqs[1].response), 0);
+	CU_ASSERT_TRUE(reqs[2].failed);
+	CU_ASSERT_STRING_EQUAL(reqs[2].error,
+			       "unknown operation 'NoSuchOperation' for AWS service 'ec2'");
+	CU_ASSERT_STRING_EQUAL(call.error.message, reqs[2].error);
+	CU_ASSERT_FALSE(reqs[3].failed);
+	/* the two reads went out at once, on two connections */
+	CU_ASSERT_EQUAL(irx_ts_requests(&f.srv), 2);
+	CU_ASSERT_EQUAL(irx_ts_connections(&f.srv), 2);
+	CU_ASSERT_EQUAL(json_object_array_length(call.planned_calls), 1);
+	for (int i = 0; i < 4; i++)
+		json_object_put(reqs[i].response);
+	irx_call_release(&call);
+	json_object_put(p);
+	fixture_stop(&f);
+}
+
 static CU_TestInfo tests[] = {
     {"names", test_names},
     {"bad params are not sent", test_bad_params_not_sent},
@@ -905,6 +950,7 @@ static CU_TestInfo tests[] = {
     {"call many", test_call_many},
     {"injected transport", test_injected_transport},
     {"dry-run host", test_dry_run_host},
+    {"host batch of calls", test_host_batch},
     CU_TEST_INFO_NULL,
 };
 

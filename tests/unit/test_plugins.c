@@ -52,8 +52,11 @@ static int fake_fail(struct irx_call *call, const char *fmt, ...)
 }
 
 static const struct irx_host fake_host = {
-    IRX_PLUGIN_ABI_MAJOR, IRX_PLUGIN_ABI_MINOR, sizeof(struct irx_host), fake_log, fake_fail, NULL,
-    NULL, NULL, NULL,
+    .abi_major = IRX_PLUGIN_ABI_MAJOR,
+    .abi_minor = IRX_PLUGIN_ABI_MINOR,
+    .size = sizeof(struct irx_host),
+    .log = fake_log,
+    .fail = fake_fail,
 };
 
 static void fake_reset(void)
