@@ -127,6 +127,21 @@ class IamTest(SimTestCase):
         self.assertEqual(r["Error"]["Message"], "The user with name nobody cannot be found.")
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 404)
 
+    def test_account_summary_counts(self):
+        iam = self.client("iam")
+        m = iam.get_account_summary()["SummaryMap"]
+        self.assertEqual((m["Users"], m["Roles"], m["Policies"], m["InstanceProfiles"]), (1, 0, 0, 0))  # the seed's admin
+        self.assertEqual((m["UsersQuota"], m["AccessKeysPerUserQuota"]), (5000, 2))
+        iam.create_user(UserName="carol")
+        iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps({"Statement": []}))
+        iam.create_policy(PolicyName="p", PolicyDocument=json.dumps({"Statement": []}))
+        iam.create_instance_profile(InstanceProfileName="app")
+        iam.attach_user_policy(UserName="carol", PolicyArn="arn:aws:iam::aws:policy/AWSDenyAll")
+        m = iam.get_account_summary()["SummaryMap"]
+        self.assertEqual((m["Users"], m["Roles"], m["Policies"], m["InstanceProfiles"], m["PolicyVersionsInUse"]), (2, 1, 1, 1, 1))
+        # another account counts its own
+        self.assertEqual(self.client("iam", key=KEY2).get_account_summary()["SummaryMap"]["Users"], 1)
+
     def test_roles_with_paths_and_policies(self):
         iam = self.client("iam")
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}

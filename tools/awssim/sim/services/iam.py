@@ -99,6 +99,28 @@ class SERVICE(Service):
             raise AwsError("NoSuchEntity", "Policy %s does not exist or is not attachable." % arn, 404)
         return pol
 
+    # ------------------------------------------------------------ the account
+
+    def GetAccountSummary(self, ctx, p):
+        """Counts of what the account holds, and IAM's default quotas."""
+        st = ctx.state()
+        users = st["users"].values()
+        roles = st["roles"].values()
+        own = [x for x in st["policies"].values() if not x.get("_aws")]
+        attached = {a for e in list(users) + list(roles) for a in e.get("_attached", [])}
+        return {"SummaryMap": {
+            "Users": len(st["users"]), "Roles": len(st["roles"]), "Groups": 0, "Policies": len(own),
+            "InstanceProfiles": len(st["instance_profiles"]), "MFADevices": 0, "MFADevicesInUse": 0,
+            "ServerCertificates": 0, "Providers": 0, "PolicyVersionsInUse": len(attached),
+            "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0,
+            "UsersQuota": 5000, "RolesQuota": 1000, "GroupsQuota": 300, "PoliciesQuota": 1500,
+            "InstanceProfilesQuota": 1000, "AccessKeysPerUserQuota": 2, "GroupsPerUserQuota": 10,
+            "AttachedPoliciesPerUserQuota": 10, "AttachedPoliciesPerRoleQuota": 10,
+            "AttachedPoliciesPerGroupQuota": 10, "PolicySizeQuota": 6144, "VersionsPerPolicyQuota": 5,
+            "ServerCertificatesQuota": 20, "SigningCertificatesPerUserQuota": 2,
+            "UserPolicySizeQuota": 2048, "RolePolicySizeQuota": 10240, "GroupPolicySizeQuota": 5120,
+            "AssumeRolePolicySizeQuota": 2048, "GlobalEndpointTokenVersion": 1}}
+
     # ------------------------------------------------------------ users
 
     def CreateUser(self, ctx, p):
