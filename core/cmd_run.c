@@ -62,7 +62,10 @@ static void on_progress(void *ud, enum irx_step_event ev, const char *step, cons
 	if (p->tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "  %s %-32s %-28s %-9s %6lld ms%s%s\n",
-		strcmp(status, "Success") == 0 ? "ok" : "!!", step, action, status, duration_ms,
+		strcmp(status, "Success") == 0	 ? "ok"
+		: strcmp(status, "Skipped") == 0 ? "--"
+						 : "!!",
+		step, action, status, duration_ms,
 		message && *message ? "  " : "", message ? message : "");
 }
 
@@ -349,6 +352,9 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 			json_object_object_add(r, "FailureMessage",
 					       json_object_new_string(res.failure_message));
 		json_object_object_add(r, "DryRun", json_object_new_boolean(o->dry_run));
+		if (res.skipped_steps && json_object_array_length(res.skipped_steps) > 0)
+			json_object_object_add(r, "SkippedSteps",
+					       json_object_get(res.skipped_steps));
 		json_object_array_add(results, r);
 	} else {
 		printf("%s\t%s\t%s%s%s\n", res.execution_id, res.status, target ? target : rb->name,
@@ -358,6 +364,14 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 			       json_object_is_type(val, json_type_string)
 				       ? json_object_get_string(val)
 				       : json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN));
+		for (size_t i = 0; res.skipped_steps && i < json_object_array_length(res.skipped_steps);
+		     i++) {
+			struct json_object *sk = json_object_array_get_idx(res.skipped_steps, i);
+
+			printf("  skipped %s: %s\n",
+			       json_object_get_string(json_object_object_get(sk, "step")),
+			       json_object_get_string(json_object_object_get(sk, "message")));
+		}
 	}
 	fprintf(stderr, "irx: execution %s %s; 'irx show %s' for details\n", res.execution_id,
 		res.status, res.execution_id);

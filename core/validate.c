@@ -42,7 +42,7 @@ struct vctx {
 static const char *const system_vars[] = {
 	"global:ACCOUNT_ID", "global:REGION",	    "global:DATE",
 	"global:DATE_TIME",  "global:AWS_PARTITION", "automation:EXECUTION_ID",
-	NULL,
+	"automation:SKIPPED_STEPS", NULL,
 };
 
 static bool is_kind(const struct irx_node *n, const char *type)
