@@ -47,6 +47,37 @@ static const struct irx_param aws_property_params[] = {
     {0},
 };
 
+static const struct irx_param run_command_params[] = {
+    {"DocumentName", IRX_PARAM_STRING, IRX_PARAM_REQUIRED, NULL,
+     "the Command document (AWS-RunShellScript), or a shared document's ARN"},
+    {"InstanceIds", IRX_PARAM_STRING_LIST, 0, NULL,
+     "the managed instances to run on (at most 50); or Targets"},
+    {"Targets", IRX_PARAM_MAP_LIST, 0, NULL,
+     "instances by tag or resource group: [{Key: tag:Name, Values: [web]}]; or InstanceIds"},
+    {"Parameters", IRX_PARAM_STRING_MAP, 0, NULL,
+     "the document's parameters: names to strings or lists of strings"},
+    {"DocumentVersion", IRX_PARAM_STRING, 0, NULL, "the document version ($DEFAULT, $LATEST, 3)"},
+    {"DocumentHash", IRX_PARAM_STRING, 0, NULL, "the document's hash, to run only that content"},
+    {"DocumentHashType", IRX_PARAM_STRING, 0, NULL, "Sha256 or Sha1"},
+    {"Comment", IRX_PARAM_STRING, 0, NULL, "what the command is for (at most 100 characters)"},
+    {"TimeoutSeconds", IRX_PARAM_INTEGER, 0, NULL,
+     "how long SSM tries to deliver the command to an instance's agent"},
+    {"OutputS3Region", IRX_PARAM_STRING, 0, NULL, "the output bucket's region"},
+    {"OutputS3BucketName", IRX_PARAM_STRING, 0, NULL, "an S3 bucket for the full output"},
+    {"OutputS3KeyPrefix", IRX_PARAM_STRING, 0, NULL, "the key prefix in that bucket"},
+    {"MaxConcurrency", IRX_PARAM_STRING, 0, NULL, "instances at once (a number or a percentage)"},
+    {"MaxErrors", IRX_PARAM_STRING, 0, NULL,
+     "errors before SSM sends to no more instances (a number or a percentage)"},
+    {"ServiceRoleArn", IRX_PARAM_STRING, 0, NULL, "the role SSM uses for notifications"},
+    {"NotificationConfig", IRX_PARAM_STRING_MAP, 0, NULL,
+     "SNS notifications: NotificationArn, NotificationEvents, NotificationType"},
+    {"CloudWatchOutputConfig", IRX_PARAM_STRING_MAP, 0, NULL,
+     "CloudWatch Logs output: CloudWatchLogGroupName, CloudWatchOutputEnabled"},
+    {"AlarmConfiguration", IRX_PARAM_STRING_MAP, 0, NULL,
+     "CloudWatch alarms that stop the command: IgnorePollAlarmFailure, Alarms"},
+    {0},
+};
+
 static const struct irx_action builtin_actions[] = {
     {"branch", "choose the next step by comparing values", 0, branch_params, irx_builtin_branch,
      NULL},
@@ -62,6 +93,10 @@ static const struct irx_action builtin_actions[] = {
      "call an AWS API once and fail unless a property has one of the desired values",
      IRX_ACTION_OPEN_INPUTS, aws_property_params, irx_builtin_assert_aws_resource_property,
      NULL},
+    {"runCommand",
+     "run an SSM command document on managed instances and wait for every invocation (cannot "
+     "be undone; a cancelled or timed-out step cancels the command)",
+     IRX_ACTION_MUTATES, run_command_params, irx_builtin_run_command, NULL},
     {0},
 };
 

@@ -27,6 +27,9 @@ int irx_builtin_wait_for_aws_resource_property(const struct irx_context *ctx,
 int irx_builtin_assert_aws_resource_property(const struct irx_context *ctx,
 					     struct json_object *inputs,
 					     struct irx_result *result);
+/* builtin_run_command.c: aws:runCommand on ssm:SendCommand, waiting for every invocation. */
+int irx_builtin_run_command(const struct irx_context *ctx, struct json_object *inputs,
+			    struct irx_result *result);
 
 /*
  * Parses an ISO-8601 duration as aws:sleep accepts it (Java's

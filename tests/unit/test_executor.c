@@ -897,7 +897,8 @@ static void test_registry(void)
 	CU_ASSERT_STRING_EQUAL(b[2].name, "executeAwsApi");
 	CU_ASSERT_STRING_EQUAL(b[3].name, "waitForAwsResourceProperty");
 	CU_ASSERT_STRING_EQUAL(b[4].name, "assertAwsResourceProperty");
-	CU_ASSERT_PTR_NULL(b[5].name);
+	CU_ASSERT_STRING_EQUAL(b[5].name, "runCommand");
+	CU_ASSERT_PTR_NULL(b[6].name);
 	CU_ASSERT_EQUAL(irx_actions_lookup(bare, "aws:branch", &ref, &err), 0);
 	CU_ASSERT_PTR_NULL(ref.plugin);
 	CU_ASSERT_STRING_EQUAL(ref.action->params[0].name, "Choices");
@@ -933,7 +934,7 @@ static void test_registry(void)
 	}
 	CU_ASSERT_TRUE(irx_builtin_is_unsupported("aws:executeScript"));
 	CU_ASSERT_FALSE(irx_builtin_is_unsupported("aws:executeAwsApi"));
-	CU_ASSERT_TRUE(irx_builtin_is_unsupported("aws:runCommand"));
+	CU_ASSERT_FALSE(irx_builtin_is_unsupported("aws:runCommand"));
 	CU_ASSERT_FALSE(irx_builtin_is_unsupported("aws:branch"));
 	CU_ASSERT_FALSE(irx_builtin_is_unsupported("aws:sleep"));
 	CU_ASSERT_FALSE(irx_builtin_is_unsupported("aws:nope"));
