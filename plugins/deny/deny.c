@@ -621,9 +621,12 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	if (aws(ctx, "iam", "GetUser", name_params(&p), &user) < 0 ||
 	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) <
 		0 ||
-	    aws_list(ctx, "iam", "ListMFADevices", name_params(&p), "MFADevices", &mfas) < 0)
+	    (recent_days > 0 &&
+	     aws_list(ctx, "iam", "ListMFADevices", name_params(&p), "MFADevices", &mfas) < 0))
 		goto out;
-	report_recent(ctx, res, keys, mfas, recent_days, recent, sizeof(recent));
+	/* RecentDays 0: no report, and no ListMFADevices call */
+	if (recent_days > 0)
+		report_recent(ctx, res, keys, mfas, recent_days, recent, sizeof(recent));
 	lp = aws_expect(ctx, "iam", "GetLoginProfile", name_params(&p), "NoSuchEntity", &login);
 	if (lp < 0 || policy_attached(ctx, &p, deny_arn, &denied) < 0 ||
 	    inline_exists(ctx, &p, REVOKE_POLICY, &revoked) < 0)
@@ -1132,7 +1135,8 @@ static const struct irx_param user_params[] = {
     {"TargetArn", IRX_PARAM_STRING, IRX_PARAM_REQUIRED | IRX_PARAM_RESOURCE, NULL,
      "the user's ARN (arn:aws:iam::ACCOUNT:user/PATH/NAME)"},
     {"RecentDays", IRX_PARAM_INTEGER, 0, "7",
-     "report access keys and MFA devices created in the last this many days"},
+     "report access keys and MFA devices created in the last this many days (0: no "
+     "report)"},
     {0},
 };
 

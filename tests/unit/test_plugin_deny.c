@@ -369,6 +369,18 @@ static void test_user_recent_reported(void)
 	run_release(&r);
 	fake_aws_free(f);
 
+	/* RecentDays 0: no report and no ListMFADevices */
+	f = fake_aws_new();
+	script_contained_user(f);
+	run_exec(f, "iamUser", "{\"TargetArn\":\"" ALICE "\",\"RecentDays\":0}", false, &r);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "iam:GetUser,iam:ListAccessKeys,"
+						       "iam:GetLoginProfile,"
+						       "iam:ListAttachedUserPolicies,"
+						       "iam:ListUserPolicies");
+	run_release(&r);
+	fake_aws_free(f);
+
 	/* a bad window */
 	f = fake_aws_new();
 	run_exec(f, "iamUser", "{\"TargetArn\":\"" ALICE "\",\"RecentDays\":-1}", false, &r);
