@@ -152,3 +152,16 @@ class NoDelayTest(SimTestCase):
             self.assertLess(time.monotonic() - t0, 0.3)
         finally:
             conn.close()
+
+
+class ControlCallTest(SimTestCase):
+    def test_calls_take_the_sdk_member_names(self):
+        # ec2's CreateSecurityGroup: Description on the SDK side, GroupDescription on the wire
+        status, r = self.sim.control("POST", "call", {"service": "ec2", "operation": "CreateSecurityGroup",
+                                                      "params": {"GroupName": "web", "Description": "web tier"}})
+        self.assertEqual(status, 200, r)
+        g = self.client("ec2").describe_security_groups(GroupIds=[r["result"]["GroupId"]])["SecurityGroups"][0]
+        self.assertEqual((g["GroupName"], g["Description"]), ("web", "web tier"))
+        status, r = self.sim.control("POST", "call", {"service": "ec2", "operation": "CreateSecurityGroup",
+                                                      "params": {"GroupName": "db", "GroupDescription": "wire name"}})
+        self.assertEqual((status, r), (400, {"error": "MissingParameter", "message": "The request must contain the parameter Description"}))

@@ -5,91 +5,39 @@
  * protocols, wrong and unknown keys, AssumeRole across accounts with and without the right
  * ExternalId, throttling that succeeds on retry and that exhausts retries, a dropped connection.
  */
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "aws/client.h"
+#include "sim_harness.h"
 #include "test.h"
 #include "util.h"
 
 #define SECRET1 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SECRET2 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY2"
 
-static pid_t sim_pid;
-static char sim_url[64];
+static struct irx_sim sim;
 
 static const char *const test_env[] = {"HOME=/nonexistent-irx-test",
 				       "AWS_EC2_METADATA_DISABLED=true", NULL};
 
-static int sim_start(void)
-{
-	char port_file[600] = "";
-	char *text = NULL;
-	size_t len = 0;
-	const char *script = irx_test_src("tools/awssim/awssim");
-	char script_path[4096] = "";
-
-	snprintf(script_path, sizeof(script_path), "%s", script);
-	snprintf(port_file, sizeof(port_file), "%s/awssim.port", irx_test_tmpdir());
-	unlink(port_file);
-	fflush(NULL);
-	sim_pid = fork();
-	if (sim_pid < 0)
-		return -1;
-	if (sim_pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		if (devnull >= 0) {
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		execl("/usr/bin/python3", "python3", script_path, "--port-file", port_file,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 600; i++) {
-		if (irx_read_file(port_file, 64, &text, &len) == 0 && len > 0 &&
-		    text[len - 1] == '\n') {
-			snprintf(sim_url, sizeof(sim_url), "http://127.0.0.1:%d", atoi(text));
-			free(text);
-			return 0;
-		}
-		free(text);
-		text = NULL;
-		if (waitpid(sim_pid, NULL, WNOHANG) == sim_pid) {
-			sim_pid = 0;
-			return -1;
-		}
-		usleep(50000);
-	}
-	return -1;
-}
-
 static int suite_init(void)
 {
-	if (sim_start() < 0) {
+	if (irx_sim_start(&sim) < 0) {
 		fprintf(stderr, "aws_sim: the simulator (tools/awssim) did not start\n");
 		return -1;
 	}
 	unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	setenv("AWS_ENDPOINT_URL", sim_url, 1);
+	setenv("AWS_ENDPOINT_URL", sim.url, 1);
 	return 0;
 }
 
 static int suite_clean(void)
 {
-	if (sim_pid > 0) {
-		kill(sim_pid, SIGTERM);
-		waitpid(sim_pid, NULL, 0);
-	}
-	sim_pid = 0;
+	irx_sim_stop(&sim);
 	unsetenv("AWS_ENDPOINT_URL");
 	return 0;
 }
@@ -97,20 +45,7 @@ static int suite_clean(void)
 /* POST/DELETE to the control endpoint. Returns the HTTP status. */
 static long control(const char *method, const char *path, const char *body)
 {
-	struct irx_aws_curl *c = irx_aws_curl_new();
-	char *url = irx_xasprintf("%s%s", sim_url, path);
-	const char *headers[] = {"Content-Type: application/json", NULL};
-	struct irx_aws_transport_request req = {method, url, headers, body, body ? strlen(body) : 0,
-						0,	5000};
-	struct irx_aws_transport_response resp = {0};
-	long status = 0;
-
-	irx_aws_curl_perform(c, &req, &resp, 1);
-	status = resp.status;
-	irx_aws_transport_response_release(&resp);
-	irx_aws_curl_free(c);
-	free(url);
-	return status;
+	return irx_sim_control(&sim, method, path, body, NULL);
 }
 
 struct sleeps {
@@ -164,8 +99,9 @@ static void test_protocols(void)
 	CU_ASSERT_STRING_EQUAL(str_at(resp, "Account"), "111111111111");
 	json_object_put(resp);
 
-	p = json_tokener_parse("{\"ImageId\":\"ami-12345678\",\"MinCount\":1,\"MaxCount\":1,"
-			       "\"InstanceType\":\"t3.micro\"}");
+	p = json_tokener_parse(
+	    "{\"ImageId\":\"ami-0a1b2c3d4e5f60004\",\"MinCount\":1,\"MaxCount\":1,"
+	    "\"InstanceType\":\"t3.micro\"}");
 	CU_ASSERT_EQUAL(irx_aws_call(c, NULL, "ec2", "RunInstances", p, &resp, &err), 0);
 	if (err.code)
 		fprintf(stderr, "\n  %s\n", err.message);

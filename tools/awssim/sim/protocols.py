@@ -79,8 +79,10 @@ def scalar_in(shape, s, where):
     return s
 
 
-def json_in(shape, v):
-    """Coerce a decoded JSON value to Python values of the shape (blobs, timestamps)."""
+def json_in(shape, v, wire=True):
+    """Coerce a decoded JSON value to Python values of the shape (blobs, timestamps). Keys are the
+    members' wire names (json protocols), or with wire=False their names in the model, as the SDKs
+    and the control endpoint's calls write them (ec2's Description, not GroupDescription)."""
     if v is None:
         return None
     t = shape.type_name
@@ -89,18 +91,18 @@ def json_in(shape, v):
             raise AwsError("SerializationException", "Expected an object for %s" % shape.name)
         out = {}
         for name, m in shape.members.items():
-            key = m.serialization.get("name", name)
+            key = m.serialization.get("name", name) if wire else name
             if key in v:
-                out[name] = json_in(m, v[key])
+                out[name] = json_in(m, v[key], wire)
         return out
     if t == "list":
         if not isinstance(v, list):
             raise AwsError("SerializationException", "Expected a list for %s" % shape.name)
-        return [json_in(shape.member, x) for x in v]
+        return [json_in(shape.member, x, wire) for x in v]
     if t == "map":
         if not isinstance(v, dict):
             raise AwsError("SerializationException", "Expected an object for %s" % shape.name)
-        return {k: json_in(shape.value, x) for k, x in v.items()}
+        return {k: json_in(shape.value, x, wire) for k, x in v.items()}
     if t == "blob":
         return base64.b64decode(v)
     if t == "timestamp":

@@ -4,7 +4,8 @@
        {"AccessKeyId": ..., "SecretAccessKey": ..., "UserName": "admin"}]}},   (no UserName: root)
    "credentials": {...}, "state": {...},          (as GET /__awssim/state dumps them)
    "calls": [{"account": ..., "region": ..., "service": "ec2", "operation": "RunInstances",
-              "params": {...}, "as": "name"}],    (run in order as the account's root)
+              "params": {...}, "as": "name"}],    (run in order as the account's root; params
+                                                    use the SDKs' member names, as boto3 does)
    "faults": [...]}
 Without "accounts", the initial seed has accounts 111111111111 (AKIDEXAMPLE) and 222222222222
 (AKIDEXAMPLE2), each key an IAM user "admin".
@@ -32,7 +33,7 @@ def call(sim, c, results=None):
     model = sim.models.by_prefix[service]
     op = model.operation_model(c["operation"])
     if op.input_shape is not None:
-        params = json_in(op.input_shape, json.loads(json.dumps(params)))
+        params = json_in(op.input_shape, json.loads(json.dumps(params)), wire=False)
     cred = {"Account": acct, "Arn": "arn:aws:iam::%s:root" % acct, "UserId": acct, "Kind": "root",
             "AccessKeyId": "seed"}
     with world.lock:
