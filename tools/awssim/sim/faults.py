@@ -6,7 +6,9 @@ A rule is a dict:
    "latency_ms": 20,                      latency: added before the call runs
    "every": 3,                            throttle: every Nth matching call is throttled, or
    "rate": 5.0, "burst": 10,              throttle: token bucket (calls per second, bucket size)
-   "status": 500|503,                     error: InternalError/ServiceUnavailable in the protocol
+   "status": 500|503,                     error: InternalError/ServiceUnavailable in the protocol, or
+   "code": "AccessDenied", "status": 403, error: that AWS error (status 400-599, default 400) with
+   "message": "..."                         this message (default "awssim fault F: injected CODE")
    "delay_ms": 5000,                      slow: headers sent, then the body this much later
    "count": 2}                            optional: the rule applies to that many calls, then ends
 "drop" closes the connection without any response.
@@ -29,7 +31,12 @@ class Faults:
             raise ValueError("unknown fault kind %r (expected one of %s)" % (rule.get("kind"), ", ".join(KINDS)))
         if rule["kind"] == "throttle" and not rule.get("every") and not rule.get("rate"):
             raise ValueError("a throttle fault needs 'every' or 'rate'")
-        if rule["kind"] == "error" and int(rule.get("status", 500)) not in (500, 503):
+        if rule["kind"] == "error" and rule.get("code") is not None:
+            if not isinstance(rule["code"], str) or not rule["code"]:
+                raise ValueError("an error fault's code is a non-empty string")
+            if not 400 <= int(rule.get("status", 400)) <= 599:
+                raise ValueError("an error fault with a code has a status from 400 to 599")
+        elif rule["kind"] == "error" and int(rule.get("status", 500)) not in (500, 503):
             raise ValueError("an error fault's status is 500 or 503")
         with self.lock:
             if "id" not in rule:

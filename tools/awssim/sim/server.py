@@ -116,6 +116,9 @@ class Simulator:
                 if kind == "throttle":
                     code, status, msg = faults.THROTTLE[proto]
                     raise AwsError(code, msg, status)
+                if kind == "error" and rule.get("code"):
+                    raise AwsError(rule["code"], rule.get("message") or "awssim fault %s: injected %s" % (
+                        rule["id"], rule["code"]), int(rule.get("status", 400)))
                 if kind == "error":
                     st = int(rule.get("status", 500))
                     raise AwsError(faults.SERVER[st][proto], "awssim fault %s: injected %d" % (rule["id"], st), st)

@@ -1213,3 +1213,33 @@ class SERVICE(Service):
                 if _filters_match(p.get("Filters"), lambda n: vals.get(n)):
                     out.append(a)
         return {"IamInstanceProfileAssociations": out}
+
+    # ------------------------------------------------------------ instance types
+
+    def DescribeInstanceTypes(self, ctx, p):
+        """A few types, enough for callers that ask whether a type has instance store."""
+        types = p.get("InstanceTypes") or sorted(INSTANCE_TYPES)
+        unknown = [t for t in types if t not in INSTANCE_TYPES]
+        if unknown:
+            raise AwsError("InvalidInstanceType", "The following supplied instance types do not exist: [%s]" %
+                           ", ".join(unknown))
+        out = []
+        for t in types:
+            vcpus, mem, store = INSTANCE_TYPES[t]
+            it = {"InstanceType": t, "CurrentGeneration": True, "FreeTierEligible": t == "t3.micro",
+                  "SupportedRootDeviceTypes": ["ebs"], "SupportedVirtualizationTypes": ["hvm"],
+                  "Hypervisor": "nitro", "ProcessorInfo": {"SupportedArchitectures": ["x86_64"]},
+                  "VCpuInfo": {"DefaultVCpus": vcpus}, "MemoryInfo": {"SizeInMiB": mem},
+                  "InstanceStorageSupported": store > 0, "EbsInfo": {"EbsOptimizedSupport": "default",
+                                                                   "EncryptionSupport": "supported",
+                                                                   "NvmeSupport": "required"}}
+            if store:
+                it["InstanceStorageInfo"] = {"TotalSizeInGB": store, "Disks": [
+                    {"SizeInGB": store, "Count": 1, "Type": "ssd"}], "NvmeSupport": "required"}
+            out.append(it)
+        return {"InstanceTypes": out}
+
+
+# type -> (vCPUs, MiB, instance store GB)
+INSTANCE_TYPES = {"t3.micro": (2, 1024, 0), "t3.medium": (2, 4096, 0), "m5.large": (2, 8192, 0),
+                  "m5d.large": (2, 8192, 75), "c5.xlarge": (4, 8192, 0), "c5d.xlarge": (4, 8192, 100)}

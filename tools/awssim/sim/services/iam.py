@@ -350,6 +350,11 @@ class SERVICE(Service):
     def ListUserPolicies(self, ctx, p):
         return {"PolicyNames": sorted(self._user(ctx, p.get("UserName"))["_inline"]), "IsTruncated": False}
 
+    def ListMFADevices(self, ctx, p):
+        """MFA devices come only from a seed's state (a user's "_mfa": [{"SerialNumber", "EnableDate"}])."""
+        u = self._user(ctx, p.get("UserName"), default_self=True)
+        return {"MFADevices": [dict(d, UserName=u["UserName"]) for d in u.get("_mfa", [])], "IsTruncated": False}
+
     def PutRolePolicy(self, ctx, p):
         return self._put_inline(self._role(ctx, p.get("RoleName")), p)
 
