@@ -450,8 +450,9 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	bool disable_esm = bool_in(inputs, "DisableEventSources");
 	bool revoke = bool_in(inputs, "RevokeRoleSessions");
 	struct fn_ref fn = {0};
-	struct json_object *func = NULL, *conc = NULL, *esms = NULL, *to_disable = NULL;
-	struct json_object *policies = NULL, *cfg = NULL, *v = NULL, *params = NULL;
+	struct json_object *func = NULL, *qfunc = NULL, *conc = NULL, *esms = NULL;
+	struct json_object *to_disable = NULL, *policies = NULL, *cfg = NULL, *v = NULL,
+			   *params = NULL;
 	const char *role_arn = NULL, *role = NULL, *fn_arn = NULL;
 	char before[32] = "", done[MSG_MAX] = "", notes[MSG_MAX] = "", others[MSG_MAX] = "";
 	bool has_prev = false, revoked = false;
@@ -495,6 +496,24 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	if (json_object_object_get_ex(conc, "ReservedConcurrentExecutions", &v) && v) {
 		has_prev = true;
 		prev = json_object_get_int64(v);
+	}
+	if (revoke && fn.qualifier[0]) {
+		/* A version keeps the role it was published with: the qualified ARN runs as its
+		 * version's role, which is the one to revoke. */
+		struct json_object *qp =
+		    params_new("FunctionName", fn.name, "Qualifier", fn.qualifier, NULL);
+		const char *qrole = NULL;
+
+		if (aws(ctx, "lambda", "GetFunction", qp, &qfunc) < 0)
+			goto out;
+		qrole = str_in(obj_in(qfunc, "Configuration"), "Role");
+		if (qrole && role_arn && strcmp(qrole, role_arn) != 0)
+			add_note(notes, sizeof(notes),
+				 "warning: '%s' runs as role '%s' but the unqualified function as "
+				 "'%s', which this action does not revoke",
+				 fn.qualifier, qrole, role_arn);
+		if (qrole)
+			role_arn = qrole;
 	}
 	if (revoke) {
 		role = role_name_of(role_arn);
@@ -627,6 +646,7 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	rc = 0;
 out:
 	json_object_put(func);
+	json_object_put(qfunc);
 	json_object_put(conc);
 	json_object_put(esms);
 	json_object_put(to_disable);

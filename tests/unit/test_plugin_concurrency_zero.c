@@ -216,6 +216,52 @@ static void test_qualified_arn(void)
 	}
 }
 
+/* GetFunction: $LATEST runs as fn1-role, version 3 (alias "live") as an older role. */
+static int get_function(void *ud, struct fake_aws *f, struct json_object *params,
+			struct json_object **response)
+{
+	const char *q = pstr(params, "Qualifier");
+
+	(void)ud;
+	(void)f;
+	*response = json_tokener_parse(
+	    q ? "{\"Configuration\":{\"FunctionName\":\"fn1\",\"FunctionArn\":\"" FN_ARN
+		":3\",\"Version\":\"3\",\"Role\":\"arn:aws:iam::111111111111:role/old-role\"}}"
+	      : "{\"Configuration\":{\"FunctionName\":\"fn1\",\"FunctionArn\":\"" FN_ARN
+		"\",\"Role\":\"" ROLE_ARN "\"}}");
+	return 0;
+}
+
+static void test_qualified_version_role(void)
+{
+	struct fake_aws *f = fake_aws_new();
+	struct run r;
+
+	script_fn(f, "2");
+	fake_aws_handle(f, "lambda:GetFunction", get_function, NULL);
+	run_exec(f, "{\"TargetArn\":\"" FN_ARN ":live\"}", false, &r);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_call_names(f),
+	    "lambda:GetFunction,lambda:GetFunctionConcurrency,lambda:GetFunction,"
+	    "iam:ListRolePolicies,lambda:ListFunctions,lambda:ListFunctions,"
+	    "lambda:PutFunctionConcurrency,iam:PutRolePolicy,lambda:TagResource");
+	CU_ASSERT_STRING_EQUAL(plain(call_params(f, 2)),
+			       "{\"FunctionName\":\"fn1\",\"Qualifier\":\"live\"}");
+	/* the alias runs as version 3's role: that is the one revoked */
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 3), "RoleName"), "old-role");
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 7), "RoleName"), "old-role");
+	/* tags go on the unqualified function */
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 8), "Resource"), FN_ARN);
+	IRX_ASSERT_CONTAINS(
+	    r.res.message,
+	    "; warning: 'live' runs as role 'arn:aws:iam::111111111111:role/old-role' "
+	    "but the unqualified function as '" ROLE_ARN "', which this action does not revoke");
+	CU_ASSERT_PTR_NULL(strstr(r.res.message, "is shared with"));
+	run_release(&r);
+	fake_aws_free(f);
+}
+
 static void test_bad_targets(void)
 {
 	struct {
@@ -464,6 +510,7 @@ static void test_declared(void)
 static CU_TestInfo tests[] = {
     {"function ARN: exact sequence, undo, shared role (seed defect)", test_sequence},
     {"qualified ARNs act on the function", test_qualified_arn},
+    {"qualified ARN: the version's role is revoked", test_qualified_version_role},
     {"bad targets", test_bad_targets},
     {"second run is already contained", test_idempotent},
     {"dry-run", test_dry_run},

@@ -28,6 +28,8 @@ static const char fn_runbook[] =
     " FunctionName: fn1, Role: '" ROLE "', Code: {ZipFile: '" ZIP "'}}}\n"
     "  - {name: fn2, action: 'aws:executeAwsApi', inputs: {Service: lambda, Api: CreateFunction,"
     " FunctionName: fn2, Role: '" ROLE "', Code: {ZipFile: '" ZIP "'}}}\n"
+    "  - {name: alias, action: 'aws:executeAwsApi', inputs: {Service: lambda, Api: CreateAlias,"
+    " FunctionName: fn1, Name: live, FunctionVersion: $LATEST}}\n"
     "  - {name: conc, action: 'aws:executeAwsApi', inputs: {Service: lambda, Api:"
     " PutFunctionConcurrency, FunctionName: fn1, ReservedConcurrentExecutions: 7}}\n"
     "  - {name: esm, action: 'aws:executeAwsApi', inputs: {Service: lambda, Api:"
