@@ -15,12 +15,15 @@
 #include "arn.h"
 #include "aws/client.h"
 #include "cli.h"
+#include "config.h"
 #include "diag.h"
 #include "error.h"
+#include "events.h"
 #include "executor.h"
 #include "host.h"
 #include "params.h"
 #include "plugins.h"
+#include "routing.h"
 #include "runbook.h"
 #include "util.h"
 
@@ -42,6 +45,10 @@ struct run_options {
 	bool ignore_exceptions;
 	const char *exception_tag;
 	const char *exception_registry;
+	const char *access_key_id; /* bound to AccessKeyId when the runbook declares it */
+	const char *event;  /* --event: runbooks and targets come from routing (routing.h) */
+	const char *config; /* --config */
+	bool force_sample;  /* --force-sample */
 };
 
 /* Progress on stderr: in place on a terminal, one plain line per step otherwise. */
@@ -72,8 +79,14 @@ static void on_progress(void *ud, enum irx_step_event ev, const char *step, cons
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: irx run RUNBOOK [options]\n\n"
-		"Runs RUNBOOK (a name on the runbook path, or a file) once, or once per --target.\n\n"
+		"usage: irx run RUNBOOK [options]\n"
+		"       irx run --event FILE|- [options]\n\n"
+		"Runs RUNBOOK (a name on the runbook path, or a file) once, or once per --target.\n"
+		"With --event, the configuration's routing rules choose the runbook for each entity\n"
+		"the event names (GuardDuty, Security Hub, SNS, or an ARN); 'irx route' previews it.\n\n"
+		"  -e, --event FILE|-          the event (- reads stdin)\n"
+		"  -c, --config FILE           the configuration (IRX_CONFIG, ./irx.yaml, ...)\n"
+		"      --force-sample          contain entities of sample findings for real\n"
 		"  -p, --parameter NAME=VALUE  set a parameter (repeatable); lists as JSON or a,b,c\n"
 		"  -t, --target ARN            bind the runbook's TargetArn (repeatable: one\n"
 		"                              execution per target)\n"
@@ -110,6 +123,7 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		OPT_IGNORE_EXC,
 		OPT_EXC_TAG,
 		OPT_EXC_REGISTRY,
+		OPT_FORCE_SAMPLE,
 	};
 	static const struct option opts[] = {
 		{"parameter", required_argument, NULL, 'p'},
@@ -128,6 +142,9 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		{"state-dir", required_argument, NULL, OPT_STATE},
 		{"plugin-dir", required_argument, NULL, OPT_PLUGIN},
 		{"output", required_argument, NULL, 'o'},
+		{"event", required_argument, NULL, 'e'},
+		{"config", required_argument, NULL, 'c'},
+		{"force-sample", no_argument, NULL, OPT_FORCE_SAMPLE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -136,7 +153,7 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 	long n = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:t:no:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:t:no:e:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!strchr(optarg, '=')) {
@@ -217,6 +234,15 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			if (irx_cli_parse_output(optarg, &o->common.json) < 0)
 				return -1;
 			break;
+		case 'e':
+			o->event = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case OPT_FORCE_SAMPLE:
+			o->force_sample = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -225,6 +251,13 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			return -1;
 		}
 	}
+	if (o->event && (optind < argc || o->target_count)) {
+		irx_cli_error("run", "--event chooses the runbook and targets: give no RUNBOOK or "
+			      "--target with it");
+		return -1;
+	}
+	if (o->event)
+		return 0;
 	if (optind >= argc) {
 		irx_cli_error("run", "no runbook named; see 'irx run --help'");
 		return -1;
@@ -283,8 +316,8 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1};
 	struct irx_arn arn;
 	bool have_arn = false;
-	const char *assign[MAX_ASSIGNMENTS + 2] = {0};
-	char *target_assign = NULL;
+	const char *assign[MAX_ASSIGNMENTS + 3] = {0};
+	char *target_assign = NULL, *key_assign = NULL;
 	struct json_object *params = NULL;
 	size_t n = o->assignment_count;
 	int rc = IRX_EXIT_OK;
@@ -305,6 +338,10 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 		have_arn = true;
 		target_assign = irx_xasprintf("TargetArn=%s", target);
 		assign[n++] = target_assign;
+	}
+	if (o->access_key_id && irx_runbook_param(rb, "AccessKeyId")) {
+		key_assign = irx_xasprintf("AccessKeyId=%s", o->access_key_id);
+		assign[n++] = key_assign;
 	}
 	params = irx_params_bind(rb, assign, n, &diags);
 	if (!params) {
@@ -379,7 +416,124 @@ out:
 	irx_exec_result_release(&res);
 	json_object_put(params);
 	free(target_assign);
+	free(key_assign);
 	irx_diags_release(&diags);
+	return rc;
+}
+
+/* Loads and validates a runbook by name; NULL (reported) if missing or invalid. */
+static struct irx_runbook *load_runbook(const char *name, struct irx_actions *actions, int *rc)
+{
+	struct irx_diags diags = {0};
+	char *path = irx_cli_find_runbook(name);
+	struct irx_runbook *rb = NULL;
+
+	if (!path) {
+		irx_cli_error("run", "no runbook '%s' (see 'irx list')", name);
+		*rc = IRX_EXIT_NOT_FOUND;
+		return NULL;
+	}
+	rb = irx_runbook_load(path, &diags);
+	if (rb)
+		irx_runbook_validate(rb, actions, &diags);
+	if (!rb || diags.count) {
+		irx_diags_print(&diags, stderr);
+		fprintf(stderr, "irx run: '%s' is not valid; nothing was run\n", path);
+		irx_runbook_free(rb);
+		rb = NULL;
+		*rc = IRX_EXIT_INVALID;
+	}
+	irx_diags_release(&diags);
+	free(path);
+	return rb;
+}
+
+/*
+ * irx run --event: the configuration's routing decides the runbook, targets and dry-run per
+ * entity (irx_events_plan, which also claims dedupe keys); each runnable target runs once.
+ */
+static int run_event(struct run_options *o, struct irx_actions *actions, struct json_object *results)
+{
+	struct irx_diags diags = {0};
+	struct irx_error err = {0};
+	struct irx_config *cfg = irx_config_open(o->config, &diags);
+	struct irx_event *ev = NULL;
+	struct irx_plan plan = {0};
+	struct irx_plan_options po = {0};
+	struct irx_aws_client *aws = NULL;
+	char *state_dir = NULL;
+	int rc = IRX_EXIT_OK;
+
+	if (!cfg) {
+		irx_diags_print(&diags, stderr);
+		irx_cli_error("run", "the configuration is not valid; nothing was run");
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	if (!(ev = irx_event_load(o->event, cfg, &err))) {
+		irx_cli_error("run", "%s", err.message);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	state_dir = irx_state_dir_resolve(o->common.state_dir ? o->common.state_dir : cfg->state_dir);
+	po.dry_run = o->dry_run;
+	po.force_sample = o->force_sample;
+	po.claim = true;
+	po.state_dir = state_dir;
+	if (irx_events_plan(cfg, ev, &po, &plan, &err) < 0) {
+		irx_cli_error("run", "%s", err.message);
+		rc = IRX_EXIT_INTERNAL;
+		goto out;
+	}
+	if (!o->region)
+		o->region = cfg->default_region;
+	o->aws.region = o->region;
+	if (!o->exception_tag)
+		o->exception_tag = cfg->exception_tag;
+	if (!o->exception_registry)
+		o->exception_registry = cfg->exception_registry;
+	for (size_t i = 0; i < plan.count; i++) {
+		const struct irx_plan_target *t = &plan.targets[i];
+		struct run_options to = *o;
+		struct irx_runbook *rb = NULL;
+		char *case_id = NULL;
+		int one = IRX_EXIT_OK;
+
+		if (!t->runbook || t->duplicate) {
+			fprintf(stderr, "irx: %s %s: not run: %s\n", t->kind, t->arn ? t->arn : "",
+				t->skip_reason);
+			continue;
+		}
+		if (t->dry_run_reason)
+			fprintf(stderr, "irx: %s: dry run: %s\n", t->arn, t->dry_run_reason);
+		if (!(rb = load_runbook(t->runbook, actions, &one))) {
+			if (one > rc)
+				rc = one;
+			continue;
+		}
+		to.dry_run = t->dry_run;
+		to.access_key_id = t->access_key_id;
+		if (!o->aws.role_arn && t->role_arn) {
+			to.aws.role_arn = t->role_arn;
+			to.aws.external_id = t->external_id;
+		}
+		if (!o->case_id && cfg->case_id_prefix && t->finding_id)
+			to.case_id = case_id = irx_xasprintf("%s%s", cfg->case_id_prefix, t->finding_id);
+		one = run_one(rb, actions, &to, state_dir, t->arn, &aws, results);
+		if (one > rc)
+			rc = one;
+		irx_runbook_free(rb);
+		free(case_id);
+	}
+	if (plan.runnable == 0)
+		fprintf(stderr, "irx: nothing to run for this event ('irx route --event' explains)\n");
+out:
+	irx_aws_client_free(aws);
+	irx_plan_release(&plan);
+	irx_event_free(ev);
+	irx_config_free(cfg);
+	irx_diags_release(&diags);
+	free(state_dir);
 	return rc;
 }
 
@@ -400,6 +554,18 @@ int irx_cmd_run(int argc, char **argv)
 
 	if (rc != 0)
 		return rc > 0 ? IRX_EXIT_OK : IRX_EXIT_INVALID;
+	if (o.event) {
+		ndirs = irx_cli_plugin_path(&o.common, dirs, 64, &dir_store);
+		plugins = irx_plugins_new(dirs, ndirs, irx_host_table(true));
+		actions = irx_actions_new(plugins);
+		results = json_object_new_array();
+		rc = run_event(&o, actions, results);
+		if (o.common.json)
+			printf("%s\n", json_object_to_json_string_ext(
+						results, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+		goto out;
+	}
 	path = irx_cli_find_runbook(name);
 	if (!path) {
 		irx_cli_error("run", "no runbook '%s' (see 'irx list')", name);

@@ -17,6 +17,8 @@ const struct irx_command irx_commands[] = {
 	{"show", irx_cmd_show, "show one execution"},
 	{"rollback", irx_cmd_rollback, "undo what an execution changed, step by step"},
 	{"executions", irx_cmd_executions, "list executions"},
+	{"route", irx_cmd_route, "show which runbook an event would start, without running it"},
+	{"config", irx_cmd_config, "check or show the configuration (irx.yaml)"},
 	{"version", irx_cmd_version, "print the version"},
 	{"help", irx_cmd_help, "show help for irx or a command"},
 	{NULL, NULL, NULL},
