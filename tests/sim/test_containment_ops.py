@@ -28,6 +28,15 @@ class AwsErrorFaultTest(SimTestCase):
         r = self.assertAwsError("AccessDeniedException", self.client("lambda").list_functions)
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 403)
 
+    def test_after_lets_the_first_calls_through(self):
+        self.sim.control("POST", "faults", {"kind": "error", "code": "AccessDenied", "status": 403,
+                                            "operation": "GetCallerIdentity", "after": 2, "count": 1})
+        sts = self.client("sts")
+        sts.get_caller_identity()
+        sts.get_caller_identity()
+        self.assertAwsError("AccessDenied", sts.get_caller_identity)
+        sts.get_caller_identity()
+
     def test_bad_rules(self):
         status, body = self.sim.control("POST", "faults", {"kind": "error", "code": "X", "status": 200})
         self.assertEqual((status, body["error"]),

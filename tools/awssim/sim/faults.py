@@ -10,6 +10,7 @@ A rule is a dict:
    "code": "AccessDenied", "status": 403, error: that AWS error (status 400-599, default 400) with
    "message": "..."                         this message (default "awssim fault F: injected CODE")
    "delay_ms": 5000,                      slow: headers sent, then the body this much later
+   "after": 4,                            optional: the first 4 matching calls pass untouched
    "count": 2}                            optional: the rule applies to that many calls, then ends
 "drop" closes the connection without any response.
 """
@@ -43,6 +44,7 @@ class Faults:
                 rule["id"] = "f%d" % self.next_id
                 self.next_id += 1
             rule["_calls"] = 0
+            rule["_passed"] = 0
             rule["_applied"] = 0
             if rule.get("rate"):
                 rule["_tokens"] = float(rule.get("burst", 1))
@@ -69,6 +71,9 @@ class Faults:
                        (("account", account), ("service", service), ("operation", operation))):
                     continue
                 if r.get("count") is not None and r["_applied"] >= int(r["count"]):
+                    continue
+                if r["_passed"] < int(r.get("after") or 0):
+                    r["_passed"] += 1
                     continue
                 r["_calls"] += 1
                 if r["kind"] == "throttle":
