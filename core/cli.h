@@ -42,6 +42,7 @@ int irx_cmd_route(int argc, char **argv);
 int irx_cmd_config(int argc, char **argv);
 int irx_cmd_version(int argc, char **argv);
 int irx_cmd_help(int argc, char **argv);
+int irx_cmd_serve(int argc, char **argv);
 
 /* Options several commands share; filled by irx_cli_common_option. */
 struct irx_cli_common {

@@ -19,6 +19,7 @@ const struct irx_command irx_commands[] = {
 	{"executions", irx_cmd_executions, "list executions"},
 	{"route", irx_cmd_route, "show which runbook an event would start, without running it"},
 	{"config", irx_cmd_config, "check or show the configuration (irx.yaml)"},
+	{"serve", irx_cmd_serve, "verify SNS messages over HTTP and run what they name"},
 	{"version", irx_cmd_version, "print the version"},
 	{"help", irx_cmd_help, "show help for irx or a command"},
 	{NULL, NULL, NULL},
