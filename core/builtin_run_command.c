@@ -31,12 +31,25 @@
 #define LIST_PAGES_MAX 100
 
 /* SendCommand's own members among the inputs: passed on as they are (Parameters converted). */
-static const char *const send_keys[] = {
-    "DocumentName",   "DocumentVersion",   "DocumentHash",	   "DocumentHashType",
-    "InstanceIds",    "Targets",	   "Parameters",	   "Comment",
-    "TimeoutSeconds", "OutputS3Region",    "OutputS3BucketName", "OutputS3KeyPrefix",
-    "MaxConcurrency", "MaxErrors",	   "ServiceRoleArn",	   "NotificationConfig",
-    "CloudWatchOutputConfig", "AlarmConfiguration", NULL};
+static const char *const send_keys[] = {"DocumentName",
+					"DocumentVersion",
+					"DocumentHash",
+					"DocumentHashType",
+					"InstanceIds",
+					"Targets",
+					"Parameters",
+					"Comment",
+					"TimeoutSeconds",
+					"OutputS3Region",
+					"OutputS3BucketName",
+					"OutputS3KeyPrefix",
+					"MaxConcurrency",
+					"MaxErrors",
+					"ServiceRoleArn",
+					"NotificationConfig",
+					"CloudWatchOutputConfig",
+					"AlarmConfiguration",
+					NULL};
 
 static const char *str_in(struct json_object *obj, const char *key)
 {
@@ -121,16 +134,17 @@ static bool final_status(const char *s)
 }
 
 /* One invocation's result as the step reports it. New object. */
-static struct json_object *invocation(const char *instance, const char *status,
-				      const char *details, int code, const char *out,
-				      const char *err)
+static struct json_object *invocation(const char *instance, const char *status, const char *details,
+				      int code, const char *out, const char *err)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "InstanceId", json_object_new_string(instance));
 	json_object_object_add(o, "Status", json_object_new_string(status ? status : "Pending"));
 	json_object_object_add(o, "StatusDetails",
-			       json_object_new_string(details ? details : status ? status : ""));
+			       json_object_new_string(details  ? details
+						      : status ? status
+							       : ""));
 	json_object_object_add(o, "ResponseCode", json_object_new_int(code));
 	json_object_object_add(o, "StandardOutputContent", json_object_new_string(out ? out : ""));
 	json_object_object_add(o, "StandardErrorContent", json_object_new_string(err ? err : ""));
@@ -170,12 +184,12 @@ static int poll_instances(const struct irx_context *ctx, const char *id, struct 
 		if (rc < 0)
 			return -1;
 		if (rc == 0) {
-			json_object_array_put_idx(
-			    invs, i,
-			    invocation(iid, str_in(resp, "Status"), str_in(resp, "StatusDetails"),
-				       int_in(resp, "ResponseCode", -1),
-				       str_in(resp, "StandardOutputContent"),
-				       str_in(resp, "StandardErrorContent")));
+			json_object_array_put_idx(invs, i,
+						  invocation(iid, str_in(resp, "Status"),
+							     str_in(resp, "StatusDetails"),
+							     int_in(resp, "ResponseCode", -1),
+							     str_in(resp, "StandardOutputContent"),
+							     str_in(resp, "StandardErrorContent")));
 		}
 		json_object_put(resp);
 		if (!final_status(str_in(json_object_array_get_idx(invs, i), "Status")))
@@ -223,10 +237,11 @@ static int poll_targets(const struct irx_context *ctx, const char *id, struct js
 			    json_object_array_get_idx(get(ci, "CommandPlugins"), 0);
 
 			json_object_array_add(
-			    invs, invocation(str_in(ci, "InstanceId") ? str_in(ci, "InstanceId") : "",
-					     str_in(ci, "Status"), str_in(ci, "StatusDetails"),
-					     int_in(plugin, "ResponseCode", -1),
-					     str_in(plugin, "Output"), NULL));
+			    invs,
+			    invocation(str_in(ci, "InstanceId") ? str_in(ci, "InstanceId") : "",
+				       str_in(ci, "Status"), str_in(ci, "StatusDetails"),
+				       int_in(plugin, "ResponseCode", -1), str_in(plugin, "Output"),
+				       NULL));
 		}
 		if (str_in(resp, "NextToken") && *str_in(resp, "NextToken"))
 			token = irx_xstrdup(str_in(resp, "NextToken"));
@@ -247,10 +262,11 @@ static void set_outputs(struct irx_result *res, const char *id, struct json_obje
 	json_object_object_add(res->outputs, "Status", json_object_new_string(status));
 	json_object_object_add(res->outputs, "ResponseCode",
 			       json_object_new_int(first ? int_in(first, "ResponseCode", -1) : -1));
-	json_object_object_add(res->outputs, "Output",
-			       json_object_new_string(first && str_in(first, "StandardOutputContent")
-							  ? str_in(first, "StandardOutputContent")
-							  : ""));
+	json_object_object_add(
+	    res->outputs, "Output",
+	    json_object_new_string(first && str_in(first, "StandardOutputContent")
+				       ? str_in(first, "StandardOutputContent")
+				       : ""));
 	json_object_object_add(res->outputs, "Invocations", json_object_get(invs));
 }
 
@@ -315,8 +331,7 @@ static struct json_object *send_params(const struct irx_context *ctx, struct jso
 	if (ids && json_object_array_length(ids) > 0 && targets &&
 	    json_object_array_length(targets) > 0) {
 		json_object_put(p);
-		ctx->host->fail(ctx->call,
-				"aws:runCommand takes InstanceIds or Targets, not both");
+		ctx->host->fail(ctx->call, "aws:runCommand takes InstanceIds or Targets, not both");
 		return NULL;
 	}
 	for (size_t k = 0; send_keys[k]; k++) {
@@ -351,9 +366,9 @@ static int wait_command(const struct irx_context *ctx, const char *doc, const ch
 	int rc = -1;
 
 	for (size_t i = 0; by_instance && i < json_object_array_length(ids); i++)
-		json_object_array_add(invs, invocation(json_object_get_string(
-							   json_object_array_get_idx(ids, i)),
-						       "Pending", NULL, -1, NULL, NULL));
+		json_object_array_add(
+		    invs, invocation(json_object_get_string(json_object_array_get_idx(ids, i)),
+				     "Pending", NULL, -1, NULL, NULL));
 	if (ctx->deadline_ms) {
 		long long budget = ctx->deadline_ms - irx_now_ms();
 
@@ -392,9 +407,10 @@ static int wait_command(const struct irx_context *ctx, const char *doc, const ch
 				cancel_command(ctx, id);
 				/* the host marks the step timed out once its deadline passed */
 				ctx->host->sleep(ctx->call, rest > 0 ? rest + 1 : 1);
-				ctx->host->fail(ctx->call,
-						"timed out waiting for command '%s' (%s); cancelled it",
-						id, doc);
+				ctx->host->fail(
+				    ctx->call,
+				    "timed out waiting for command '%s' (%s); cancelled it", id,
+				    doc);
 				goto out;
 			}
 			if (delay >= left) {
@@ -438,8 +454,9 @@ int irx_builtin_run_command(const struct irx_context *ctx, struct json_object *i
 	if (get(sp, "InstanceIds"))
 		join(get(sp, "InstanceIds"), where, sizeof(where));
 	else
-		snprintf(where, sizeof(where), "targets %s",
-			 json_object_to_json_string_ext(get(sp, "Targets"), JSON_C_TO_STRING_PLAIN));
+		snprintf(
+		    where, sizeof(where), "targets %s",
+		    json_object_to_json_string_ext(get(sp, "Targets"), JSON_C_TO_STRING_PLAIN));
 	if (ctx->host->aws_call(ctx->call, "ssm", "SendCommand", sp, &resp) < 0) {
 		ctx->host->log(ctx->call, IRX_LOG_ERROR, "cannot send command '%s' to %s", doc,
 			       where);
@@ -452,7 +469,8 @@ int irx_builtin_run_command(const struct irx_context *ctx, struct json_object *i
 		s = json_object_new_string(text);
 		json_object_object_add(result->outputs, "CommandId",
 				       json_object_new_string("(dry run: not sent)"));
-		json_object_object_add(result->outputs, "Status", json_object_new_string("NotSent"));
+		json_object_object_add(result->outputs, "Status",
+				       json_object_new_string("NotSent"));
 		json_object_object_add(result->outputs, "PlannedChange", s);
 		result->message = json_object_get_string(s);
 		rc = 0;
@@ -463,8 +481,8 @@ int irx_builtin_run_command(const struct irx_context *ctx, struct json_object *i
 		ctx->host->fail(ctx->call, "SendCommand of '%s' returned no CommandId", doc);
 		goto out;
 	}
-	ctx->host->log(ctx->call, IRX_LOG_INFO, "sent command '%s' to %s: command '%s'", doc,
-		       where, id);
+	ctx->host->log(ctx->call, IRX_LOG_INFO, "sent command '%s' to %s: command '%s'", doc, where,
+		       id);
 	rc = wait_command(ctx, doc, id, inputs, result);
 out:
 	free(text);

@@ -55,7 +55,8 @@ static struct json_object *get(struct json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &v) ? v : NULL;
 }
 
-/* One SSM parameter value as text: strings as they are, numbers and booleans as JSON writes them. */
+/* One SSM parameter value as text: strings as they are, numbers and booleans as JSON writes them.
+ */
 static const char *scalar_text(struct json_object *v)
 {
 	if (json_object_is_type(v, json_type_string))
@@ -193,7 +194,8 @@ static struct json_object *start_params(const struct irx_context *ctx, struct js
 		if (regions)
 			json_object_object_add(loc, "Regions", regions);
 		if (role && *role)
-			json_object_object_add(loc, "ExecutionRoleName", json_object_new_string(role));
+			json_object_object_add(loc, "ExecutionRoleName",
+					       json_object_new_string(role));
 		if (conc && *conc)
 			json_object_object_add(loc, "TargetLocationMaxConcurrency",
 					       json_object_new_string(conc));
@@ -215,8 +217,7 @@ static struct json_object *start_params(const struct irx_context *ctx, struct js
 }
 
 /* Where the automation runs, for messages: "in 111/us-east-1" or "in accounts a, b; ...". */
-static void where_text(const struct irx_context *ctx, struct json_object *sp, char *buf,
-		       size_t len)
+static void where_text(const struct irx_context *ctx, struct json_object *sp, char *buf, size_t len)
 {
 	struct json_object *locs = get(sp, "TargetLocations");
 	struct json_object *loc = locs ? json_object_array_get_idx(locs, 0) : NULL;
@@ -268,9 +269,14 @@ out:
 }
 
 static const char *const final_ok[] = {"Success", "CompletedWithSuccess", NULL};
-static const char *const final_bad[] = {
-    "Failed",	"TimedOut", "Cancelled", "CompletedWithFailure", "Rejected",
-    "Exited",	"ChangeCalendarOverrideRejected", NULL};
+static const char *const final_bad[] = {"Failed",
+					"TimedOut",
+					"Cancelled",
+					"CompletedWithFailure",
+					"Rejected",
+					"Exited",
+					"ChangeCalendarOverrideRejected",
+					NULL};
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -283,27 +289,26 @@ static bool in_list(const char *s, const char *const *list)
 /* Copies the automation's results into the step's outputs. */
 static void set_outputs(struct irx_result *res, const char *id, struct json_object *ex)
 {
-	static const char *const step_keys[] = {
-	    "StepName",		"Action",	    "StepStatus", "FailureMessage",
-	    "StepExecutionId", "ExecutionStartTime", "ExecutionEndTime", "Outputs",
-	    "ResponseCode",	NULL};
+	static const char *const step_keys[] = {"StepName",	    "Action",
+						"StepStatus",	    "FailureMessage",
+						"StepExecutionId",  "ExecutionStartTime",
+						"ExecutionEndTime", "Outputs",
+						"ResponseCode",	    NULL};
 	struct json_object *steps = json_object_new_array();
 	struct json_object *src = get(ex, "StepExecutions");
 	struct json_object *outs = get(ex, "Outputs");
 
 	json_object_object_add(res->outputs, "AutomationExecutionId", json_object_new_string(id));
-	json_object_object_add(
-	    res->outputs, "AutomationExecutionStatus",
-	    json_object_new_string(str_in(ex, "AutomationExecutionStatus")
-				       ? str_in(ex, "AutomationExecutionStatus")
-				       : ""));
+	json_object_object_add(res->outputs, "AutomationExecutionStatus",
+			       json_object_new_string(str_in(ex, "AutomationExecutionStatus")
+							  ? str_in(ex, "AutomationExecutionStatus")
+							  : ""));
 	json_object_object_add(res->outputs, "Outputs",
 			       json_object_is_type(outs, json_type_object)
 				   ? json_object_get(outs)
 				   : json_object_new_object());
-	for (size_t i = 0; json_object_is_type(src, json_type_array) &&
-			   i < json_object_array_length(src);
-	     i++) {
+	for (size_t i = 0;
+	     json_object_is_type(src, json_type_array) && i < json_object_array_length(src); i++) {
 		struct json_object *s = json_object_array_get_idx(src, i);
 		struct json_object *d = json_object_new_object();
 
@@ -324,8 +329,8 @@ static struct json_object *failed_step(struct json_object *ex)
 {
 	struct json_object *steps = get(ex, "StepExecutions");
 
-	for (size_t i = 0; json_object_is_type(steps, json_type_array) &&
-			   i < json_object_array_length(steps);
+	for (size_t i = 0;
+	     json_object_is_type(steps, json_type_array) && i < json_object_array_length(steps);
 	     i++) {
 		struct json_object *s = json_object_array_get_idx(steps, i);
 
@@ -347,8 +352,11 @@ static int fail_final(const struct irx_context *ctx, const char *doc, const char
 		return ctx->host->fail(
 		    ctx->call, "automation '%s' (execution '%s') ended %s: step '%s' (%s) %s%s%s",
 		    doc, id, status, str_in(s, "StepName") ? str_in(s, "StepName") : "?",
-		    str_in(s, "Action") ? str_in(s, "Action") : "?",
-		    str_in(s, "StepStatus"), smsg || why ? ": " : "", smsg ? smsg : why ? why : "");
+		    str_in(s, "Action") ? str_in(s, "Action") : "?", str_in(s, "StepStatus"),
+		    smsg || why ? ": " : "",
+		    smsg  ? smsg
+		    : why ? why
+			  : "");
 	}
 	return ctx->host->fail(ctx->call, "automation '%s' (execution '%s') ended %s%s%s", doc, id,
 			       status, why ? ": " : "", why ? why : "");
@@ -531,9 +539,9 @@ static int start_automation(const struct irx_context *ctx, struct json_object *i
 	}
 	id = str_in(resp, "AutomationExecutionId");
 	if (!id || !*id) {
-		ctx->host->fail(ctx->call,
-				"StartAutomationExecution of '%s' returned no AutomationExecutionId",
-				doc);
+		ctx->host->fail(
+		    ctx->call, "StartAutomationExecution of '%s' returned no AutomationExecutionId",
+		    doc);
 		goto out;
 	}
 	json_object_object_add(res->undo, "AutomationExecutionId", json_object_new_string(id));

@@ -61,28 +61,30 @@ static const char *out_str(struct run *r, const char *key)
 }
 
 #define EXEC_ID "6f1b2c3d-0000-4000-8000-00000000abcd"
-#define DOC_AUTOMATION "{\"Document\":{\"Name\":\"AWS-StopEC2Instance\",\"DocumentType\":\"Automation\"}}"
+#define DOC_AUTOMATION                                                                             \
+	"{\"Document\":{\"Name\":\"AWS-StopEC2Instance\",\"DocumentType\":\"Automation\"}}"
 #define STARTED "{\"AutomationExecutionId\":\"" EXEC_ID "\"}"
-#define IN_PROGRESS                                                                            \
-	"{\"AutomationExecution\":{\"AutomationExecutionId\":\"" EXEC_ID "\","                 \
-	"\"AutomationExecutionStatus\":\"InProgress\",\"StepExecutions\":[{\"StepName\":"       \
-	"\"stopInstances\",\"Action\":\"aws:changeInstanceState\",\"StepStatus\":"              \
+#define IN_PROGRESS                                                                                \
+	"{\"AutomationExecution\":{\"AutomationExecutionId\":\"" EXEC_ID "\","                     \
+	"\"AutomationExecutionStatus\":\"InProgress\",\"StepExecutions\":[{\"StepName\":"          \
+	"\"stopInstances\",\"Action\":\"aws:changeInstanceState\",\"StepStatus\":"                 \
 	"\"InProgress\"}]}}"
-#define SUCCEEDED                                                                              \
-	"{\"AutomationExecution\":{\"AutomationExecutionId\":\"" EXEC_ID "\","                 \
-	"\"AutomationExecutionStatus\":\"Success\",\"Outputs\":{\"stopInstances.State\":"       \
-	"[\"stopped\"]},\"StepExecutions\":[{\"StepName\":\"stopInstances\",\"Action\":"        \
-	"\"aws:changeInstanceState\",\"StepStatus\":\"Success\",\"StepExecutionId\":\"s-1\","   \
-	"\"Inputs\":{\"DesiredState\":\"\\\"stopped\\\"\"},\"Outputs\":{\"State\":[\"stopped\"]}}]}}"
-#define FAILED                                                                                 \
-	"{\"AutomationExecution\":{\"AutomationExecutionId\":\"" EXEC_ID "\","                 \
-	"\"AutomationExecutionStatus\":\"Failed\",\"FailureMessage\":\"Step fails when it is "  \
-	"Executing. Fail message:The instance is not in a state to be stopped\","              \
-	"\"StepExecutions\":[{\"StepName\":\"describe\",\"Action\":\"aws:executeAwsApi\","      \
-	"\"StepStatus\":\"Success\"},{\"StepName\":\"stopInstances\",\"Action\":"               \
-	"\"aws:changeInstanceState\",\"StepStatus\":\"Failed\",\"FailureMessage\":"             \
-	"\"IncorrectInstanceState: The instance 'i-1' is not in a state from which it can be "  \
-	"stopped.\"},{\"StepName\":\"notify\",\"Action\":\"aws:executeAwsApi\",\"StepStatus\":" \
+#define SUCCEEDED                                                                                  \
+	"{\"AutomationExecution\":{\"AutomationExecutionId\":\"" EXEC_ID "\","                     \
+	"\"AutomationExecutionStatus\":\"Success\",\"Outputs\":{\"stopInstances.State\":"          \
+	"[\"stopped\"]},\"StepExecutions\":[{\"StepName\":\"stopInstances\",\"Action\":"           \
+	"\"aws:changeInstanceState\",\"StepStatus\":\"Success\",\"StepExecutionId\":\"s-1\","      \
+	"\"Inputs\":{\"DesiredState\":\"\\\"stopped\\\"\"},\"Outputs\":{\"State\":[\"stopped\"]}}" \
+	"]}}"
+#define FAILED                                                                                     \
+	"{\"AutomationExecution\":{\"AutomationExecutionId\":\"" EXEC_ID "\","                     \
+	"\"AutomationExecutionStatus\":\"Failed\",\"FailureMessage\":\"Step fails when it is "     \
+	"Executing. Fail message:The instance is not in a state to be stopped\","                  \
+	"\"StepExecutions\":[{\"StepName\":\"describe\",\"Action\":\"aws:executeAwsApi\","         \
+	"\"StepStatus\":\"Success\"},{\"StepName\":\"stopInstances\",\"Action\":"                  \
+	"\"aws:changeInstanceState\",\"StepStatus\":\"Failed\",\"FailureMessage\":"                \
+	"\"IncorrectInstanceState: The instance 'i-1' is not in a state from which it can be "     \
+	"stopped.\"},{\"StepName\":\"notify\",\"Action\":\"aws:executeAwsApi\",\"StepStatus\":"    \
 	"\"Pending\"}]}}"
 
 static struct fake_aws *scripted(void)
@@ -94,8 +96,8 @@ static struct fake_aws *scripted(void)
 	return f;
 }
 
-#define STOP_INPUTS                                                                            \
-	"{\"DocumentName\":\"AWS-StopEC2Instance\",\"Parameters\":{\"InstanceId\":\"i-1\","    \
+#define STOP_INPUTS                                                                                \
+	"{\"DocumentName\":\"AWS-StopEC2Instance\",\"Parameters\":{\"InstanceId\":\"i-1\","        \
 	"\"AutomationAssumeRole\":[\"arn:aws:iam::111111111111:role/ssm\"]}}"
 
 static void test_start_and_wait(void)
@@ -165,12 +167,11 @@ static void test_failed_step_surfaces(void)
 			       "state from which it can be stopped.");
 	/* the results are still there for the journal */
 	CU_ASSERT_STRING_EQUAL(out_str(&r, "AutomationExecutionStatus"), "Failed");
-	CU_ASSERT_STRING_EQUAL(
-	    json_object_get_string(json_object_object_get(
-		json_object_array_get_idx(json_object_object_get(r.res.outputs, "StepExecutions"),
-					  1),
-		"StepStatus")),
-	    "Failed");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(
+				   json_object_array_get_idx(
+				       json_object_object_get(r.res.outputs, "StepExecutions"), 1),
+				   "StepStatus")),
+			       "Failed");
 	IRX_ASSERT_CONTAINS(out_str(&r, "FailureMessage"), "not in a state to be stopped");
 	CU_ASSERT_EQUAL(fake_aws_slept_ms(f), 0);
 	run_release(&r);
@@ -207,10 +208,12 @@ static void test_final_statuses(void)
 		struct fake_aws *f = scripted();
 		struct run r;
 
-		fake_aws_reply(f, "ssm:GetAutomationExecution",
-			       "{\"AutomationExecution\":{\"AutomationExecutionStatus\":\"Pending\"}}");
-		fake_aws_reply(f, "ssm:GetAutomationExecution",
-			       "{\"AutomationExecution\":{\"AutomationExecutionStatus\":\"Waiting\"}}");
+		fake_aws_reply(
+		    f, "ssm:GetAutomationExecution",
+		    "{\"AutomationExecution\":{\"AutomationExecutionStatus\":\"Pending\"}}");
+		fake_aws_reply(
+		    f, "ssm:GetAutomationExecution",
+		    "{\"AutomationExecution\":{\"AutomationExecutionStatus\":\"Waiting\"}}");
 		fake_aws_reply(f, "ssm:GetAutomationExecution",
 			       "{\"AutomationExecution\":{\"AutomationExecutionStatus\":"
 			       "\"CompletedWithSuccess\"}}");
@@ -274,9 +277,8 @@ static void test_target_locations(void)
 	CU_ASSERT_STRING_EQUAL(
 	    json_text(json_object_object_get(call_params(f, 1), "TargetLocations")),
 	    "[{\"Accounts\":[\"111111111111\"],\"Regions\":[\"eu-west-1\",\"eu-central-1\"]}]");
-	IRX_ASSERT_CONTAINS(r.res.message,
-			    "regions eu-west-1, eu-central-1, as role "
-			    "'AWS-SystemsManager-AutomationExecutionRole'");
+	IRX_ASSERT_CONTAINS(r.res.message, "regions eu-west-1, eu-central-1, as role "
+					   "'AWS-SystemsManager-AutomationExecutionRole'");
 	run_release(&r);
 	fake_aws_free(f);
 }
@@ -330,9 +332,10 @@ static void test_not_automation_document(void)
 		       "Document with name Nope does not exist.");
 	run_exec(f, "{\"DocumentName\":\"Nope\"}", true, &r);
 	CU_ASSERT_EQUAL(r.rc, -1);
-	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
-			       "InvalidDocument: Document with name Nope does not exist. (HTTP 400, "
-			       "request id fake-0001)");
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "InvalidDocument: Document with name Nope does not exist. (HTTP 400, "
+	    "request id fake-0001)");
 	run_release(&r);
 	fake_aws_free(f);
 }
@@ -360,18 +363,21 @@ static void test_errors(void)
 
 	/* a polling error fails the step with it */
 	f = scripted();
-	fake_aws_error(f, "ssm:GetAutomationExecution", 400, "ThrottlingException", "Rate exceeded");
+	fake_aws_error(f, "ssm:GetAutomationExecution", 400, "ThrottlingException",
+		       "Rate exceeded");
 	run_exec(f, STOP_INPUTS, false, &r);
 	CU_ASSERT_EQUAL(r.rc, -1);
-	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
-			       "ThrottlingException: Rate exceeded (HTTP 400, request id fake-0001)");
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "ThrottlingException: Rate exceeded (HTTP 400, request id fake-0001)");
 	run_release(&r);
 	fake_aws_free(f);
 
 	/* parameters SSM cannot take: nothing is called */
 	f = scripted();
-	run_exec(f, "{\"DocumentName\":\"AWS-StopEC2Instance\",\"Parameters\":{\"InstanceId\":{"
-		    "\"a\":1}}}",
+	run_exec(f,
+		 "{\"DocumentName\":\"AWS-StopEC2Instance\",\"Parameters\":{\"InstanceId\":{"
+		 "\"a\":1}}}",
 		 false, &r);
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "");
@@ -408,8 +414,7 @@ static void test_no_wait(void)
 	struct fake_aws *f = scripted();
 	struct run r;
 
-	run_exec(f,
-		 "{\"DocumentName\":\"AWS-StopEC2Instance\",\"WaitForCompletion\":false}", false,
+	run_exec(f, "{\"DocumentName\":\"AWS-StopEC2Instance\",\"WaitForCompletion\":false}", false,
 		 &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f),
@@ -461,9 +466,10 @@ static void test_cancelled_stops_execution(void)
 			       "ssm:StopAutomationExecution");
 	CU_ASSERT_STRING_EQUAL(json_text(call_params(f, 4)),
 			       "{\"AutomationExecutionId\":\"" EXEC_ID "\",\"Type\":\"Cancel\"}");
-	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
-			       "stopped waiting for automation 'AWS-StopEC2Instance' (execution '" EXEC_ID
-			       "'): the step was cancelled or ran out of time");
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "stopped waiting for automation 'AWS-StopEC2Instance' (execution '" EXEC_ID
+	    "'): the step was cancelled or ran out of time");
 	CU_ASSERT_STRING_EQUAL(out_str(&r, "AutomationExecutionStatus"), "InProgress");
 	run_release(&r);
 	fake_aws_free(f);
@@ -491,9 +497,10 @@ static void test_deadline_stops_execution(void)
 			       "ssm:DescribeDocument,ssm:StartAutomationExecution,"
 			       "ssm:GetAutomationExecution,ssm:GetAutomationExecution,"
 			       "ssm:StopAutomationExecution");
-	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
-			       "timed out waiting for automation 'AWS-StopEC2Instance' (execution '" EXEC_ID
-			       "'); stopped it");
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "timed out waiting for automation 'AWS-StopEC2Instance' (execution '" EXEC_ID
+	    "'); stopped it");
 	/* two sleeps: the shortened wait, then past the deadline so the host marks it timed out */
 	CU_ASSERT_EQUAL(sleeps_left, 98);
 	CU_ASSERT_TRUE(last_sleep_ms > 0 && last_sleep_ms <= 801);
@@ -508,8 +515,8 @@ static void test_deadline_stops_execution(void)
 	sleeps_left = 100;
 	c2.deadline_ms = mono_ms() - 1;
 	fake_aws_reply(f, "ssm:GetAutomationExecution", IN_PROGRESS);
-	fake_aws_error(f, "ssm:StopAutomationExecution", 400, "InvalidAutomationStatusUpdateException",
-		       "the execution already ended");
+	fake_aws_error(f, "ssm:StopAutomationExecution", 400,
+		       "InvalidAutomationStatusUpdateException", "the execution already ended");
 	run_ctx(&c2, STOP_INPUTS, &r);
 	CU_ASSERT_EQUAL(r.rc, -1);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f),
