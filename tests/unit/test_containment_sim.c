@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Every containment action end to end: the irx binary and the real plugins (IRX_PLUGIN_PATH) against
+ * the simulator (tools/awssim), asserting the simulator's END STATE (GET /__awssim/state) after
+ * containment, after a second run (and the requests it made: /__awssim/requests) and after
+ * `irx rollback`. One simulator for the suite; each test resets it and seeds a compromised estate
+ * through POST /__awssim/call, in account 111111111111 (its own keys) and in 222222222222
+ * (reached with --role-arn and --external-id through sts:AssumeRole).
+ *
+ * The estate per account: instance "web" with three ENIs (groups web+app, mgmt, web+mgmt), three
+ * EBS volumes, the instance profile of role "web-role", in Auto Scaling group "web-asg", registered
+ * in two ELBv2 target groups, with one Elastic IP on its primary ENI and one on its third; IAM user
+ * "mallory" with two access keys and a console password; role "ops-admin" under /ops/team/;
+ * Lambda function "miner" with reserved concurrency 5 and an SQS event source mapping; SNS topic
+ * "irx-alerts".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "sim_harness.h"
+#include "test.h"
+
+#define A1 "111111111111"
+#define A2 "222222222222"
+#define REGION "us-east-1"
+#define RESPONDER "arn:aws:iam::" A2 ":role/irx-responder"
+#define EXTERNAL_ID "ir-7f3a"
+#define AMI "ami-0a1b2c3d4e5f60004"
+#define ZIP "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="
+#define DENY_ALL "arn:aws:iam::aws:policy/AWSDenyAll"
+
+static struct irx_sim sim;
+static char dir[512];
+
+struct estate {
+	const char *acct;
+	char vpc[32], subnet[32];
+	char sg_web[32], sg_app[32], sg_mgmt[32];
+	char instance[32], instance_arn[128];
+	char eni[3][32];
+	char volumes[3][32];
+	char tg[2][256];
+	char alloc[2][40], eip[2][32];
+	char user_arn[128], role_arn[128], fn_arn[160], topic_arn[128];
+};
+
+/* --- JSON and the control endpoint --------------------------------------------------------- */
+
+static struct json_object *jk(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_is_type(o, json_type_object) &&
+		       json_object_object_get_ex(o, key, &v)
+		   ? v
+		   : NULL;
+}
+
+static struct json_object *ji(struct json_object *o, size_t i)
+{
+	return o && json_object_is_type(o, json_type_array) && i < json_object_array_length(o)
+		   ? json_object_array_get_idx(o, i)
+		   : NULL;
+}
+
+static const char *js(struct json_object *o)
+{
+	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
+}
+
+static const char *jtext(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static void copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* A control request that must answer 200; its JSON answer (owned), or NULL after a failure. */
+static struct json_object *control(const char *method, const char *path, const char *body)
+{
+	struct json_object *out = NULL;
+	long status = irx_sim_control(&sim, method, path, body, &out);
+
+	if (status != 200) {
+		fprintf(stderr, "\n  %s %s -> %ld: %s\n", method, path, status,
+			out ? jtext(out) : "(no JSON)");
+		CU_FAIL("control request failed");
+		json_object_put(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Runs service:operation as the account's root; the result (owned). params: JSON text. */
+static struct json_object *call(const char *acct, const char *service, const char *op,
+				const char *fmt, ...)
+{
+	char params[8192] = "";
+	struct json_object *req = json_object_new_object(), *p = NULL, *out = NULL, *r = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(params, sizeof(params), fmt, ap);
+	va_end(ap);
+	p = json_tokener_parse(params);
+	if (!p) {
+		fprintf(stderr, "\n  bad params for %s:%s: %s\n", service, op, params);
+		CU_FAIL("call params are not JSON");
+		json_object_put(req);
+		return json_object_new_object();
+	}
+	json_object_object_add(req, "account", json_object_new_string(acct));
+	json_object_object_add(req, "region", json_object_new_string(REGION));
+	json_object_object_add(req, "service", json_object_new_string(service));
+	json_object_object_add(req, "operation", json_object_new_string(op));
+	json_object_object_add(req, "params", p);
+	out = control("POST", "/__awssim/call", jtext(req));
+	r = json_object_get(jk(out, "result"));
+	json_object_put(out);
+	json_object_put(req);
+	return r ? r : json_object_new_object();
+}
+
+/* One account's state of a service ("ec2", "iam", ...): owned. */
+static struct json_object *state(const char *acct, const char *service)
+{
+	char path[256], key[128];
+	struct json_object *all = NULL, *st = NULL;
+	int global = strcmp(service, "iam") == 0;
+
+	snprintf(path, sizeof(path), "/__awssim/state?account=%s&service=%s", acct, service);
+	if (global)
+		snprintf(key, sizeof(key), "%s/%s", acct, service);
+	else
+		snprintf(key, sizeof(key), "%s/%s/%s", acct, REGION, service);
+	all = control("GET", path, NULL);
+	st = json_object_get(jk(jk(all, "state"), key));
+	json_object_put(all);
+	return st ? st : json_object_new_object();
+}
+
+/* The operations the simulator logged since the last clear: "service:Operation" joined by ' '
+ * (malloc'd), mutating ones only when `mutating` (reads: Describe*, Get*, List*, AssumeRole). */
+static char *logged_ops(int mutating)
+{
+	struct json_object *log = control("GET", "/__awssim/requests", NULL);
+	struct json_object *reqs = jk(log, "requests");
+	size_t n = reqs ? json_object_array_length(reqs) : 0, len = 1;
+	char *out = calloc(1, 1);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = ji(reqs, i);
+		const char *op = js(jk(e, "operation"));
+		char item[160];
+		int read = strncmp(op, "Describe", 8) == 0 || strncmp(op, "Get", 3) == 0 ||
+			   strncmp(op, "List", 4) == 0 || strcmp(op, "AssumeRole") == 0;
+
+		if (mutating && read)
+			continue;
+		snprintf(item, sizeof(item), "%s%s:%s", len > 1 ? " " : "", js(jk(e, "service")), op);
+		len += strlen(item);
+		out = realloc(out, len);
+		strcat(out, item);
+	}
+	json_object_put(log);
+	return out;
+}
+
+static void clear_log(void)
+{
+	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+}
+
+/* --- the estate ------------------------------------------------------------------------------- */
+
+static void make_group(const char *acct, const char *vpc, const char *name, char *id, size_t size)
+{
+	struct json_object *r = call(acct, "ec2", "CreateSecurityGroup",
+				     "{\"GroupName\":\"%s\",\"Description\":\"%s tier\","
+				     "\"VpcId\":\"%s\"}",
+				     name, name, vpc);
+
+	copy(id, size, js(jk(r, "GroupId")));
+	json_object_put(r);
+}
+
+static void seed_instance(struct estate *e)
+{
+	const char *a = e->acct;
+	struct json_object *r = NULL, *inst = NULL;
+
+	r = call(a, "ec2", "DescribeVpcs", "{}");
+	copy(e->vpc, sizeof(e->vpc), js(jk(ji(jk(r, "Vpcs"), 0), "VpcId")));
+	json_object_put(r);
+	r = call(a, "ec2", "DescribeSubnets", "{}");
+	copy(e->subnet, sizeof(e->subnet), js(jk(ji(jk(r, "Subnets"), 0), "SubnetId")));
+	json_object_put(r);
+	make_group(a, e->vpc, "web", e->sg_web, sizeof(e->sg_web));
+	make_group(a, e->vpc, "app", e->sg_app, sizeof(e->sg_app));
+	make_group(a, e->vpc, "mgmt", e->sg_mgmt, sizeof(e->sg_mgmt));
+	json_object_put(call(a, "iam", "CreateRole",
+			     "{\"RoleName\":\"web-role\",\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":"
+			     "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+			     "\\\"Principal\\\":{\\\"Service\\\":\\\"ec2.amazonaws.com\\\"},"
+			     "\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}"));
+	json_object_put(call(a, "iam", "CreateInstanceProfile", "{\"InstanceProfileName\":\"web\"}"));
+	json_object_put(call(a, "iam", "AddRoleToInstanceProfile",
+			     "{\"InstanceProfileName\":\"web\",\"RoleName\":\"web-role\"}"));
+	r = call(a, "ec2", "RunInstances",
+		 "{\"ImageId\":\"" AMI "\",\"MinCount\":1,\"MaxCount\":1,\"InstanceType\":\"t3.micro\","
+		 "\"IamInstanceProfile\":{\"Name\":\"web\"},"
+		 "\"NetworkInterfaces\":["
+		 "{\"DeviceIndex\":0,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]},"
+		 "{\"DeviceIndex\":1,\"SubnetId\":\"%s\",\"Groups\":[\"%s\"]},"
+		 "{\"DeviceIndex\":2,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]}],"
+		 "\"BlockDeviceMappings\":["
+		 "{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":10}},"
+		 "{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeSize\":20}}],"
+		 "\"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":"
+		 "[{\"Key\":\"Name\",\"Value\":\"web\"}]}]}",
+		 e->subnet, e->sg_web, e->sg_app, e->subnet, e->sg_mgmt, e->subnet, e->sg_web,
+		 e->sg_mgmt);
+	inst = ji(jk(r, "Instances"), 0);
+	copy(e->instance, sizeof(e->instance), js(jk(inst, "InstanceId")));
+	snprintf(e->instance_arn, sizeof(e->instance_arn), "arn:aws:ec2:" REGION ":%s:instance/%s",
+		 a, e->instance);
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *ni = jk(inst, "NetworkInterfaces");
+
+		for (size_t k = 0; k < json_object_array_length(ni); k++)
+			if (json_object_get_int(jk(jk(ji(ni, k), "Attachment"), "DeviceIndex")) ==
+			    (int)i)
+				copy(e->eni[i], sizeof(e->eni[i]),
+				     js(jk(ji(ni, k), "NetworkInterfaceId")));
+		copy(e->volumes[i], sizeof(e->volumes[i]),
+		     js(jk(jk(ji(jk(inst, "BlockDeviceMappings"), i), "Ebs"), "VolumeId")));
+	}
+	json_object_put(r);
+	CU_ASSERT_EQUAL(strncmp(e->eni[2], "eni-", 4), 0);
+	CU_ASSERT_EQUAL(strncmp(e->volumes[2], "vol-", 4), 0);
+
+	json_object_put(call(a, "autoscaling", "CreateAutoScalingGroup",
+			     "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,\"MaxSize\":3,"
+			     "\"DesiredCapacity\":1,\"InstanceId\":\"%s\"}",
+			     e->instance));
+	for (int i = 0; i < 2; i++) {
+		r = call(a, "elasticloadbalancing", "CreateTargetGroup",
+			 "{\"Name\":\"web-%d\",\"Protocol\":\"HTTP\",\"Port\":%d,\"VpcId\":\"%s\"}", i,
+			 i ? 8080 : 80, e->vpc);
+		copy(e->tg[i], sizeof(e->tg[i]),
+		     js(jk(ji(jk(r, "TargetGroups"), 0), "TargetGroupArn")));
+		json_object_put(r);
+		json_object_put(call(a, "elasticloadbalancing", "RegisterTargets",
+				     "{\"TargetGroupArn\":\"%s\",\"Targets\":[{\"Id\":\"%s\"}]}",
+				     e->tg[i], e->instance));
+	}
+	for (int i = 0; i < 2; i++) {
+		r = call(a, "ec2", "AllocateAddress", "{\"Domain\":\"vpc\"}");
+		copy(e->alloc[i], sizeof(e->alloc[i]), js(jk(r, "AllocationId")));
+		copy(e->eip[i], sizeof(e->eip[i]), js(jk(r, "PublicIp")));
+		json_object_put(r);
+	}
+	json_object_put(call(a, "ec2", "AssociateAddress",
+			     "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}", e->alloc[0],
+			     e->instance));
+	json_object_put(call(a, "ec2", "AssociateAddress",
+			     "{\"AllocationId\":\"%s\",\"NetworkInterfaceId\":\"%s\"}", e->alloc[1],
+			     e->eni[2]));
+}
+
+static void seed_identities(struct estate *e)
+{
+	const char *a = e->acct;
+	struct json_object *r = NULL;
+
+	json_object_put(call(a, "iam", "CreateUser", "{\"UserName\":\"mallory\",\"Path\":\"/dev/\"}"));
+	json_object_put(call(a, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
+	json_object_put(call(a, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
+	json_object_put(call(a, "iam", "CreateLoginProfile",
+			     "{\"UserName\":\"mallory\",\"Password\":\"Hunter2-Hunter2!\"}"));
+	snprintf(e->user_arn, sizeof(e->user_arn), "arn:aws:iam::%s:user/dev/mallory", a);
+	json_object_put(call(a, "iam", "CreateRole",
+			     "{\"RoleName\":\"ops-admin\",\"Path\":\"/ops/team/\","
+			     "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
+			     "\\\"Statement\\\":[]}\"}"));
+	snprintf(e->role_arn, sizeof(e->role_arn), "arn:aws:iam::%s:role/ops/team/ops-admin", a);
+	json_object_put(call(a, "iam", "CreateRole",
+			     "{\"RoleName\":\"miner-role\",\"Path\":\"/service-role/\","
+			     "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
+			     "\\\"Statement\\\":[]}\"}"));
+	json_object_put(call(a, "lambda", "CreateFunction",
+			     "{\"FunctionName\":\"miner\",\"Runtime\":\"python3.12\","
+			     "\"Handler\":\"index.handler\",\"Role\":\"arn:aws:iam::%s:role/service-role/"
+			     "miner-role\",\"Code\":{\"ZipFile\":\"" ZIP "\"}}",
+			     a));
+	snprintf(e->fn_arn, sizeof(e->fn_arn), "arn:aws:lambda:" REGION ":%s:function:miner", a);
+	json_object_put(call(a, "lambda", "PutFunctionConcurrency",
+			     "{\"FunctionName\":\"miner\",\"ReservedConcurrentExecutions\":5}"));
+	json_object_put(call(a, "lambda", "CreateEventSourceMapping",
+			     "{\"FunctionName\":\"miner\",\"EventSourceArn\":\"arn:aws:sqs:" REGION
+			     ":%s:jobs\"}",
+			     a));
+	r = call(a, "sns", "CreateTopic", "{\"Name\":\"irx-alerts\"}");
+	copy(e->topic_arn, sizeof(e->topic_arn), js(jk(r, "TopicArn")));
+	json_object_put(r);
+}
+
+/* A fresh world (snapshots complete at their first DescribeSnapshots) with the estate in acct;
+ * in 222222222222 also the responder role that trusts 111111111111 with the external id. */
+static void seed(struct estate *e, const char *acct)
+{
+	memset(e, 0, sizeof(*e));
+	e->acct = acct;
+	json_object_put(control("POST", "/__awssim/reset", "{\"settings\":{\"snapshot_polls\":1}}"));
+	json_object_put(call(A2, "iam", "CreateRole",
+			     "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
+			     "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+			     "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
+			     ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
+			     "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID
+			     "\\\"}}}]}\"}"));
+	seed_instance(e);
+	seed_identities(e);
+	clear_log();
+}
+
+/* --- running irx ------------------------------------------------------------------------------- */
+
+static const char *rb(const char *name)
+{
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
+	return path;
+}
+
+/*
+ * irx ARGS... (NULL-terminated) in acct's credentials (222222222222: --role-arn/--external-id
+ * appended). Returns the exit status; *out and *err (caller frees).
+ */
+static int irx(const char *acct, char **out, char **err, ...)
+{
+	const char *argv[40] = {0};
+	const char *env[40] = {0};
+	const char *const *base = irx_sim_env(&sim);
+	char plugin_path[4096 + 32], state_dir[1024];
+	char irx_path[4096];
+	size_t n = 0, k = 0;
+	va_list ap;
+	int status = 0;
+
+	snprintf(irx_path, sizeof(irx_path), "%s", irx_test_build("irx"));
+	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s",
+		 irx_test_build("plugins"));
+	snprintf(state_dir, sizeof(state_dir), "IRX_STATE_DIR=%s/state", dir);
+	argv[n++] = irx_path;
+	va_start(ap, err);
+	for (const char *a = va_arg(ap, const char *); a && n < 34; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	if (strcmp(acct, A2) == 0) {
+		argv[n++] = "--role-arn";
+		argv[n++] = RESPONDER;
+		argv[n++] = "--external-id";
+		argv[n++] = EXTERNAL_ID;
+	}
+	for (; base[k] && k < 36; k++)
+		env[k] = base[k];
+	env[k++] = plugin_path;
+	env[k++] = state_dir;
+	status = irx_test_run(argv, env, NULL, out, err);
+	if (getenv("IRX_TEST_VERBOSE"))
+		fprintf(stderr, "\n$ irx %s %s ... -> %d\n%s%s", argv[1], argv[2], status, *out,
+			*err);
+	return status;
+}
+
+/* The execution id from irx's "irx: execution ID STATUS" line (static buffer). */
+static const char *execution_id(const char *err)
+{
+	static char id[64];
+	const char *p = err ? strstr(err, "irx: execution ") : NULL;
+
+	id[0] = '\0';
+	if (p)
+		sscanf(p + strlen("irx: execution "), "%63[0-9a-f-]", id);
+	return id;
+}
+
+/* Runs runbook on target in acct with the extra options; returns the execution id (static). */
+static const char *run_ok(const char *acct, const char *runbook, const char *target,
+			  const char *extra1, const char *extra2, char **err_out)
+{
+	char *out = NULL, *err = NULL;
+	int status = irx(acct, &out, &err, "run", rb(runbook), "-t", target, extra1, extra2, NULL);
+	const char *id = execution_id(err);
+
+	if (status != 0)
+		fprintf(stderr, "\n  irx run %s on %s -> %d\n%s%s\n", runbook, target, status, out,
+			err);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_EQUAL(strlen(id), 36);
+	free(out);
+	if (err_out)
+		*err_out = err;
+	else
+		free(err);
+	return id;
+}
+
+static void rollback_ok(const char *acct, const char *id, char **err_out)
+{
+	char *out = NULL, *err = NULL;
+	char copy_id[64];
+	int status = 0;
+
+	snprintf(copy_id, sizeof(copy_id), "%s", id);
+	status = irx(acct, &out, &err, "rollback", copy_id, NULL);
+	if (status != 0)
+		fprintf(stderr, "\n  irx rollback %s -> %d\n%s%s\n", copy_id, status, out, err);
+	CU_ASSERT_EQUAL(status, 0);
+	if (err_out) {
+		size_t lo = strlen(out), le = strlen(err);
+
+		*err_out = realloc(err, lo + le + 1);
+		memcpy(*err_out + le, out, lo + 1);
+		err = NULL;
+	}
+	free(out);
+	free(err);
+}
+
+/* --- the runbooks --------------------------------------------------------------------------- */
+
+static const char isolate_rb[] =
+    "schemaVersion: '0.3'\n"
+    "description: isolate against the simulator\n"
+    "parameters:\n"
+    "  TargetArn: {type: String}\n"
+    "mainSteps:\n"
+    "  - name: isolate\n"
+    "    action: isolate:ec2Instance\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}', UntrackWaitSeconds: 0}\n"
+    "    outputs: [{Name: Summary, Selector: $.Summary, Type: String}]\n"
+    "outputs: [isolate.Summary]\n";
+
+/* forensics first, then isolation, then the notification: the exception test's runbook too */
+static const char capture_rb[] =
+    "schemaVersion: '0.3'\n"
+    "description: snapshot, isolate, notify\n"
+    "parameters:\n"
+    "  TargetArn: {type: String}\n"
+    "  TopicArn: {type: String}\n"
+    "mainSteps:\n"
+    "  - name: snapshot\n"
+    "    action: snapshot:ec2Instance\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}'}\n"
+    "  - name: isolate\n"
+    "    action: isolate:ec2Instance\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}', UntrackWaitSeconds: 0}\n"
+    "  - name: notify\n"
+    "    action: notify:sns\n"
+    "    inputs:\n"
+    "      TopicArn: '{{ TopicArn }}'\n"
+    "      Status: Contained\n"
+    "      TargetArn: '{{ TargetArn }}'\n"
+    "      Summary: 'skipped: {{ automation:SKIPPED_STEPS }}'\n"
+    "      Runbook: capture\n";
+
+static const char user_rb[] =
+    "schemaVersion: '0.3'\n"
+    "description: deny:iamUser\n"
+    "parameters:\n"
+    "  TargetArn: {type: String}\n"
+    "mainSteps:\n"
+    "  - name: deny\n"
+    "    action: deny:iamUser\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}'}\n";
+
+static const char role_rb[] =
+    "schemaVersion: '0.3'\n"
+    "description: deny:iamRole\n"
+    "parameters:\n"
+    "  TargetArn: {type: String}\n"
+    "mainSteps:\n"
+    "  - name: deny\n"
+    "    action: deny:iamRole\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}'}\n";
+
+static const char lambda_rb[] =
+    "schemaVersion: '0.3'\n"
+    "description: concurrency-zero:lambda\n"
+    "parameters:\n"
+    "  TargetArn: {type: String}\n"
+    "mainSteps:\n"
+    "  - name: stop\n"
+    "    action: concurrency-zero:lambda\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}', DisableEventSources: true}\n";
+
+static int suite_init(void)
+{
+	const struct {
+		const char *name, *text;
+	} files[] = {{"isolate", isolate_rb}, {"capture", capture_rb}, {"user", user_rb},
+		     {"role", role_rb},	      {"lambda", lambda_rb}};
+
+	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (irx_test_write(rb(files[i].name), files[i].text) < 0)
+			return -1;
+	return irx_sim_start(&sim);
+}
+
+static int suite_clean(void)
+{
+	irx_sim_stop(&sim);
+	return 0;
+}
+
+/* --- end-state assertions ------------------------------------------------------------------- */
+
+/* The group ids of an ENI in the simulator's EC2 state, joined by ',' (static). */
+static const char *eni_groups(struct json_object *ec2, const char *eni)
+{
+	static char buf[4][256];
+	static int slot;
+	struct json_object *groups = jk(jk(jk(ec2, "enis"), eni), "Groups");
+	char *b = buf[slot++ % 4];
+
+	b[0] = '\0';
+	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
+		strcat(b, i ? "," : "");
+		strncat(b, js(jk(ji(groups, i), "GroupId")), 40);
+	}
+	return b;
+}
+
+/* The id of the security group named name in the EC2 state (static), or "". */
+static const char *group_named(struct json_object *ec2, const char *name)
+{
+	static char id[64];
+
+	id[0] = '\0';
+	json_object_object_foreach(jk(ec2, "security_groups"), gid, sg)
+	{
+		if (strcmp(js(jk(sg, "GroupName")), name) == 0)
+			copy(id, sizeof(id), gid);
+	}
+	return id;
+}
+
+static int volume_delete_on_termination(struct json_object *ec2, const char *vol)
+{
+	return json_object_get_boolean(
+	    jk(ji(jk(jk(jk(ec2, "volumes"), vol), "Attachments"), 0), "DeleteOnTermination"));
+}
+
+static const char *address_eni(struct json_object *ec2, const char *alloc)
+{
+	return js(jk(jk(jk(ec2, "addresses"), alloc), "NetworkInterfaceId"));
+}
+
+static const char *asg_state(const char *acct, const char *instance)
+{
+	static char s[32];
+	struct json_object *st = state(acct, "autoscaling");
+
+	copy(s, sizeof(s),
+	     js(jk(jk(jk(jk(st, "groups"), "web-asg"), "_members"), instance)));
+	json_object_put(st);
+	return s;
+}
+
+/* How many target groups hold the instance. */
+static int registrations(const char *acct, const struct estate *e)
+{
+	struct json_object *st = state(acct, "elasticloadbalancing");
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct json_object *targets = jk(jk(jk(st, "target_groups"), e->tg[i]), "_targets");
+
+		for (size_t k = 0; targets && k < json_object_array_length(targets); k++)
+			n += strcmp(js(jk(ji(targets, k), "Id")), e->instance) == 0;
+	}
+	json_object_put(st);
+	return n;
+}
+
+static void assert_original_instance(const struct estate *e)
+{
+	struct json_object *ec2 = state(e->acct, "ec2");
+	struct json_object *inst = jk(jk(ec2, "instances"), e->instance);
+	char want[128];
+
+	snprintf(want, sizeof(want), "%s,%s", e->sg_web, e->sg_app);
+	CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e->eni[0]), want);
+	CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e->eni[1]), e->sg_mgmt);
+	snprintf(want, sizeof(want), "%s,%s", e->sg_web, e->sg_mgmt);
+	CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e->eni[2]), want);
+	CU_ASSERT_FALSE(json_object_get_boolean(jk(jk(inst, "_attrs"), "disableApiTermination")));
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_TRUE(volume_delete_on_termination(ec2, e->volumes[i]));
+		CU_ASSERT_TRUE(json_object_get_boolean(
+		    jk(jk(jk(jk(ec2, "enis"), e->eni[i]), "Attachment"), "DeleteOnTermination")));
+	}
+	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[0]), e->eni[0]);
+	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[1]), e->eni[2]);
+	CU_ASSERT_STRING_EQUAL(asg_state(e->acct, e->instance), "InService");
+	CU_ASSERT_EQUAL(registrations(e->acct, e), 2);
+	json_object_put(ec2);
+}
+
+static void assert_isolated(const struct estate *e)
+{
+	struct json_object *ec2 = state(e->acct, "ec2");
+	struct json_object *iam = state(e->acct, "iam");
+	struct json_object *inst = jk(jk(ec2, "instances"), e->instance);
+	struct json_object *iso = NULL, *rules = NULL, *inline_ = NULL;
+	char iso_id[64];
+
+	copy(iso_id, sizeof(iso_id), group_named(ec2, "irx-isolation"));
+	CU_ASSERT_EQUAL(strncmp(iso_id, "sg-", 3), 0);
+	/* every ENI has only the isolation group (ModifyInstanceAttribute Groups cannot do it) */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e->eni[i]), iso_id);
+	/* the isolation group admits nothing and lets nothing out */
+	iso = jk(jk(ec2, "security_groups"), iso_id);
+	CU_ASSERT_STRING_EQUAL(js(jk(iso, "VpcId")), e->vpc);
+	rules = jk(iso, "_rules");
+	CU_ASSERT_EQUAL(rules ? json_object_array_length(rules) : 99, 0);
+	/* evidence protected */
+	CU_ASSERT_TRUE(json_object_get_boolean(jk(jk(inst, "_attrs"), "disableApiTermination")));
+	CU_ASSERT_STRING_EQUAL(js(jk(jk(inst, "_attrs"), "instanceInitiatedShutdownBehavior")),
+			       "stop");
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_FALSE(volume_delete_on_termination(ec2, e->volumes[i]));
+	/* out of service, Elastic IPs off */
+	CU_ASSERT_STRING_EQUAL(asg_state(e->acct, e->instance), "Standby");
+	CU_ASSERT_EQUAL(registrations(e->acct, e), 0);
+	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[0]), "");
+	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[1]), "");
+	CU_ASSERT_STRING_EQUAL(js(jk(jk(jk(ec2, "addresses"), e->alloc[1]), "AssociationId")), "");
+	/* the role's credentials denied on this instance */
+	inline_ = jk(jk(jk(iam, "roles"), "web-role"), "_inline");
+	CU_ASSERT_EQUAL(inline_ ? json_object_object_length(inline_) : 0, 1);
+	json_object_object_foreach(inline_, pname, pdoc)
+	{
+		const char *doc = js(pdoc);
+
+		char want[96];
+
+		snprintf(want, sizeof(want), "irx-deny-instance-%s", e->instance);
+		CU_ASSERT_STRING_EQUAL(pname, want);
+		IRX_ASSERT_CONTAINS(doc, "\"Effect\":\"Deny\"");
+		IRX_ASSERT_CONTAINS(doc, "ec2:SourceInstanceARN");
+		IRX_ASSERT_CONTAINS(doc, e->instance_arn);
+	}
+	json_object_put(iam);
+	json_object_put(ec2);
+}
+
+/* --- isolate ------------------------------------------------------------------------------- */
+
+static void isolate_scenario(const char *acct)
+{
+	struct estate e;
+	struct json_object *ec2 = NULL, *iam = NULL, *inline_ = NULL;
+	char *err = NULL, *mut = NULL, *all = NULL;
+	char id[64];
+
+	seed(&e, acct);
+	assert_original_instance(&e);
+	copy(id, sizeof(id), run_ok(acct, "isolate", e.instance_arn, "--case-id", "CASE-1", &err));
+	IRX_ASSERT_CONTAINS(err, "isolated instance '");
+	free(err);
+	assert_isolated(&e);
+	/* tagged with the execution and the case */
+	ec2 = state(acct, "ec2");
+	CU_ASSERT_STRING_EQUAL(js(jk(jk(jk(ec2, "tags"), e.instance), "irx:execution-id")), id);
+	CU_ASSERT_STRING_EQUAL(js(jk(jk(jk(ec2, "tags"), e.instance), "irx:case-id")), "CASE-1");
+	/* the untrack group exists and allows everything; the isolation group holds no rule */
+	CU_ASSERT_EQUAL(strncmp(group_named(ec2, "irx-untrack"), "sg-", 3), 0);
+	json_object_put(ec2);
+
+	/* a second run changes nothing */
+	clear_log();
+	(void)run_ok(acct, "isolate", e.instance_arn, NULL, NULL, &err);
+	IRX_ASSERT_CONTAINS(err, "already contained");
+	free(err);
+	mut = logged_ops(1);
+	all = logged_ops(0);
+	CU_ASSERT_STRING_EQUAL(mut, "");
+	if (mut[0])
+		fprintf(stderr, "\n  mutating calls in the second run: %s\n", mut);
+	IRX_ASSERT_CONTAINS(all, "ec2:DescribeInstances");
+	if (strcmp(acct, A2) == 0)
+		IRX_ASSERT_CONTAINS(all, "sts:AssumeRole");
+	free(mut);
+	free(all);
+	assert_isolated(&e);
+
+	/* rollback restores everything */
+	rollback_ok(acct, id, NULL);
+	assert_original_instance(&e);
+	iam = state(acct, "iam");
+	inline_ = jk(jk(jk(iam, "roles"), "web-role"), "_inline");
+	CU_ASSERT_EQUAL(inline_ ? json_object_object_length(inline_) : 99, 0);
+	json_object_put(iam);
+	ec2 = state(acct, "ec2");
+	CU_ASSERT_PTR_NULL(jk(jk(jk(ec2, "tags"), e.instance), "irx:execution-id"));
+	json_object_put(ec2);
+}
+
+static void test_isolate_account1(void)
+{
+	isolate_scenario(A1);
+}
+
+static void test_isolate_account2_assumed_role(void)
+{
+	struct json_object *log = NULL, *reqs = NULL;
+	int other = 0, assumed = 0;
+
+	isolate_scenario(A2);
+	/* the last run (the rollback) worked in 222222222222 with the role's session keys; the
+	 * first account was only asked for AssumeRole */
+	log = control("GET", "/__awssim/requests", NULL);
+	reqs = jk(log, "requests");
+	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
+		struct json_object *r = ji(reqs, i);
+
+		if (strcmp(js(jk(r, "account")), A2) == 0)
+			assumed += strncmp(js(jk(r, "access_key")), "ASIA", 4) == 0;
+		else
+			other += strcmp(js(jk(r, "operation")), "AssumeRole") != 0;
+	}
+	CU_ASSERT_TRUE(assumed > 10);
+	CU_ASSERT_EQUAL(other, 0);
+	json_object_put(log);
+}
+
+static CU_TestInfo tests[] = {
+    {"isolate: 3 ENIs, ASG, 2 target groups, 2 EIPs, role; again; rollback (111111111111)",
+     test_isolate_account1},
+    {"isolate in 222222222222 through --role-arn/--external-id", test_isolate_account2_assumed_role},
+    CU_TEST_INFO_NULL,
+};
+
+IRX_SUITE("containment_sim", tests, suite_init, suite_clean)
