@@ -81,8 +81,9 @@ static void print_text(const struct irx_config *c, const struct json_object *j)
 			       ch->webhook_env ? ch->webhook_env : ch->webhook_ssm);
 		else
 			printf("  %s: webhook, URL %s%s%s\n", ch->name,
-			       ch->url ? "(redacted path) " : ch->url_env ? "from environment "
-									   : "from SSM parameter ",
+			       ch->url ? "in the file (path redacted)"
+			       : ch->url_env ? "from environment "
+					     : "from SSM parameter ",
 			       ch->url_env ? ch->url_env : ch->url_ssm ? ch->url_ssm : "",
 			       ch->secret_env || ch->secret_ssm ? ", signed" : "");
 	}
