@@ -68,8 +68,8 @@ static void run_dispatch(void *ud, const struct irx_sns_message *m)
 	/* the MessageId names the file; anything outside [A-Za-z0-9-] is replaced */
 	for (size_t i = 0; m->message_id[i] && i < sizeof(name) - 1; i++) {
 		char c = m->message_id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-';
 
 		name[i] = ok ? c : '_';
 	}
@@ -94,7 +94,8 @@ static void run_dispatch(void *ud, const struct irx_sns_message *m)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	fprintf(stderr, "irx serve: message '%s' from '%s': irx run exited with status %d\n",
-		m->message_id, m->topic_arn, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		m->message_id, m->topic_arn,
+		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -125,8 +126,19 @@ static void usage(FILE *f)
 	      f);
 }
 
-enum { OPT_LISTEN = 256, OPT_TOPIC, OPT_EXT, OPT_EXT_ATTR, OPT_WORKERS, OPT_QUEUE, OPT_CONNS,
-       OPT_AGE, OPT_CA, OPT_INTER, OPT_STATE };
+enum {
+	OPT_LISTEN = 256,
+	OPT_TOPIC,
+	OPT_EXT,
+	OPT_EXT_ATTR,
+	OPT_WORKERS,
+	OPT_QUEUE,
+	OPT_CONNS,
+	OPT_AGE,
+	OPT_CA,
+	OPT_INTER,
+	OPT_STATE
+};
 
 static int parse_count(const char *opt, const char *v, long long max, long long *out)
 {
@@ -146,19 +158,19 @@ static int parse_count(const char *opt, const char *v, long long max, long long 
 int irx_cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"listen", required_argument, NULL, OPT_LISTEN},
-		{"topic", required_argument, NULL, OPT_TOPIC},
-		{"external-id", required_argument, NULL, OPT_EXT},
-		{"external-id-attribute", required_argument, NULL, OPT_EXT_ATTR},
-		{"workers", required_argument, NULL, OPT_WORKERS},
-		{"queue", required_argument, NULL, OPT_QUEUE},
-		{"max-connections", required_argument, NULL, OPT_CONNS},
-		{"max-age", required_argument, NULL, OPT_AGE},
-		{"ca-file", required_argument, NULL, OPT_CA},
-		{"intermediates", required_argument, NULL, OPT_INTER},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, OPT_LISTEN},
+	    {"topic", required_argument, NULL, OPT_TOPIC},
+	    {"external-id", required_argument, NULL, OPT_EXT},
+	    {"external-id-attribute", required_argument, NULL, OPT_EXT_ATTR},
+	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"queue", required_argument, NULL, OPT_QUEUE},
+	    {"max-connections", required_argument, NULL, OPT_CONNS},
+	    {"max-age", required_argument, NULL, OPT_AGE},
+	    {"ca-file", required_argument, NULL, OPT_CA},
+	    {"intermediates", required_argument, NULL, OPT_INTER},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *topics[MAX_TOPICS] = {0}, *state_opt = NULL;
 	struct irx_serve_options so = {0};

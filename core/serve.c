@@ -35,7 +35,7 @@ struct irx_serve {
 	int wake[2];
 
 	pthread_mutex_t lock;
-	pthread_cond_t cond;     /* queue changes, connections finish */
+	pthread_cond_t cond;	       /* queue changes, connections finish */
 	struct irx_sns_message *queue; /* ring of queue_max */
 	size_t head, count;
 	bool stopping;
@@ -182,7 +182,7 @@ struct reply {
 };
 
 static void reply_set(struct reply *r, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void reply_set(struct reply *r, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -219,7 +219,8 @@ static void handle_message(struct irx_serve *s, const char *type_header, const c
 		goto out;
 	}
 	if (strcmp(type_header, m.type) != 0) {
-		reply_set(r, 400, "x-amz-sns-message-type '%.64s' does not match the message type '%s'",
+		reply_set(r, 400,
+			  "x-amz-sns-message-type '%.64s' does not match the message type '%s'",
 			  type_header, m.type);
 		goto out;
 	}
@@ -347,8 +348,7 @@ static ssize_t read_some(int fd, char *buf, size_t cap, long long deadline)
 }
 
 /* Finds a header's value in the header block (case-insensitive name); copies it out. */
-static int header_value(const char *headers, const char *name, char *out, size_t cap,
-			int *count)
+static int header_value(const char *headers, const char *name, char *out, size_t cap, int *count)
 {
 	size_t nl = strlen(name);
 	const char *line = strstr(headers, "\r\n");
@@ -419,8 +419,8 @@ static void handle_conn(struct irx_serve *s, int fd)
 		const char *eol = strstr(buf, "\r\n");
 		const char *proto = eol ? eol - 8 : buf;
 
-		if (!eol || eol - buf < 15 || (strncmp(proto, "HTTP/1.1", 8) != 0 &&
-					       strncmp(proto, "HTTP/1.0", 8) != 0)) {
+		if (!eol || eol - buf < 15 ||
+		    (strncmp(proto, "HTTP/1.1", 8) != 0 && strncmp(proto, "HTTP/1.0", 8) != 0)) {
 			reply_set(&r, 400, "malformed request line");
 			goto reply;
 		}
@@ -625,7 +625,8 @@ void irx_serve_stop(struct irx_serve *s)
 
 int irx_serve_run(struct irx_serve *s, struct irx_error *err)
 {
-	struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->wake[0], .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
+			      {.fd = s->wake[0], .events = POLLIN}};
 	int rc = 0;
 
 	for (;;) {

@@ -35,7 +35,7 @@ struct irx_serve_options {
 	const char *listen; /* "ADDR:PORT" (IPv4); NULL: 127.0.0.1:8080; port 0: any free port */
 	const char *const *topics; /* allowed TopicArns (exact), at least one; borrowed */
 	size_t topic_count;
-	const char *external_id;           /* NULL: not required; copied */
+	const char *external_id;	   /* NULL: not required; copied */
 	const char *external_id_attribute; /* NULL: "ExternalId" */
 	struct irx_sns_verifier *verifier; /* borrowed, outlives the server */
 	irx_serve_dispatch_fn *dispatch;
@@ -46,22 +46,22 @@ struct irx_serve_options {
 	bool test_allow_any_subscribe_host;
 	irx_serve_log_fn *log; /* NULL: silent */
 	void *log_ud;
-	size_t workers;         /* 0: 2 */
-	size_t queue_max;       /* notifications waiting; 0: 64 */
+	size_t workers;		/* 0: 2 */
+	size_t queue_max;	/* notifications waiting; 0: 64 */
 	size_t max_connections; /* 0: 64 */
-	size_t max_body;        /* 0: 256 KiB */
-	size_t max_header;      /* 0: 16 KiB */
-	int io_timeout_ms;      /* a whole request must arrive within it; 0: 10000 */
-	long long max_age_s;    /* refuse messages whose Timestamp is older; 0: not checked */
+	size_t max_body;	/* 0: 256 KiB */
+	size_t max_header;	/* 0: 16 KiB */
+	int io_timeout_ms;	/* a whole request must arrive within it; 0: 10000 */
+	long long max_age_s;	/* refuse messages whose Timestamp is older; 0: not checked */
 };
 
 struct irx_serve_stats {
-	unsigned long accepted;   /* queued for dispatch */
+	unsigned long accepted;	  /* queued for dispatch */
 	unsigned long dispatched; /* dispatch returned */
 	unsigned long duplicates;
 	unsigned long confirmed;
 	unsigned long rejected; /* any 4xx */
-	unsigned long busy;     /* 503 */
+	unsigned long busy;	/* 503 */
 };
 
 struct irx_serve;

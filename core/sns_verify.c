@@ -104,8 +104,8 @@ int irx_sns_message_parse(const char *body, size_t len, struct irx_sns_message *
 		goto out;
 	}
 	end = json_tokener_get_parse_end(tok);
-	while (end < len && (body[end] == ' ' || body[end] == '\t' || body[end] == '\r' ||
-			     body[end] == '\n'))
+	while (end < len &&
+	       (body[end] == ' ' || body[end] == '\t' || body[end] == '\r' || body[end] == '\n'))
 		end++;
 	if (end != len) {
 		irx_error_set(err, IRX_ERR_PARSE, "sns message has data after the json object");
@@ -134,15 +134,15 @@ int irx_sns_message_parse(const char *body, size_t len, struct irx_sns_message *
 	    get_field(m->root, "Subject", NULL, false, true, &m->subject, err) < 0 ||
 	    get_field(m->root, "Message", NULL, true, false, &m->message, err) < 0 ||
 	    get_field(m->root, "Timestamp", NULL, true, false, &m->timestamp, err) < 0 ||
-	    get_field(m->root, "SignatureVersion", NULL, false, true, &m->signature_version,
-		      err) < 0 ||
+	    get_field(m->root, "SignatureVersion", NULL, false, true, &m->signature_version, err) <
+		0 ||
 	    get_field(m->root, "Signature", NULL, false, true, &m->signature, err) < 0 ||
 	    get_field(m->root, "SigningCertURL", "SigningCertUrl", false, true,
 		      &m->signing_cert_url, err) < 0 ||
 	    get_field(m->root, "SubscribeURL", "SubscribeUrl", confirmation, false,
 		      &m->subscribe_url, err) < 0 ||
-	    get_field(m->root, "UnsubscribeURL", "UnsubscribeUrl", false, true,
-		      &m->unsubscribe_url, err) < 0 ||
+	    get_field(m->root, "UnsubscribeURL", "UnsubscribeUrl", false, true, &m->unsubscribe_url,
+		      err) < 0 ||
 	    get_field(m->root, "Token", NULL, confirmation, false, &m->token, err) < 0)
 		goto out;
 	if (json_object_object_get_ex(m->root, "MessageAttributes", &m->attributes) &&
@@ -355,7 +355,7 @@ struct irx_sns_verifier {
 	bool skip_chain;
 	char *cache_dir;
 	X509_STORE *store;
-	STACK_OF(X509) *intermediates;
+	STACK_OF(X509) * intermediates;
 	pthread_mutex_t lock;
 	struct cache_entry *cache; /* newest first */
 	size_t cache_count;
@@ -423,7 +423,8 @@ static int curl_fetch(void *ud, const char *url, char **pem, size_t *len, struct
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		irx_error_set(err, IRX_ERR_NETWORK,
-			      "cannot fetch signing certificate '%s': http status %ld", url, status);
+			      "cannot fetch signing certificate '%s': http status %ld", url,
+			      status);
 		goto out;
 	}
 	*pem = b.data ? b.data : irx_xstrdup("");
@@ -437,7 +438,7 @@ out:
 	return rc;
 }
 
-static int load_pem_certs(X509_STORE *store, STACK_OF(X509) *stack, const char *pem, size_t len)
+static int load_pem_certs(X509_STORE *store, STACK_OF(X509) * stack, const char *pem, size_t len)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	X509 *x = NULL;
@@ -587,7 +588,7 @@ static int check_dates(X509 *cert, time_t now, struct irx_error *err)
 }
 
 /* Everything but the dates, which are checked on every use. */
-static int validate_cert(struct irx_sns_verifier *v, X509 *cert, STACK_OF(X509) *extra,
+static int validate_cert(struct irx_sns_verifier *v, X509 *cert, STACK_OF(X509) * extra,
 			 const char *host, time_t now, struct irx_error *err)
 {
 	EVP_PKEY *key = X509_get0_pubkey(cert);
@@ -832,8 +833,8 @@ int irx_sns_verify(struct irx_sns_verifier *v, const struct irx_sns_message *m,
 	if (!ctx)
 		abort();
 	if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(cert)) != 1 ||
-	    EVP_DigestVerify(ctx, sig, (size_t)sig_len, (const unsigned char *)tbs,
-			     strlen(tbs)) != 1) {
+	    EVP_DigestVerify(ctx, sig, (size_t)sig_len, (const unsigned char *)tbs, strlen(tbs)) !=
+		1) {
 		ERR_clear_error();
 		irx_error_set(err, IRX_ERR_INVALID, "sns message signature does not match");
 		goto out;

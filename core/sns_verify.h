@@ -66,7 +66,8 @@ void irx_sns_message_release(struct irx_sns_message *m);
 /* A String (or Number) message attribute's Value, borrowed; NULL when absent or of another type. */
 const char *irx_sns_message_attribute(const struct irx_sns_message *m, const char *name);
 
-/* The canonical string to sign ("Key\nValue\n" per field). Returns a new string or NULL (err set). */
+/* The canonical string to sign ("Key\nValue\n" per field). Returns a new string or NULL (err set).
+ */
 char *irx_sns_string_to_sign(const struct irx_sns_message *m, struct irx_error *err);
 
 /*

@@ -80,17 +80,19 @@ static char *make_signed(const struct msg_spec *sp)
 	}
 	json_object_object_add(o, "Type", json_object_new_string(type));
 	json_object_object_add(o, "MessageId", json_object_new_string(sp->id));
-	json_object_object_add(o, "TopicArn", json_object_new_string(sp->topic ? sp->topic : TOPIC));
+	json_object_object_add(o, "TopicArn",
+			       json_object_new_string(sp->topic ? sp->topic : TOPIC));
 	json_object_object_add(o, "Message", json_object_new_string("{\"entity\":\"x\"}"));
 	json_object_object_add(o, "Timestamp",
 			       json_object_new_string(sp->timestamp ? sp->timestamp : time_buf));
 	if (strcmp(type, "Notification") != 0) {
 		json_object_object_add(o, "Token", json_object_new_string("tok"));
-		json_object_object_add(o, "SubscribeURL",
-				       json_object_new_string(sp->subscribe_url
-								      ? sp->subscribe_url
-								      : "https://sns.us-east-1.amazonaws.com/"
-									"?Action=ConfirmSubscription&Token=tok"));
+		json_object_object_add(
+		    o, "SubscribeURL",
+		    json_object_new_string(sp->subscribe_url
+					       ? sp->subscribe_url
+					       : "https://sns.us-east-1.amazonaws.com/"
+						 "?Action=ConfirmSubscription&Token=tok"));
 	}
 	if (sp->external_id || sp->entity) {
 		attrs = json_object_new_object();
@@ -368,14 +370,15 @@ static void test_constructed(void)
 	struct irx_serve_options o = {.topics = TOPICS, .topic_count = 1};
 	struct harness h;
 	struct msg_spec evil = {.id = "evil-1", .topic = "arn:aws:sns:us-east-1:999999999999:evil"};
-	char *evil_body = NULL, *unsigned_body = NULL, *gd = slurp(CONS "notification-guardduty-event-sigv1.json");
+	char *evil_body = NULL, *unsigned_body = NULL,
+	     *gd = slurp(CONS "notification-guardduty-event-sigv1.json");
 
 	/* the three constructed notifications share one MessageId: one server each */
 	for (size_t i = 0; i < 3; i++) {
 		static const char *const files[] = {
-			CONS "notification-guardduty-event-sigv1.json",
-			CONS "notification-guardduty-event-sigv2.json",
-			CONS "notification-nosubject-escapes-unicode-sigv2.json",
+		    CONS "notification-guardduty-event-sigv1.json",
+		    CONS "notification-guardduty-event-sigv2.json",
+		    CONS "notification-nosubject-escapes-unicode-sigv2.json",
 		};
 
 		start(&h, &o, true);
@@ -408,8 +411,8 @@ static void test_constructed(void)
 			    "sns message signature does not match");
 		free(forged);
 	}
-	post_file(h.port, "SubscriptionConfirmation", CONS "notification-guardduty-event-sigv2.json",
-		  400,
+	post_file(h.port, "SubscriptionConfirmation",
+		  CONS "notification-guardduty-event-sigv2.json", 400,
 		  "x-amz-sns-message-type 'SubscriptionConfirmation' does not match the message "
 		  "type 'Notification'");
 	post_file(h.port, NULL, CONS "notification-guardduty-event-sigv2.json", 400,
@@ -429,13 +432,16 @@ static void test_constructed(void)
 }
 
 static const char *const PHP_FILES[] = {
-	"http-notification-sigv1-nosubject.json",    "http-notification-sigv1-subject.json",
-	"http-notification-sigv2-nosubject.json",    "http-notification-sigv2-subject.json",
-	"lambda-notification-1-sigv1-nosubject.json", "lambda-notification-2-sigv2-nosubject.json",
-	"lambda-notification-3-sigv1-subject-null.json",
-	"lambda-notification-4-sigv2-subject-null.json",
-	"lambda-notification-5-sigv1-subject-set.json",
-	"lambda-notification-6-sigv2-subject-set.json",
+    "http-notification-sigv1-nosubject.json",
+    "http-notification-sigv1-subject.json",
+    "http-notification-sigv2-nosubject.json",
+    "http-notification-sigv2-subject.json",
+    "lambda-notification-1-sigv1-nosubject.json",
+    "lambda-notification-2-sigv2-nosubject.json",
+    "lambda-notification-3-sigv1-subject-null.json",
+    "lambda-notification-4-sigv2-subject-null.json",
+    "lambda-notification-5-sigv1-subject-set.json",
+    "lambda-notification-6-sigv2-subject-set.json",
 };
 
 static void test_real(void)
@@ -483,16 +489,19 @@ static void test_real(void)
 
 static void test_external_id(void)
 {
-	struct irx_serve_options o = {.topics = TOPICS, .topic_count = 1,
-				      .external_id = "123xyz*&^", .max_age_s = 3600};
+	struct irx_serve_options o = {
+	    .topics = TOPICS, .topic_count = 1, .external_id = "123xyz*&^", .max_age_s = 3600};
 	struct harness h;
-	struct msg_spec good = {.id = "m-good", .external_id = "123xyz*&^",
+	struct msg_spec good = {.id = "m-good",
+				.external_id = "123xyz*&^",
 				.entity = "arn:aws:iam::888888888888:user/user1"};
-	struct msg_spec wrong = {.id = "m-wrong", .external_id = "123xyz*&",
+	struct msg_spec wrong = {.id = "m-wrong",
+				 .external_id = "123xyz*&",
 				 .entity = "arn:aws:iam::888888888888:user/user2"};
-	struct msg_spec missing = {.id = "m-missing", .entity = "arn:aws:iam::888888888888:user/u3"};
-	struct msg_spec old = {.id = "m-old", .external_id = "123xyz*&^",
-			       .timestamp = "2024-04-26T21:00:00.000Z"};
+	struct msg_spec missing = {.id = "m-missing",
+				   .entity = "arn:aws:iam::888888888888:user/u3"};
+	struct msg_spec old = {
+	    .id = "m-old", .external_id = "123xyz*&^", .timestamp = "2024-04-26T21:00:00.000Z"};
 	char *b1 = make_signed(&good), *b2 = make_signed(&wrong), *b3 = make_signed(&missing),
 	     *b4 = make_signed(&old);
 
@@ -519,9 +528,12 @@ static void test_subscription(void)
 {
 	struct irx_serve_options o = {.topics = TOPICS, .topic_count = 1};
 	struct harness h;
-	struct msg_spec evil_host = {.type = "SubscriptionConfirmation", .id = "s-evil",
-				     .subscribe_url = "https://evil.example/?Action=ConfirmSubscription"};
-	char *b_evil = make_signed(&evil_host), *sc = slurp(CONS "subscription-confirmation-sigv1.json");
+	struct msg_spec evil_host = {.type = "SubscriptionConfirmation",
+				     .id = "s-evil",
+				     .subscribe_url =
+					 "https://evil.example/?Action=ConfirmSubscription"};
+	char *b_evil = make_signed(&evil_host),
+	     *sc = slurp(CONS "subscription-confirmation-sigv1.json");
 	struct irx_sns_message m;
 	struct irx_error err = {0};
 
@@ -538,8 +550,8 @@ static void test_subscription(void)
 	POST_EXPECT(h.port, "SubscriptionConfirmation", b_evil, 403,
 		    "subscribe url host 'evil.example' is not sns.<region>.amazonaws.com");
 	CU_ASSERT_EQUAL(h.conf.calls, 2);
-	post_file(h.port, "UnsubscribeConfirmation", CONS "unsubscribe-confirmation-sigv1.json", 200,
-		  "unsubscribed from '" TOPIC "'");
+	post_file(h.port, "UnsubscribeConfirmation", CONS "unsubscribe-confirmation-sigv1.json",
+		  200, "unsubscribed from '" TOPIC "'");
 	CU_ASSERT_EQUAL(h.conf.calls, 2);
 	/* a failed confirmation is a 502: SNS sends the confirmation again */
 	h.conf.fail = true;
@@ -549,8 +561,8 @@ static void test_subscription(void)
 	CU_ASSERT_EQUAL(h.rec.count, 0);
 
 	/* the explicit test option lets any https host through */
-	o = (struct irx_serve_options){.topics = TOPICS, .topic_count = 1,
-				       .test_allow_any_subscribe_host = true};
+	o = (struct irx_serve_options){
+	    .topics = TOPICS, .topic_count = 1, .test_allow_any_subscribe_host = true};
 	start(&h, &o, true);
 	POST_EXPECT(h.port, "SubscriptionConfirmation", b_evil, 200,
 		    "subscription to '" TOPIC "' confirmed");
@@ -563,8 +575,8 @@ static void test_subscription(void)
 
 static void test_queue_full(void)
 {
-	struct irx_serve_options o = {.topics = TOPICS, .topic_count = 1, .workers = 1,
-				      .queue_max = 1};
+	struct irx_serve_options o = {
+	    .topics = TOPICS, .topic_count = 1, .workers = 1, .queue_max = 1};
 	struct harness h;
 	struct msg_spec s1 = {.id = "q1"}, s2 = {.id = "q2"}, s3 = {.id = "q3"};
 	char *b1 = make_signed(&s1), *b2 = make_signed(&s2), *b3 = make_signed(&s3);
@@ -600,8 +612,7 @@ static void test_queue_full(void)
 
 static void test_http_limits(void)
 {
-	struct irx_serve_options o = {.topics = TOPICS, .topic_count = 1, .io_timeout_ms = 300,
-				      .max_connections = 1};
+	struct irx_serve_options o = {.topics = TOPICS, .topic_count = 1, .io_timeout_ms = 300};
 	struct harness h;
 	char resp[4096], *big = NULL;
 	static const struct {
@@ -609,24 +620,24 @@ static void test_http_limits(void)
 		int code;
 		const char *text;
 	} cases[] = {
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 405, "only POST is accepted"},
-		{"POST / HTTP/1.1\r\nHost: x\r\n\r\n", 411, "a Content-Length header is required"},
-		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411,
-		 "a Content-Length header is required"},
-		{"POST / HTTP/1.1\r\nContent-Length: 300000\r\n\r\n", 413,
-		 "request body is larger than 262144 bytes"},
-		{"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400,
-		 "conflicting duplicate headers"},
-		{"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400,
-		 "content-length '-1' is not a number"},
-		{"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}{}", 400,
-		 "request body is longer than its content-length"},
-		{"POST /\r\nContent-Length: 2\r\n\r\n{}", 400, "malformed request line"},
-		{"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}", 408,
-		 "request not received within 300 ms"},
-		{"POST / HTTP/1.1\r\nContent-Le", 408, "request not received within 300 ms"},
-		{"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 400,
-		 "missing x-amz-sns-message-type header"},
+	    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 405, "only POST is accepted"},
+	    {"POST / HTTP/1.1\r\nHost: x\r\n\r\n", 411, "a Content-Length header is required"},
+	    {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411,
+	     "a Content-Length header is required"},
+	    {"POST / HTTP/1.1\r\nContent-Length: 300000\r\n\r\n", 413,
+	     "request body is larger than 262144 bytes"},
+	    {"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400,
+	     "conflicting duplicate headers"},
+	    {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400,
+	     "content-length '-1' is not a number"},
+	    {"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}{}", 400,
+	     "request body is longer than its content-length"},
+	    {"POST /\r\nContent-Length: 2\r\n\r\n{}", 400, "malformed request line"},
+	    {"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}", 408,
+	     "request not received within 300 ms"},
+	    {"POST / HTTP/1.1\r\nContent-Le", 408, "request not received within 300 ms"},
+	    {"POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 400,
+	     "missing x-amz-sns-message-type header"},
 	};
 
 	start(&h, &o, true);
@@ -646,7 +657,12 @@ static void test_http_limits(void)
 	CU_ASSERT_EQUAL(raw(h.port, big, 0, resp, sizeof(resp)), 431);
 	IRX_ASSERT_CONTAINS(resp, "request headers are larger than 16384 bytes");
 	free(big);
+	stop(&h, NULL);
+
 	/* one connection allowed: an idle one holds it, the next is turned away */
+	o = (struct irx_serve_options){
+	    .topics = TOPICS, .topic_count = 1, .io_timeout_ms = 300, .max_connections = 1};
+	start(&h, &o, true);
 	{
 		struct sockaddr_in sa = {.sin_family = AF_INET,
 					 .sin_port = htons((unsigned short)h.port)};
@@ -674,17 +690,19 @@ static void test_options(void)
 		size_t topics;
 		const char *msg;
 	} cases[] = {
-		{"127.0.0.1:0", 0, "no topic is allowed: give at least one --topic ARN"},
-		{"nonsense", 1, "listen address 'nonsense' is not ADDR:PORT"},
-		{"localhost:8080", 1, "listen address 'localhost' is not an IPv4 address"},
-		{"127.0.0.1:99999", 1, "listen port '99999' is not a port number"},
-		{"127.0.0.1:", 1, "listen port '' is not a port number"},
-		{"127.0.0.1:80x", 1, "listen port '80x' is not a port number"},
+	    {"127.0.0.1:0", 0, "no topic is allowed: give at least one --topic ARN"},
+	    {"nonsense", 1, "listen address 'nonsense' is not ADDR:PORT"},
+	    {"localhost:8080", 1, "listen address 'localhost' is not an IPv4 address"},
+	    {"127.0.0.1:99999", 1, "listen port '99999' is not a port number"},
+	    {"127.0.0.1:", 1, "listen port '' is not a port number"},
+	    {"127.0.0.1:80x", 1, "listen port '80x' is not a port number"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct irx_serve_options o = {.listen = cases[i].listen, .topics = TOPICS,
-					      .topic_count = cases[i].topics, .verifier = v};
+		struct irx_serve_options o = {.listen = cases[i].listen,
+					      .topics = TOPICS,
+					      .topic_count = cases[i].topics,
+					      .verifier = v};
 
 		irx_error_clear(&err);
 		CU_ASSERT_PTR_NULL(irx_serve_new(&o, &err));
@@ -708,13 +726,13 @@ static int suite_clean(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"constructed messages: accepted, refused, dispatched once", test_constructed},
-	{"real signed messages over http", test_real},
-	{"external id and message age", test_external_id},
-	{"subscription confirmation", test_subscription},
-	{"queue full", test_queue_full},
-	{"http limits", test_http_limits},
-	{"options", test_options},
-	CU_TEST_INFO_NULL,
+    {"constructed messages: accepted, refused, dispatched once", test_constructed},
+    {"real signed messages over http", test_real},
+    {"external id and message age", test_external_id},
+    {"subscription confirmation", test_subscription},
+    {"queue full", test_queue_full},
+    {"http limits", test_http_limits},
+    {"options", test_options},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("serve", tests, suite_init, suite_clean)

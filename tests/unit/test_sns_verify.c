@@ -49,16 +49,15 @@ struct fake_fetch {
 	bool fail;
 };
 
-static int fake_fetch_fn(void *ud, const char *url, char **pem, size_t *len,
-			 struct irx_error *err)
+static int fake_fetch_fn(void *ud, const char *url, char **pem, size_t *len, struct irx_error *err)
 {
 	struct fake_fetch *f = ud;
 
 	f->calls++;
 	snprintf(f->last_url, sizeof(f->last_url), "%s", url);
 	if (f->fail) {
-		irx_error_set(err, IRX_ERR_NETWORK, "cannot fetch signing certificate '%s': refused",
-			      url);
+		irx_error_set(err, IRX_ERR_NETWORK,
+			      "cannot fetch signing certificate '%s': refused", url);
 		return -1;
 	}
 	*pem = irx_xstrdup(f->pem);
@@ -89,23 +88,29 @@ static int verify_file(struct irx_sns_verifier *v, const char *rel, struct irx_e
 }
 
 static const char *const PHP_FILES[] = {
-	"http-notification-sigv1-nosubject.json",    "http-notification-sigv1-subject.json",
-	"http-notification-sigv2-nosubject.json",    "http-notification-sigv2-subject.json",
-	"lambda-notification-1-sigv1-nosubject.json", "lambda-notification-2-sigv2-nosubject.json",
-	"lambda-notification-3-sigv1-subject-null.json",
-	"lambda-notification-4-sigv2-subject-null.json",
-	"lambda-notification-5-sigv1-subject-set.json",
-	"lambda-notification-6-sigv2-subject-set.json",
+    "http-notification-sigv1-nosubject.json",
+    "http-notification-sigv1-subject.json",
+    "http-notification-sigv2-nosubject.json",
+    "http-notification-sigv2-subject.json",
+    "lambda-notification-1-sigv1-nosubject.json",
+    "lambda-notification-2-sigv2-nosubject.json",
+    "lambda-notification-3-sigv1-subject-null.json",
+    "lambda-notification-4-sigv2-subject-null.json",
+    "lambda-notification-5-sigv1-subject-set.json",
+    "lambda-notification-6-sigv2-subject-set.json",
 };
 
 static void test_real_messages(void)
 {
 	char *php_pem = slurp(PHP "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem");
-	char *java_pem = slurp(JAVA "SimpleNotificationService-bb750dd426d95ee9390147a5624348ee.pem");
+	char *java_pem =
+	    slurp(JAVA "SimpleNotificationService-bb750dd426d95ee9390147a5624348ee.pem");
 	struct fake_fetch f = {.pem = php_pem};
 	time_t now = ts("2022-07-28T23:00:00Z");
-	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-					     .clock = fixed_clock, .clock_ud = &now,
+	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn,
+					     .fetch_ud = &f,
+					     .clock = fixed_clock,
+					     .clock_ud = &now,
 					     .skip_chain_validation = true};
 	struct irx_error err = {0};
 	struct irx_sns_verifier *v = irx_sns_verifier_new(&o, &err);
@@ -143,8 +148,8 @@ static void test_real_certificate_checks(void)
 	char *php_pem = slurp(PHP "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem");
 	struct fake_fetch f = {.pem = php_pem};
 	time_t now = ts("2022-07-28T23:00:00Z");
-	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-					     .clock = fixed_clock, .clock_ud = &now};
+	struct irx_sns_verifier_options o = {
+	    .fetch = fake_fetch_fn, .fetch_ud = &f, .clock = fixed_clock, .clock_ud = &now};
 	struct irx_error err = {0};
 	struct irx_sns_verifier *v = NULL;
 
@@ -175,20 +180,17 @@ static void test_real_certificate_checks(void)
 }
 
 static const char *const CONS_OK[] = {
-	"subscription-confirmation-sigv1",
-	"subscription-confirmation-sigv2",
-	"unsubscribe-confirmation-sigv1",
-	"notification-guardduty-event-sigv1",
-	"notification-guardduty-event-sigv2",
-	"notification-nosubject-escapes-unicode-sigv2",
+    "subscription-confirmation-sigv1",	  "subscription-confirmation-sigv2",
+    "unsubscribe-confirmation-sigv1",	  "notification-guardduty-event-sigv1",
+    "notification-guardduty-event-sigv2", "notification-nosubject-escapes-unicode-sigv2",
 };
 
 static void test_constructed_messages(void)
 {
 	char *test_pem = slurp(CONS "TEST-ONLY-SimpleNotificationService-test.pem");
 	struct fake_fetch f = {.pem = test_pem};
-	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-					     .ca_pem = test_pem};
+	struct irx_sns_verifier_options o = {
+	    .fetch = fake_fetch_fn, .fetch_ud = &f, .ca_pem = test_pem};
 	struct irx_error err = {0};
 	struct irx_sns_verifier *v = irx_sns_verifier_new(&o, &err);
 
@@ -221,8 +223,10 @@ static void test_constructed_messages(void)
 
 	/* the tampered TopicArn: the signature no longer matches */
 	irx_error_clear(&err);
-	CU_ASSERT_EQUAL(verify_file(v, CONS "NEGATIVE-subscription-confirmation-sigv2-tampered-topic.json",
-				    &err), -1);
+	CU_ASSERT_EQUAL(
+	    verify_file(v, CONS "NEGATIVE-subscription-confirmation-sigv2-tampered-topic.json",
+			&err),
+	    -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_INVALID);
 	CU_ASSERT_STRING_EQUAL(err.message, "sns message signature does not match");
 	irx_sns_verifier_free(v);
@@ -264,32 +268,35 @@ static void test_refusals(void)
 	char *body = slurp(PHP "http-notification-sigv1-subject.json");
 	struct fake_fetch f = {.pem = php_pem};
 	time_t now = ts("2022-07-28T23:00:00Z");
-	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-					     .clock = fixed_clock, .clock_ud = &now,
+	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn,
+					     .fetch_ud = &f,
+					     .clock = fixed_clock,
+					     .clock_ud = &now,
 					     .skip_chain_validation = true};
 	struct irx_error err = {0};
 	struct irx_sns_verifier *v = irx_sns_verifier_new(&o, &err);
 	static const struct {
 		const char *from, *to, *msg;
 	} cases[] = {
-		{"\"SignatureVersion\": \"1\"", "\"SignatureVersion\": \"3\"",
-		 "sns SignatureVersion '3' is not supported"},
-		{"\"SignatureVersion\": \"1\"", "\"SignatureVersion\": null",
-		 "sns message is not signed"},
-		{"\"Signature\": \"AItk", "\"Sig\": \"AItk", "sns message is not signed"},
-		{"\"Signature\": \"AItk", "\"Signature\": \"!Itk",
-		 "sns message signature is not valid base64"},
-		{"https://sns.us-east-2", "http://sns.us-east-2",
-		 "signing certificate url 'http://sns.us-east-2.amazonaws.com/"
-		 "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem' is not an https "
-		 "url"},
-		{"sns.us-east-2.amazonaws.com/Simple", "sns.us-east-2.amazonaws.com.evil.example/Simple",
-		 "signing certificate url host 'sns.us-east-2.amazonaws.com.evil.example' is not "
-		 "sns.<region>.amazonaws.com"},
-		{"Hello world\",\n  \"Timestamp", "Hello World\",\n  \"Timestamp",
-		 "sns message signature does not match"},
-		{"\"Subject\": \"Hello world\"", "\"Subject\": null",
-		 "sns message signature does not match"},
+	    {"\"SignatureVersion\": \"1\"", "\"SignatureVersion\": \"3\"",
+	     "sns SignatureVersion '3' is not supported"},
+	    {"\"SignatureVersion\": \"1\"", "\"SignatureVersion\": null",
+	     "sns message is not signed"},
+	    {"\"Signature\": \"AItk", "\"Sig\": \"AItk", "sns message is not signed"},
+	    {"\"Signature\": \"AItk", "\"Signature\": \"!Itk",
+	     "sns message signature is not valid base64"},
+	    {"https://sns.us-east-2", "http://sns.us-east-2",
+	     "signing certificate url 'http://sns.us-east-2.amazonaws.com/"
+	     "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem' is not an https "
+	     "url"},
+	    {"sns.us-east-2.amazonaws.com/Simple",
+	     "sns.us-east-2.amazonaws.com.evil.example/Simple",
+	     "signing certificate url host 'sns.us-east-2.amazonaws.com.evil.example' is not "
+	     "sns.<region>.amazonaws.com"},
+	    {"Hello world\",\n  \"Timestamp", "Hello World\",\n  \"Timestamp",
+	     "sns message signature does not match"},
+	    {"\"Subject\": \"Hello world\"", "\"Subject\": null",
+	     "sns message signature does not match"},
 	};
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
@@ -315,8 +322,8 @@ static void test_refusals(void)
 	v = irx_sns_verifier_new(&o, &err);
 	CU_ASSERT_EQUAL(verify_text(v, body, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_NETWORK);
-	CU_ASSERT_STRING_EQUAL(err.message, "cannot fetch signing certificate '" PHP_CERT_URL
-					    "': refused");
+	CU_ASSERT_STRING_EQUAL(err.message,
+			       "cannot fetch signing certificate '" PHP_CERT_URL "': refused");
 	irx_sns_verifier_free(v);
 
 	/* a certificate that is not a certificate */
@@ -335,54 +342,54 @@ static void test_cert_urls(void)
 	static const struct {
 		const char *url, *msg;
 	} cases[] = {
-		{"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem", NULL},
-		{"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem", NULL},
-		{"https://sns.us-gov-west-1.amazonaws.com/a/b.pem", NULL},
-		{"http://sns.us-east-1.amazonaws.com/x.pem",
-		 "signing certificate url 'http://sns.us-east-1.amazonaws.com/x.pem' is not an "
-		 "https url"},
-		{"HTTPS://sns.us-east-1.amazonaws.com/x.pem",
-		 "signing certificate url 'HTTPS://sns.us-east-1.amazonaws.com/x.pem' is not an "
-		 "https url"},
-		{"https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
-		 "signing certificate url host 'evil.example' is not sns.<region>.amazonaws.com"},
-		{"https://sns.us-east-1.amazonaws.com.evil.example/x.pem",
-		 "signing certificate url host 'sns.us-east-1.amazonaws.com.evil.example' is not "
-		 "sns.<region>.amazonaws.com"},
-		{"https://evilsns.us-east-1.amazonaws.com/x.pem",
-		 "signing certificate url host 'evilsns.us-east-1.amazonaws.com' is not "
-		 "sns.<region>.amazonaws.com"},
-		{"https://sns.us.east.1.amazonaws.com/x.pem",
-		 "signing certificate url host 'sns.us.east.1.amazonaws.com' is not "
-		 "sns.<region>.amazonaws.com"},
-		{"https://sns..amazonaws.com/x.pem",
-		 "signing certificate url host 'sns..amazonaws.com' is not "
-		 "sns.<region>.amazonaws.com"},
-		{"https://SNS.US-EAST-1.AMAZONAWS.COM/x.pem",
-		 "signing certificate url host 'SNS.US-EAST-1.AMAZONAWS.COM' is not "
-		 "sns.<region>.amazonaws.com"},
-		{"https://sns.us-east-1.amazonaws.com:8443/x.pem",
-		 "signing certificate url 'https://sns.us-east-1.amazonaws.com:8443/x.pem' must not "
-		 "carry user information or a port"},
-		{"https://evil.example@sns.us-east-1.amazonaws.com/x.pem",
-		 "signing certificate url 'https://evil.example@sns.us-east-1.amazonaws.com/x.pem' "
-		 "must not carry user information or a port"},
-		{"https://sns.us-east-1.amazonaws.com/x.pem?x=1",
-		 "signing certificate url 'https://sns.us-east-1.amazonaws.com/x.pem?x=1' does not "
-		 "name a .pem file"},
-		{"https://sns.us-east-1.amazonaws.com/x.pem#a",
-		 "signing certificate url 'https://sns.us-east-1.amazonaws.com/x.pem#a' does not "
-		 "name a .pem file"},
-		{"https://sns.us-east-1.amazonaws.com/x.crt",
-		 "signing certificate url 'https://sns.us-east-1.amazonaws.com/x.crt' does not name "
-		 "a .pem file"},
-		{"https://sns.us-east-1.amazonaws.com",
-		 "signing certificate url 'https://sns.us-east-1.amazonaws.com' does not name a "
-		 ".pem file"},
-		{"https://sns.us-east-1.amazonaws.com/a b.pem",
-		 "signing certificate url contains a character not allowed in a url"},
-		{"https://sns.us-east-1.amazonaws.com\\@evil.example/x.pem",
-		 "signing certificate url contains a character not allowed in a url"},
+	    {"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem", NULL},
+	    {"https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-x.pem", NULL},
+	    {"https://sns.us-gov-west-1.amazonaws.com/a/b.pem", NULL},
+	    {"http://sns.us-east-1.amazonaws.com/x.pem",
+	     "signing certificate url 'http://sns.us-east-1.amazonaws.com/x.pem' is not an "
+	     "https url"},
+	    {"HTTPS://sns.us-east-1.amazonaws.com/x.pem",
+	     "signing certificate url 'HTTPS://sns.us-east-1.amazonaws.com/x.pem' is not an "
+	     "https url"},
+	    {"https://evil.example/sns.us-east-1.amazonaws.com/x.pem",
+	     "signing certificate url host 'evil.example' is not sns.<region>.amazonaws.com"},
+	    {"https://sns.us-east-1.amazonaws.com.evil.example/x.pem",
+	     "signing certificate url host 'sns.us-east-1.amazonaws.com.evil.example' is not "
+	     "sns.<region>.amazonaws.com"},
+	    {"https://evilsns.us-east-1.amazonaws.com/x.pem",
+	     "signing certificate url host 'evilsns.us-east-1.amazonaws.com' is not "
+	     "sns.<region>.amazonaws.com"},
+	    {"https://sns.us.east.1.amazonaws.com/x.pem",
+	     "signing certificate url host 'sns.us.east.1.amazonaws.com' is not "
+	     "sns.<region>.amazonaws.com"},
+	    {"https://sns..amazonaws.com/x.pem",
+	     "signing certificate url host 'sns..amazonaws.com' is not "
+	     "sns.<region>.amazonaws.com"},
+	    {"https://SNS.US-EAST-1.AMAZONAWS.COM/x.pem",
+	     "signing certificate url host 'SNS.US-EAST-1.AMAZONAWS.COM' is not "
+	     "sns.<region>.amazonaws.com"},
+	    {"https://sns.us-east-1.amazonaws.com:8443/x.pem",
+	     "signing certificate url 'https://sns.us-east-1.amazonaws.com:8443/x.pem' must not "
+	     "carry user information or a port"},
+	    {"https://evil.example@sns.us-east-1.amazonaws.com/x.pem",
+	     "signing certificate url 'https://evil.example@sns.us-east-1.amazonaws.com/x.pem' "
+	     "must not carry user information or a port"},
+	    {"https://sns.us-east-1.amazonaws.com/x.pem?x=1",
+	     "signing certificate url 'https://sns.us-east-1.amazonaws.com/x.pem?x=1' does not "
+	     "name a .pem file"},
+	    {"https://sns.us-east-1.amazonaws.com/x.pem#a",
+	     "signing certificate url 'https://sns.us-east-1.amazonaws.com/x.pem#a' does not "
+	     "name a .pem file"},
+	    {"https://sns.us-east-1.amazonaws.com/x.crt",
+	     "signing certificate url 'https://sns.us-east-1.amazonaws.com/x.crt' does not name "
+	     "a .pem file"},
+	    {"https://sns.us-east-1.amazonaws.com",
+	     "signing certificate url 'https://sns.us-east-1.amazonaws.com' does not name a "
+	     ".pem file"},
+	    {"https://sns.us-east-1.amazonaws.com/a b.pem",
+	     "signing certificate url contains a character not allowed in a url"},
+	    {"https://sns.us-east-1.amazonaws.com\\@evil.example/x.pem",
+	     "signing certificate url contains a character not allowed in a url"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -417,10 +424,10 @@ static void test_subscribe_urls(void)
 	CU_ASSERT_STRING_EQUAL(err.message,
 			       "subscribe url host '127.0.0.1' is not sns.<region>.amazonaws.com");
 	irx_error_clear(&err);
-	CU_ASSERT_EQUAL(irx_sns_subscribe_url_check("https://sns.us-east-1.amazonaws.com/?a#b", &err),
-			-1);
-	CU_ASSERT_STRING_EQUAL(err.message,
-			       "subscribe url 'https://sns.us-east-1.amazonaws.com/?a#b' has a fragment");
+	CU_ASSERT_EQUAL(
+	    irx_sns_subscribe_url_check("https://sns.us-east-1.amazonaws.com/?a#b", &err), -1);
+	CU_ASSERT_STRING_EQUAL(
+	    err.message, "subscribe url 'https://sns.us-east-1.amazonaws.com/?a#b' has a fragment");
 }
 
 static void test_parse(void)
@@ -429,38 +436,36 @@ static void test_parse(void)
 		const char *body, *msg;
 		enum irx_status code;
 	} cases[] = {
-		{"", "sns message is not valid json: unexpected end", IRX_ERR_PARSE},
-		{"{\"Type\":", "sns message is not valid json: unexpected end", IRX_ERR_PARSE},
-		{"hello", "sns message is not valid json: unexpected character", IRX_ERR_PARSE},
-		{"{} {}", "sns message has data after the json object", IRX_ERR_PARSE},
-		{"[]", "sns message is not a json object", IRX_ERR_INVALID},
-		{"{}", "sns message field 'Type' is missing", IRX_ERR_INVALID},
-		{"{\"Type\":1}", "sns message field 'Type' is not a string", IRX_ERR_INVALID},
-		{"{\"Type\":\"Other\"}", "sns message type 'Other' is not supported",
-		 IRX_ERR_INVALID},
-		{"{\"Type\":\"Notification\"}", "sns message field 'MessageId' is missing",
-		 IRX_ERR_INVALID},
-		{"{\"Type\":\"Notification\",\"MessageId\":\"a\",\"TopicArn\":\"t\",\"Message\":"
-		 "\"a\\u0000b\",\"Timestamp\":\"x\"}",
-		 "sns message field 'Message' contains a NUL character", IRX_ERR_INVALID},
-		{"{\"Type\":\"Notification\",\"MessageId\":\"a\",\"TopicArn\":\"t\",\"Message\":"
-		 "\"m\",\"Timestamp\":\"x\",\"Subject\":5}",
-		 "sns message field 'Subject' is not a string", IRX_ERR_INVALID},
-		{"{\"Type\":\"Notification\",\"MessageId\":\"a\",\"TopicArn\":\"t\",\"Message\":"
-		 "\"m\",\"Timestamp\":\"x\",\"MessageAttributes\":[]}",
-		 "sns message field 'MessageAttributes' is not an object", IRX_ERR_INVALID},
-		{"{\"Type\":\"SubscriptionConfirmation\",\"MessageId\":\"a\",\"TopicArn\":\"t\","
-		 "\"Message\":\"m\",\"Timestamp\":\"x\",\"Token\":\"k\"}",
-		 "sns message field 'SubscribeURL' is missing", IRX_ERR_INVALID},
+	    {"", "sns message is not valid json: unexpected end", IRX_ERR_PARSE},
+	    {"{\"Type\":", "sns message is not valid json: unexpected end", IRX_ERR_PARSE},
+	    {"hello", "sns message is not valid json: unexpected character", IRX_ERR_PARSE},
+	    {"{} {}", "sns message has data after the json object", IRX_ERR_PARSE},
+	    {"[]", "sns message is not a json object", IRX_ERR_INVALID},
+	    {"{}", "sns message field 'Type' is missing", IRX_ERR_INVALID},
+	    {"{\"Type\":1}", "sns message field 'Type' is not a string", IRX_ERR_INVALID},
+	    {"{\"Type\":\"Other\"}", "sns message type 'Other' is not supported", IRX_ERR_INVALID},
+	    {"{\"Type\":\"Notification\"}", "sns message field 'MessageId' is missing",
+	     IRX_ERR_INVALID},
+	    {"{\"Type\":\"Notification\",\"MessageId\":\"a\",\"TopicArn\":\"t\",\"Message\":"
+	     "\"a\\u0000b\",\"Timestamp\":\"x\"}",
+	     "sns message field 'Message' contains a NUL character", IRX_ERR_INVALID},
+	    {"{\"Type\":\"Notification\",\"MessageId\":\"a\",\"TopicArn\":\"t\",\"Message\":"
+	     "\"m\",\"Timestamp\":\"x\",\"Subject\":5}",
+	     "sns message field 'Subject' is not a string", IRX_ERR_INVALID},
+	    {"{\"Type\":\"Notification\",\"MessageId\":\"a\",\"TopicArn\":\"t\",\"Message\":"
+	     "\"m\",\"Timestamp\":\"x\",\"MessageAttributes\":[]}",
+	     "sns message field 'MessageAttributes' is not an object", IRX_ERR_INVALID},
+	    {"{\"Type\":\"SubscriptionConfirmation\",\"MessageId\":\"a\",\"TopicArn\":\"t\","
+	     "\"Message\":\"m\",\"Timestamp\":\"x\",\"Token\":\"k\"}",
+	     "sns message field 'SubscribeURL' is missing", IRX_ERR_INVALID},
 	};
 	struct irx_sns_message m;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct irx_error err = {0};
 
-		CU_ASSERT_EQUAL(irx_sns_message_parse(cases[i].body, strlen(cases[i].body), &m,
-						      &err),
-				-1);
+		CU_ASSERT_EQUAL(
+		    irx_sns_message_parse(cases[i].body, strlen(cases[i].body), &m, &err), -1);
 		if (strcmp(err.message, cases[i].msg) != 0)
 			fprintf(stderr, "\n  case %zu: %s\n", i, err.message);
 		CU_ASSERT_STRING_EQUAL(err.message, cases[i].msg);
@@ -484,11 +489,12 @@ static void test_fields(void)
 	CU_ASSERT_STRING_EQUAL(m.signing_cert_url, PHP_CERT_URL);
 	CU_ASSERT_PTR_NOT_NULL(m.unsubscribe_url);
 	tbs = irx_sns_string_to_sign(&m, &err);
-	CU_ASSERT_STRING_EQUAL(tbs, "Message\nHello world\nMessageId\n"
-				    "792cda85-518f-5dd3-9163-81d851212f3a\nTimestamp\n"
-				    "2022-07-28T21:23:58.317Z\nTopicArn\n"
-				    "arn:aws:sns:us-east-2:295079676684:publish-and-verify-892f85fe-"
-				    "4836-424d-8188-ab85bef0f362\nType\nNotification\n");
+	CU_ASSERT_STRING_EQUAL(tbs,
+			       "Message\nHello world\nMessageId\n"
+			       "792cda85-518f-5dd3-9163-81d851212f3a\nTimestamp\n"
+			       "2022-07-28T21:23:58.317Z\nTopicArn\n"
+			       "arn:aws:sns:us-east-2:295079676684:publish-and-verify-892f85fe-"
+			       "4836-424d-8188-ab85bef0f362\nType\nNotification\n");
 	free(tbs);
 	irx_sns_message_release(&m);
 
@@ -569,23 +575,23 @@ static void test_certificate_identity(void)
 		bool sign_usage;
 		const char *msg;
 	} cases[] = {
-		{"sns.amazonaws.com", 2048, true, NULL},
-		{"sns.eu-west-1.amazonaws.com", 2048, true, NULL},
-		{"evil.example", 2048, true,
-		 "signing certificate is not issued to sns.amazonaws.com or "
-		 "'sns.eu-west-1.amazonaws.com'"},
-		{"sns.amazonaws.com", 1024, true,
-		 "signing certificate key is not RSA of at least 2048 bits"},
-		{"sns.amazonaws.com", 2048, false,
-		 "signing certificate key usage does not allow signatures"},
+	    {"sns.amazonaws.com", 2048, true, NULL},
+	    {"sns.eu-west-1.amazonaws.com", 2048, true, NULL},
+	    {"evil.example", 2048, true,
+	     "signing certificate is not issued to sns.amazonaws.com or "
+	     "'sns.eu-west-1.amazonaws.com'"},
+	    {"sns.amazonaws.com", 1024, true,
+	     "signing certificate key is not RSA of at least 2048 bits"},
+	    {"sns.amazonaws.com", 2048, false,
+	     "signing certificate key usage does not allow signatures"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		EVP_PKEY *key = NULL;
 		char *pem = make_cert(cases[i].cn, cases[i].bits, cases[i].sign_usage, &key);
 		struct fake_fetch f = {.pem = pem};
-		struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-						     .ca_pem = pem};
+		struct irx_sns_verifier_options o = {
+		    .fetch = fake_fetch_fn, .fetch_ud = &f, .ca_pem = pem};
 		struct irx_error err = {0};
 		struct irx_sns_verifier *v = irx_sns_verifier_new(&o, &err);
 		struct irx_sns_message m = {0};
@@ -623,8 +629,8 @@ static void test_disk_cache(void)
 	char *test_pem = slurp(CONS "TEST-ONLY-SimpleNotificationService-test.pem");
 	char *dir = irx_xasprintf("%s/state/sns-certs", irx_test_tmpdir());
 	struct fake_fetch f = {.pem = test_pem};
-	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-					     .ca_pem = test_pem, .cache_dir = dir};
+	struct irx_sns_verifier_options o = {
+	    .fetch = fake_fetch_fn, .fetch_ud = &f, .ca_pem = test_pem, .cache_dir = dir};
 	struct irx_error err = {0};
 	struct irx_sns_verifier *v = irx_sns_verifier_new(&o, &err);
 
@@ -675,8 +681,8 @@ static void test_benchmark(void)
 	char *b1 = slurp(CONS "notification-guardduty-event-sigv1.json");
 	char *b2 = slurp(CONS "notification-guardduty-event-sigv2.json");
 	struct fake_fetch f = {.pem = test_pem};
-	struct irx_sns_verifier_options o = {.fetch = fake_fetch_fn, .fetch_ud = &f,
-					     .ca_pem = test_pem};
+	struct irx_sns_verifier_options o = {
+	    .fetch = fake_fetch_fn, .fetch_ud = &f, .ca_pem = test_pem};
 	struct irx_error err = {0};
 	struct irx_sns_verifier *v = irx_sns_verifier_new(&o, &err);
 	long long start = irx_now_ms(), elapsed = 0;
@@ -692,8 +698,9 @@ static void test_benchmark(void)
 		}
 	}
 	CU_ASSERT_EQUAL(failures, 0);
-	fprintf(stderr, "\n  sns verify: %ld messages in %lld ms = %.0f/s (one thread, parse + "
-			"verify, cached certificate) ",
+	fprintf(stderr,
+		"\n  sns verify: %ld messages in %lld ms = %.0f/s (one thread, parse + "
+		"verify, cached certificate) ",
 		n, elapsed, n * 1000.0 / (double)elapsed);
 	irx_sns_verifier_free(v);
 	free(b2);
@@ -702,18 +709,18 @@ static void test_benchmark(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"real signed messages verify", test_real_messages},
-	{"real certificate: chain, expiry", test_real_certificate_checks},
-	{"constructed messages and the tampered one", test_constructed_messages},
-	{"refusals", test_refusals},
-	{"certificate urls", test_cert_urls},
-	{"subscribe urls", test_subscribe_urls},
-	{"malformed messages", test_parse},
-	{"fields, lambda form, timestamps", test_fields},
-	{"certificate name, key size, key usage", test_certificate_identity},
-	{"disk cache", test_disk_cache},
-	{"trust store errors", test_trust_store_errors},
-	{"verifications per second", test_benchmark},
-	CU_TEST_INFO_NULL,
+    {"real signed messages verify", test_real_messages},
+    {"real certificate: chain, expiry", test_real_certificate_checks},
+    {"constructed messages and the tampered one", test_constructed_messages},
+    {"refusals", test_refusals},
+    {"certificate urls", test_cert_urls},
+    {"subscribe urls", test_subscribe_urls},
+    {"malformed messages", test_parse},
+    {"fields, lambda form, timestamps", test_fields},
+    {"certificate name, key size, key usage", test_certificate_identity},
+    {"disk cache", test_disk_cache},
+    {"trust store errors", test_trust_store_errors},
+    {"verifications per second", test_benchmark},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("sns_verify", tests, NULL, NULL)
