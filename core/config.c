@@ -686,9 +686,18 @@ static void read_events(struct irx_config *c, struct irx_diags *d, const struct 
 	if (!expect_kind(d, "events", n, IRX_NODE_MAP))
 		return;
 	check_keys(d, n, keys, "'events'");
+	/* not an STS ExternalId but a shared value in SNS messages: the seed's "123xyz*&^" is fine */
 	if ((v = irx_node_get(n, "external_id")) &&
-	    (c->sns_external_id = scalar(d, "external_id", v)))
-		check_external_id(d, v, c->sns_external_id);
+	    (c->sns_external_id = scalar(d, "external_id", v))) {
+		for (const char *p = c->sns_external_id; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				irx_diags_add(d, v, "'external_id' must not contain control "
+					      "characters");
+				break;
+			}
+		if (strlen(c->sns_external_id) > 1224)
+			irx_diags_add(d, v, "'external_id' must be at most 1224 characters");
+	}
 	if ((v = irx_node_get(n, "dedupe_window"))) {
 		const char *s = scalar(d, "dedupe_window", v);
 		long long secs = 0;

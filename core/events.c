@@ -597,6 +597,11 @@ static const char *attribute(struct json_object *attrs, const char *want)
 static int parse_object(struct irx_event *ev, struct json_object *o, const struct irx_config *cfg,
 			int depth, struct irx_error *err);
 
+static const char *tok_error(enum json_tokener_error e)
+{
+	return e == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(e);
+}
+
 static int parse_sns(struct irx_event *ev, struct json_object *m, const struct irx_config *cfg,
 		     int depth, struct irx_error *err)
 {
@@ -666,12 +671,12 @@ static int parse_sns(struct irx_event *ev, struct json_object *m, const struct i
 		if (!inner || jerr != json_tokener_success ||
 		    json_tokener_get_parse_end(tok) != strlen(p)) {
 			irx_error_set(err, IRX_ERR_INVALID, "sns message: Message is not valid "
-				      "JSON: %s", inner ? "trailing characters"
-							: json_tokener_error_desc(jerr));
+				      "JSON: %s", inner ? "trailing characters after the value"
+							: tok_error(jerr));
 		} else {
 			rc = parse_object(ev, inner, cfg, depth + 1, err);
 			if (rc < 0)
-				irx_error_prefix(err, "sns message %s: ",
+				irx_error_prefix(err, "sns message '%s'",
 						 ev->sns_message_id ? ev->sns_message_id : "");
 		}
 		json_object_put(inner);
@@ -800,9 +805,7 @@ struct irx_event *irx_event_parse(const char *buf, size_t len, const struct irx_
 	jerr = json_tokener_get_error(tok);
 	if (!ev->raw || jerr != json_tokener_success || json_tokener_get_parse_end(tok) != b - a) {
 		irx_error_set(err, IRX_ERR_PARSE, "the event is not valid JSON: %s (at byte %zu)",
-			      ev->raw ? "trailing characters after the value"
-				      : jerr == json_tokener_continue ? "unexpected end of input"
-								      : json_tokener_error_desc(jerr),
+			      ev->raw ? "trailing characters after the value" : tok_error(jerr),
 			      a + json_tokener_get_parse_end(tok));
 		json_tokener_free(tok);
 		goto fail;
@@ -852,7 +855,7 @@ struct irx_event *irx_event_load(const char *path, const struct irx_config *cfg,
 	}
 	ev = irx_event_parse(buf ? buf : "", len, cfg, err);
 	if (!ev)
-		irx_error_prefix(err, "%s: ", strcmp(path, "-") == 0 ? "stdin" : path);
+		irx_error_prefix(err, "%s", strcmp(path, "-") == 0 ? "stdin" : path);
 	free(buf);
 	return ev;
 }
