@@ -748,10 +748,287 @@ static void test_isolate_account2_assumed_role(void)
 	json_object_put(log);
 }
 
+/* A second run of runbook on target changes nothing: no mutating request, "already contained". */
+static void assert_second_run_changes_nothing(const char *acct, const char *runbook,
+					      const char *target)
+{
+	char *err = NULL, *mut = NULL;
+
+	clear_log();
+	(void)run_ok(acct, runbook, target, NULL, NULL, &err);
+	IRX_ASSERT_CONTAINS(err, "already contained");
+	mut = logged_ops(1);
+	if (mut[0])
+		fprintf(stderr, "\n  mutating calls in the second run of %s: %s\n", runbook, mut);
+	CU_ASSERT_STRING_EQUAL(mut, "");
+	free(mut);
+	free(err);
+}
+
+/* The irx tags on an IAM user's or role's Tags list: "key=value,..." (static). */
+static const char *irx_tags(struct json_object *tags)
+{
+	static char buf[512];
+
+	buf[0] = '\0';
+	for (size_t i = 0; tags && i < json_object_array_length(tags); i++) {
+		const char *k = js(jk(ji(tags, i), "Key"));
+
+		if (strncmp(k, "irx:", 4) != 0 || strcmp(k, "irx:execution-id") == 0)
+			continue;
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s=%s", buf[0] ? "," : "",
+			 k, js(jk(ji(tags, i), "Value")));
+	}
+	return buf;
+}
+
+/* The value of tag key in an IAM Tags list, or "". */
+static const char *tag_value(struct json_object *tags, const char *key)
+{
+	for (size_t i = 0; tags && i < json_object_array_length(tags); i++)
+		if (strcmp(js(jk(ji(tags, i), "Key")), key) == 0)
+			return js(jk(ji(tags, i), "Value"));
+	return "";
+}
+
+/* --- deny:iamUser ---------------------------------------------------------------------------- */
+
+static void user_scenario(const char *acct)
+{
+	struct estate e;
+	struct json_object *iam = NULL, *u = NULL;
+	char *err = NULL;
+	char id[64];
+
+	seed(&e, acct);
+	copy(id, sizeof(id), run_ok(acct, "user", e.user_arn, "--case-id", "CASE-2", &err));
+	IRX_ASSERT_CONTAINS(err, "contained user 'mallory'");
+	IRX_ASSERT_CONTAINS(err, "deleted the console password (rollback cannot restore it)");
+	free(err);
+	iam = state(acct, "iam");
+	u = jk(jk(iam, "users"), "mallory");
+	CU_ASSERT_EQUAL(json_object_object_length(jk(u, "_keys")), 2);
+	json_object_object_foreach(jk(u, "_keys"), kid, key)
+	{
+		(void)kid;
+		CU_ASSERT_STRING_EQUAL(js(jk(key, "Status")), "Inactive");
+	}
+	CU_ASSERT_PTR_NULL(jk(u, "_login"));
+	CU_ASSERT_STRING_EQUAL(jtext(jk(u, "_attached")), "[\"" DENY_ALL "\"]");
+	CU_ASSERT_EQUAL(json_object_object_length(jk(u, "_inline")), 1);
+	IRX_ASSERT_CONTAINS(js(jk(jk(u, "_inline"), "irx-revoke-older-sessions")),
+			    "aws:TokenIssueTime");
+	CU_ASSERT_STRING_EQUAL(tag_value(jk(u, "Tags"), "irx:case-id"), "CASE-2");
+	CU_ASSERT_STRING_EQUAL(tag_value(jk(u, "Tags"), "irx:action"), "deny:iamUser");
+	CU_ASSERT_STRING_EQUAL(tag_value(jk(u, "Tags"), "irx:execution-id"), id);
+	json_object_put(iam);
+
+	assert_second_run_changes_nothing(acct, "user", e.user_arn);
+
+	rollback_ok(acct, id, &err);
+	IRX_ASSERT_CONTAINS(err, "released user 'mallory'");
+	IRX_ASSERT_CONTAINS(err, "reactivated 2 access keys");
+	IRX_ASSERT_CONTAINS(err, "not restored: the console password of user 'mallory' cannot be "
+				 "restored");
+	free(err);
+	iam = state(acct, "iam");
+	u = jk(jk(iam, "users"), "mallory");
+	json_object_object_foreach(jk(u, "_keys"), kid2, key2)
+	{
+		(void)kid2;
+		CU_ASSERT_STRING_EQUAL(js(jk(key2, "Status")), "Active");
+	}
+	CU_ASSERT_PTR_NULL(jk(u, "_login"));
+	CU_ASSERT_STRING_EQUAL(jtext(jk(u, "_attached")), "[]");
+	CU_ASSERT_EQUAL(json_object_object_length(jk(u, "_inline")), 0);
+	CU_ASSERT_STRING_EQUAL(irx_tags(jk(u, "Tags")), "");
+	json_object_put(iam);
+}
+
+static void test_user(void)
+{
+	user_scenario(A1);
+	user_scenario(A2);
+}
+
+/* --- deny:iamRole (a role under a path: the seeds resolved role/ops/team/x to 'ops') -------- */
+
+static void test_role_with_path(void)
+{
+	const char *accts[] = {A1, A2};
+
+	for (int i = 0; i < 2; i++) {
+		struct estate e;
+		struct json_object *iam = NULL, *r = NULL;
+		char *err = NULL;
+		char id[64];
+
+		seed(&e, accts[i]);
+		copy(id, sizeof(id), run_ok(e.acct, "role", e.role_arn, NULL, NULL, &err));
+		IRX_ASSERT_CONTAINS(err, "denied role 'ops-admin': attached AWSDenyAll");
+		free(err);
+		iam = state(e.acct, "iam");
+		r = jk(jk(iam, "roles"), "ops-admin");
+		CU_ASSERT_STRING_EQUAL(jtext(jk(r, "_attached")), "[\"" DENY_ALL "\"]");
+		CU_ASSERT_STRING_EQUAL(irx_tags(jk(r, "Tags")), "irx:action=deny:iamRole");
+		CU_ASSERT_STRING_EQUAL(tag_value(jk(r, "Tags"), "irx:execution-id"), id);
+		/* no other role touched */
+		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(iam, "roles"), "web-role"), "_attached")), "[]");
+		json_object_put(iam);
+		assert_second_run_changes_nothing(e.acct, "role", e.role_arn);
+		rollback_ok(e.acct, id, NULL);
+		iam = state(e.acct, "iam");
+		r = jk(jk(iam, "roles"), "ops-admin");
+		CU_ASSERT_STRING_EQUAL(jtext(jk(r, "_attached")), "[]");
+		CU_ASSERT_STRING_EQUAL(irx_tags(jk(r, "Tags")), "");
+		json_object_put(iam);
+	}
+}
+
+/* --- concurrency-zero:lambda ----------------------------------------------------------------- */
+
+static void lambda_state(const char *acct, char *conc, size_t size, char *mapping, size_t msize,
+			 char *role_inline, size_t rsize)
+{
+	struct json_object *l = state(acct, "lambda"), *iam = state(acct, "iam");
+	struct json_object *c = jk(jk(jk(l, "functions"), "miner"), "_concurrency");
+
+	snprintf(conc, size, "%s", c ? jtext(c) : "none");
+	mapping[0] = '\0';
+	json_object_object_foreach(jk(l, "mappings"), uuid, m)
+	{
+		(void)uuid;
+		snprintf(mapping, msize, "%s", js(jk(m, "State")));
+	}
+	snprintf(role_inline, rsize, "%s",
+		 jtext(jk(jk(jk(iam, "roles"), "miner-role"), "_inline")));
+	json_object_put(l);
+	json_object_put(iam);
+}
+
+static void test_lambda(void)
+{
+	const char *accts[] = {A1, A2};
+
+	for (int i = 0; i < 2; i++) {
+		struct estate e;
+		char conc[32], mapping[32], inl[1024];
+		char *err = NULL;
+		char id[64];
+
+		seed(&e, accts[i]);
+		lambda_state(e.acct, conc, sizeof(conc), mapping, sizeof(mapping), inl,
+			     sizeof(inl));
+		CU_ASSERT_STRING_EQUAL(conc, "5");
+		CU_ASSERT_STRING_EQUAL(mapping, "Enabled");
+		copy(id, sizeof(id), run_ok(e.acct, "lambda", e.fn_arn, NULL, NULL, &err));
+		IRX_ASSERT_CONTAINS(err, "'miner'");
+		free(err);
+		lambda_state(e.acct, conc, sizeof(conc), mapping, sizeof(mapping), inl,
+			     sizeof(inl));
+		CU_ASSERT_STRING_EQUAL(conc, "0");
+		CU_ASSERT_STRING_EQUAL(mapping, "Disabled");
+		IRX_ASSERT_CONTAINS(inl, "\"irx-revoke-older-sessions\"");
+		IRX_ASSERT_CONTAINS(inl, "aws:TokenIssueTime");
+		assert_second_run_changes_nothing(e.acct, "lambda", e.fn_arn);
+		rollback_ok(e.acct, id, NULL);
+		lambda_state(e.acct, conc, sizeof(conc), mapping, sizeof(mapping), inl,
+			     sizeof(inl));
+		CU_ASSERT_STRING_EQUAL(conc, "5");
+		CU_ASSERT_STRING_EQUAL(mapping, "Enabled");
+		CU_ASSERT_STRING_EQUAL(inl, "{}");
+	}
+}
+
+/* --- snapshot:ec2Instance and notify:sns ------------------------------------------------------- */
+
+/* The snapshots in acct's EC2 state tagged with execution id: "vol-a,vol-b,..." sorted by the
+ * estate's volume order (static). */
+static const char *snapshotted_volumes(const struct estate *e, const char *id, int *count)
+{
+	static char buf[256];
+	struct json_object *ec2 = state(e->acct, "ec2");
+
+	buf[0] = '\0';
+	*count = 0;
+	for (int v = 0; v < 3; v++) {
+		json_object_object_foreach(jk(ec2, "snapshots"), sid, snap)
+		{
+			if (strcmp(js(jk(snap, "VolumeId")), e->volumes[v]) != 0)
+				continue;
+			if (strcmp(js(jk(jk(jk(ec2, "tags"), sid), "irx:execution-id")), id) != 0)
+				continue;
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+				 buf[0] ? "," : "", e->volumes[v]);
+		}
+	}
+	json_object_object_foreach(jk(ec2, "snapshots"), sid2, snap2)
+	{
+		(void)sid2;
+		(void)snap2;
+		(*count)++;
+	}
+	json_object_put(ec2);
+	return buf;
+}
+
+/* The messages published to the estate's topic, as JSON text (malloc'd). */
+static char *published(const struct estate *e)
+{
+	struct json_object *sns = state(e->acct, "sns");
+	char *text = strdup(jtext(jk(jk(jk(sns, "topics"), e->topic_arn), "messages")));
+
+	json_object_put(sns);
+	return text;
+}
+
+static void test_snapshot_and_notify(void)
+{
+	struct estate e;
+	char *err = NULL, *msgs = NULL;
+	char id[64], want[256], topic[200];
+	int count = 0;
+
+	seed(&e, A2);
+	snprintf(topic, sizeof(topic), "TopicArn=%s", e.topic_arn);
+	copy(id, sizeof(id), run_ok(A2, "capture", e.instance_arn, "-p", topic, &err));
+	free(err);
+	/* every volume, not only the root one (a seed defect), tagged with the execution */
+	snprintf(want, sizeof(want), "%s,%s,%s", e.volumes[0], e.volumes[1], e.volumes[2]);
+	CU_ASSERT_STRING_EQUAL(snapshotted_volumes(&e, id, &count), want);
+	CU_ASSERT_EQUAL(count, 3);
+	assert_isolated(&e);
+	/* the notification the simulator kept */
+	msgs = published(&e);
+	snprintf(want, sizeof(want), "\"Subject\":\"irx: Contained for %s\"", e.instance_arn);
+	IRX_ASSERT_CONTAINS(msgs, want);
+	snprintf(want, sizeof(want), "Execution: %s\\nStep: notify\\nCase: (none)\\nTarget: %s",
+		 id, e.instance_arn);
+	IRX_ASSERT_CONTAINS(msgs, want);
+	IRX_ASSERT_CONTAINS(msgs, "Summary: skipped: none");
+	IRX_ASSERT_CONTAINS(msgs, "\"Publisher\":\"arn:aws:sts::" A2 ":assumed-role/irx-responder/");
+	free(msgs);
+	/* rollback keeps the evidence and releases the instance */
+	rollback_ok(A2, id, &err);
+	free(err);
+	snprintf(want, sizeof(want), "%s,%s,%s", e.volumes[0], e.volumes[1], e.volumes[2]);
+	CU_ASSERT_STRING_EQUAL(snapshotted_volumes(&e, id, &count), want);
+	CU_ASSERT_EQUAL(count, 3);
+	assert_original_instance(&e);
+}
+
 static CU_TestInfo tests[] = {
     {"isolate: 3 ENIs, ASG, 2 target groups, 2 EIPs, role; again; rollback (111111111111)",
      test_isolate_account1},
     {"isolate in 222222222222 through --role-arn/--external-id", test_isolate_account2_assumed_role},
+    {"deny:iamUser: keys, password, AWSDenyAll, revoke; again; rollback (both accounts)",
+     test_user},
+    {"deny:iamRole, a role with a path (seed defect); again; rollback (both accounts)",
+     test_role_with_path},
+    {"concurrency-zero:lambda: 0, mappings disabled; again; rollback to 5 (both accounts)",
+     test_lambda},
+    {"snapshot:ec2Instance every volume (seed defect), isolate, notify:sns kept by the sim",
+     test_snapshot_and_notify},
     CU_TEST_INFO_NULL,
 };
 
