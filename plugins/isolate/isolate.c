@@ -11,13 +11,31 @@
  * Before each change the undo record says what rollback needs and is checkpointed; a change
  * that fails is taken back out of the record, so it holds exactly what was done.
  *
- * AWS calls are sequential (host->aws_call is synchronous); the report of the helper that
- * wrote this lists which ones could run concurrently.
+ * A containment's round trips are its latency, so calls that do not depend on each other go
+ * out together as one wave (host->aws_call_many; one call at a time on a host without it):
+ *
+ *   1 DescribeInstances
+ *   2 every read it allows: both attributes, Auto Scaling, target groups, irx's groups,
+ *     addresses, the instance profile
+ *   3 DescribeTargetHealth per target group, ListRolePolicies; protect, standby/detach,
+ *     connection tracking per ENI, missing groups created, rules of found groups fixed
+ *   4 DeregisterTargets per target group, DescribeSecurityGroups of the new groups
+ *   5 rules of the new groups
+ *   6 the untrack group on every ENI; the wait
+ *   7 the isolation group on every ENI
+ *   8 Elastic IPs, the credential deny, the tags
+ *
+ * The order between waves is CONTAINMENT.md's (out of service and connection tracking before
+ * the groups change, untrack before isolate, tags last); within a wave nothing depends on
+ * anything else. Every change of a wave is in the undo record, checkpointed, before the wave
+ * is sent; the entries of the calls that failed are taken out after it, and the step fails
+ * with the first failure. A debug log line names each round trip.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +91,18 @@ struct iso {
 	const char *state;
 	struct sgroup groups[G_COUNT];
 
+	/* read responses (borrowed from keep; NULL when not read) */
+	struct json_object *r_term, *r_shutdown, *r_asg, *r_tgs, *r_sgs, *r_addrs, *r_profile;
+	struct json_object *r_policies, *r_created;
+	struct json_object *r_create[G_COUNT];
+	struct json_object *tgs;     /* the target groups that can hold it (owned array) */
+	struct json_object **health; /* DescribeTargetHealth per entry of tgs */
+	const char *role_name;	     /* the instance profile's role, NULL when none */
+	char policy_name[128];
+
 	/* report */
 	int changes;
+	int round_trips;
 	struct json_object *changed;  /* array of strings: what was (or would be) changed */
 	struct json_object *warnings; /* array of strings */
 };
@@ -201,13 +229,17 @@ static void summarise(struct irx_result *res, const char *text)
 
 /* --- AWS calls -------------------------------------------------------------------- */
 
-/* A read call. params transferred; *resp kept alive in s->keep (borrowed by the caller). */
+/* A single read (a round trip of its own). params transferred; *resp kept alive in s->keep. */
 static int aws_read(struct iso *s, const char *svc, const char *op, struct json_object *params,
 		    struct json_object **resp)
 {
 	struct json_object *r = NULL;
-	int rc = s->h->aws_call(s->ctx->call, svc, op, params, &r);
+	int rc = 0;
 
+	s->round_trips++;
+	s->h->log(s->ctx->call, IRX_LOG_DEBUG, "isolating '%s': round trip %d: %s:%s", s->id,
+		  s->round_trips, svc, op);
+	rc = s->h->aws_call(s->ctx->call, svc, op, params, &r);
 	json_object_put(params);
 	*resp = NULL;
 	if (rc < 0) {
@@ -220,25 +252,6 @@ static int aws_read(struct iso *s, const char *svc, const char *op, struct json_
 		r = json_object_new_object();
 	json_object_array_add(s->keep, r);
 	*resp = r;
-	return 0;
-}
-
-/*
- * A change: counted and described in Changes (PlannedChanges in a dry run). In a dry run the
- * host records it and answers {}: callers never rely on a mutating response then.
- */
-static int aws_change(struct iso *s, const char *what, const char *svc, const char *op,
-		      struct json_object *params, struct json_object **resp)
-{
-	struct json_object *r = NULL;
-
-	s->changes++;
-	note(s->changed, "%s", what);
-	s->h->log(s->ctx->call, IRX_LOG_INFO, "%s%s", s->ctx->dry_run ? "would " : "", what);
-	if (aws_read(s, svc, op, params, &r) < 0)
-		return -1;
-	if (resp)
-		*resp = r;
 	return 0;
 }
 
@@ -267,49 +280,250 @@ static struct json_object *undo_array(struct iso *s, const char *key)
 	return a;
 }
 
-/* Appends entry to undo[key] (dry run: drops it), checkpointing. Returns the index or -1. */
-static int undo_push(struct iso *s, const char *key, struct json_object *entry)
+/* One call of a wave. */
+struct wcall {
+	const char *svc, *op;
+	struct json_object *params; /* owned until sent */
+	struct json_object **resp;  /* where the response goes (kept in s->keep), or NULL */
+	const char *undo_key;	    /* the undo entry this change added: out again if it fails */
+	struct json_object *undo_entry; /* in the array undo_key (borrowed), NULL: the key itself */
+};
+
+/* Calls that do not depend on each other, sent together: one round trip. */
+struct wave {
+	struct wcall *c;
+	size_t n, cap;
+	bool journal;	     /* the undo record grew: checkpoint before sending */
+	int changes_before;  /* s->changes and Changes' length before its first change, */
+	size_t notes_before; /* so a wave planned and then refused reports nothing */
+	bool planned;
+};
+
+static struct wcall *wave_push(struct wave *w, const char *svc, const char *op,
+			       struct json_object *params, struct json_object **resp)
+{
+	struct wcall *c = NULL;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct wcall *grown = realloc(w->c, cap * sizeof(*grown));
+
+		if (!grown)
+			abort(); /* as the host's allocators do */
+		w->c = grown;
+		w->cap = cap;
+	}
+	c = &w->c[w->n++];
+	*c = (struct wcall){svc, op, params, resp, NULL, NULL};
+	if (resp)
+		*resp = NULL;
+	return c;
+}
+
+/* A read in the wave: *resp is set once the wave is sent (borrowed from s->keep). */
+static void wave_read(struct wave *w, const char *svc, const char *op, struct json_object *params,
+		      struct json_object **resp)
+{
+	wave_push(w, svc, op, params, resp);
+}
+
+/* Takes a change's undo entry back out of the record (it was not done). */
+static void undo_remove(struct iso *s, const char *key, struct json_object *entry)
 {
 	struct json_object *a = NULL;
 
-	if (s->ctx->dry_run) {
-		json_object_put(entry);
-		return 0;
-	}
-	a = undo_array(s, key);
-	json_object_array_add(a, entry);
-	if (checkpoint(s) < 0)
-		return -1;
-	return (int)json_object_array_length(a) - 1;
-}
-
-/* A change that failed was not done: take its entry back out of the record. */
-static void undo_pop(struct iso *s, const char *key)
-{
-	struct json_object *a = jget(s->res->undo, key);
-	size_t n = jlen(a);
-
-	if (s->ctx->dry_run || n == 0)
+	if (s->ctx->dry_run || !key)
 		return;
-	json_object_array_del_idx(a, n - 1, 1);
-	if (json_object_array_length(a) == 0)
+	if (!entry) {
+		json_object_object_del(s->res->undo, key);
+		return;
+	}
+	a = jget(s->res->undo, key);
+	for (size_t i = 0; i < jlen(a); i++)
+		if (jidx(a, i) == entry) {
+			json_object_array_del_idx(a, i, 1);
+			break;
+		}
+	if (a && json_object_array_length(a) == 0)
 		json_object_object_del(s->res->undo, key);
 }
 
-static int undo_set(struct iso *s, const char *key, struct json_object *value)
+/*
+ * A change in the wave: counted and described in Changes (PlannedChanges in a dry run), its
+ * undo entry recorded now (undo[key] = value, or appended to the array undo[key] when push),
+ * journaled when the wave is sent. In a dry run the host records the call and answers {}:
+ * callers never rely on a mutating response then.
+ */
+static void wave_change(struct iso *s, struct wave *w, const char *what, const char *svc,
+			const char *op, struct json_object *params, struct json_object **resp,
+			const char *key, struct json_object *value, bool push)
+{
+	struct wcall *c = NULL;
+
+	if (!w->planned) {
+		w->planned = true;
+		w->changes_before = s->changes;
+		w->notes_before = jlen(s->changed);
+	}
+	s->changes++;
+	note(s->changed, "%s", what);
+	s->h->log(s->ctx->call, IRX_LOG_INFO, "%s%s", s->ctx->dry_run ? "would " : "", what);
+	c = wave_push(w, svc, op, params, resp);
+	if (!key || s->ctx->dry_run) {
+		json_object_put(value);
+		return;
+	}
+	c->undo_key = key;
+	if (push) {
+		json_object_array_add(undo_array(s, key), value);
+		c->undo_entry = value;
+	} else {
+		json_object_object_add(s->res->undo, key, value);
+	}
+	w->journal = true;
+}
+
+/* An undo entry with no call of its own in this wave (a later wave's change needs it). */
+static void wave_record(struct iso *s, struct wave *w, const char *key, struct json_object *value)
 {
 	if (s->ctx->dry_run) {
 		json_object_put(value);
-		return 0;
+		return;
 	}
-	json_object_object_add(s->res->undo, key, value);
-	return checkpoint(s);
+	json_object_array_add(undo_array(s, key), value);
+	w->journal = true;
 }
 
-static void undo_del(struct iso *s, const char *key)
+static void wave_reset(struct wave *w)
 {
-	if (!s->ctx->dry_run)
-		json_object_object_del(s->res->undo, key);
+	w->n = 0;
+	w->journal = false;
+	w->planned = false;
+}
+
+/* Drops a wave that will not be sent: its calls, their undo entries and their Changes. */
+static void wave_discard(struct iso *s, struct wave *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		json_object_put(w->c[i].params);
+		undo_remove(s, w->c[i].undo_key, w->c[i].undo_entry);
+	}
+	if (w->planned) {
+		s->changes = w->changes_before;
+		if (jlen(s->changed) > w->notes_before)
+			json_object_array_del_idx(s->changed, w->notes_before,
+						  jlen(s->changed) - w->notes_before);
+	}
+	wave_reset(w);
+}
+
+static bool has_call_many(const struct irx_host *h)
+{
+	return h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
+	       h->aws_call_many;
+}
+
+/* Takes a sent call's response into s->keep. */
+static void wave_keep(struct iso *s, struct wcall *c, struct json_object *r)
+{
+	if (!r)
+		r = json_object_new_object();
+	json_object_array_add(s->keep, r);
+	if (c->resp)
+		*c->resp = r;
+}
+
+/*
+ * Sends the wave: checkpoints the undo record (every change of the wave is in it), sends the
+ * calls at once, takes the entries of failed calls back out. Without host->aws_call_many the
+ * calls go one by one and stop at the first failure (the rest are not sent: not done).
+ * Returns 0, or -1 with the step's error the first failure's.
+ */
+static int wave_send(struct iso *s, struct wave *w)
+{
+	struct irx_aws_request *reqs = NULL;
+	bool *failed = NULL;
+	size_t nfailed = 0;
+	int rc = 0;
+
+	if (w->n == 0)
+		return 0;
+	if (w->journal && checkpoint(s) < 0) {
+		wave_discard(s, w);
+		return -1;
+	}
+	failed = calloc(w->n, sizeof(*failed));
+	if (!failed)
+		abort();
+	if (w->n > 1 && has_call_many(s->h)) {
+		s->round_trips++;
+		s->h->log(s->ctx->call, IRX_LOG_DEBUG,
+			  "isolating '%s': round trip %d: %zu calls at once", s->id, s->round_trips,
+			  w->n);
+		reqs = calloc(w->n, sizeof(*reqs));
+		if (!reqs)
+			abort();
+		for (size_t i = 0; i < w->n; i++) {
+			reqs[i].service = w->c[i].svc;
+			reqs[i].operation = w->c[i].op;
+			reqs[i].params = w->c[i].params;
+		}
+		s->h->aws_call_many(s->ctx->call, reqs, w->n);
+		for (size_t i = 0; i < w->n; i++) {
+			failed[i] = reqs[i].failed != 0;
+			if (failed[i]) {
+				json_object_put(reqs[i].response);
+				s->h->log(s->ctx->call, IRX_LOG_ERROR,
+					  "%s:%s failed while isolating '%s': %s", w->c[i].svc,
+					  w->c[i].op, s->id, reqs[i].error);
+			} else {
+				wave_keep(s, &w->c[i], reqs[i].response);
+			}
+		}
+		free(reqs);
+	} else {
+		for (size_t i = 0; i < w->n; i++) {
+			struct json_object *r = NULL;
+
+			if (nfailed) {
+				failed[i] = true; /* not sent */
+				continue;
+			}
+			s->round_trips++;
+			s->h->log(s->ctx->call, IRX_LOG_DEBUG,
+				  "isolating '%s': round trip %d: %s:%s", s->id, s->round_trips,
+				  w->c[i].svc, w->c[i].op);
+			if (s->h->aws_call(s->ctx->call, w->c[i].svc, w->c[i].op, w->c[i].params,
+					   &r) < 0) {
+				json_object_put(r);
+				failed[i] = true;
+				nfailed++;
+				s->h->log(s->ctx->call, IRX_LOG_ERROR,
+					  "%s:%s failed while isolating '%s'", w->c[i].svc,
+					  w->c[i].op, s->id);
+				continue;
+			}
+			wave_keep(s, &w->c[i], r);
+		}
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		json_object_put(w->c[i].params);
+		if (failed[i]) {
+			rc = -1;
+			undo_remove(s, w->c[i].undo_key, w->c[i].undo_entry);
+		}
+	}
+	free(failed);
+	wave_reset(w);
+	return rc;
+}
+
+static void wave_free(struct iso *s, struct wave *w)
+{
+	wave_discard(s, w);
+	free(w->c);
+	w->c = NULL;
+	w->cap = 0;
 }
 
 /* --- inputs ----------------------------------------------------------------------- */
@@ -662,20 +876,6 @@ static int record(struct iso *s)
 
 /* --- 2. protect evidence ---------------------------------------------------------- */
 
-/* Value of an attribute from DescribeInstanceAttribute: {"<Key>":{"Value":...}}. */
-static int read_attribute(struct iso *s, const char *attr, const char *key,
-			  struct json_object **value)
-{
-	struct json_object *p = json_object_new_object(), *r = NULL;
-
-	json_object_object_add(p, "Attribute", json_object_new_string(attr));
-	json_object_object_add(p, "InstanceId", json_object_new_string(s->id));
-	if (aws_read(s, "ec2", "DescribeInstanceAttribute", p, &r) < 0)
-		return -1;
-	*value = jget(jget(r, key), "Value");
-	return 0;
-}
-
 static struct json_object *attr_value(struct json_object *v)
 {
 	struct json_object *o = json_object_new_object();
@@ -684,49 +884,49 @@ static struct json_object *attr_value(struct json_object *v)
 	return o;
 }
 
+/* DescribeInstanceAttribute for attr, in the reads wave. */
+static void read_attribute(struct iso *s, struct wave *w, const char *attr,
+			   struct json_object **resp)
+{
+	struct json_object *p = json_object_new_object();
+
+	json_object_object_add(p, "Attribute", json_object_new_string(attr));
+	json_object_object_add(p, "InstanceId", json_object_new_string(s->id));
+	wave_read(w, "ec2", "DescribeInstanceAttribute", p, resp);
+}
+
 /*
  * Before anything that could make it fail health checks: an instance that can be terminated
  * (by a person, an attacker or its shutdown behaviour) or whose volumes go with it loses the
- * evidence. ModifyInstanceAttribute takes one attribute per call.
+ * evidence. ModifyInstanceAttribute takes one attribute per call: three independent calls.
  */
-static int protect(struct iso *s)
+static void protect(struct iso *s, struct wave *w)
 {
 	struct json_object *v = NULL, *p = NULL, *bdm = NULL, *maps = NULL, *vols = NULL;
 	const char *shutdown = NULL;
 	char what[512];
 
-	if (read_attribute(s, "disableApiTermination", "DisableApiTermination", &v) < 0)
-		return -1;
+	v = jget(jget(s->r_term, "DisableApiTermination"), "Value");
 	if (!json_object_get_boolean(v)) {
-		if (undo_set(s, "DisableApiTermination", json_object_new_boolean(0)) < 0)
-			return -1;
 		p = json_object_new_object();
 		json_object_object_add(p, "InstanceId", json_object_new_string(s->id));
 		json_object_object_add(p, "DisableApiTermination",
 				       attr_value(json_object_new_boolean(1)));
 		snprintf(what, sizeof(what), "turn on termination protection of '%s'", s->id);
-		if (aws_change(s, what, "ec2", "ModifyInstanceAttribute", p, NULL) < 0) {
-			undo_del(s, "DisableApiTermination");
-			return -1;
-		}
+		wave_change(s, w, what, "ec2", "ModifyInstanceAttribute", p, NULL,
+			    "DisableApiTermination", json_object_new_boolean(0), false);
 	}
-	if (read_attribute(s, "instanceInitiatedShutdownBehavior",
-			   "InstanceInitiatedShutdownBehavior", &v) < 0)
-		return -1;
+	v = jget(jget(s->r_shutdown, "InstanceInitiatedShutdownBehavior"), "Value");
 	shutdown = v ? json_object_get_string(v) : "stop";
 	if (strcmp(shutdown, "stop") != 0) {
-		if (undo_set(s, "ShutdownBehavior", json_object_new_string(shutdown)) < 0)
-			return -1;
 		p = json_object_new_object();
 		json_object_object_add(p, "InstanceId", json_object_new_string(s->id));
 		json_object_object_add(p, "InstanceInitiatedShutdownBehavior",
 				       attr_value(json_object_new_string("stop")));
 		snprintf(what, sizeof(what), "set shutdown behaviour of '%s' to stop (was %s)",
 			 s->id, shutdown);
-		if (aws_change(s, what, "ec2", "ModifyInstanceAttribute", p, NULL) < 0) {
-			undo_del(s, "ShutdownBehavior");
-			return -1;
-		}
+		wave_change(s, w, what, "ec2", "ModifyInstanceAttribute", p, NULL,
+			    "ShutdownBehavior", json_object_new_string(shutdown), false);
 	}
 	/* One BlockDeviceMappings attribute naming every EBS volume still deleted with it. */
 	bdm = jget(s->instance, "BlockDeviceMappings");
@@ -751,24 +951,16 @@ static int protect(struct iso *s)
 	if (jlen(maps) == 0) {
 		json_object_put(maps);
 		json_object_put(vols);
-		return 0;
-	}
-	if (undo_set(s, "DeleteOnTermination", json_object_get(maps)) < 0) {
-		json_object_put(maps);
-		json_object_put(vols);
-		return -1;
+		return;
 	}
 	p = json_object_new_object();
 	json_object_object_add(p, "InstanceId", json_object_new_string(s->id));
-	json_object_object_add(p, "BlockDeviceMappings", maps);
+	json_object_object_add(p, "BlockDeviceMappings", json_object_get(maps));
 	snprintf(what, sizeof(what), "keep volumes %s of '%s' when it terminates",
 		 json_object_to_json_string_ext(vols, JSON_C_TO_STRING_PLAIN), s->id);
 	json_object_put(vols);
-	if (aws_change(s, what, "ec2", "ModifyInstanceAttribute", p, NULL) < 0) {
-		undo_del(s, "DeleteOnTermination");
-		return -1;
-	}
-	return 0;
+	wave_change(s, w, what, "ec2", "ModifyInstanceAttribute", p, NULL, "DeleteOnTermination",
+		    maps, false);
 }
 
 /* --- 3. out of service ------------------------------------------------------------- */
@@ -776,42 +968,49 @@ static int protect(struct iso *s)
 /*
  * Before the network changes: an isolated instance fails its health checks, and its Auto
  * Scaling group would terminate it (evidence gone) and its load balancers keep sending users.
+ * check_auto_scaling refuses before anything changes; auto_scaling plans the change.
  */
-static int auto_scaling(struct iso *s)
+static int check_auto_scaling(struct iso *s, const char **group, const char **life)
 {
-	struct json_object *p = json_object_new_object(), *r = NULL, *a = NULL, *rec = NULL;
-	const char *group = NULL, *life = NULL;
+	struct json_object *a = jidx(jget(s->r_asg, "AutoScalingInstances"), 0);
 	bool standby = strcmp(s->asg_mode, "standby") == 0;
-	char what[512];
 
-	json_object_object_add(p, "InstanceIds", str_array1(s->id));
-	if (aws_read(s, "autoscaling", "DescribeAutoScalingInstances", p, &r) < 0)
-		return -1;
-	a = jidx(jget(r, "AutoScalingInstances"), 0);
+	*group = *life = NULL;
 	if (!a)
 		return 0;
-	group = jstr(a, "AutoScalingGroupName");
-	life = jstr(a, "LifecycleState");
-	if (!group || !life)
+	*group = jstr(a, "AutoScalingGroupName");
+	*life = jstr(a, "LifecycleState");
+	if (!*group || !*life)
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': DescribeAutoScalingInstances gave "
 				  "no group or lifecycle state",
 				  s->id);
 	json_object_object_add(s->res->outputs, "AutoScalingGroupName",
-			       json_object_new_string(group));
-	if (standby && (strcmp(life, "Standby") == 0 || strcmp(life, "EnteringStandby") == 0))
+			       json_object_new_string(*group));
+	if (standby && (strcmp(*life, "Standby") == 0 || strcmp(*life, "EnteringStandby") == 0)) {
+		*group = NULL;
 		return 0;
-	if (strcmp(life, "InService") != 0 && !(!standby && strcmp(life, "Standby") == 0))
+	}
+	if (strcmp(*life, "InService") != 0 && !(!standby && strcmp(*life, "Standby") == 0))
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': it is %s in auto scaling group "
 				  "'%s'; %s needs it InService",
-				  s->id, life, group, standby ? "standby" : "detaching");
+				  s->id, *life, *group, standby ? "standby" : "detaching");
+	return 0;
+}
+
+static void auto_scaling(struct iso *s, struct wave *w, const char *group, const char *life)
+{
+	struct json_object *p = NULL, *rec = NULL;
+	bool standby = strcmp(s->asg_mode, "standby") == 0;
+	char what[512];
+
+	if (!group)
+		return;
 	rec = json_object_new_object();
 	json_object_object_add(rec, "AutoScalingGroupName", json_object_new_string(group));
 	json_object_object_add(rec, "Mode", json_object_new_string(s->asg_mode));
 	json_object_object_add(rec, "LifecycleState", json_object_new_string(life));
-	if (undo_set(s, "AutoScaling", rec) < 0)
-		return -1;
 	p = json_object_new_object();
 	json_object_object_add(p, "AutoScalingGroupName", json_object_new_string(group));
 	json_object_object_add(p, "InstanceIds", str_array1(s->id));
@@ -819,12 +1018,8 @@ static int auto_scaling(struct iso *s)
 	json_object_object_add(p, "ShouldDecrementDesiredCapacity", json_object_new_boolean(1));
 	snprintf(what, sizeof(what), "%s '%s' %s auto scaling group '%s'",
 		 standby ? "put" : "detach", s->id, standby ? "in standby in" : "from", group);
-	if (aws_change(s, what, "autoscaling", standby ? "EnterStandby" : "DetachInstances", p,
-		       NULL) < 0) {
-		undo_del(s, "AutoScaling");
-		return -1;
-	}
-	return 0;
+	wave_change(s, w, what, "autoscaling", standby ? "EnterStandby" : "DetachInstances", p,
+		    NULL, "AutoScaling", rec, false);
 }
 
 /* The instance's private IPv4 addresses (targets of "ip" target groups). */
@@ -846,18 +1041,16 @@ static bool is_own_ip(struct iso *s, const char *ip)
 	return false;
 }
 
-static int deregister_group(struct iso *s, struct json_object *tg)
+/* Plans DeregisterTargets for the instance's targets in tg from its DescribeTargetHealth. */
+static void deregister_group(struct iso *s, struct wave *w, struct json_object *tg,
+			     struct json_object *health)
 {
 	const char *arn = jstr(tg, "TargetGroupArn"), *type = jstr(tg, "TargetType");
-	struct json_object *p = json_object_new_object(), *r = NULL, *d = NULL, *targets = NULL;
-	struct json_object *rec = NULL;
+	struct json_object *p = NULL, *d = NULL, *targets = NULL, *rec = NULL;
 	bool ip = type && strcmp(type, "ip") == 0;
 	char what[2048];
 
-	json_object_object_add(p, "TargetGroupArn", json_object_new_string(arn));
-	if (aws_read(s, "elasticloadbalancingv2", "DescribeTargetHealth", p, &r) < 0)
-		return -1;
-	d = jget(r, "TargetHealthDescriptions");
+	d = jget(health, "TargetHealthDescriptions");
 	targets = json_object_new_array();
 	for (size_t i = 0; i < jlen(d); i++) {
 		struct json_object *t = jget(jidx(d, i), "Target"), *o = NULL;
@@ -880,40 +1073,28 @@ static int deregister_group(struct iso *s, struct json_object *tg)
 	}
 	if (jlen(targets) == 0) {
 		json_object_put(targets);
-		return 0;
+		return;
 	}
 	rec = json_object_new_object();
 	json_object_object_add(rec, "TargetGroupArn", json_object_new_string(arn));
 	json_object_object_add(rec, "Targets", json_object_get(targets));
-	if (undo_push(s, "TargetGroups", rec) < 0) {
-		json_object_put(targets);
-		return -1;
-	}
 	p = json_object_new_object();
 	json_object_object_add(p, "TargetGroupArn", json_object_new_string(arn));
 	json_object_object_add(p, "Targets", targets);
 	snprintf(what, sizeof(what), "deregister '%s' from target group '%s'", s->id, arn);
-	if (aws_change(s, what, "elasticloadbalancingv2", "DeregisterTargets", p, NULL) < 0) {
-		undo_pop(s, "TargetGroups");
-		return -1;
-	}
-	return 0;
+	wave_change(s, w, what, "elasticloadbalancingv2", "DeregisterTargets", p, NULL,
+		    "TargetGroups", rec, true);
 }
 
-static int load_balancers(struct iso *s)
+/* The target groups that can hold it: the first page came with the reads, the rest here. */
+static int target_groups(struct iso *s)
 {
-	struct json_object *r = NULL, *p = NULL;
+	struct json_object *r = s->r_tgs, *p = NULL;
 	const char *marker = NULL;
 
-	do {
-		struct json_object *tgs = NULL;
+	for (;;) {
+		struct json_object *tgs = jget(r, "TargetGroups");
 
-		p = json_object_new_object();
-		if (marker)
-			json_object_object_add(p, "Marker", json_object_new_string(marker));
-		if (aws_read(s, "elasticloadbalancingv2", "DescribeTargetGroups", p, &r) < 0)
-			return -1;
-		tgs = jget(r, "TargetGroups");
 		for (size_t i = 0; i < jlen(tgs); i++) {
 			struct json_object *tg = jidx(tgs, i);
 			const char *type = jstr(tg, "TargetType"), *vpc = jstr(tg, "VpcId");
@@ -924,12 +1105,31 @@ static int load_balancers(struct iso *s)
 				continue;
 			if (!vpc || strcmp(vpc, s->vpc) != 0)
 				continue;
-			if (deregister_group(s, tg) < 0)
-				return -1;
+			json_object_array_add(s->tgs, json_object_get(tg));
 		}
 		marker = jstr(r, "NextMarker");
-	} while (marker && *marker);
+		if (!marker || !*marker)
+			break;
+		p = json_object_new_object();
+		json_object_object_add(p, "Marker", json_object_new_string(marker));
+		if (aws_read(s, "elasticloadbalancingv2", "DescribeTargetGroups", p, &r) < 0)
+			return -1;
+	}
+	s->health = calloc(jlen(s->tgs) ? jlen(s->tgs) : 1, sizeof(*s->health));
+	if (!s->health)
+		abort();
 	return 0;
+}
+
+static void target_health(struct iso *s, struct wave *w)
+{
+	for (size_t i = 0; i < jlen(s->tgs); i++) {
+		struct json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "TargetGroupArn",
+				       json_object_get(jget(jidx(s->tgs, i), "TargetGroupArn")));
+		wave_read(w, "elasticloadbalancingv2", "DescribeTargetHealth", p, &s->health[i]);
+	}
 }
 
 /* --- 4. connection tracking --------------------------------------------------------- */
@@ -953,9 +1153,9 @@ static int ct_get(struct json_object *ct, const char *key, int dflt)
 
 /*
  * Tracked connections outlive a security group change until they time out: short timeouts
- * bound what the untrack/isolate swap cannot cut at once.
+ * bound what the untrack/isolate swap cannot cut at once. One independent call per ENI.
  */
-static int connection_tracking(struct iso *s)
+static void connection_tracking(struct iso *s, struct wave *w)
 {
 	for (size_t i = 0; i < jlen(s->enis); i++) {
 		struct json_object *e = jidx(s->enis, i),
@@ -972,8 +1172,6 @@ static int connection_tracking(struct iso *s)
 		rec = json_object_new_object();
 		json_object_object_add(rec, "NetworkInterfaceId", json_object_new_string(eni));
 		json_object_object_add(rec, "Previous", ct_spec(tcp, us, u));
-		if (undo_push(s, "ConnectionTracking", rec) < 0)
-			return -1;
 		p = json_object_new_object();
 		json_object_object_add(p, "NetworkInterfaceId", json_object_new_string(eni));
 		json_object_object_add(p, "ConnectionTrackingSpecification",
@@ -982,12 +1180,9 @@ static int connection_tracking(struct iso *s)
 			 "set connection tracking timeouts of '%s' to tcp %d s, udp stream %d s, "
 			 "udp %d s",
 			 eni, s->ct_tcp, s->ct_udp_stream, s->ct_udp);
-		if (aws_change(s, what, "ec2", "ModifyNetworkInterfaceAttribute", p, NULL) < 0) {
-			undo_pop(s, "ConnectionTracking");
-			return -1;
-		}
+		wave_change(s, w, what, "ec2", "ModifyNetworkInterfaceAttribute", p, NULL,
+			    "ConnectionTracking", rec, true);
 	}
-	return 0;
 }
 
 /* --- 5. security groups ------------------------------------------------------------- */
@@ -1059,8 +1254,8 @@ static struct json_object *perm_all(const char *v4, const char *v6)
 	return a;
 }
 
-static int rule_change(struct iso *s, struct sgroup *g, const char *op, struct json_object *perms,
-		       const char *what)
+static void rule_change(struct iso *s, struct wave *w, struct sgroup *g, const char *op,
+			struct json_object *perms, const char *what)
 {
 	struct json_object *p = json_object_new_object();
 	char text[512];
@@ -1068,16 +1263,17 @@ static int rule_change(struct iso *s, struct sgroup *g, const char *op, struct j
 	json_object_object_add(p, "GroupId", json_object_new_string(g->id));
 	json_object_object_add(p, "IpPermissions", perms);
 	snprintf(text, sizeof(text), "%s of %s group '%s' (%s)", what, g->role, g->name, g->id);
-	return aws_change(s, text, "ec2", op, p, NULL);
+	wave_change(s, w, text, "ec2", op, p, NULL, NULL, NULL, false);
 }
 
 /*
- * Makes a group what its role needs, or refuses a group that says otherwise:
+ * Makes a group what its role needs (the changes go in the wave), or refuses a group that says
+ * otherwise:
  * - isolation: no rules at all (the allow-all egress CreateSecurityGroup adds is revoked);
  * - untrack: all traffic in and out from 0.0.0.0/0 and ::/0 (that is what untracks flows);
  * - forensic: all traffic in from the forensic CIDR only, no egress.
  */
-static int settle_rules(struct iso *s, struct sgroup *g)
+static int settle_rules(struct iso *s, struct wave *w, struct sgroup *g)
 {
 	struct json_object *in = jget(g->sg, "IpPermissions"),
 			   *eg = jget(g->sg, "IpPermissionsEgress");
@@ -1087,20 +1283,16 @@ static int settle_rules(struct iso *s, struct sgroup *g)
 	struct rules re = classify(eg, NULL);
 
 	if (strcmp(g->role, ROLE_UNTRACK) == 0) {
-		if (!ri.all_v4 || !ri.all_v6) {
-			if (rule_change(
-				s, g, "AuthorizeSecurityGroupIngress",
-				perm_all(ri.all_v4 ? NULL : "0.0.0.0/0", ri.all_v6 ? NULL : "::/0"),
-				"allow all inbound traffic") < 0)
-				return -1;
-		}
-		if (!re.all_v4 || !re.all_v6) {
-			if (rule_change(
-				s, g, "AuthorizeSecurityGroupEgress",
-				perm_all(re.all_v4 ? NULL : "0.0.0.0/0", re.all_v6 ? NULL : "::/0"),
-				"allow all outbound traffic") < 0)
-				return -1;
-		}
+		if (!ri.all_v4 || !ri.all_v6)
+			rule_change(
+			    s, w, g, "AuthorizeSecurityGroupIngress",
+			    perm_all(ri.all_v4 ? NULL : "0.0.0.0/0", ri.all_v6 ? NULL : "::/0"),
+			    "allow all inbound traffic");
+		if (!re.all_v4 || !re.all_v6)
+			rule_change(
+			    s, w, g, "AuthorizeSecurityGroupEgress",
+			    perm_all(re.all_v4 ? NULL : "0.0.0.0/0", re.all_v6 ? NULL : "::/0"),
+			    "allow all outbound traffic");
 		return 0;
 	}
 	if (ri.other || re.other || ri.all_v4 || ri.all_v6)
@@ -1109,19 +1301,14 @@ static int settle_rules(struct iso *s, struct sgroup *g)
 		    "cannot isolate instance '%s': %s group '%s' (%s) in vpc '%s' has "
 		    "rules it must not have; remove them or choose another group name",
 		    s->id, g->role, g->name, g->id, s->vpc);
-	if (re.all_v4 || re.all_v6) {
-		if (rule_change(s, g, "RevokeSecurityGroupEgress",
-				perm_all(re.all_v4 ? "0.0.0.0/0" : NULL, re.all_v6 ? "::/0" : NULL),
-				"revoke the allow-all egress") < 0)
-			return -1;
-	}
-	if (forensic && !ri.only) {
-		if (rule_change(
-			s, g, "AuthorizeSecurityGroupIngress",
-			perm_all(v6 ? NULL : s->forensic_cidr, v6 ? s->forensic_cidr : NULL),
-			"admit the forensic range") < 0)
-			return -1;
-	}
+	if (re.all_v4 || re.all_v6)
+		rule_change(s, w, g, "RevokeSecurityGroupEgress",
+			    perm_all(re.all_v4 ? "0.0.0.0/0" : NULL, re.all_v6 ? "::/0" : NULL),
+			    "revoke the allow-all egress");
+	if (forensic && !ri.only)
+		rule_change(s, w, g, "AuthorizeSecurityGroupIngress",
+			    perm_all(v6 ? NULL : s->forensic_cidr, v6 ? s->forensic_cidr : NULL),
+			    "admit the forensic range");
 	return 0;
 }
 
@@ -1161,32 +1348,32 @@ static const char *group_description(enum group_kind k)
 /*
  * One untrack and one isolation group per VPC (never one per incident: they leak), found by
  * name and the irx:role tag, or created tagged (so a crash right after creation leaves a group
- * the next run finds and finishes).
+ * the next run finds and finishes). read_groups goes with the reads; find_groups refuses a
+ * group irx did not make before anything changes.
  */
-static int ensure_groups(struct iso *s)
+static void read_groups(struct iso *s, struct wave *w)
 {
-	struct json_object *p = json_object_new_object(), *r = NULL,
-			   *names = json_object_new_array();
-	struct json_object *fs = NULL, *sgs = NULL, *created = json_object_new_array();
-	int rc = -1;
+	struct json_object *p = json_object_new_object(), *names = json_object_new_array();
+	struct json_object *fs = NULL, *f = json_object_new_object();
 
 	for (int k = 0; k < G_COUNT; k++)
 		if (s->groups[k].wanted)
 			json_object_array_add(names, json_object_new_string(s->groups[k].name));
 	fs = filter("vpc-id", str_array1(s->vpc));
-	{
-		struct json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "Name", json_object_new_string("group-name"));
-		json_object_object_add(f, "Values", names);
-		json_object_array_add(fs, f);
-	}
+	json_object_object_add(f, "Name", json_object_new_string("group-name"));
+	json_object_object_add(f, "Values", names);
+	json_object_array_add(fs, f);
 	json_object_object_add(p, "Filters", fs);
-	if (aws_read(s, "ec2", "DescribeSecurityGroups", p, &r) < 0)
-		goto out;
-	sgs = jget(r, "SecurityGroups");
+	wave_read(w, "ec2", "DescribeSecurityGroups", p, &s->r_sgs);
+}
+
+static int find_groups(struct iso *s)
+{
+	struct json_object *sgs = jget(s->r_sgs, "SecurityGroups");
+
 	for (int k = 0; k < G_COUNT; k++) {
 		struct sgroup *g = &s->groups[k];
+		const char *role = NULL;
 
 		if (!g->wanted)
 			continue;
@@ -1197,84 +1384,118 @@ static int ensure_groups(struct iso *s)
 			if (n && strcmp(n, g->name) == 0 && (!v || strcmp(v, s->vpc) == 0))
 				g->sg = jidx(sgs, i);
 		}
-		if (g->sg) {
-			const char *role = tag_value(jget(g->sg, "Tags"), "irx:role");
+		if (!g->sg)
+			continue;
+		role = tag_value(jget(g->sg, "Tags"), "irx:role");
+		snprintf(g->id, sizeof(g->id), "%s", jstr0(g->sg, "GroupId"));
+		/* A group irx did not make could hold anything: never trust it by name. */
+		if (!role || strcmp(role, g->role) != 0)
+			return s->h->fail(s->ctx->call,
+					  "cannot isolate instance '%s': security group '%s' (%s) "
+					  "in vpc '%s' is not tagged irx:role=%s, so irx did not "
+					  "create it; rename it or choose another group name",
+					  s->id, g->name, g->id, s->vpc, g->role);
+	}
+	return 0;
+}
 
-			snprintf(g->id, sizeof(g->id), "%s", jstr(g->sg, "GroupId"));
-			/* A group irx did not make could hold anything: never trust it by name. */
-			if (!role || strcmp(role, g->role) != 0) {
-				s->h->fail(s->ctx->call,
-					   "cannot isolate instance '%s': security group '%s' (%s) "
-					   "in vpc '%s' is not tagged irx:role=%s, so irx did not "
-					   "create it; rename it or choose another group name",
-					   s->id, g->name, g->id, s->vpc, g->role);
-				goto out;
-			}
+/* The groups that are missing, created (in the wave); the found ones' rules settled. */
+static int plan_groups(struct iso *s, struct wave *w)
+{
+	for (int k = 0; k < G_COUNT; k++) {
+		struct sgroup *g = &s->groups[k];
+		struct json_object *cp = NULL;
+		char what[512];
+
+		if (!g->wanted)
+			continue;
+		if (g->sg) {
+			if (settle_rules(s, w, g) < 0)
+				return -1;
 			continue;
 		}
-		{
-			struct json_object *cp = json_object_new_object(), *cr = NULL;
-			char what[512];
-
-			json_object_object_add(cp, "GroupName", json_object_new_string(g->name));
-			json_object_object_add(cp, "Description",
-					       json_object_new_string(group_description(k)));
-			json_object_object_add(cp, "VpcId", json_object_new_string(s->vpc));
-			json_object_object_add(cp, "TagSpecifications", group_tags(s, g->role));
-			snprintf(what, sizeof(what), "create %s group '%s' in vpc '%s'", g->role,
-				 g->name, s->vpc);
-			if (aws_change(s, what, "ec2", "CreateSecurityGroup", cp, &cr) < 0)
-				goto out;
-			g->created = true;
-			if (s->ctx->dry_run || !jstr(cr, "GroupId")) {
-				if (!s->ctx->dry_run) {
-					s->h->fail(
-					    s->ctx->call,
-					    "cannot isolate instance '%s': CreateSecurityGroup "
-					    "gave no GroupId",
-					    s->id);
-					goto out;
-				}
-				/* What CreateSecurityGroup makes: one allow-all IPv4 egress rule.
-				 */
-				snprintf(g->id, sizeof(g->id), NEW_GROUP_PLACEHOLDER_FMT, g->role);
-				g->sg = json_object_new_object();
-				json_object_array_add(s->keep, g->sg);
-				json_object_object_add(g->sg, "IpPermissionsEgress",
-						       perm_all("0.0.0.0/0", NULL));
-			} else {
-				snprintf(g->id, sizeof(g->id), "%s", jstr(cr, "GroupId"));
-				json_object_array_add(created, json_object_new_string(g->id));
-			}
-		}
+		cp = json_object_new_object();
+		json_object_object_add(cp, "GroupName", json_object_new_string(g->name));
+		json_object_object_add(
+		    cp, "Description",
+		    json_object_new_string(group_description((enum group_kind)k)));
+		json_object_object_add(cp, "VpcId", json_object_new_string(s->vpc));
+		json_object_object_add(cp, "TagSpecifications", group_tags(s, g->role));
+		snprintf(what, sizeof(what), "create %s group '%s' in vpc '%s'", g->role, g->name,
+			 s->vpc);
+		wave_change(s, w, what, "ec2", "CreateSecurityGroup", cp, &s->r_create[k], NULL,
+			    NULL, false);
+		g->created = true;
 	}
-	if (jlen(created)) {
-		/* The rules a new group really got (IPv4, and IPv6 in some VPCs). */
-		struct json_object *dp = json_object_new_object(), *dr = NULL;
+	return 0;
+}
 
-		json_object_object_add(dp, "GroupIds", json_object_get(created));
-		if (aws_read(s, "ec2", "DescribeSecurityGroups", dp, &dr) < 0)
-			goto out;
-		for (size_t i = 0; i < jlen(jget(dr, "SecurityGroups")); i++) {
-			struct json_object *sg = jidx(jget(dr, "SecurityGroups"), i);
+/* After the creation wave: the new groups' ids, and their describe in the next wave. */
+static int created_groups(struct iso *s, struct wave *w)
+{
+	struct json_object *ids = json_object_new_array();
 
-			for (int k = 0; k < G_COUNT; k++)
-				if (s->groups[k].created &&
-				    strcmp(s->groups[k].id, jstr(sg, "GroupId")) == 0)
-					s->groups[k].sg = sg;
+	for (int k = 0; k < G_COUNT; k++) {
+		struct sgroup *g = &s->groups[k];
+
+		if (!g->created)
+			continue;
+		if (s->ctx->dry_run) {
+			/* What CreateSecurityGroup makes: one allow-all IPv4 egress rule. */
+			snprintf(g->id, sizeof(g->id), NEW_GROUP_PLACEHOLDER_FMT, g->role);
+			g->sg = json_object_new_object();
+			json_object_array_add(s->keep, g->sg);
+			json_object_object_add(g->sg, "IpPermissionsEgress",
+					       perm_all("0.0.0.0/0", NULL));
+			continue;
 		}
+		if (!jstr(s->r_create[k], "GroupId")) {
+			json_object_put(ids);
+			return s->h->fail(s->ctx->call,
+					  "cannot isolate instance '%s': CreateSecurityGroup "
+					  "gave no GroupId",
+					  s->id);
+		}
+		snprintf(g->id, sizeof(g->id), "%s", jstr(s->r_create[k], "GroupId"));
+		json_object_array_add(ids, json_object_new_string(g->id));
+	}
+	if (jlen(ids)) {
+		/* The rules a new group really got (IPv4, and IPv6 in some VPCs). */
+		struct json_object *dp = json_object_new_object();
+
+		json_object_object_add(dp, "GroupIds", ids);
+		wave_read(w, "ec2", "DescribeSecurityGroups", dp, &s->r_created);
+	} else {
+		json_object_put(ids);
+	}
+	return 0;
+}
+
+/* After the describe of the new groups: their rules settled (in the wave). */
+static int settle_created(struct iso *s, struct wave *w)
+{
+	struct json_object *sgs = jget(s->r_created, "SecurityGroups");
+
+	for (size_t i = 0; i < jlen(sgs); i++) {
+		struct json_object *sg = jidx(sgs, i);
+
+		for (int k = 0; k < G_COUNT; k++)
+			if (s->groups[k].created &&
+			    strcmp(s->groups[k].id, jstr0(sg, "GroupId")) == 0)
+				s->groups[k].sg = sg;
 	}
 	for (int k = 0; k < G_COUNT; k++) {
-		if (!s->groups[k].wanted)
+		struct sgroup *g = &s->groups[k];
+
+		if (!g->created)
 			continue;
-		if (!s->groups[k].sg) {
-			s->h->fail(s->ctx->call,
-				   "cannot isolate instance '%s': new %s group '%s' is not found",
-				   s->id, s->groups[k].role, s->groups[k].id);
-			goto out;
-		}
-		if (settle_rules(s, &s->groups[k]) < 0)
-			goto out;
+		if (!g->sg)
+			return s->h->fail(s->ctx->call,
+					  "cannot isolate instance '%s': new %s group '%s' is not "
+					  "found",
+					  s->id, g->role, g->id);
+		if (settle_rules(s, w, g) < 0)
+			return -1;
 	}
 	json_object_object_add(s->res->outputs, "UntrackGroupId",
 			       json_object_new_string(s->groups[G_UNTRACK].id));
@@ -1283,10 +1504,7 @@ static int ensure_groups(struct iso *s)
 	if (s->groups[G_FORENSIC].wanted)
 		json_object_object_add(s->res->outputs, "ForensicGroupId",
 				       json_object_new_string(s->groups[G_FORENSIC].id));
-	rc = 0;
-out:
-	json_object_put(created);
-	return rc;
+	return 0;
 }
 
 /* The group list an isolated ENI holds: isolation (+ forensic). */
@@ -1324,22 +1542,20 @@ static bool only_irx_groups(struct iso *s, struct json_object *ids)
 	return jlen(ids) > 0;
 }
 
-/*
- * Sets an ENI's groups with ModifyNetworkInterfaceAttribute: ModifyInstanceAttribute Groups
- * only reaches the primary ENI and fails on instances with several (a seed defect).
- */
-static int set_eni_groups(struct iso *s, const char *eni, struct json_object *groups,
-			  const char *what)
+/* ModifyNetworkInterfaceAttribute Groups: ModifyInstanceAttribute Groups only reaches the
+ * primary ENI and fails on instances with several (a seed defect). */
+static struct json_object *eni_groups_params(const char *eni, struct json_object *groups)
 {
 	struct json_object *p = json_object_new_object();
 
 	json_object_object_add(p, "NetworkInterfaceId", json_object_new_string(eni));
 	json_object_object_add(p, "Groups", groups);
-	return aws_change(s, what, "ec2", "ModifyNetworkInterfaceAttribute", p, NULL);
+	return p;
 }
 
-/* Records an ENI's original groups (once per run) before its first change. */
-static int record_eni(struct iso *s, struct json_object *e, struct json_object *live)
+/* An ENI's original groups, recorded (once per run) before its first change. */
+static struct json_object *eni_record(struct iso *s, struct json_object *e,
+				      struct json_object *live)
 {
 	struct json_object *rec = json_object_new_object();
 
@@ -1348,16 +1564,16 @@ static int record_eni(struct iso *s, struct json_object *e, struct json_object *
 	/* Groups an earlier run put there are not the originals: that run's undo has them. */
 	json_object_object_add(rec, "OriginalGroups",
 			       only_irx_groups(s, live) ? NULL : json_object_get(live));
-	return undo_push(s, "NetworkInterfaces", rec);
+	return rec;
 }
 
 /*
  * Untrack, wait, isolate. A flow through an allow-all group (0.0.0.0/0 and ::/0 both ways)
  * becomes untracked once packets pass; untracked flows are judged packet by packet, so the
  * swap to the rule-less group cuts them at once, where a tracked flow would live on. All ENIs
- * get the untrack group first, so there is one wait, not one per ENI.
+ * get the untrack group in one wave, so there is one wait, then the isolation group in one.
  */
-static int swap_groups(struct iso *s)
+static int swap_groups(struct iso *s, struct wave *w)
 {
 	size_t n = jlen(s->enis);
 	struct json_object *live = json_object_new_array(); /* per ENI: current group ids */
@@ -1367,7 +1583,7 @@ static int swap_groups(struct iso *s)
 	int rc = -1;
 
 	if (!todo)
-		return s->h->fail(s->ctx->call, "out of memory");
+		abort();
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *ids = eni_group_ids(jidx(s->enis, i)),
 				   *target = isolated_set(s);
@@ -1394,23 +1610,25 @@ static int swap_groups(struct iso *s)
 	/* Phase 1: the untrack group on every ENI that is not yet on it (or isolated). */
 	for (size_t i = 0; i < n; i++) {
 		const char *eni = jstr(jidx(s->enis, i), "NetworkInterfaceId");
-		struct json_object *ids = jidx(live, i);
+		struct json_object *ids = jidx(live, i), *rec = NULL;
 
 		if (!todo[i])
 			continue;
-		if (record_eni(s, jidx(s->enis, i), ids) < 0)
-			goto out;
+		rec = eni_record(s, jidx(s->enis, i), ids);
 		if (jlen(ids) == 1 &&
-		    strcmp(json_object_get_string(jidx(ids, 0)), s->groups[G_UNTRACK].id) == 0)
+		    strcmp(json_object_get_string(jidx(ids, 0)), s->groups[G_UNTRACK].id) == 0) {
+			wave_record(s, w, "NetworkInterfaces", rec);
 			continue;
+		}
 		snprintf(what, sizeof(what), "put '%s' in untrack group '%s' (was %s)", eni,
 			 s->groups[G_UNTRACK].id,
 			 json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
-		if (set_eni_groups(s, eni, str_array1(s->groups[G_UNTRACK].id), what) < 0) {
-			undo_pop(s, "NetworkInterfaces");
-			goto out;
-		}
+		wave_change(s, w, what, "ec2", "ModifyNetworkInterfaceAttribute",
+			    eni_groups_params(eni, str_array1(s->groups[G_UNTRACK].id)), NULL,
+			    "NetworkInterfaces", rec, true);
 	}
+	if (wave_send(s, w) < 0)
+		goto out;
 	/* Phase 2: let traffic flow so flows become untracked (a stopped instance has none). */
 	if (s->untrack_wait > 0 && strcmp(s->state, "running") == 0) {
 		if (s->ctx->dry_run) {
@@ -1445,9 +1663,11 @@ static int swap_groups(struct iso *s)
 		target = isolated_set(s);
 		snprintf(what, sizeof(what), "put '%s' in isolation group %s", eni,
 			 json_object_to_json_string_ext(target, JSON_C_TO_STRING_PLAIN));
-		if (set_eni_groups(s, eni, target, what) < 0)
-			goto out;
+		wave_change(s, w, what, "ec2", "ModifyNetworkInterfaceAttribute",
+			    eni_groups_params(eni, target), NULL, NULL, NULL, false);
 	}
+	if (wave_send(s, w) < 0)
+		goto out;
 	note(s->warnings, "flows through NAT gateways, network or gateway load balancers and "
 			  "transit gateways stay tracked until their timeouts");
 	rc = 0;
@@ -1459,30 +1679,32 @@ out:
 
 /* --- 6. Elastic IPs ------------------------------------------------------------------ */
 
-/* Public addresses make it reachable from anywhere the groups would allow: drop them. */
-static int addresses(struct iso *s)
+static void read_addresses(struct iso *s, struct wave *w)
 {
-	struct json_object *p = json_object_new_object(), *r = NULL, *ids = json_object_new_array();
-	struct json_object *addrs = NULL, *out = json_object_new_array();
+	struct json_object *p = json_object_new_object(), *ids = json_object_new_array();
 
-	json_object_object_add(s->res->outputs, "DisassociatedAddresses", out);
 	for (size_t i = 0; i < jlen(s->enis); i++)
 		json_object_array_add(
 		    ids, json_object_new_string(jstr(jidx(s->enis, i), "NetworkInterfaceId")));
 	/* By ENI, not instance-id: that filter can miss addresses on secondary ENIs. */
 	json_object_object_add(p, "Filters", filter("network-interface-id", ids));
-	if (aws_read(s, "ec2", "DescribeAddresses", p, &r) < 0)
-		return -1;
-	addrs = jget(r, "Addresses");
+	wave_read(w, "ec2", "DescribeAddresses", p, &s->r_addrs);
+}
+
+/* Public addresses make it reachable from anywhere the groups would allow: drop them. */
+static void addresses(struct iso *s, struct wave *w)
+{
+	struct json_object *addrs = jget(s->r_addrs, "Addresses"), *out = json_object_new_array();
+
+	json_object_object_add(s->res->outputs, "DisassociatedAddresses", out);
 	for (size_t i = 0; i < jlen(addrs); i++) {
-		struct json_object *a = jidx(addrs, i), *rec = json_object_new_object(), *dp = NULL;
+		struct json_object *a = jidx(addrs, i), *rec = NULL, *dp = NULL;
 		const char *assoc = jstr(a, "AssociationId");
 		char what[512];
 
-		if (!assoc) {
-			json_object_put(rec);
+		if (!assoc)
 			continue;
-		}
+		rec = json_object_new_object();
 		for (const char *const *k =
 			 (const char *const[]){"PublicIp", "AllocationId", "AssociationId",
 					       "NetworkInterfaceId", "PrivateIpAddress", NULL};
@@ -1491,19 +1713,14 @@ static int addresses(struct iso *s)
 				json_object_object_add(rec, *k,
 						       json_object_new_string(jstr(a, *k)));
 		json_object_array_add(out, json_object_get(rec));
-		if (undo_push(s, "Addresses", rec) < 0)
-			return -1;
 		dp = json_object_new_object();
 		json_object_object_add(dp, "AssociationId", json_object_new_string(assoc));
 		snprintf(what, sizeof(what), "disassociate elastic ip %s from '%s'",
 			 jstr(a, "PublicIp") ? jstr(a, "PublicIp") : "?",
 			 jstr(a, "NetworkInterfaceId") ? jstr(a, "NetworkInterfaceId") : s->id);
-		if (aws_change(s, what, "ec2", "DisassociateAddress", dp, NULL) < 0) {
-			undo_pop(s, "Addresses");
-			return -1;
-		}
+		wave_change(s, w, what, "ec2", "DisassociateAddress", dp, NULL, "Addresses", rec,
+			    true);
 	}
-	return 0;
 }
 
 /* --- 7. credentials ------------------------------------------------------------------ */
@@ -1515,23 +1732,66 @@ static const char *last_segment(const char *arn)
 	return slash ? slash + 1 : arn;
 }
 
-static int list_role_policies(struct iso *s, const char *role, const char *name, bool *has)
+static bool revoking(struct iso *s)
 {
-	struct json_object *p = NULL, *r = NULL;
+	return strcmp(s->revoke, "none") != 0 &&
+	       jstr(jget(s->instance, "IamInstanceProfile"), "Arn") != NULL;
+}
+
+static void read_profile(struct iso *s, struct wave *w)
+{
+	struct json_object *p = json_object_new_object();
+	const char *profile_arn = jstr(jget(s->instance, "IamInstanceProfile"), "Arn");
+
+	json_object_object_add(p, "InstanceProfileName",
+			       json_object_new_string(last_segment(profile_arn)));
+	wave_read(w, "iam", "GetInstanceProfile", p, &s->r_profile);
+}
+
+/* After GetInstanceProfile: the role, the policy's name, ListRolePolicies in the wave. */
+static void read_role_policies(struct iso *s, struct wave *w)
+{
+	const char *profile_arn = jstr(jget(s->instance, "IamInstanceProfile"), "Arn");
+	struct json_object *role = jidx(jget(jget(s->r_profile, "InstanceProfile"), "Roles"), 0);
+	struct json_object *p = NULL;
+	bool scoped = strcmp(s->revoke, "instance-scoped") == 0;
+
+	s->role_name = jstr(role, "RoleName");
+	if (!s->role_name) {
+		note(s->warnings, "instance profile '%s' has no role: no credentials to revoke",
+		     profile_arn);
+		return;
+	}
+	if (scoped)
+		snprintf(s->policy_name, sizeof(s->policy_name), "irx-deny-instance-%s", s->id);
+	else
+		snprintf(s->policy_name, sizeof(s->policy_name), "irx-revoke-older-sessions");
+	json_object_object_add(s->res->outputs, "RoleName", json_object_new_string(s->role_name));
+	json_object_object_add(s->res->outputs, "RolePolicyName",
+			       json_object_new_string(s->policy_name));
+	p = json_object_new_object();
+	json_object_object_add(p, "RoleName", json_object_new_string(s->role_name));
+	wave_read(w, "iam", "ListRolePolicies", p, &s->r_policies);
+}
+
+/* Whether the role has the policy already: the first page came with a wave, the rest here. */
+static int role_has_policy(struct iso *s, bool *has)
+{
+	struct json_object *r = s->r_policies, *p = NULL;
 	const char *marker = NULL;
 
 	*has = false;
-	do {
+	for (;;) {
+		*has = *has || array_has_str(jget(r, "PolicyNames"), s->policy_name);
+		marker = json_object_get_boolean(jget(r, "IsTruncated")) ? jstr(r, "Marker") : NULL;
+		if (!marker || *has)
+			return 0;
 		p = json_object_new_object();
-		json_object_object_add(p, "RoleName", json_object_new_string(role));
-		if (marker)
-			json_object_object_add(p, "Marker", json_object_new_string(marker));
+		json_object_object_add(p, "RoleName", json_object_new_string(s->role_name));
+		json_object_object_add(p, "Marker", json_object_new_string(marker));
 		if (aws_read(s, "iam", "ListRolePolicies", p, &r) < 0)
 			return -1;
-		*has = *has || array_has_str(jget(r, "PolicyNames"), name);
-		marker = json_object_get_boolean(jget(r, "IsTruncated")) ? jstr(r, "Marker") : NULL;
-	} while (marker && !*has);
-	return 0;
+	}
 }
 
 /*
@@ -1539,44 +1799,22 @@ static int list_role_policies(struct iso *s, const char *role, const char *name,
  * them where they are used. The instance-scoped deny binds to credentials vended to this
  * instance only; revoke-older-sessions kills every earlier session of the role.
  */
-static int credentials(struct iso *s)
+static int credentials(struct iso *s, struct wave *w)
 {
-	const char *profile_arn = jstr(jget(s->instance, "IamInstanceProfile"), "Arn");
-	struct json_object *p = NULL, *r = NULL, *role = NULL, *doc = NULL, *st = NULL;
-	struct json_object *cond = NULL, *rec = NULL, *stmts = NULL;
-	const char *role_name = NULL;
+	struct json_object *p = NULL, *doc = NULL, *st = NULL, *cond = NULL, *rec = NULL;
+	struct json_object *stmts = NULL, *c = NULL;
 	bool scoped = strcmp(s->revoke, "instance-scoped") == 0, has = false;
-	char name[128], now[32], what[512];
+	char now[32], what[512];
 
-	if (strcmp(s->revoke, "none") == 0)
+	if (!revoking(s) || !s->role_name)
 		return 0;
-	if (!profile_arn)
-		return 0;
-	p = json_object_new_object();
-	json_object_object_add(p, "InstanceProfileName",
-			       json_object_new_string(last_segment(profile_arn)));
-	if (aws_read(s, "iam", "GetInstanceProfile", p, &r) < 0)
-		return -1;
-	role = jidx(jget(jget(r, "InstanceProfile"), "Roles"), 0);
-	role_name = jstr(role, "RoleName");
-	if (!role_name) {
-		note(s->warnings, "instance profile '%s' has no role: no credentials to revoke",
-		     profile_arn);
-		return 0;
-	}
-	if (scoped)
-		snprintf(name, sizeof(name), "irx-deny-instance-%s", s->id);
-	else
-		snprintf(name, sizeof(name), "irx-revoke-older-sessions");
 	iso8601_now(now, sizeof(now));
 	if (!scoped)
 		note(s->warnings,
 		     "revoke-older-sessions denies every session of role '%s' issued before %s: "
 		     "every instance and principal using the role is affected",
-		     role_name, now);
-	json_object_object_add(s->res->outputs, "RoleName", json_object_new_string(role_name));
-	json_object_object_add(s->res->outputs, "RolePolicyName", json_object_new_string(name));
-	if (list_role_policies(s, role_name, name, &has) < 0)
+		     s->role_name, now);
+	if (role_has_policy(s, &has) < 0)
 		return -1;
 	if (has)
 		return 0;
@@ -1591,28 +1829,21 @@ static int credentials(struct iso *s)
 	json_object_object_add(st, "Action", json_object_new_string("*"));
 	json_object_object_add(st, "Resource", json_object_new_string("*"));
 	cond = json_object_new_object();
-	{
-		struct json_object *c = json_object_new_object();
-
-		json_object_object_add(c, scoped ? "ec2:SourceInstanceARN" : "aws:TokenIssueTime",
-				       json_object_new_string(scoped ? s->arn : now));
-		json_object_object_add(cond, scoped ? "StringEquals" : "DateLessThan", c);
-	}
+	c = json_object_new_object();
+	json_object_object_add(c, scoped ? "ec2:SourceInstanceARN" : "aws:TokenIssueTime",
+			       json_object_new_string(scoped ? s->arn : now));
+	json_object_object_add(cond, scoped ? "StringEquals" : "DateLessThan", c);
 	json_object_object_add(st, "Condition", cond);
 	json_object_array_add(stmts, st);
 	json_object_object_add(doc, "Statement", stmts);
 
 	rec = json_object_new_object();
-	json_object_object_add(rec, "RoleName", json_object_new_string(role_name));
-	json_object_object_add(rec, "PolicyName", json_object_new_string(name));
+	json_object_object_add(rec, "RoleName", json_object_new_string(s->role_name));
+	json_object_object_add(rec, "PolicyName", json_object_new_string(s->policy_name));
 	json_object_object_add(rec, "Mode", json_object_new_string(s->revoke));
-	if (undo_set(s, "RolePolicy", rec) < 0) {
-		json_object_put(doc);
-		return -1;
-	}
 	p = json_object_new_object();
-	json_object_object_add(p, "RoleName", json_object_new_string(role_name));
-	json_object_object_add(p, "PolicyName", json_object_new_string(name));
+	json_object_object_add(p, "RoleName", json_object_new_string(s->role_name));
+	json_object_object_add(p, "PolicyName", json_object_new_string(s->policy_name));
 	json_object_object_add(p, "PolicyDocument",
 			       json_object_new_string(json_object_to_json_string_ext(
 				   doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
@@ -1620,35 +1851,31 @@ static int credentials(struct iso *s)
 	if (scoped)
 		snprintf(what, sizeof(what),
 			 "deny credentials vended to '%s' with inline policy '%s' on role '%s'",
-			 s->id, name, role_name);
+			 s->id, s->policy_name, s->role_name);
 	else
 		snprintf(what, sizeof(what),
 			 "deny every session of role '%s' issued before %s with inline policy '%s'",
-			 role_name, now, name);
-	if (aws_change(s, what, "iam", "PutRolePolicy", p, NULL) < 0) {
-		undo_del(s, "RolePolicy");
-		return -1;
-	}
+			 s->role_name, now, s->policy_name);
+	wave_change(s, w, what, "iam", "PutRolePolicy", p, NULL, "RolePolicy", rec, false);
 	return 0;
 }
 
 /* --- 9. tags ------------------------------------------------------------------------- */
 
-static int tag_instance(struct iso *s)
+/* Tags say when it was isolated, by which run; planned last, with the last wave's changes
+ * counted: a re-run of a contained one keeps them. */
+static void tag_instance(struct iso *s, struct wave *w)
 {
-	struct json_object *have = jget(s->instance, "Tags"), *want = json_object_new_array();
-	struct json_object *added = json_object_new_array(), *prev = json_object_new_object();
-	struct json_object *rec = NULL, *p = NULL;
+	struct json_object *have = jget(s->instance, "Tags"), *want = NULL, *added = NULL;
+	struct json_object *prev = NULL, *rec = NULL, *p = NULL;
 	const char *status = tag_value(have, "irx:status");
 	char now[32], what[256];
 
-	/* Tags say when it was isolated, by which run: a re-run of a contained one keeps them. */
-	if (status && strcmp(status, "isolated") == 0 && s->changes == 0) {
-		json_object_put(want);
-		json_object_put(added);
-		json_object_put(prev);
-		return 0;
-	}
+	if (status && strcmp(status, "isolated") == 0 && s->changes == 0)
+		return;
+	want = json_object_new_array();
+	added = json_object_new_array();
+	prev = json_object_new_object();
 	iso8601_now(now, sizeof(now));
 	json_object_array_add(want, tag("irx:status", "isolated"));
 	json_object_array_add(want, tag("irx:execution-id", s->ctx->execution_id));
@@ -1667,19 +1894,11 @@ static int tag_instance(struct iso *s)
 	rec = json_object_new_object();
 	json_object_object_add(rec, "Added", added);
 	json_object_object_add(rec, "Previous", prev);
-	if (undo_set(s, "Tags", rec) < 0) {
-		json_object_put(want);
-		return -1;
-	}
 	p = json_object_new_object();
 	json_object_object_add(p, "Resources", str_array1(s->id));
 	json_object_object_add(p, "Tags", want);
 	snprintf(what, sizeof(what), "tag '%s' irx:status=isolated", s->id);
-	if (aws_change(s, what, "ec2", "CreateTags", p, NULL) < 0) {
-		undo_del(s, "Tags");
-		return -1;
-	}
-	return 0;
+	wave_change(s, w, what, "ec2", "CreateTags", p, NULL, "Tags", rec, false);
 }
 
 /* --- isolate:ec2Instance ------------------------------------------------------------- */
@@ -1688,12 +1907,82 @@ static void iso_free(struct iso *s)
 {
 	json_object_put(s->keep);
 	json_object_put(s->enis);
+	json_object_put(s->tgs);
+	free(s->health);
+}
+
+/* The waves of the file's comment, in order; each phase's comment says why it sits where. */
+static int contain(struct iso *s, struct wave *w)
+{
+	const char *asg_group = NULL, *asg_life = NULL;
+	bool asg = strcmp(s->asg_mode, "none") != 0;
+
+	if (record(s) < 0) /* 1 */
+		return -1;
+	/* 2: every read that needs only the instance */
+	read_attribute(s, w, "disableApiTermination", &s->r_term);
+	read_attribute(s, w, "instanceInitiatedShutdownBehavior", &s->r_shutdown);
+	if (asg) {
+		struct json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "InstanceIds", str_array1(s->id));
+		wave_read(w, "autoscaling", "DescribeAutoScalingInstances", p, &s->r_asg);
+	}
+	if (s->elb)
+		wave_read(w, "elasticloadbalancingv2", "DescribeTargetGroups",
+			  json_object_new_object(), &s->r_tgs);
+	read_groups(s, w);
+	if (s->disassociate)
+		read_addresses(s, w);
+	if (revoking(s))
+		read_profile(s, w);
+	if (wave_send(s, w) < 0)
+		return -1;
+	/* Refusals before any change. */
+	if (s->elb && target_groups(s) < 0)
+		return -1;
+	if (asg && check_auto_scaling(s, &asg_group, &asg_life) < 0)
+		return -1;
+	if (find_groups(s) < 0)
+		return -1;
+	/* 3: the changes that need only the reads, and the reads that need the first ones */
+	protect(s, w);
+	auto_scaling(s, w, asg_group, asg_life);
+	connection_tracking(s, w);
+	if (plan_groups(s, w) < 0)
+		return -1;
+	/* after EnterStandby in the wave: a target it deregisters shows draining when the host
+	   sends one call at a time */
+	target_health(s, w);
+	if (revoking(s))
+		read_role_policies(s, w);
+	if (wave_send(s, w) < 0)
+		return -1;
+	/* 4: deregistration, and what the new groups really got */
+	for (size_t i = 0; i < jlen(s->tgs); i++)
+		deregister_group(s, w, jidx(s->tgs, i), s->health[i]);
+	if (created_groups(s, w) < 0 || wave_send(s, w) < 0)
+		return -1;
+	/* 5: the new groups' rules */
+	if (settle_created(s, w) < 0 || wave_send(s, w) < 0)
+		return -1;
+	/* 6, 7: untrack, wait, isolate */
+	if (swap_groups(s, w) < 0)
+		return -1;
+	/* 8: addresses, credentials, tags */
+	if (s->disassociate)
+		addresses(s, w);
+	if (credentials(s, w) < 0)
+		return -1;
+	tag_instance(s, w);
+	return wave_send(s, w);
 }
 
 static int isolate_instance(const struct irx_context *ctx, struct json_object *inputs,
 			    struct irx_result *res)
 {
 	struct iso s = {0};
+	struct wave w = {0};
 	char text[1024];
 	int rc = -1;
 
@@ -1702,6 +1991,7 @@ static int isolate_instance(const struct irx_context *ctx, struct json_object *i
 	s.res = res;
 	s.keep = json_object_new_array();
 	s.enis = json_object_new_array();
+	s.tgs = json_object_new_array();
 	s.changed = json_object_new_array();
 	s.warnings = json_object_new_array();
 	json_object_object_add(res->outputs, ctx->dry_run ? "PlannedChanges" : "Changes",
@@ -1711,21 +2001,9 @@ static int isolate_instance(const struct irx_context *ctx, struct json_object *i
 		ctx->host->fail(ctx->call, "isolate:ec2Instance needs an AWS client");
 		goto out;
 	}
-	if (read_inputs(&s, inputs) < 0)
+	if (read_inputs(&s, inputs) < 0 || contain(&s, &w) < 0)
 		goto out;
-	/* The order is the point: each phase's comment says why it sits where it does. */
-	if (record(&s) < 0 || protect(&s) < 0)
-		goto out;
-	if (strcmp(s.asg_mode, "none") != 0 && auto_scaling(&s) < 0)
-		goto out;
-	if (s.elb && load_balancers(&s) < 0)
-		goto out;
-	if (connection_tracking(&s) < 0 || ensure_groups(&s) < 0 || swap_groups(&s) < 0)
-		goto out;
-	if (s.disassociate && addresses(&s) < 0)
-		goto out;
-	if (credentials(&s) < 0 || tag_instance(&s) < 0)
-		goto out;
+	s.h->log(ctx->call, IRX_LOG_DEBUG, "isolated '%s' in %d round trips", s.id, s.round_trips);
 	json_object_object_add(res->outputs, "Changed",
 			       json_object_new_boolean(!ctx->dry_run && s.changes > 0));
 	if (s.changes == 0) {
@@ -1745,6 +2023,7 @@ static int isolate_instance(const struct irx_context *ctx, struct json_object *i
 	summarise(res, text);
 	rc = 0;
 out:
+	wave_free(&s, &w);
 	iso_free(&s);
 	return rc;
 }
