@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -46,6 +48,7 @@ struct estate {
 	char tg[2][256];
 	char alloc[2][40], eip[2][32];
 	char user_arn[128], role_arn[128], fn_arn[160], topic_arn[128];
+	char bot_arn[128], bot_key[32];
 };
 
 /* --- JSON and the control endpoint --------------------------------------------------------- */
@@ -308,6 +311,14 @@ static void seed_identities(struct estate *e)
 			     "{\"FunctionName\":\"miner\",\"EventSourceArn\":\"arn:aws:sqs:" REGION
 			     ":%s:jobs\"}",
 			     a));
+	json_object_put(call(a, "lambda", "CreateAlias",
+			     "{\"FunctionName\":\"miner\",\"Name\":\"live\","
+			     "\"FunctionVersion\":\"$LATEST\"}"));
+	json_object_put(call(a, "iam", "CreateUser", "{\"UserName\":\"ci-bot\"}"));
+	snprintf(e->bot_arn, sizeof(e->bot_arn), "arn:aws:iam::%s:user/ci-bot", a);
+	r = call(a, "iam", "CreateAccessKey", "{\"UserName\":\"ci-bot\"}");
+	copy(e->bot_key, sizeof(e->bot_key), js(jk(jk(r, "AccessKey"), "AccessKeyId")));
+	json_object_put(r);
 	r = call(a, "sns", "CreateTopic", "{\"Name\":\"irx-alerts\"}");
 	copy(e->topic_arn, sizeof(e->topic_arn), js(jk(r, "TopicArn")));
 	json_object_put(r);
@@ -459,10 +470,11 @@ static const char capture_rb[] =
     "parameters:\n"
     "  TargetArn: {type: String}\n"
     "  TopicArn: {type: String}\n"
+    "  Wait: {type: Boolean, default: true}\n"
     "mainSteps:\n"
     "  - name: snapshot\n"
     "    action: snapshot:ec2Instance\n"
-    "    inputs: {TargetArn: '{{ TargetArn }}'}\n"
+    "    inputs: {TargetArn: '{{ TargetArn }}', WaitForCompletion: '{{ Wait }}'}\n"
     "  - name: isolate\n"
     "    action: isolate:ec2Instance\n"
     "    inputs: {TargetArn: '{{ TargetArn }}', UntrackWaitSeconds: 0}\n"
@@ -1017,6 +1029,271 @@ static void test_snapshot_and_notify(void)
 	assert_original_instance(&e);
 }
 
+/* --- exceptions -------------------------------------------------------------------------------- */
+
+static void tag_instance(const struct estate *e, const char *key, const char *value)
+{
+	json_object_put(call(e->acct, "ec2", "CreateTags",
+			     "{\"Resources\":[\"%s\"],\"Tags\":[{\"Key\":\"%s\",\"Value\":\"%s\"}]}",
+			     e->instance, key, value));
+}
+
+static void test_exception_tag(void)
+{
+	struct estate e;
+	char *err = NULL, *msgs = NULL;
+	char id[64], topic[200], value[256], until[32], want[512];
+	time_t expiry = time(NULL) + 3;
+	struct tm tm = {0};
+	int count = 0;
+
+	seed(&e, A1);
+	snprintf(topic, sizeof(topic), "TopicArn=%s", e.topic_arn);
+	/* an exception for the snapshot only, expiring in 3 s */
+	gmtime_r(&expiry, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(value, sizeof(value),
+		 "actions=snapshot:ec2Instance expires=%s approver=alice@example.com ticket=SEC-1",
+		 until);
+	tag_instance(&e, "irx:exception", value);
+	copy(id, sizeof(id), run_ok(A1, "capture", e.instance_arn, "-p", topic, &err));
+	snprintf(want, sizeof(want),
+		 "skipped: exception on '%s' exempts snapshot:ec2Instance until %s, approved by "
+		 "alice@example.com, ticket SEC-1",
+		 e.instance_arn, until);
+	IRX_ASSERT_CONTAINS(err, want);
+	free(err);
+	/* exactly the named action skipped: no snapshot, but isolated and notified */
+	CU_ASSERT_STRING_EQUAL(snapshotted_volumes(&e, id, &count), "");
+	CU_ASSERT_EQUAL(count, 0);
+	assert_isolated(&e);
+	msgs = published(&e);
+	IRX_ASSERT_CONTAINS(msgs, "Summary: skipped: ");
+	IRX_ASSERT_CONTAINS(msgs, "SEC-1");
+	CU_ASSERT_PTR_NULL(strstr(msgs, "skipped: none"));
+	free(msgs);
+	rollback_ok(A1, id, NULL);
+	assert_original_instance(&e);
+
+	/* once it has expired, the snapshot runs (with a warning) */
+	while (time(NULL) <= expiry)
+		usleep(100000);
+	{
+		char *out = NULL;
+		int status = irx(A1, &out, &err, "run", rb("capture"), "-t", e.instance_arn, "-p",
+				 topic, "-p", "Wait=false", NULL);
+
+		CU_ASSERT_EQUAL(status, 0);
+		copy(id, sizeof(id), execution_id(err));
+		free(out);
+	}
+	snprintf(want, sizeof(want), "ignoring exception on '%s' (ticket SEC-1): it expired on %s",
+		 e.instance_arn, until);
+	IRX_ASSERT_CONTAINS(err, want);
+	free(err);
+	snprintf(want, sizeof(want), "%s,%s,%s", e.volumes[0], e.volumes[1], e.volumes[2]);
+	CU_ASSERT_STRING_EQUAL(snapshotted_volumes(&e, id, &count), want);
+	assert_isolated(&e);
+	rollback_ok(A1, id, NULL);
+
+	/* another tag key (--exception-tag), naming a whole plugin: isolation skipped */
+	tag_instance(&e, "sec:exempt",
+		     "actions=isolate expires=2099-12-31 approver=bob@example.com ticket=SEC-2");
+	{
+		char *out = NULL;
+		int status = irx(A1, &out, &err, "run", rb("capture"), "-t", e.instance_arn, "-p",
+				 topic, "-p", "Wait=false", "--exception-tag", "sec:exempt", NULL);
+
+		CU_ASSERT_EQUAL(status, 0);
+		copy(id, sizeof(id), execution_id(err));
+		free(out);
+	}
+	snprintf(want, sizeof(want),
+		 "skipped: exception on '%s' exempts isolate until 2099-12-31, approved by "
+		 "bob@example.com, ticket SEC-2",
+		 e.instance_arn);
+	IRX_ASSERT_CONTAINS(err, want);
+	free(err);
+	snprintf(want, sizeof(want), "%s,%s,%s", e.volumes[0], e.volumes[1], e.volumes[2]);
+	CU_ASSERT_STRING_EQUAL(snapshotted_volumes(&e, id, &count), want);
+	assert_original_instance(&e);
+}
+
+/* --- seed defects ---------------------------------------------------------------------------- */
+
+/* The seeds swapped groups with ModifyInstanceAttribute, which AWS (and the simulator) refuses
+ * on an instance with several ENIs; isolate changes each ENI and never fails that way. */
+static void test_defect_multi_eni(void)
+{
+	struct estate e;
+	struct json_object *out = NULL, *log = NULL, *reqs = NULL;
+	char body[512];
+
+	seed(&e, A1);
+	snprintf(body, sizeof(body),
+		 "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"ec2\",\"operation\":"
+		 "\"ModifyInstanceAttribute\",\"params\":{\"InstanceId\":\"%s\",\"Groups\":[\"%s\"]}}",
+		 A1, e.instance, e.sg_mgmt);
+	CU_ASSERT_EQUAL(irx_sim_control(&sim, "POST", "/__awssim/call", body, &out), 400);
+	CU_ASSERT_STRING_EQUAL(js(jk(out, "error")), "InvalidInstanceID");
+	IRX_ASSERT_CONTAINS(js(jk(out, "message")), "There are multiple interfaces attached");
+	json_object_put(out);
+	clear_log();
+	(void)run_ok(A1, "isolate", e.instance_arn, NULL, NULL, NULL);
+	assert_isolated(&e);
+	/* no request of the run failed, and the groups went through the ENIs */
+	log = control("GET", "/__awssim/requests", NULL);
+	reqs = jk(log, "requests");
+	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
+		struct json_object *r = ji(reqs, i);
+
+		if (jk(r, "error") && !json_object_is_type(jk(r, "error"), json_type_null))
+			fprintf(stderr, "\n  failed request: %s\n", jtext(r));
+		CU_ASSERT_TRUE(!jk(r, "error") || json_object_is_type(jk(r, "error"), json_type_null));
+	}
+	json_object_put(log);
+	out = control("GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
+	CU_ASSERT_TRUE(json_object_get_int(jk(out, "count")) >= 6); /* untrack + isolation per ENI */
+	json_object_put(out);
+}
+
+/* The seeds swallowed errors and reported success. An access denial in the middle of the
+ * isolation fails the run with the AWS code and request id (in the journal too), and rollback
+ * undoes the part that was done. */
+static void test_defect_errors_not_swallowed(void)
+{
+	struct estate e;
+	struct json_object *log = NULL, *reqs = NULL, *ec2 = NULL;
+	char *out = NULL, *err = NULL, *show = NULL, *show_err = NULL;
+	char id[64], request_id[64] = "";
+	int status = 0;
+
+	seed(&e, A1);
+	json_object_put(control("POST", "/__awssim/faults",
+				"{\"kind\":\"error\",\"code\":\"UnauthorizedOperation\",\"status\":403,"
+				"\"message\":\"You are not authorized to perform this operation.\","
+				"\"service\":\"ec2\",\"operation\":\"ModifyNetworkInterfaceAttribute\","
+				"\"after\":4,\"count\":1}"));
+	status = irx(A1, &out, &err, "run", rb("isolate"), "-t", e.instance_arn, NULL);
+	CU_ASSERT_EQUAL(status, 1);
+	copy(id, sizeof(id), execution_id(err));
+	json_object_put(control("DELETE", "/__awssim/faults", NULL));
+	log = control("GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
+	reqs = jk(log, "requests");
+	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++)
+		if (strcmp(js(jk(ji(reqs, i), "error")), "UnauthorizedOperation") == 0)
+			copy(request_id, sizeof(request_id), js(jk(ji(reqs, i), "request_id")));
+	json_object_put(log);
+	CU_ASSERT_EQUAL(strlen(request_id), 36);
+	IRX_ASSERT_CONTAINS(err, "UnauthorizedOperation");
+	IRX_ASSERT_CONTAINS(err, "You are not authorized to perform this operation.");
+	IRX_ASSERT_CONTAINS(err, request_id);
+	IRX_ASSERT_CONTAINS(err, "Failed");
+	free(out);
+	free(err);
+	/* the journal has it */
+	CU_ASSERT_EQUAL(irx(A1, &show, &show_err, "show", id, NULL), 0);
+	IRX_ASSERT_CONTAINS(show, "UnauthorizedOperation");
+	IRX_ASSERT_CONTAINS(show, request_id);
+	free(show);
+	free(show_err);
+	/* the part done: evidence protected and out of service, not yet isolated */
+	ec2 = state(A1, "ec2");
+	CU_ASSERT_TRUE(json_object_get_boolean(
+	    jk(jk(jk(jk(ec2, "instances"), e.instance), "_attrs"), "disableApiTermination")));
+	json_object_put(ec2);
+	CU_ASSERT_STRING_EQUAL(asg_state(A1, e.instance), "Standby");
+	/* rollback undoes exactly that */
+	rollback_ok(A1, id, NULL);
+	assert_original_instance(&e);
+}
+
+/* --- entity-lockdown (runbooks/) over one entity of each kind, in both accounts ---------------- */
+
+static void test_entity_lockdown(void)
+{
+	char runbook[4096];
+
+	snprintf(runbook, sizeof(runbook), "%s", irx_test_src("runbooks/entity-lockdown.yaml"));
+	if (access(runbook, R_OK) != 0) {
+		fprintf(stderr, "\n  runbooks/entity-lockdown.yaml is missing\n");
+		CU_FAIL("runbooks/entity-lockdown.yaml is missing");
+		return;
+	}
+	for (int a = 0; a < 2; a++) {
+		struct estate e;
+		struct json_object *iam = NULL, *l = NULL, *sns = NULL, *u = NULL;
+		char topic[200], qualified[200], *msgs = NULL;
+		const char *targets[5];
+		int count = 0;
+
+		seed(&e, a ? A2 : A1);
+		snprintf(topic, sizeof(topic), "NotifyTopicArn=%s", e.topic_arn);
+		/* the seeds never routed a Lambda ARN (':function:') to the Lambda branch */
+		snprintf(qualified, sizeof(qualified), "%s:live", e.fn_arn);
+		targets[0] = e.instance_arn;
+		targets[1] = e.user_arn;
+		targets[2] = e.role_arn;
+		targets[3] = qualified;
+		targets[4] = e.bot_arn;
+		for (int t = 0; t < 5; t++) {
+			char *out = NULL, *err = NULL;
+			char key[64];
+			int status = 0;
+
+			snprintf(key, sizeof(key), "AccessKeyId=%s", t == 4 ? e.bot_key : "");
+			status = irx(e.acct, &out, &err, "run", runbook, "-t", targets[t], "-p",
+				     topic, "-p", "UntrackWaitSeconds=0", "-p", key, NULL);
+			if (status != 0)
+				fprintf(stderr, "\n  entity-lockdown on %s -> %d\n%s%s\n", targets[t],
+					status, out, err);
+			CU_ASSERT_EQUAL(status, 0);
+			free(out);
+			free(err);
+		}
+		/* instance: every volume snapshotted, isolated */
+		(void)snapshotted_volumes(&e, "", &count);
+		CU_ASSERT_EQUAL(count, 3);
+		assert_isolated(&e);
+		iam = state(e.acct, "iam");
+		/* user: keys inactive, no password, AWSDenyAll */
+		u = jk(jk(iam, "users"), "mallory");
+		json_object_object_foreach(jk(u, "_keys"), kid, key)
+		{
+			(void)kid;
+			CU_ASSERT_STRING_EQUAL(js(jk(key, "Status")), "Inactive");
+		}
+		CU_ASSERT_PTR_NULL(jk(u, "_login"));
+		CU_ASSERT_STRING_EQUAL(jtext(jk(u, "_attached")), "[\"" DENY_ALL "\"]");
+		/* role under a path: the right role */
+		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(iam, "roles"), "ops-admin"), "_attached")),
+				       "[\"" DENY_ALL "\"]");
+		/* access key: only that key, its owner's older sessions revoked */
+		CU_ASSERT_STRING_EQUAL(
+		    js(jk(jk(jk(jk(jk(iam, "users"), "ci-bot"), "_keys"), e.bot_key), "Status")),
+		    "Inactive");
+		IRX_ASSERT_CONTAINS(jtext(jk(jk(jk(iam, "users"), "ci-bot"), "_inline")),
+				    "aws:TokenIssueTime");
+		json_object_put(iam);
+		/* function (qualified ARN): the whole function stopped */
+		l = state(e.acct, "lambda");
+		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(l, "functions"), "miner"), "_concurrency")),
+				       "0");
+		json_object_put(l);
+		/* notified at start and end of each */
+		sns = state(e.acct, "sns");
+		CU_ASSERT_EQUAL(json_object_array_length(
+				    jk(jk(jk(sns, "topics"), e.topic_arn), "messages")),
+				10);
+		json_object_put(sns);
+		msgs = published(&e);
+		IRX_ASSERT_CONTAINS(msgs, "\"Subject\":\"irx: Started for ");
+		IRX_ASSERT_CONTAINS(msgs, "\"Subject\":\"irx: Contained for ");
+		CU_ASSERT_PTR_NULL(strstr(msgs, "irx: Failed"));
+		free(msgs);
+	}
+}
+
 static CU_TestInfo tests[] = {
     {"isolate: 3 ENIs, ASG, 2 target groups, 2 EIPs, role; again; rollback (111111111111)",
      test_isolate_account1},
@@ -1029,6 +1306,15 @@ static CU_TestInfo tests[] = {
      test_lambda},
     {"snapshot:ec2Instance every volume (seed defect), isolate, notify:sns kept by the sim",
      test_snapshot_and_notify},
+    {"exception tag skips exactly the named action until it expires; --exception-tag",
+     test_exception_tag},
+    {"seed defect: groups per ENI, not ModifyInstanceAttribute (multi-ENI instance)",
+     test_defect_multi_eni},
+    {"seed defect: errors not swallowed (AccessDenied mid-way: code, request id, rollback)",
+     test_defect_errors_not_swallowed},
+    {"entity-lockdown: instance, user, role with path, qualified function ARN, access key; "
+     "two accounts",
+     test_entity_lockdown},
     CU_TEST_INFO_NULL,
 };
 
