@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -139,7 +140,7 @@ static int aws_list(const struct irx_context *ctx, const char *service, const ch
 		struct json_object *p = NULL;
 
 		json_object_deep_copy(params, &p, NULL);
-		if (marker)
+		if (marker) /* else: the caller's Marker, if any, starts the list */
 			json_object_object_add(p, "Marker", json_object_new_string(marker));
 		json_object_put(resp);
 		resp = NULL;
@@ -202,16 +203,155 @@ static struct json_object *undo_list(struct json_object *undo, const char *key)
 	return a;
 }
 
-/* Takes the last entry of undo[key] back out (its change failed); drops an emptied list. */
-static void undo_pop(struct json_object *undo, const char *key)
+/*
+ * Independent calls sent together (host->aws_call_many; one by one on an older host): a
+ * containment's latency is its number of round trips. A mutating call carries the undo entry
+ * it added, taken back out when AWS refuses the call.
+ */
+struct batch {
+	struct irx_aws_request *reqs;
+	struct batch_meta {
+		char op[64];
+		const char *undo_key; /* NULL: a read */
+		char undo_item[160];  /* an entry of the undo list undo_key; "" = the member */
+	} * meta;
+	size_t n, cap;
+};
+
+/* Adds service:op with params (transferred); returns its index. service: static storage. */
+static size_t batch_add(struct batch *b, const char *service, const char *op,
+			struct json_object *params, const char *undo_key, const char *undo_item)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		struct irx_aws_request *r = realloc(b->reqs, cap * sizeof(*r));
+		struct batch_meta *m = r ? realloc(b->meta, cap * sizeof(*m)) : NULL;
+
+		if (r)
+			b->reqs = r;
+		if (!r || !m)
+			abort(); /* out of memory */
+		b->meta = m;
+		b->cap = cap;
+	}
+	memset(&b->reqs[b->n], 0, sizeof(b->reqs[0]));
+	memset(&b->meta[b->n], 0, sizeof(b->meta[0]));
+	snprintf(b->meta[b->n].op, sizeof(b->meta[0].op), "%s", op);
+	b->meta[b->n].undo_key = undo_key;
+	snprintf(b->meta[b->n].undo_item, sizeof(b->meta[0].undo_item), "%s",
+		 undo_item ? undo_item : "");
+	b->reqs[b->n].service = service;
+	b->reqs[b->n].params = params;
+	return b->n++;
+}
+
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		json_object_put(b->reqs[i].params);
+		json_object_put(b->reqs[i].response);
+	}
+	free(b->reqs);
+	free(b->meta);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Sends every call; returns how many failed (the step's error is the first failure's). */
+static size_t batch_send(const struct irx_context *ctx, struct batch *b)
+{
+	const struct irx_host *h = ctx->host;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		b->reqs[i].operation = b->meta[i].op;
+	if (b->n == 0)
+		return 0;
+	if (h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
+	    h->aws_call_many && h->aws_call)
+		return h->aws_call_many(ctx->call, b->reqs, b->n);
+	for (size_t i = 0; i < b->n; i++) {
+		struct json_object *params = json_object_get(b->reqs[i].params);
+
+		b->reqs[i].failed =
+		    aws(ctx, b->reqs[i].service, b->meta[i].op, params, &b->reqs[i].response) < 0;
+		failed += (size_t)b->reqs[i].failed;
+	}
+	return failed;
+}
+
+/* Takes an entry back out of the undo record: its change did not happen. */
+static void undo_remove(struct json_object *undo, const char *key, const char *item)
 {
 	struct json_object *a = arr_in(undo, key);
-	size_t n = a ? json_object_array_length(a) : 0;
 
-	if (n)
-		json_object_array_del_idx(a, n - 1, 1);
-	if (a && n <= 1)
+	if (!item[0]) {
 		json_object_object_del(undo, key);
+		if (strcmp(key, "InlinePolicy") == 0)
+			json_object_object_del(undo, "RevokedBefore");
+		return;
+	}
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)), item) == 0) {
+			json_object_array_del_idx(a, i, 1);
+			break;
+		}
+	}
+	if (a && json_object_array_length(a) == 0)
+		json_object_object_del(undo, key);
+}
+
+/*
+ * The changes: journals the undo record (every entry already in it), sends them all, then
+ * takes out the entries of the calls AWS refused. Returns 0, or -1 when any failed.
+ */
+static int batch_commit(const struct irx_context *ctx, struct irx_result *res, struct batch *b)
+{
+	size_t failed = 0;
+
+	if (b->n == 0)
+		return 0;
+	if (ctx->host->checkpoint(ctx->call, res->undo) < 0)
+		return ctx->host->fail(ctx->call, "cannot journal the undo record");
+	failed = batch_send(ctx, b);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->reqs[i].failed && b->meta[i].undo_key)
+			undo_remove(res->undo, b->meta[i].undo_key, b->meta[i].undo_item);
+	return failed ? -1 : 0;
+}
+
+/*
+ * The rest of a paginated IAM list whose first page is `first` (borrowed): every item in
+ * *items (transferred). params transferred (the first page's request, without Marker).
+ */
+static int list_rest(const struct irx_context *ctx, const char *service, const char *op,
+		     struct json_object *params, const char *key, struct json_object *first,
+		     struct json_object **items)
+{
+	struct json_object *page = arr_in(first, key);
+	const char *marker = str_in(first, "Marker");
+	int rc = 0;
+
+	*items = json_object_new_array();
+	for (size_t i = 0; page && i < json_object_array_length(page); i++)
+		json_object_array_add(*items, json_object_get(json_object_array_get_idx(page, i)));
+	if (json_object_get_boolean(json_object_object_get(first, "IsTruncated")) && marker &&
+	    *marker) {
+		struct json_object *p = NULL, *more = NULL;
+
+		json_object_deep_copy(params, &p, NULL);
+		json_object_object_add(p, "Marker", json_object_new_string(marker));
+		rc = aws_list(ctx, service, op, p, key, &more);
+		for (size_t i = 0; rc == 0 && i < json_object_array_length(more); i++)
+			json_object_array_add(*items,
+					      json_object_get(json_object_array_get_idx(more, i)));
+		json_object_put(more);
+	}
+	json_object_put(params);
+	if (rc < 0) {
+		json_object_put(*items);
+		*items = NULL;
+	}
+	return rc;
 }
 
 static void iso8601_now(char *buf, size_t len)
@@ -401,86 +541,62 @@ static int inline_exists(const struct irx_context *ctx, const struct principal *
 	return 0;
 }
 
-/* Attaches policy_arn, recorded in undo.AttachedPolicies first. */
-static int attach_policy(const struct irx_context *ctx, const struct principal *p,
-			 struct irx_result *res, const char *policy_arn)
+/* Plans attaching policy_arn: recorded in undo.AttachedPolicies. */
+static void plan_attach(struct batch *b, const struct principal *p, struct irx_result *res,
+			const char *policy_arn)
 {
 	char op[64];
 	struct json_object *params = name_params(p);
 
 	json_object_array_add(undo_list(res->undo, "AttachedPolicies"),
 			      json_object_new_string(policy_arn));
-	if (ctx->host->checkpoint(ctx->call, res->undo) < 0) {
-		json_object_put(params);
-		return ctx->host->fail(ctx->call, "cannot journal the undo record");
-	}
 	op_name(op, sizeof(op), "Attach%sPolicy", p);
 	json_object_object_add(params, "PolicyArn", json_object_new_string(policy_arn));
-	if (aws(ctx, "iam", op, params, NULL) < 0) {
-		undo_pop(res->undo, "AttachedPolicies");
-		return -1;
-	}
-	return 0;
+	batch_add(b, "iam", op, params, "AttachedPolicies", policy_arn);
 }
 
-/* Puts the revoke-older-sessions inline policy, recorded in undo first. */
-static int put_revoke(const struct irx_context *ctx, const struct principal *p,
-		      struct irx_result *res, const char *before)
+/* Plans the revoke-older-sessions inline policy: recorded in undo.InlinePolicy. */
+static void plan_revoke(struct batch *b, const struct principal *p, struct irx_result *res,
+			const char *before)
 {
 	char op[64];
 	struct json_object *params = name_params(p);
 
 	json_object_object_add(res->undo, "InlinePolicy", json_object_new_string(REVOKE_POLICY));
 	json_object_object_add(res->undo, "RevokedBefore", json_object_new_string(before));
-	if (ctx->host->checkpoint(ctx->call, res->undo) < 0) {
-		json_object_put(params);
-		return ctx->host->fail(ctx->call, "cannot journal the undo record");
-	}
 	op_name(op, sizeof(op), "Put%sPolicy", p);
 	json_object_object_add(params, "PolicyName", json_object_new_string(REVOKE_POLICY));
 	json_object_object_add(params, "PolicyDocument", revoke_document(before));
-	if (aws(ctx, "iam", op, params, NULL) < 0) {
-		json_object_object_del(res->undo, "InlinePolicy");
-		json_object_object_del(res->undo, "RevokedBefore");
-		return -1;
-	}
-	return 0;
+	batch_add(b, "iam", op, params, "InlinePolicy", NULL);
 }
 
-/* Sets key Status=Inactive, recorded in undo.DeactivatedKeys first. */
-static int deactivate_key(const struct irx_context *ctx, const char *user, const char *key,
-			  struct irx_result *res)
+/* Plans key Status=Inactive: recorded in undo.DeactivatedKeys. */
+static void plan_deactivate(struct batch *b, const char *user, const char *key,
+			    struct irx_result *res)
 {
 	json_object_array_add(undo_list(res->undo, "DeactivatedKeys"), json_object_new_string(key));
-	if (ctx->host->checkpoint(ctx->call, res->undo) < 0)
-		return ctx->host->fail(ctx->call, "cannot journal the undo record");
-	if (aws(ctx, "iam", "UpdateAccessKey",
-		params_new("UserName", user, "AccessKeyId", key, "Status", "Inactive", NULL),
-		NULL) < 0) {
-		undo_pop(res->undo, "DeactivatedKeys");
-		return -1;
-	}
-	return 0;
+	batch_add(b, "iam", "UpdateAccessKey",
+		  params_new("UserName", user, "AccessKeyId", key, "Status", "Inactive", NULL),
+		  "DeactivatedKeys", key);
 }
 
 /*
- * Tags the principal with the execution (and case) id and the action; each key's previous
- * value (or null) goes into undo.Tags first. current: the principal's tags as GetUser/GetRole
- * returned them ([{Key, Value}]), borrowed.
+ * Plans tagging the principal with the execution (and case) id and the action; each key's
+ * previous value (or null) goes into undo.Tags. current: the principal's tags as
+ * GetUser/GetRole returned them ([{Key, Value}]), borrowed.
  */
-static int tag_principal(const struct irx_context *ctx, const struct principal *p,
-			 struct irx_result *res, struct json_object *current, const char *action)
+static void plan_tags(struct batch *b, const struct irx_context *ctx, const struct principal *p,
+		      struct irx_result *res, struct json_object *current, const char *action)
 {
 	const char *keys[3] = {"irx:execution-id", "irx:action", "irx:case-id"};
 	const char *values[3] = {ctx->execution_id, action, ctx->case_id};
 	struct json_object *prev = json_object_new_object();
 	struct json_object *tags = json_object_new_array();
-	struct json_object *params = NULL;
+	struct json_object *params = name_params(p);
 	char op[64];
-	int rc = -1;
 
 	for (int i = 0; i < 3; i++) {
-		struct json_object *t = NULL, *was = NULL;
+		struct json_object *was = NULL;
 
 		if (!values[i] || !*values[i])
 			continue;
@@ -489,25 +605,12 @@ static int tag_principal(const struct irx_context *ctx, const struct principal *
 				       was && str_in(was, "Value")
 					   ? json_object_new_string(str_in(was, "Value"))
 					   : NULL);
-		t = params_new("Key", keys[i], "Value", values[i], NULL);
-		json_object_array_add(tags, t);
+		json_object_array_add(tags, params_new("Key", keys[i], "Value", values[i], NULL));
 	}
 	json_object_object_add(res->undo, "Tags", prev);
-	if (ctx->host->checkpoint(ctx->call, res->undo) < 0) {
-		ctx->host->fail(ctx->call, "cannot journal the undo record");
-		goto out;
-	}
 	op_name(op, sizeof(op), "Tag%s", p);
-	params = name_params(p);
-	json_object_object_add(params, "Tags", json_object_get(tags));
-	if (aws(ctx, "iam", op, params, NULL) < 0) {
-		json_object_object_del(res->undo, "Tags");
-		goto out;
-	}
-	rc = 0;
-out:
-	json_object_put(tags);
-	return rc;
+	json_object_object_add(params, "Tags", tags);
+	batch_add(b, "iam", op, params, "Tags", NULL);
 }
 
 static void set_common_undo(const struct irx_context *ctx, struct irx_result *res,
@@ -590,7 +693,10 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	struct iam_arn a = {0};
 	struct principal p = {"user", "UserName", NULL, "User"};
 	struct json_object *user = NULL, *keys = NULL, *login = NULL, *active = NULL, *mfas = NULL;
+	struct json_object *attached = NULL, *inlines = NULL;
 	struct json_object *days = json_object_object_get(inputs, "RecentDays");
+	struct batch rd = {0}, wr = {0};
+	size_t i_user = 0, i_keys = 0, i_att = 0, i_inl = 0, i_mfa = 0;
 	long long recent_days = days ? json_object_get_int64(days) : 7;
 	char deny_arn[128] = "", before[32] = "", done[MSG_MAX] = "", have[MSG_MAX] = "";
 	char recent[MSG_MAX] = "";
@@ -617,19 +723,33 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	deny_all_arn(a.partition, deny_arn, sizeof(deny_arn));
 	json_object_object_add(res->outputs, "UserName", json_object_new_string(a.name));
 
-	/* Read everything first: the plan (and a dry run) rests on live state. */
-	if (aws(ctx, "iam", "GetUser", name_params(&p), &user) < 0 ||
-	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) <
-		0 ||
-	    (recent_days > 0 &&
-	     aws_list(ctx, "iam", "ListMFADevices", name_params(&p), "MFADevices", &mfas) < 0))
-		goto out;
+	/* Read everything first, at once: the plan (and a dry run) rests on live state. The
+	 * login profile goes alone: its absence is an answer (NoSuchEntity), not a failure. */
+	i_user = batch_add(&rd, "iam", "GetUser", name_params(&p), NULL, NULL);
+	i_keys = batch_add(&rd, "iam", "ListAccessKeys", name_params(&p), NULL, NULL);
 	/* RecentDays 0: no report, and no ListMFADevices call */
+	if (recent_days > 0)
+		i_mfa = batch_add(&rd, "iam", "ListMFADevices", name_params(&p), NULL, NULL);
+	i_att = batch_add(&rd, "iam", "ListAttachedUserPolicies", name_params(&p), NULL, NULL);
+	i_inl = batch_add(&rd, "iam", "ListUserPolicies", name_params(&p), NULL, NULL);
+	if (batch_send(ctx, &rd) > 0)
+		goto out;
+	user = json_object_get(rd.reqs[i_user].response);
+	if (list_rest(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata",
+		      rd.reqs[i_keys].response, &keys) < 0 ||
+	    list_rest(ctx, "iam", "ListAttachedUserPolicies", name_params(&p), "AttachedPolicies",
+		      rd.reqs[i_att].response, &attached) < 0 ||
+	    list_rest(ctx, "iam", "ListUserPolicies", name_params(&p), "PolicyNames",
+		      rd.reqs[i_inl].response, &inlines) < 0 ||
+	    (recent_days > 0 && list_rest(ctx, "iam", "ListMFADevices", name_params(&p),
+					  "MFADevices", rd.reqs[i_mfa].response, &mfas) < 0))
+		goto out;
+	denied = arr_find(attached, "PolicyArn", deny_arn) != NULL;
+	revoked = arr_has_string(inlines, REVOKE_POLICY);
 	if (recent_days > 0)
 		report_recent(ctx, res, keys, mfas, recent_days, recent, sizeof(recent));
 	lp = aws_expect(ctx, "iam", "GetLoginProfile", name_params(&p), "NoSuchEntity", &login);
-	if (lp < 0 || policy_attached(ctx, &p, deny_arn, &denied) < 0 ||
-	    inline_exists(ctx, &p, REVOKE_POLICY, &revoked) < 0)
+	if (lp < 0)
 		goto out;
 	active = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(keys); i++) {
@@ -652,17 +772,16 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 
 	set_common_undo(ctx, res, "deny:iamUser", a.partition, &p);
 	iso8601_now(before, sizeof(before));
+	/* Every change at once; the undo record holds them all before any is sent. */
 	if (!denied) {
-		if (attach_policy(ctx, &p, res, deny_arn) < 0)
-			goto out;
+		plan_attach(&wr, &p, res, deny_arn);
 		add_part(done, sizeof(done), "%s %s", ctx->dry_run ? "attach" : "attached",
 			 DENY_ALL);
 	} else {
 		add_part(have, sizeof(have), "%s was attached", DENY_ALL);
 	}
 	if (!revoked) {
-		if (put_revoke(ctx, &p, res, before) < 0)
-			goto out;
+		plan_revoke(&wr, &p, res, before);
 		add_part(done, sizeof(done), "%s sessions issued before %s",
 			 ctx->dry_run ? "revoke" : "revoked", before);
 		json_object_object_add(res->outputs, "RevokedBefore",
@@ -670,12 +789,9 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	} else {
 		add_part(have, sizeof(have), "older sessions were revoked");
 	}
-	for (size_t i = 0; i < json_object_array_length(active); i++) {
-		if (deactivate_key(ctx, a.name,
-				   json_object_get_string(json_object_array_get_idx(active, i)),
-				   res) < 0)
-			goto out;
-	}
+	for (size_t i = 0; i < json_object_array_length(active); i++)
+		plan_deactivate(&wr, a.name,
+				json_object_get_string(json_object_array_get_idx(active, i)), res);
 	if (json_object_array_length(active)) {
 		size_t n = json_object_array_length(active);
 		char ids[1024] = "";
@@ -695,18 +811,13 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 				       created ? json_object_new_string(created) : NULL);
 		json_object_object_add(rec, "Restorable", json_object_new_boolean(0));
 		json_object_object_add(res->undo, "DeletedLoginProfile", rec);
-		if (ctx->host->checkpoint(ctx->call, res->undo) < 0) {
-			ctx->host->fail(ctx->call, "cannot journal the undo record");
-			goto out;
-		}
-		if (aws(ctx, "iam", "DeleteLoginProfile", name_params(&p), NULL) < 0) {
-			json_object_object_del(res->undo, "DeletedLoginProfile");
-			goto out;
-		}
+		batch_add(&wr, "iam", "DeleteLoginProfile", name_params(&p), "DeletedLoginProfile",
+			  NULL);
 		add_part(done, sizeof(done), "%s the console password (rollback cannot restore it)",
 			 ctx->dry_run ? "delete" : "deleted");
 	}
-	if (tag_principal(ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:iamUser") < 0)
+	plan_tags(&wr, ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:iamUser");
+	if (batch_commit(ctx, res, &wr) < 0)
 		goto out;
 	json_object_object_add(res->outputs, "DeactivatedKeys", json_object_get(active));
 	output_bool(res, "PasswordDeleted", lp == 0 && !ctx->dry_run);
@@ -720,6 +831,10 @@ out:
 	json_object_put(login);
 	json_object_put(active);
 	json_object_put(mfas);
+	json_object_put(attached);
+	json_object_put(inlines);
+	batch_release(&rd);
+	batch_release(&wr);
 	return rc;
 }
 
@@ -732,7 +847,8 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 	const char *mode = str_in(inputs, "Mode");
 	struct iam_arn a = {0};
 	struct principal p = {"role", "RoleName", NULL, "Role"};
-	struct json_object *role = NULL;
+	struct json_object *role = NULL, *items = NULL;
+	struct batch rd = {0}, wr = {0};
 	const char *path = NULL;
 	char deny_arn[128] = "", before[32] = "";
 	bool deny_all = false, present = false;
@@ -760,8 +876,14 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 		    "'%s'); IAM does not allow policies on service-linked roles: "
 		    "contain the service or the principals that use it instead",
 		    a.name, a.path);
-	if (aws(ctx, "iam", "GetRole", name_params(&p), &role) < 0)
+	deny_all_arn(a.partition, deny_arn, sizeof(deny_arn));
+	/* The role and the policy that would contain it, read at once. */
+	batch_add(&rd, "iam", "GetRole", name_params(&p), NULL, NULL);
+	batch_add(&rd, "iam", deny_all ? "ListAttachedRolePolicies" : "ListRolePolicies",
+		  name_params(&p), NULL, NULL);
+	if (batch_send(ctx, &rd) > 0)
 		goto out;
+	role = json_object_get(rd.reqs[0].response);
 	path = str_in(obj_in(role, "Role"), "Path");
 	if (path && strncmp(path, "/aws-service-role/", 18) == 0) {
 		ctx->host->fail(ctx->call,
@@ -771,10 +893,12 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 				a.name, path);
 		goto out;
 	}
-	deny_all_arn(a.partition, deny_arn, sizeof(deny_arn));
-	if (deny_all ? policy_attached(ctx, &p, deny_arn, &present) < 0
-		     : inline_exists(ctx, &p, REVOKE_POLICY, &present) < 0)
+	if (list_rest(ctx, "iam", deny_all ? "ListAttachedRolePolicies" : "ListRolePolicies",
+		      name_params(&p), deny_all ? "AttachedPolicies" : "PolicyNames",
+		      rd.reqs[1].response, &items) < 0)
 		goto out;
+	present = deny_all ? arr_find(items, "PolicyArn", deny_arn) != NULL
+			   : arr_has_string(items, REVOKE_POLICY);
 	if (present) {
 		output_bool(res, "Changed", false);
 		summarise(res, "role '%s' already contained: %s", a.name,
@@ -786,16 +910,15 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 	}
 	set_common_undo(ctx, res, "deny:iamRole", a.partition, &p);
 	if (deny_all) {
-		if (attach_policy(ctx, &p, res, deny_arn) < 0)
-			goto out;
+		plan_attach(&wr, &p, res, deny_arn);
 	} else {
 		iso8601_now(before, sizeof(before));
-		if (put_revoke(ctx, &p, res, before) < 0)
-			goto out;
+		plan_revoke(&wr, &p, res, before);
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 	}
-	if (tag_principal(ctx, &p, res, arr_in(obj_in(role, "Role"), "Tags"), "deny:iamRole") < 0)
+	plan_tags(&wr, ctx, &p, res, arr_in(obj_in(role, "Role"), "Tags"), "deny:iamRole");
+	if (batch_commit(ctx, res, &wr) < 0)
 		goto out;
 	output_bool(res, "Changed", !ctx->dry_run);
 	if (deny_all)
@@ -814,6 +937,9 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 	rc = 0;
 out:
 	json_object_put(role);
+	json_object_put(items);
+	batch_release(&rd);
+	batch_release(&wr);
 	return rc;
 }
 
@@ -838,7 +964,8 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	const char *key = str_in(inputs, "AccessKeyId");
 	struct iam_arn a = {0};
 	struct principal p = {"user", "UserName", NULL, "User"};
-	struct json_object *last = NULL, *user = NULL, *keys = NULL, *meta = NULL;
+	struct json_object *last = NULL, *user = NULL, *keys = NULL, *meta = NULL, *inlines = NULL;
+	struct batch rd = {0}, wr = {0};
 	const char *owner = NULL, *status = NULL, *partition = "aws";
 	char before[32] = "", done[MSG_MAX] = "";
 	bool revoked = false;
@@ -902,11 +1029,18 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	}
 	p.name = owner;
 	json_object_object_add(res->outputs, "UserName", json_object_new_string(owner));
-	if (aws(ctx, "iam", "GetUser", name_params(&p), &user) < 0 ||
-	    aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata", &keys) <
-		0 ||
-	    inline_exists(ctx, &p, REVOKE_POLICY, &revoked) < 0)
+	batch_add(&rd, "iam", "GetUser", name_params(&p), NULL, NULL);
+	batch_add(&rd, "iam", "ListAccessKeys", name_params(&p), NULL, NULL);
+	batch_add(&rd, "iam", "ListUserPolicies", name_params(&p), NULL, NULL);
+	if (batch_send(ctx, &rd) > 0)
 		goto out;
+	user = json_object_get(rd.reqs[0].response);
+	if (list_rest(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata",
+		      rd.reqs[1].response, &keys) < 0 ||
+	    list_rest(ctx, "iam", "ListUserPolicies", name_params(&p), "PolicyNames",
+		      rd.reqs[2].response, &inlines) < 0)
+		goto out;
+	revoked = arr_has_string(inlines, REVOKE_POLICY);
 	if (!target) {
 		/* The partition of the ARN GetUser reports, for the undo record. */
 		const char *uarn = str_in(obj_in(user, "User"), "Arn");
@@ -933,21 +1067,20 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	}
 	set_common_undo(ctx, res, "deny:accessKey", partition, &p);
 	if (!status || strcmp(status, "Inactive") != 0) {
-		if (deactivate_key(ctx, owner, key, res) < 0)
-			goto out;
+		plan_deactivate(&wr, owner, key, res);
 		add_part(done, sizeof(done), "%s the key",
 			 ctx->dry_run ? "deactivate" : "deactivated");
 	}
 	if (!revoked) {
 		iso8601_now(before, sizeof(before));
-		if (put_revoke(ctx, &p, res, before) < 0)
-			goto out;
+		plan_revoke(&wr, &p, res, before);
 		add_part(done, sizeof(done), "%s the owner's sessions issued before %s",
 			 ctx->dry_run ? "revoke" : "revoked", before);
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 	}
-	if (tag_principal(ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:accessKey") < 0)
+	plan_tags(&wr, ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:accessKey");
+	if (batch_commit(ctx, res, &wr) < 0)
 		goto out;
 	output_bool(res, "Changed", !ctx->dry_run);
 	summarise(res, "%s access key '%s' of user '%s': %s",
@@ -957,6 +1090,9 @@ out:
 	json_object_put(last);
 	json_object_put(user);
 	json_object_put(keys);
+	json_object_put(inlines);
+	batch_release(&rd);
+	batch_release(&wr);
 	return rc;
 }
 
