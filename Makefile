@@ -208,7 +208,7 @@ $(B)/tests/bench/%: tests/bench/%.c $(B)/libirxcore.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(B)/tests/bench/bench_client
+bench: all $(B)/tests/bench/bench_client $(B)/tests/bench/bench_contain
 	$(Q)tools/bench $(B)
 
 # --- install -----------------------------------------------------------------
