@@ -500,8 +500,8 @@ static int run_event(struct run_options *o, struct irx_actions *actions, struct 
 		int one = IRX_EXIT_OK;
 
 		if (!t->runbook || t->duplicate) {
-			fprintf(stderr, "irx: %s %s: not run: %s\n", t->kind, t->arn ? t->arn : "",
-				t->skip_reason);
+			fprintf(stderr, "irx: %s%s%s: not run: %s\n", t->kind, t->arn ? " " : "",
+				t->arn ? t->arn : "", t->skip_reason);
 			continue;
 		}
 		if (t->dry_run_reason)
