@@ -58,9 +58,9 @@ static void print_text(const struct irx_config *c, const struct json_object *j)
 		json_object_object_get_ex(a, "role_chain", &v);
 		printf("    role: %s\n",
 		       json_object_array_length(v)
-			       ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-									   JSON_C_TO_STRING_NOSLASHESCAPE)
-			       : "(the caller's credentials)");
+			   ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE)
+			   : "(the caller's credentials)");
 		printf("    external id: %s\n",
 		       irx_config_external_id(c, c->accounts[i].id) ? "(redacted)" : "none");
 		if (c->accounts[i].session_tag_count) {
@@ -81,10 +81,12 @@ static void print_text(const struct irx_config *c, const struct json_object *j)
 			       ch->webhook_env ? ch->webhook_env : ch->webhook_ssm);
 		else
 			printf("  %s: webhook, URL %s%s%s\n", ch->name,
-			       ch->url ? "in the file (path redacted)"
+			       ch->url	     ? "in the file (path redacted)"
 			       : ch->url_env ? "from environment "
 					     : "from SSM parameter ",
-			       ch->url_env ? ch->url_env : ch->url_ssm ? ch->url_ssm : "",
+			       ch->url_env   ? ch->url_env
+			       : ch->url_ssm ? ch->url_ssm
+					     : "",
 			       ch->secret_env || ch->secret_ssm ? ", signed" : "");
 	}
 	json_object_object_get_ex(j, "routing", &rules);
@@ -95,7 +97,7 @@ static void print_text(const struct irx_config *c, const struct json_object *j)
 		json_object_object_get_ex(r, "match", &x);
 		printf("  %-20s -> %-24s %s%s%s\n", c->rules[i].name, c->rules[i].runbook,
 		       json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE),
+							     JSON_C_TO_STRING_NOSLASHESCAPE),
 		       c->rules[i].dry_run ? " (dry-run)" : "",
 		       c->rules[i].builtin ? " (default)" : "");
 	}
@@ -108,10 +110,10 @@ static void print_text(const struct irx_config *c, const struct json_object *j)
 int irx_cmd_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct irx_diags diags = {0};
 	struct irx_config *cfg = NULL;
@@ -157,15 +159,17 @@ int irx_cmd_config(int argc, char **argv)
 	}
 	path = irx_config_find(explicit_path);
 	if (!path && strcmp(sub, "check") == 0) {
-		irx_cli_error("config", "no configuration file found (--config, IRX_CONFIG, "
-			      "./irx.yaml, $XDG_CONFIG_HOME/irx/config.yaml, /etc/irx/config.yaml)");
+		irx_cli_error(
+		    "config",
+		    "no configuration file found (--config, IRX_CONFIG, "
+		    "./irx.yaml, $XDG_CONFIG_HOME/irx/config.yaml, /etc/irx/config.yaml)");
 		return IRX_EXIT_NOT_FOUND;
 	}
 	cfg = path ? irx_config_load(path, &diags) : irx_config_builtin();
 	if (!cfg) {
 		irx_diags_print(&diags, stderr);
-		fprintf(stderr, "irx config: '%s' is not valid (%zu problem%s)\n", path, diags.count,
-			diags.count == 1 ? "" : "s");
+		fprintf(stderr, "irx config: '%s' is not valid (%zu problem%s)\n", path,
+			diags.count, diags.count == 1 ? "" : "s");
 		goto out;
 	}
 	rc = IRX_EXIT_OK;
@@ -178,8 +182,8 @@ int irx_cmd_config(int argc, char **argv)
 	}
 	j = irx_config_json(cfg, true);
 	if (json)
-		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		print_text(cfg, j);
 out:

@@ -22,28 +22,28 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: irx route --event FILE|- [options]\n"
-		"\n"
-		"Shows which runbook `irx run --event` would start for each entity an event names\n"
-		"(a GuardDuty or Security Hub finding, an SNS message, or an ARN), on which target,\n"
-		"in dry-run or not and why, and whether it is a duplicate. Runs nothing.\n"
-		"\n"
-		"  -e, --event FILE|-     the event (- reads stdin)\n"
-		"  -c, --config FILE      the configuration (IRX_CONFIG, ./irx.yaml, ...)\n"
-		"  -n, --dry-run          as irx run --dry-run would\n"
-		"      --force-sample     as irx run --force-sample would\n"
-		"      --state-dir DIR    where the dedupe store is\n"
-		"  -o, --output text|json\n"
-		"\n"
-		"Exit status: 0 decided, 2 invalid event or configuration.\n");
+	fprintf(
+	    out,
+	    "usage: irx route --event FILE|- [options]\n"
+	    "\n"
+	    "Shows which runbook `irx run --event` would start for each entity an event names\n"
+	    "(a GuardDuty or Security Hub finding, an SNS message, or an ARN), on which target,\n"
+	    "in dry-run or not and why, and whether it is a duplicate. Runs nothing.\n"
+	    "\n"
+	    "  -e, --event FILE|-     the event (- reads stdin)\n"
+	    "  -c, --config FILE      the configuration (IRX_CONFIG, ./irx.yaml, ...)\n"
+	    "  -n, --dry-run          as irx run --dry-run would\n"
+	    "      --force-sample     as irx run --force-sample would\n"
+	    "      --state-dir DIR    where the dedupe store is\n"
+	    "  -o, --output text|json\n"
+	    "\n"
+	    "Exit status: 0 decided, 2 invalid event or configuration.\n");
 }
 
 static void print_text(const struct irx_event *ev, const struct irx_plan *p)
 {
-	printf("event: %s%s%s%s\n", irx_event_source_name(ev->source),
-	       ev->detail_type ? " (" : "", ev->detail_type ? ev->detail_type : "",
-	       ev->detail_type ? ")" : "");
+	printf("event: %s%s%s%s\n", irx_event_source_name(ev->source), ev->detail_type ? " (" : "",
+	       ev->detail_type ? ev->detail_type : "", ev->detail_type ? ")" : "");
 	for (size_t i = 0; i < ev->finding_count; i++) {
 		const struct irx_finding *f = &ev->findings[i];
 
@@ -69,8 +69,8 @@ static void print_text(const struct irx_event *ev, const struct irx_plan *p)
 		if (t->role_arn)
 			printf("  as role %s\n", t->role_arn);
 		printf("  %s\n", t->skip_reason ? t->skip_reason
-			       : t->dry_run	 ? "would run in dry-run"
-						 : "would run");
+				 : t->dry_run	? "would run in dry-run"
+						: "would run");
 	}
 	printf("%zu of %zu target%s would run\n", p->runnable, p->count, p->count == 1 ? "" : "s");
 }
@@ -79,14 +79,14 @@ int irx_cmd_route(int argc, char **argv)
 {
 	enum { OPT_FORCE_SAMPLE = 256, OPT_STATE };
 	static const struct option opts[] = {
-		{"event", required_argument, NULL, 'e'},
-		{"config", required_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"force-sample", no_argument, NULL, OPT_FORCE_SAMPLE},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"event", required_argument, NULL, 'e'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"force-sample", no_argument, NULL, OPT_FORCE_SAMPLE},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct irx_plan_options po = {0};
 	struct irx_plan plan = {0};
@@ -161,8 +161,8 @@ int irx_cmd_route(int argc, char **argv)
 		struct json_object *o = irx_event_json(ev);
 
 		json_object_object_add(o, "targets", irx_plan_json(&plan));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		print_text(ev, &plan);

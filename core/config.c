@@ -30,8 +30,8 @@ static const char *article(const char *type)
 	return strchr("aeiou", type[0]) ? "an" : "a";
 }
 
-static void check_keys(struct irx_diags *d, const struct irx_node *map,
-		       const char *const *allowed, const char *what)
+static void check_keys(struct irx_diags *d, const struct irx_node *map, const char *const *allowed,
+		       const char *what)
 {
 	for (size_t i = 0; i < map->count; i++) {
 		const char *key = map->keys[i]->value;
@@ -46,8 +46,9 @@ static void check_keys(struct irx_diags *d, const struct irx_node *map,
 		if (ok)
 			continue;
 		if (near)
-			irx_diags_add(d, map->keys[i], "unknown key '%s' in %s (did you mean '%s'?)",
-				      key, what, near);
+			irx_diags_add(d, map->keys[i],
+				      "unknown key '%s' in %s (did you mean '%s'?)", key, what,
+				      near);
 		else
 			irx_diags_add(d, map->keys[i], "unknown key '%s' in %s", key, what);
 	}
@@ -142,8 +143,10 @@ static bool account_id_ok(struct irx_diags *d, const struct irx_node *n, const c
 {
 	if (all_digits(s, 12))
 		return true;
-	irx_diags_add(d, n, "invalid account id '%s': an AWS account id is 12 digits "
-		      "(quote it in YAML to keep leading zeros)", s);
+	irx_diags_add(d, n,
+		      "invalid account id '%s': an AWS account id is 12 digits "
+		      "(quote it in YAML to keep leading zeros)",
+		      s);
 	return false;
 }
 
@@ -187,8 +190,10 @@ static bool check_external_id(struct irx_diags *d, const struct irx_node *n, con
 		unsigned char c = (unsigned char)s[i];
 
 		if (!isalnum(c) && !strchr("_+=,.@:/-", c)) {
-			irx_diags_add(d, n, "'external_id' may contain only letters, digits and "
-				      "_+=,.@:/- (STS's rule), got '%c'", c);
+			irx_diags_add(d, n,
+				      "'external_id' may contain only letters, digits and "
+				      "_+=,.@:/- (STS's rule), got '%c'",
+				      c);
 			return false;
 		}
 	}
@@ -280,11 +285,9 @@ struct cron_field {
 };
 
 static const struct cron_field cron_fields[] = {
-	{"minute", 0, 59, NULL, 0},
-	{"hour", 0, 23, NULL, 0},
-	{"day-of-month", 1, 31, NULL, 0},
-	{"month", 1, 12, month_names, 12},
-	{"day-of-week", 0, 7, dow_names, 7},
+    {"minute", 0, 59, NULL, 0},		 {"hour", 0, 23, NULL, 0},
+    {"day-of-month", 1, 31, NULL, 0},	 {"month", 1, 12, month_names, 12},
+    {"day-of-week", 0, 7, dow_names, 7},
 };
 
 /* A value (number or name) in [f->min, f->max]; advances *p. */
@@ -342,7 +345,8 @@ static int cron_item(const struct cron_field *f, const char *item, char *why, si
 			if (cron_value(f, &p, &hi, why, whylen, item) < 0)
 				return -1;
 			if (hi < lo) {
-				snprintf(why, whylen, "%s range '%s' runs backwards", f->name, item);
+				snprintf(why, whylen, "%s range '%s' runs backwards", f->name,
+					 item);
 				return -1;
 			}
 		}
@@ -354,7 +358,8 @@ static int cron_item(const struct cron_field *f, const char *item, char *why, si
 		p++;
 		step = isdigit((unsigned char)*p) ? strtol(p, &end, 10) : 0;
 		if (step < 1 || step > f->max || !end || *end) {
-			snprintf(why, whylen, "%s step in '%s' must be 1-%d", f->name, item, f->max);
+			snprintf(why, whylen, "%s step in '%s' must be 1-%d", f->name, item,
+				 f->max);
 			return -1;
 		}
 		return 0;
@@ -368,7 +373,7 @@ static int cron_item(const struct cron_field *f, const char *item, char *why, si
 
 int irx_cron_check(const char *expr, char *why, size_t whylen)
 {
-	static const char *const macros[] = {"@hourly", "@daily",    "@midnight", "@weekly",
+	static const char *const macros[] = {"@hourly",	 "@daily",  "@midnight", "@weekly",
 					     "@monthly", "@yearly", "@annually", NULL};
 	char *copy = NULL, *save = NULL, *field = NULL;
 	char *fields[6] = {0};
@@ -379,8 +384,10 @@ int irx_cron_check(const char *expr, char *why, size_t whylen)
 		for (size_t i = 0; macros[i]; i++)
 			if (strcmp(expr, macros[i]) == 0)
 				return 0;
-		snprintf(why, whylen, "unknown macro '%s' (use @hourly, @daily, @weekly, @monthly "
-			 "or @yearly)", expr);
+		snprintf(why, whylen,
+			 "unknown macro '%s' (use @hourly, @daily, @weekly, @monthly "
+			 "or @yearly)",
+			 expr);
 		return -1;
 	}
 	copy = irx_xstrdup(expr);
@@ -390,8 +397,10 @@ int irx_cron_check(const char *expr, char *why, size_t whylen)
 		fields[n++] = field;
 	}
 	if (n != 5) {
-		snprintf(why, whylen, "expected 5 fields (minute hour day-of-month month "
-			 "day-of-week), got %s%zu", n == 6 ? "more than " : "", n == 6 ? 5 : n);
+		snprintf(why, whylen,
+			 "expected 5 fields (minute hour day-of-month month "
+			 "day-of-week), got %s%zu",
+			 n == 6 ? "more than " : "", n == 6 ? 5 : n);
 		goto out;
 	}
 	for (size_t i = 0; i < 5; i++) {
@@ -448,8 +457,10 @@ static char *expand(const char *t, const char *account, const char *partition, c
 			else if ((size_t)(b - a) == 9 && strncmp(a, "partition", 9) == 0)
 				val = partition;
 			if (!val) {
-				snprintf(why, whylen, "unknown placeholder '%.*s' (use {{account}} or "
-					 "{{partition}})", (int)(end + 2 - t) > 64 ? 64 : (int)(end + 2 - t), t);
+				snprintf(why, whylen,
+					 "unknown placeholder '%.*s' (use {{account}} or "
+					 "{{partition}})",
+					 (int)(end + 2 - t) > 64 ? 64 : (int)(end + 2 - t), t);
 				free(out);
 				return NULL;
 			}
@@ -501,8 +512,10 @@ static char *role_arn(const char *tmpl, const char *account, const char *partiti
 		return NULL;
 	if (strncmp(x, "arn:", 4) != 0) {
 		if (!role_name_ok(x)) {
-			snprintf(why, whylen, "'%s' is neither a role ARN nor a role name (letters, "
-				 "digits, _+=,.@- and '/' between path segments, name at most 64)", x);
+			snprintf(why, whylen,
+				 "'%s' is neither a role ARN nor a role name (letters, "
+				 "digits, _+=,.@- and '/' between path segments, name at most 64)",
+				 x);
 			free(x);
 			return NULL;
 		}
@@ -517,8 +530,10 @@ static char *role_arn(const char *tmpl, const char *account, const char *partiti
 	}
 	if (strcmp(arn.service, "iam") != 0 || strcmp(arn.resource_type, "role") != 0 ||
 	    !all_digits(arn.account, 12) || !role_name_ok(arn.resource_id)) {
-		snprintf(why, whylen, "'%s' is not an IAM role ARN "
-			 "(arn:aws:iam::ACCOUNT:role/NAME)", x);
+		snprintf(why, whylen,
+			 "'%s' is not an IAM role ARN "
+			 "(arn:aws:iam::ACCOUNT:role/NAME)",
+			 x);
 		free(x);
 		return NULL;
 	}
@@ -556,8 +571,8 @@ static const char **roles_of(struct irx_diags *d, const struct irx_node *n, size
 
 static void read_defaults(struct irx_config *c, struct irx_diags *d, const struct irx_node *n)
 {
-	static const char *const keys[] = {"region", "case_id_prefix", "state_dir", "role",
-					   "external_id", NULL};
+	static const char *const keys[] = {"region", "case_id_prefix", "state_dir",
+					   "role",   "external_id",    NULL};
 	const struct irx_node *v = NULL;
 
 	if (!expect_kind(d, "defaults", n, IRX_NODE_MAP))
@@ -570,7 +585,8 @@ static void read_defaults(struct irx_config *c, struct irx_diags *d, const struc
 	    (c->case_id_prefix = scalar(d, "case_id_prefix", v))) {
 		for (const char *p = c->case_id_prefix; *p; p++)
 			if (!isalnum((unsigned char)*p) && !strchr("_.:-", *p)) {
-				irx_diags_add(d, v, "'case_id_prefix' may contain only letters, "
+				irx_diags_add(d, v,
+					      "'case_id_prefix' may contain only letters, "
 					      "digits and _.:-");
 				break;
 			}
@@ -589,8 +605,8 @@ static void read_defaults(struct irx_config *c, struct irx_diags *d, const struc
 static void read_account(struct irx_config *c, struct irx_diags *d, const struct irx_node *n,
 			 struct irx_config_account *a)
 {
-	static const char *const keys[] = {"id", "name", "regions", "role", "external_id",
-					   "session_tags", NULL};
+	static const char *const keys[] = {"id",	  "name",	  "regions", "role",
+					   "external_id", "session_tags", NULL};
 	const struct irx_node *v = NULL;
 	char what[64] = "";
 
@@ -603,7 +619,8 @@ static void read_account(struct irx_config *c, struct irx_diags *d, const struct
 		for (size_t i = 0; i < c->account_count; i++)
 			if (c->accounts[i].id && &c->accounts[i] != a &&
 			    strcmp(c->accounts[i].id, a->id) == 0)
-				irx_diags_add(d, v, "account '%s' is listed twice (first at line %u)",
+				irx_diags_add(d, v,
+					      "account '%s' is listed twice (first at line %u)",
 					      a->id, c->accounts[i].node->line);
 	}
 	snprintf(what, sizeof(what), "account '%s'", a->id ? a->id : "?");
@@ -615,10 +632,12 @@ static void read_account(struct irx_config *c, struct irx_diags *d, const struct
 			a->all_regions = true;
 		} else if ((a->regions = str_list(d, "regions", v, &a->region_count))) {
 			for (size_t i = 0; i < a->region_count; i++) {
-				const struct irx_node *at = v->kind == IRX_NODE_SEQ ? v->items[i] : v;
+				const struct irx_node *at =
+				    v->kind == IRX_NODE_SEQ ? v->items[i] : v;
 
 				if (strcmp(a->regions[i], "all") == 0)
-					irx_diags_add(d, at, "'all' must be the whole value of "
+					irx_diags_add(d, at,
+						      "'all' must be the whole value of "
 						      "'regions', not a list item");
 				else
 					check_region(d, at, a->regions[i]);
@@ -629,23 +648,28 @@ static void read_account(struct irx_config *c, struct irx_diags *d, const struct
 		a->roles = roles_of(d, v, &a->role_count);
 	if ((v = irx_node_get(n, "external_id")) && (a->external_id = scalar(d, "external_id", v)))
 		check_external_id(d, v, a->external_id);
-	if ((v = irx_node_get(n, "session_tags")) && expect_kind(d, "session_tags", v, IRX_NODE_MAP)) {
+	if ((v = irx_node_get(n, "session_tags")) &&
+	    expect_kind(d, "session_tags", v, IRX_NODE_MAP)) {
 		if (v->count > 50)
 			irx_diags_add(d, v, "at most 50 session tags, got %zu", v->count);
 		a->session_tags = irx_xcalloc(v->count + 1, sizeof(*a->session_tags));
 		for (size_t i = 0; i < v->count; i++) {
 			const char *key = v->keys[i]->value;
-			const char *val = v->items[i]->kind == IRX_NODE_SCALAR ? v->items[i]->value
-									       : NULL;
+			const char *val =
+			    v->items[i]->kind == IRX_NODE_SCALAR ? v->items[i]->value : NULL;
 
 			if (!val || irx_node_is_null(v->items[i])) {
-				irx_diags_add(d, v->items[i], "session tag '%s' must be a string, "
-					      "got %s", key, irx_node_type_name(v->items[i]));
+				irx_diags_add(d, v->items[i],
+					      "session tag '%s' must be a string, "
+					      "got %s",
+					      key, irx_node_type_name(v->items[i]));
 				continue;
 			}
 			if (strlen(key) < 1 || strlen(key) > 128 || strlen(val) > 256) {
-				irx_diags_add(d, v->keys[i], "session tag '%s': keys are 1-128 "
-					      "characters, values at most 256", key);
+				irx_diags_add(d, v->keys[i],
+					      "session tag '%s': keys are 1-128 "
+					      "characters, values at most 256",
+					      key);
 				continue;
 			}
 			a->session_tags[a->session_tag_count].key = key;
@@ -666,12 +690,14 @@ static void read_exceptions(struct irx_config *c, struct irx_diags *d, const str
 		const char *s = scalar(d, "tag_key", v);
 
 		if (s && (strlen(s) > 127 || strncasecmp(s, "aws:", 4) == 0))
-			irx_diags_add(d, v, "'tag_key' must be 1-127 characters and not start "
+			irx_diags_add(d, v,
+				      "'tag_key' must be 1-127 characters and not start "
 				      "with 'aws:'");
 		else if (s)
 			c->exception_tag = s;
 	}
-	if ((v = irx_node_get(n, "registry")) && (c->exception_registry = scalar(d, "registry", v))) {
+	if ((v = irx_node_get(n, "registry")) &&
+	    (c->exception_registry = scalar(d, "registry", v))) {
 		if (strncmp(c->exception_registry, "ssm:", 4) == 0 &&
 		    !ssm_name_ok(c->exception_registry + 4))
 			irx_diags_add(d, v, "'registry' must be a file or ssm:PARAMETER-NAME");
@@ -686,12 +712,14 @@ static void read_events(struct irx_config *c, struct irx_diags *d, const struct 
 	if (!expect_kind(d, "events", n, IRX_NODE_MAP))
 		return;
 	check_keys(d, n, keys, "'events'");
-	/* not an STS ExternalId but a shared value in SNS messages: the seed's "123xyz*&^" is fine */
+	/* not an STS ExternalId but a shared value in SNS messages: the seed's "123xyz*&^" is fine
+	 */
 	if ((v = irx_node_get(n, "external_id")) &&
 	    (c->sns_external_id = scalar(d, "external_id", v))) {
 		for (const char *p = c->sns_external_id; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				irx_diags_add(d, v, "'external_id' must not contain control "
+				irx_diags_add(d, v,
+					      "'external_id' must not contain control "
 					      "characters");
 				break;
 			}
@@ -703,8 +731,10 @@ static void read_events(struct irx_config *c, struct irx_diags *d, const struct 
 		long long secs = 0;
 
 		if (s && (irx_duration_parse(s, &secs) < 0 || secs > 30LL * 86400))
-			irx_diags_add(d, v, "'dedupe_window' must be a duration up to 30d such as "
-				      "'1h', '30m' or '90s' (0 turns it off), got '%s'", s);
+			irx_diags_add(d, v,
+				      "'dedupe_window' must be a duration up to 30d such as "
+				      "'1h', '30m' or '90s' (0 turns it off), got '%s'",
+				      s);
 		else if (s)
 			c->dedupe_window_s = secs;
 	}
@@ -713,8 +743,7 @@ static void read_events(struct irx_config *c, struct irx_diags *d, const struct 
 }
 
 static bool env_or_ssm(struct irx_diags *d, const struct irx_node *ch, const char *what,
-		       const char *env_key, const char *ssm_key, const char **env,
-		       const char **ssm)
+		       const char *env_key, const char *ssm_key, const char **env, const char **ssm)
 {
 	const struct irx_node *e = irx_node_get(ch, env_key), *s = irx_node_get(ch, ssm_key);
 
@@ -735,10 +764,10 @@ static void read_channel(struct irx_config *c, struct irx_diags *d, const struct
 			 struct irx_config_channel *ch)
 {
 	static const char *const sns_keys[] = {"name", "type", "topic_arn", NULL};
-	static const char *const slack_keys[] = {"name", "type", "webhook_env", "webhook_ssm", NULL};
-	static const char *const webhook_keys[] = {"name",	 "type",       "url",
-						   "url_env",	 "url_ssm",    "secret_env",
-						   "secret_ssm", NULL};
+	static const char *const slack_keys[] = {"name", "type", "webhook_env", "webhook_ssm",
+						 NULL};
+	static const char *const webhook_keys[] = {"name",    "type",	    "url",	  "url_env",
+						   "url_ssm", "secret_env", "secret_ssm", NULL};
 	const struct irx_node *v = NULL;
 	const char *type = NULL;
 	char what[160] = "";
@@ -773,13 +802,16 @@ static void read_channel(struct irx_config *c, struct irx_diags *d, const struct
 			 (irx_arn_parse(ch->topic_arn, &arn, why, sizeof(why)) < 0 ||
 			  strcmp(arn.service, "sns") != 0 || !arn.region[0] ||
 			  !all_digits(arn.account, 12) || strchr(arn.resource, ':')))
-			irx_diags_add(d, v, "'topic_arn' must be an SNS topic ARN "
-				      "(arn:aws:sns:REGION:ACCOUNT:NAME), got '%s'", ch->topic_arn);
+			irx_diags_add(d, v,
+				      "'topic_arn' must be an SNS topic ARN "
+				      "(arn:aws:sns:REGION:ACCOUNT:NAME), got '%s'",
+				      ch->topic_arn);
 	} else if (strcmp(type, "slack") == 0) {
 		ch->type = IRX_CHANNEL_SLACK;
 		if ((v = irx_node_get(n, "url")) || (v = irx_node_get(n, "webhook_url")) ||
 		    (v = irx_node_get(n, "webhook"))) {
-			irx_diags_add(d, v, "a Slack webhook URL is a secret and is never written "
+			irx_diags_add(d, v,
+				      "a Slack webhook URL is a secret and is never written "
 				      "in the configuration: name it with 'webhook_env' or "
 				      "'webhook_ssm'");
 			return;
@@ -788,7 +820,8 @@ static void read_channel(struct irx_config *c, struct irx_diags *d, const struct
 		if (!env_or_ssm(d, n, "webhook URL", "webhook_env", "webhook_ssm", &ch->webhook_env,
 				&ch->webhook_ssm))
 			if (!irx_node_get(n, "webhook_env"))
-				irx_diags_add(d, n, "%s needs 'webhook_env' or 'webhook_ssm'", what);
+				irx_diags_add(d, n, "%s needs 'webhook_env' or 'webhook_ssm'",
+					      what);
 	} else if (strcmp(type, "webhook") == 0) {
 		const struct irx_node *u = irx_node_get(n, "url");
 		const char *env = NULL, *ssm = NULL;
@@ -798,17 +831,21 @@ static void read_channel(struct irx_config *c, struct irx_diags *d, const struct
 		check_keys(d, n, webhook_keys, what);
 		named = env_or_ssm(d, n, "URL", "url_env", "url_ssm", &ch->url_env, &ch->url_ssm);
 		if (u && named)
-			irx_diags_add(d, u, "give one of 'url', 'url_env' and 'url_ssm', not several");
+			irx_diags_add(d, u,
+				      "give one of 'url', 'url_env' and 'url_ssm', not several");
 		else if (!u && !named)
 			irx_diags_add(d, n, "%s needs 'url', 'url_env' or 'url_ssm'", what);
 		if (u && (ch->url = scalar(d, "url", u))) {
-			if (strncmp(ch->url, "https://", 8) != 0 && strncmp(ch->url, "http://", 7) != 0)
+			if (strncmp(ch->url, "https://", 8) != 0 &&
+			    strncmp(ch->url, "http://", 7) != 0)
 				irx_diags_add(d, u, "'url' must be an http:// or https:// URL");
 			else if (strstr(ch->url, "hooks.slack.com"))
-				irx_diags_add(d, u, "a Slack webhook URL is a secret: use a 'slack' "
+				irx_diags_add(d, u,
+					      "a Slack webhook URL is a secret: use a 'slack' "
 					      "channel with 'webhook_env' or 'webhook_ssm'");
 			else if (strchr(ch->url, '@'))
-				irx_diags_add(d, u, "'url' must not carry credentials: use 'url_env' "
+				irx_diags_add(d, u,
+					      "'url' must not carry credentials: use 'url_env' "
 					      "or 'url_ssm'");
 		}
 		env_or_ssm(d, n, "signing secret", "secret_env", "secret_ssm", &env, &ssm);
@@ -833,7 +870,8 @@ static bool parse_severity(const struct irx_node *v, double *out)
 	static const struct {
 		const char *name;
 		double value;
-	} labels[] = {{"informational", 0}, {"low", 1}, {"medium", 4}, {"high", 7}, {"critical", 9}};
+	} labels[] = {
+	    {"informational", 0}, {"low", 1}, {"medium", 4}, {"high", 7}, {"critical", 9}};
 	char *end = NULL;
 	double x = 0;
 
@@ -856,7 +894,7 @@ static void read_match(struct irx_config *c, struct irx_diags *d, const struct i
 		       struct irx_route_rule *r, const char *what)
 {
 	static const char *const keys[] = {"finding_type", "min_severity", "resource_type",
-					   "source", "account", NULL};
+					   "source",	   "account",	   NULL};
 	const struct irx_node *v = NULL;
 	const char **list = NULL;
 	size_t n = 0;
@@ -870,17 +908,20 @@ static void read_match(struct irx_config *c, struct irx_diags *d, const struct i
 		if (parse_severity(v, &r->min_severity))
 			r->has_min_severity = true;
 		else
-			irx_diags_add(d, v, "'min_severity' must be a number from 0 to 10 or one of "
+			irx_diags_add(d, v,
+				      "'min_severity' must be a number from 0 to 10 or one of "
 				      "low, medium, high, critical");
 	}
-	if ((v = irx_node_get(m, "resource_type")) && (list = str_list(d, "resource_type", v, &n))) {
+	if ((v = irx_node_get(m, "resource_type")) &&
+	    (list = str_list(d, "resource_type", v, &n))) {
 		for (size_t i = 0; i < n; i++) {
 			enum irx_entity_kind k = irx_entity_kind_parse(list[i]);
 
 			if (!k || k == IRX_ENTITY_OTHER)
 				irx_diags_add(d, v->kind == IRX_NODE_SEQ ? v->items[i] : v,
 					      "unknown resource type '%s' (ec2-instance, iam-user, "
-					      "iam-role, access-key, lambda-function)", list[i]);
+					      "iam-role, access-key, lambda-function)",
+					      list[i]);
 			else
 				r->kinds |= 1u << k;
 		}
@@ -893,9 +934,10 @@ static void read_match(struct irx_config *c, struct irx_diags *d, const struct i
 			for (size_t k = 0; source_names[k]; k++)
 				ok = ok || strcmp(source_names[k], list[i]) == 0;
 			if (!ok)
-				irx_diags_add(d, v->kind == IRX_NODE_SEQ ? v->items[i] : v,
-					      "unknown source '%s' (guardduty, securityhub, sns, arn)",
-					      list[i]);
+				irx_diags_add(
+				    d, v->kind == IRX_NODE_SEQ ? v->items[i] : v,
+				    "unknown source '%s' (guardduty, securityhub, sns, arn)",
+				    list[i]);
 		}
 		r->sources = keep_list(c, list);
 	}
@@ -927,8 +969,10 @@ static void read_rule(struct irx_config *c, struct irx_diags *d, const struct ir
 	} else if ((r->runbook = scalar(d, "runbook", v))) {
 		for (const char *p = r->runbook; *p; p++)
 			if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) {
-				irx_diags_add(d, v, "'runbook' must be a runbook name (letters, "
-					      "digits, _.-), got '%s'", r->runbook);
+				irx_diags_add(d, v,
+					      "'runbook' must be a runbook name (letters, "
+					      "digits, _.-), got '%s'",
+					      r->runbook);
 				break;
 			}
 	}
@@ -996,22 +1040,22 @@ static void add_default_rules(struct irx_config *c)
 }
 
 /* Reads a list section: calls each(c, d, item, &array[i]) for every item. */
-#define READ_LIST(c, d, root, key, array, n_, each)                                    \
-	do {                                                                              \
-		const struct irx_node *l_ = irx_node_get((root), (key));                  \
-		if (l_ && expect_kind((d), (key), l_, IRX_NODE_SEQ)) {                    \
-			(array) = irx_xcalloc(l_->count + 1, sizeof(*(array)));           \
-			(n_) = l_->count;                                                 \
-			for (size_t i_ = 0; i_ < l_->count; i_++)                         \
-				each((c), (d), l_->items[i_], &(array)[i_]);              \
-		}                                                                         \
+#define READ_LIST(c, d, root, key, array, n_, each)                                                \
+	do {                                                                                       \
+		const struct irx_node *l_ = irx_node_get((root), (key));                           \
+		if (l_ && expect_kind((d), (key), l_, IRX_NODE_SEQ)) {                             \
+			(array) = irx_xcalloc(l_->count + 1, sizeof(*(array)));                    \
+			(n_) = l_->count;                                                          \
+			for (size_t i_ = 0; i_ < l_->count; i_++)                                  \
+				each((c), (d), l_->items[i_], &(array)[i_]);                       \
+		}                                                                                  \
 	} while (0)
 
 static void read_root(struct irx_config *c, struct irx_diags *d, const struct irx_node *root)
 {
-	static const char *const keys[] = {"version",	  "defaults", "accounts", "exceptions",
-					   "events",	  "notifications", "routing", "schedules",
-					   NULL};
+	static const char *const keys[] = {"version",	 "defaults",  "accounts",
+					   "exceptions", "events",    "notifications",
+					   "routing",	 "schedules", NULL};
 	const struct irx_node *v = NULL;
 
 	if (!root || irx_node_is_null(root)) {
@@ -1024,8 +1068,10 @@ static void read_root(struct irx_config *c, struct irx_diags *d, const struct ir
 	if (!(v = irx_node_get(root, "version")))
 		irx_diags_add(d, root, "the configuration is missing 'version: 1'");
 	else if (v->kind != IRX_NODE_SCALAR || strcmp(v->value, "1") != 0)
-		irx_diags_add(d, v, "unsupported configuration version '%s' (this irx reads "
-			      "version 1)", v->kind == IRX_NODE_SCALAR ? v->value : "?");
+		irx_diags_add(d, v,
+			      "unsupported configuration version '%s' (this irx reads "
+			      "version 1)",
+			      v->kind == IRX_NODE_SCALAR ? v->value : "?");
 	if ((v = irx_node_get(root, "defaults")))
 		read_defaults(c, d, v);
 	/* counts are set before reading so duplicate checks see earlier items only */
@@ -1042,7 +1088,8 @@ static void read_root(struct irx_config *c, struct irx_diags *d, const struct ir
 			if (c->rules[i].name && c->rules[j].name &&
 			    strcmp(c->rules[i].name, c->rules[j].name) == 0)
 				irx_diags_add(d, irx_node_get(c->rules[i].node, "name"),
-					      "routing rule '%s' is defined twice", c->rules[i].name);
+					      "routing rule '%s' is defined twice",
+					      c->rules[i].name);
 }
 
 struct irx_config *irx_config_load_buffer(const char *name, const char *buf, size_t len,
@@ -1161,7 +1208,7 @@ struct irx_config *irx_config_open(const char *explicit_path, struct irx_diags *
 /* --- queries ------------------------------------------------------------------------------ */
 
 const struct irx_config_account *irx_config_account(const struct irx_config *c,
-						     const char *account_id)
+						    const char *account_id)
 {
 	for (size_t i = 0; c && account_id && i < c->account_count; i++)
 		if (c->accounts[i].id && strcmp(c->accounts[i].id, account_id) == 0)
@@ -1180,8 +1227,8 @@ size_t irx_config_role_chain(const struct irx_config *c, const char *account_id,
 	if (!account_id || !all_digits(account_id, 12))
 		return 0;
 	for (size_t i = 0; i < n && k < max; i++) {
-		char *x = role_arn(roles[i], account_id, partition && *partition ? partition : "aws",
-				   why, sizeof(why));
+		char *x = role_arn(roles[i], account_id,
+				   partition && *partition ? partition : "aws", why, sizeof(why));
 
 		if (x) /* templates were checked at load time */
 			out[k++] = x;
@@ -1264,8 +1311,8 @@ static struct json_object *rule_json(const struct irx_route_rule *r)
 		json_object_object_add(m, "min_severity", json_object_new_double(r->min_severity));
 	for (int k = IRX_ENTITY_EC2_INSTANCE; k < IRX_ENTITY_OTHER; k++)
 		if (r->kinds & (1u << k))
-			json_object_array_add(kinds, json_object_new_string(
-							     irx_entity_kind_name((enum irx_entity_kind)k)));
+			json_object_array_add(kinds, json_object_new_string(irx_entity_kind_name(
+							 (enum irx_entity_kind)k)));
 	if (json_object_array_length(kinds))
 		json_object_object_add(m, "resource_type", json_object_get(kinds));
 	json_object_put(kinds);
@@ -1293,7 +1340,8 @@ struct json_object *irx_config_json(const struct irx_config *c, bool redact)
 	add_str(d, "case_id_prefix", c->case_id_prefix);
 	add_str(d, "state_dir", c->state_dir);
 	if (c->default_role_count)
-		json_object_object_add(d, "role", str_array(c->default_roles, c->default_role_count));
+		json_object_object_add(d, "role",
+				       str_array(c->default_roles, c->default_role_count));
 	add_str(d, "external_id", secret(c->default_external_id, redact));
 	json_object_object_add(o, "defaults", d);
 	arr = json_object_new_array();
@@ -1306,9 +1354,9 @@ struct json_object *irx_config_json(const struct irx_config *c, bool redact)
 		x = json_object_new_object();
 		add_str(x, "id", a->id);
 		add_str(x, "name", a->name);
-		json_object_object_add(x, "regions", a->all_regions
-							     ? json_object_new_string("all")
-							     : str_array(a->regions, a->region_count));
+		json_object_object_add(x, "regions",
+				       a->all_regions ? json_object_new_string("all")
+						      : str_array(a->regions, a->region_count));
 		json_object_object_add(x, "role_chain", str_array((const char *const *)chain, n));
 		for (size_t k = 0; k < n; k++)
 			free(chain[k]);
@@ -1325,7 +1373,8 @@ struct json_object *irx_config_json(const struct irx_config *c, bool redact)
 	json_object_object_add(o, "exceptions", x);
 	x = json_object_new_object();
 	add_str(x, "external_id", secret(c->sns_external_id, redact));
-	json_object_object_add(x, "dedupe_window_seconds", json_object_new_int64(c->dedupe_window_s));
+	json_object_object_add(x, "dedupe_window_seconds",
+			       json_object_new_int64(c->dedupe_window_s));
 	json_object_object_add(x, "default_rules", json_object_new_boolean(c->default_rules));
 	json_object_object_add(o, "events", x);
 	arr = json_object_new_array();
@@ -1362,7 +1411,8 @@ struct json_object *irx_config_json(const struct irx_config *c, bool redact)
 		add_str(x, "name", c->schedules[i].name);
 		add_str(x, "cron", c->schedules[i].cron);
 		add_str(x, "scenario", c->schedules[i].scenario);
-		json_object_object_add(x, "enabled", json_object_new_boolean(c->schedules[i].enabled));
+		json_object_object_add(x, "enabled",
+				       json_object_new_boolean(c->schedules[i].enabled));
 		json_object_array_add(arr, x);
 	}
 	json_object_object_add(o, "schedules", arr);

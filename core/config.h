@@ -54,10 +54,10 @@ enum irx_channel_type {
 struct irx_config_channel {
 	const char *name;
 	enum irx_channel_type type;
-	const char *topic_arn;			 /* sns */
-	const char *webhook_env, *webhook_ssm;	 /* slack: where the webhook URL is */
-	const char *url, *url_env, *url_ssm;	 /* webhook */
-	const char *secret_env, *secret_ssm;	 /* webhook: the HMAC key */
+	const char *topic_arn;		       /* sns */
+	const char *webhook_env, *webhook_ssm; /* slack: where the webhook URL is */
+	const char *url, *url_env, *url_ssm;   /* webhook */
+	const char *secret_env, *secret_ssm;   /* webhook: the HMAC key */
 	const struct irx_node *node;
 };
 
@@ -80,7 +80,7 @@ struct irx_config {
 	size_t default_role_count;
 	const char *default_external_id;
 	/* exceptions */
-	const char *exception_tag; /* never NULL: IRX_EXCEPTION_DEFAULT_TAG by default */
+	const char *exception_tag;	/* never NULL: IRX_EXCEPTION_DEFAULT_TAG by default */
 	const char *exception_registry; /* a file or ssm:NAME, or NULL */
 	/* events */
 	const char *sns_external_id; /* what SNS entity messages must carry; NULL: per account */
@@ -125,7 +125,7 @@ char *irx_config_find(const char *explicit_path);
 struct irx_config *irx_config_open(const char *explicit_path, struct irx_diags *diags);
 
 const struct irx_config_account *irx_config_account(const struct irx_config *cfg,
-						     const char *account_id);
+						    const char *account_id);
 /*
  * The role chain for an account (the account's roles, else the defaults'), each expanded to
  * an ARN. Fills out (new strings) and returns the count; 0 when no role is configured.

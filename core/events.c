@@ -22,7 +22,7 @@
 #define MAX_JSON_DEPTH 64
 
 static const char *const source_names[] = {"", "guardduty", "securityhub", "sns", "arn"};
-static const char *const kind_names[] = {"",	     "ec2-instance",	"iam-user", "iam-role",
+static const char *const kind_names[] = {"",	       "ec2-instance",	  "iam-user", "iam-role",
 					 "access-key", "lambda-function", "other"};
 
 const char *irx_event_source_name(enum irx_event_source s)
@@ -138,8 +138,8 @@ static struct irx_finding *add_finding(struct irx_event *ev)
 	return &ev->findings[ev->finding_count++];
 }
 
-static struct irx_entity *add_entity(struct irx_finding *f, enum irx_entity_kind kind,
-				     char *arn, const char *resource_type)
+static struct irx_entity *add_entity(struct irx_finding *f, enum irx_entity_kind kind, char *arn,
+				     const char *resource_type)
 {
 	struct irx_entity *e = NULL;
 
@@ -161,7 +161,7 @@ static void add_type(struct irx_finding *f, const char *t)
 static void set_label_from_score(struct irx_finding *f)
 {
 	/* GuardDuty: low 1.0-3.9, medium 4.0-6.9, high 7.0-8.9, critical 9.0-10.0 */
-	const char *l = f->severity >= 9 ? "CRITICAL"
+	const char *l = f->severity >= 9   ? "CRITICAL"
 			: f->severity >= 7 ? "HIGH"
 			: f->severity >= 4 ? "MEDIUM"
 			: f->severity >= 1 ? "LOW"
@@ -209,24 +209,29 @@ static int gd_entities(struct irx_finding *f, struct json_object *res, const cha
 	const char *rtype = str_at(res, "resourceType");
 
 	if (!rtype) {
-		irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': missing "
-			      "'resource.resourceType'", f->id);
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "guardduty finding '%s': missing "
+			      "'resource.resourceType'",
+			      f->id);
 		return -1;
 	}
 	if (strcmp(rtype, "Instance") == 0) {
 		const char *id = str_at(res, "instanceDetails.instanceId");
 
 		if (!id || strncmp(id, "i-", 2) != 0 || !name_ok(id + 2, "")) {
-			irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': %s "
-				      "'resource.instanceDetails.instanceId'", f->id,
-				      id ? "invalid" : "missing");
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "guardduty finding '%s': %s "
+				      "'resource.instanceDetails.instanceId'",
+				      f->id, id ? "invalid" : "missing");
 			return -1;
 		}
 		if (!account_ok(f->account) || !region_ok(f->region)) {
-			irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': no %s to build "
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "guardduty finding '%s': no %s to build "
 				      "the ARN of instance '%s' (the finding's '%s' or the event's "
-				      "'%s')", f->id, account_ok(f->account) ? "region" : "account id",
-				      id, account_ok(f->account) ? "region" : "accountId",
+				      "'%s')",
+				      f->id, account_ok(f->account) ? "region" : "account id", id,
+				      account_ok(f->account) ? "region" : "accountId",
 				      account_ok(f->account) ? "region" : "account");
 			return -1;
 		}
@@ -243,14 +248,18 @@ static int gd_entities(struct irx_finding *f, struct json_object *res, const cha
 		struct irx_entity *e = NULL;
 
 		if (!utype) {
-			irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': missing "
-				      "'resource.accessKeyDetails.userType'", f->id);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "guardduty finding '%s': missing "
+				      "'resource.accessKeyDetails.userType'",
+				      f->id);
 			return -1;
 		}
 		if (strcmp(utype, "Root") == 0) {
 			if (!account_ok(f->account)) {
-				irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': no "
-					      "account id for the root user", f->id);
+				irx_error_set(err, IRX_ERR_INVALID,
+					      "guardduty finding '%s': no "
+					      "account id for the root user",
+					      f->id);
 				return -1;
 			}
 			e = add_entity(f, IRX_ENTITY_OTHER,
@@ -260,15 +269,17 @@ static int gd_entities(struct irx_finding *f, struct json_object *res, const cha
 			bool role = utype[0] == 'A';
 
 			if (!user || !name_ok(user, "_+=,.@-")) {
-				irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': %s "
-					      "'resource.accessKeyDetails.userName'", f->id,
-					      user ? "invalid" : "missing");
+				irx_error_set(err, IRX_ERR_INVALID,
+					      "guardduty finding '%s': %s "
+					      "'resource.accessKeyDetails.userName'",
+					      f->id, user ? "invalid" : "missing");
 				return -1;
 			}
 			if (!account_ok(f->account)) {
-				irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': no "
-					      "account id to build the ARN of %s '%s'", f->id,
-					      role ? "role" : "user", user);
+				irx_error_set(err, IRX_ERR_INVALID,
+					      "guardduty finding '%s': no "
+					      "account id to build the ARN of %s '%s'",
+					      f->id, role ? "role" : "user", user);
 				return -1;
 			}
 			e = add_entity(f, role ? IRX_ENTITY_IAM_ROLE : IRX_ENTITY_ACCESS_KEY,
@@ -292,9 +303,12 @@ static int gd_entities(struct irx_finding *f, struct json_object *res, const cha
 		if (arn) {
 			if (irx_entity_kind_of_arn(arn, &k, why, sizeof(why)) < 0 ||
 			    k != IRX_ENTITY_LAMBDA) {
-				irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': "
-					      "'resource.lambdaDetails.functionArn' is not a function "
-					      "ARN", f->id);
+				irx_error_set(
+				    err, IRX_ERR_INVALID,
+				    "guardduty finding '%s': "
+				    "'resource.lambdaDetails.functionArn' is not a function "
+				    "ARN",
+				    f->id);
 				return -1;
 			}
 			add_entity(f, IRX_ENTITY_LAMBDA, irx_xstrdup(arn), rtype);
@@ -302,9 +316,11 @@ static int gd_entities(struct irx_finding *f, struct json_object *res, const cha
 		}
 		if (!name || !name_ok(name, "_-") || !account_ok(f->account) ||
 		    !region_ok(f->region)) {
-			irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': neither "
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "guardduty finding '%s': neither "
 				      "'resource.lambdaDetails.functionArn' nor a function name, "
-				      "account and region", f->id);
+				      "account and region",
+				      f->id);
 			return -1;
 		}
 		add_entity(f, IRX_ENTITY_LAMBDA,
@@ -335,11 +351,13 @@ static int parse_guardduty(struct irx_event *ev, struct json_object *d, struct j
 		return -1;
 	}
 	if (!json_object_is_type(res, json_type_object)) {
-		irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': missing 'resource'", id);
+		irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': missing 'resource'",
+			      id);
 		return -1;
 	}
 	if (partition && !partition_ok(partition)) {
-		irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': invalid 'partition'", id);
+		irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': invalid 'partition'",
+			      id);
 		return -1;
 	}
 	ev->source = IRX_EVENT_GUARDDUTY;
@@ -349,16 +367,18 @@ static int parse_guardduty(struct irx_event *ev, struct json_object *d, struct j
 	add_type(f, type);
 	if (number_at(d, "severity", &f->severity)) {
 		if (!(f->severity >= 0 && f->severity <= 10)) {
-			irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': 'severity' "
-				      "must be 0-10", id);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "guardduty finding '%s': 'severity' "
+				      "must be 0-10",
+				      id);
 			return -1;
 		}
 		f->has_severity = true;
 		set_label_from_score(f);
 	}
 	f->sample = true_at(d, "service.additionalInfo.sample");
-	f->account = dup_or_null(str_at(d, "accountId") ? str_at(d, "accountId")
-							: str_at(env, "account"));
+	f->account =
+	    dup_or_null(str_at(d, "accountId") ? str_at(d, "accountId") : str_at(env, "account"));
 	f->region = dup_or_null(str_at(d, "region") ? str_at(d, "region") : str_at(env, "region"));
 	if ((f->account && !account_ok(f->account)) || (f->region && !region_ok(f->region))) {
 		irx_error_set(err, IRX_ERR_INVALID, "guardduty finding '%s': invalid %s '%s'", id,
@@ -381,8 +401,10 @@ static int sh_resource(struct irx_finding *f, struct json_object *r, size_t i,
 	char why[128] = "";
 
 	if (!type || !id) {
-		irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': Resources[%zu] has "
-			      "no '%s'", f->id, i, type ? "Id" : "Type");
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "security hub finding '%s': Resources[%zu] has "
+			      "no '%s'",
+			      f->id, i, type ? "Id" : "Type");
 		return -1;
 	}
 	if (!partition || !partition_ok(partition))
@@ -406,9 +428,11 @@ static int sh_resource(struct irx_finding *f, struct json_object *r, size_t i,
 		if (!owner)
 			owner = str_at(r, "Details.AwsIamAccessKey.UserName");
 		if (!owner || !name_ok(owner, "_+=,.@-") || !account_ok(f->account)) {
-			irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': access key "
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "security hub finding '%s': access key "
 				      "resource without an owner (Details.AwsIamAccessKey."
-				      "PrincipalName) or account", f->id);
+				      "PrincipalName) or account",
+				      f->id);
 			return -1;
 		}
 		e = add_entity(f, role ? IRX_ENTITY_IAM_ROLE : IRX_ENTITY_ACCESS_KEY,
@@ -421,32 +445,41 @@ static int sh_resource(struct irx_finding *f, struct json_object *r, size_t i,
 	}
 	if (want == IRX_ENTITY_EC2_INSTANCE && strncmp(id, "i-", 2) == 0) {
 		if (!name_ok(id + 2, "") || !account_ok(f->account) || !region_ok(region)) {
-			irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': cannot build "
-				      "the ARN of instance '%s'", f->id, id);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "security hub finding '%s': cannot build "
+				      "the ARN of instance '%s'",
+				      f->id, id);
 			return -1;
 		}
-		add_entity(f, want, irx_xasprintf("arn:%s:ec2:%s:%s:instance/%s", partition,
-						  region, f->account, id), type);
+		add_entity(f, want,
+			   irx_xasprintf("arn:%s:ec2:%s:%s:instance/%s", partition, region,
+					 f->account, id),
+			   type);
 		return 0;
 	}
 	if (strncmp(id, "arn:", 4) != 0) {
 		if (want) {
-			irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': Resources[%zu] "
-				      "Id '%s' is not an ARN", f->id, i, id);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "security hub finding '%s': Resources[%zu] "
+				      "Id '%s' is not an ARN",
+				      f->id, i, id);
 			return -1;
 		}
 		add_entity(f, IRX_ENTITY_OTHER, NULL, type);
 		return 0;
 	}
 	if (irx_entity_kind_of_arn(id, &got, why, sizeof(why)) < 0) {
-		irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': Resources[%zu] Id "
-			      "'%s' is not an ARN: %s", f->id, i, id, why);
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "security hub finding '%s': Resources[%zu] Id "
+			      "'%s' is not an ARN: %s",
+			      f->id, i, id, why);
 		return -1;
 	}
 	if (want && got != want) {
-		irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': Resources[%zu] is "
-			      "a %s but its Id '%s' names a %s", f->id, i, type, id,
-			      irx_entity_kind_name(got));
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "security hub finding '%s': Resources[%zu] is "
+			      "a %s but its Id '%s' names a %s",
+			      f->id, i, type, id, irx_entity_kind_name(got));
 		return -1;
 	}
 	add_entity(f, want ? want : IRX_ENTITY_OTHER, irx_xstrdup(id), type);
@@ -468,14 +501,15 @@ static int parse_asff(struct irx_event *ev, struct json_object *x, size_t idx,
 		return -1;
 	}
 	if (!json_object_is_type(res, json_type_array) || json_object_array_length(res) == 0) {
-		irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': no 'Resources'", id);
+		irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': no 'Resources'",
+			      id);
 		return -1;
 	}
 	ev->source = IRX_EVENT_SECURITYHUB;
 	f = add_finding(ev);
 	f->id = irx_xstrdup(id);
-	for (size_t i = 0; json_object_is_type(types, json_type_array) &&
-			   i < json_object_array_length(types);
+	for (size_t i = 0;
+	     json_object_is_type(types, json_type_array) && i < json_object_array_length(types);
 	     i++) {
 		struct json_object *t = json_object_array_get_idx(types, i);
 
@@ -494,16 +528,18 @@ static int parse_asff(struct irx_event *ev, struct json_object *x, size_t idx,
 		static const struct {
 			const char *name;
 			double score;
-		} labels[] = {{"INFORMATIONAL", 0}, {"LOW", 1}, {"MEDIUM", 4}, {"HIGH", 7},
-			      {"CRITICAL", 9}};
+		} labels[] = {
+		    {"INFORMATIONAL", 0}, {"LOW", 1}, {"MEDIUM", 4}, {"HIGH", 7}, {"CRITICAL", 9}};
 		size_t k = 0;
 
 		for (; k < sizeof(labels) / sizeof(labels[0]); k++)
 			if (strcmp(labels[k].name, label) == 0)
 				break;
 		if (k == sizeof(labels) / sizeof(labels[0])) {
-			irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': unknown "
-				      "Severity.Label '%s'", id, label);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "security hub finding '%s': unknown "
+				      "Severity.Label '%s'",
+				      id, label);
 			return -1;
 		}
 		snprintf(f->severity_label, sizeof(f->severity_label), "%s", label);
@@ -514,8 +550,11 @@ static int parse_asff(struct irx_event *ev, struct json_object *x, size_t idx,
 	} else if (f->has_severity) {
 		/* ASFF: 0 informational, 1-39 low, 40-69 medium, 70-89 high, 90-100 critical */
 		snprintf(f->severity_label, sizeof(f->severity_label), "%s",
-			 norm >= 90 ? "CRITICAL" : norm >= 70 ? "HIGH" : norm >= 40 ? "MEDIUM"
-				  : norm >= 1 ? "LOW" : "INFORMATIONAL");
+			 norm >= 90   ? "CRITICAL"
+			 : norm >= 70 ? "HIGH"
+			 : norm >= 40 ? "MEDIUM"
+			 : norm >= 1  ? "LOW"
+				      : "INFORMATIONAL");
 	}
 	f->sample = true_at(x, "Sample") ||
 		    true_at(at(x, "ProductFields"), "aws/guardduty/service/additionalInfo/sample");
@@ -523,8 +562,10 @@ static int parse_asff(struct irx_event *ev, struct json_object *x, size_t idx,
 							   : str_at(env, "account"));
 	f->region = dup_or_null(str_at(x, "Region") ? str_at(x, "Region") : str_at(env, "region"));
 	if (f->account && !account_ok(f->account)) {
-		irx_error_set(err, IRX_ERR_INVALID, "security hub finding '%s': invalid "
-			      "AwsAccountId '%s'", id, f->account);
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "security hub finding '%s': invalid "
+			      "AwsAccountId '%s'",
+			      id, f->account);
 		return -1;
 	}
 	for (size_t i = 0; i < json_object_array_length(res); i++)
@@ -538,7 +579,8 @@ static int parse_securityhub(struct irx_event *ev, struct json_object *findings,
 {
 	if (!json_object_is_type(findings, json_type_array) ||
 	    json_object_array_length(findings) == 0) {
-		irx_error_set(err, IRX_ERR_INVALID, "security hub event: 'detail.findings' must be "
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "security hub event: 'detail.findings' must be "
 			      "a non-empty list");
 		return -1;
 	}
@@ -629,24 +671,32 @@ static int parse_sns(struct irx_event *ev, struct json_object *m, const struct i
 		entity = p; /* the entity ARN as the message body */
 	if (entity) {
 		if (!xid) {
-			irx_error_set(err, IRX_ERR_INVALID, "sns message names entity '%.200s' but "
-				      "carries no ExternalId attribute; refused", entity);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "sns message names entity '%.200s' but "
+				      "carries no ExternalId attribute; refused",
+				      entity);
 			return -1;
 		}
 		if (irx_arn_parse(entity, &arn, why, sizeof(why)) < 0) {
-			irx_error_set(err, IRX_ERR_INVALID, "sns message: entity '%.200s' is not an "
-				      "ARN: %s", entity, why);
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "sns message: entity '%.200s' is not an "
+				      "ARN: %s",
+				      entity, why);
 			return -1;
 		}
 		if (!cfg || (!cfg->sns_external_id && !irx_config_external_id(cfg, arn.account))) {
-			irx_error_set(err, IRX_ERR_INVALID, "sns message: no ExternalId is "
-				      "configured to check it against (events.external_id or account "
-				      "%s's external_id); refused", arn.account);
+			irx_error_set(
+			    err, IRX_ERR_INVALID,
+			    "sns message: no ExternalId is "
+			    "configured to check it against (events.external_id or account "
+			    "%s's external_id); refused",
+			    arn.account);
 			return -1;
 		}
 		/* the given value is not echoed: it is a shared secret, right or wrong */
 		if (!irx_config_sns_external_id_ok(cfg, arn.account, xid)) {
-			irx_error_set(err, IRX_ERR_INVALID, "sns message: the ExternalId does not "
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "sns message: the ExternalId does not "
 				      "match the configuration; refused");
 			return -1;
 		}
@@ -654,7 +704,8 @@ static int parse_sns(struct irx_event *ev, struct json_object *m, const struct i
 		return add_arn_finding(ev, entity, ev->sns_message_id, err);
 	}
 	if (!p || *p != '{') {
-		irx_error_set(err, IRX_ERR_INVALID, "sns message carries neither an entity ARN "
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "sns message carries neither an entity ARN "
 			      "attribute nor a finding in its Message");
 		return -1;
 	}
@@ -670,9 +721,11 @@ static int parse_sns(struct irx_event *ev, struct json_object *m, const struct i
 
 		if (!inner || jerr != json_tokener_success ||
 		    json_tokener_get_parse_end(tok) != strlen(p)) {
-			irx_error_set(err, IRX_ERR_INVALID, "sns message: Message is not valid "
-				      "JSON: %s", inner ? "trailing characters after the value"
-							: tok_error(jerr));
+			irx_error_set(err, IRX_ERR_INVALID,
+				      "sns message: Message is not valid "
+				      "JSON: %s",
+				      inner ? "trailing characters after the value"
+					    : tok_error(jerr));
 		} else {
 			rc = parse_object(ev, inner, cfg, depth + 1, err);
 			if (rc < 0)
@@ -692,8 +745,10 @@ static int parse_object(struct irx_event *ev, struct json_object *o, const struc
 	struct json_object *detail = at(o, "detail"), *records = at(o, "Records");
 
 	if (!json_object_is_type(o, json_type_object)) {
-		irx_error_set(err, IRX_ERR_INVALID, "an event must be a JSON object or an ARN, got "
-			      "%s", json_type_to_name(json_object_get_type(o)));
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "an event must be a JSON object or an ARN, got "
+			      "%s",
+			      json_type_to_name(json_object_get_type(o)));
 		return -1;
 	}
 	if (json_object_is_type(records, json_type_array)) {
@@ -707,8 +762,8 @@ static int parse_object(struct irx_event *ev, struct json_object *o, const struc
 			struct json_object *sns = at(json_object_array_get_idx(records, i), "Sns");
 
 			if (!json_object_is_type(sns, json_type_object)) {
-				irx_error_set(err, IRX_ERR_INVALID, "Records[%zu] is not an SNS record",
-					      i);
+				irx_error_set(err, IRX_ERR_INVALID,
+					      "Records[%zu] is not an SNS record", i);
 				return -1;
 			}
 			if (parse_sns(ev, sns, cfg, depth, err) < 0)
@@ -730,8 +785,10 @@ static int parse_object(struct irx_event *ev, struct json_object *o, const struc
 	    (dtype && strncmp(dtype, "Security Hub Findings", 21) == 0))
 		return parse_securityhub(ev, at(detail, "findings"), o, err);
 	if (source) {
-		irx_error_set(err, IRX_ERR_INVALID, "unsupported event source '%.100s' (expected "
-			      "aws.guardduty or aws.securityhub)", source);
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "unsupported event source '%.100s' (expected "
+			      "aws.guardduty or aws.securityhub)",
+			      source);
 		return -1;
 	}
 	if (json_object_is_type(detail, json_type_object)) {
@@ -744,7 +801,8 @@ static int parse_object(struct irx_event *ev, struct json_object *o, const struc
 		return parse_asff(ev, o, 0, NULL, err);
 	if (at(o, "resource") && at(o, "type") && (at(o, "service") || at(o, "schemaVersion")))
 		return parse_guardduty(ev, o, NULL, err);
-	irx_error_set(err, IRX_ERR_INVALID, "unrecognised event: expected a GuardDuty or Security "
+	irx_error_set(err, IRX_ERR_INVALID,
+		      "unrecognised event: expected a GuardDuty or Security "
 		      "Hub finding (EventBridge event or bare finding), an SNS message or an ARN");
 	return -1;
 }
@@ -784,7 +842,8 @@ struct irx_event *irx_event_parse(const char *buf, size_t len, const struct irx_
 		ev->raw = json_object_new_string(s);
 		for (const char *p = s; *p; p++)
 			if (isspace((unsigned char)*p)) {
-				irx_error_set(err, IRX_ERR_INVALID, "the event is an ARN followed by "
+				irx_error_set(err, IRX_ERR_INVALID,
+					      "the event is an ARN followed by "
 					      "other text; give one ARN");
 				free(s);
 				goto fail;
@@ -910,8 +969,8 @@ struct json_object *irx_event_json(const struct irx_event *ev)
 
 		add_opt(x, "id", f->id);
 		add_opt(x, "type", f->type);
-		json_object_object_add(x, "severity",
-				       f->has_severity ? json_object_new_double(f->severity) : NULL);
+		json_object_object_add(
+		    x, "severity", f->has_severity ? json_object_new_double(f->severity) : NULL);
 		add_opt(x, "severityLabel", f->severity_label[0] ? f->severity_label : NULL);
 		json_object_object_add(x, "sample", json_object_new_boolean(f->sample));
 		add_opt(x, "account", f->account);

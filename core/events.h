@@ -52,11 +52,11 @@ struct irx_entity {
 };
 
 struct irx_finding {
-	char *id;		 /* owned; GuardDuty id, ASFF Id, SNS MessageId; NULL for an ARN */
-	char *type;		 /* owned; GuardDuty type or the first ASFF Types entry; may be NULL */
-	char **types;		 /* owned; every type a rule may match (ASFF Types[], GeneratorId) */
+	char *id;     /* owned; GuardDuty id, ASFF Id, SNS MessageId; NULL for an ARN */
+	char *type;   /* owned; GuardDuty type or the first ASFF Types entry; may be NULL */
+	char **types; /* owned; every type a rule may match (ASFF Types[], GeneratorId) */
 	size_t type_count;
-	double severity;	 /* GuardDuty's 0-10 scale (ASFF Normalized / 10) */
+	double severity; /* GuardDuty's 0-10 scale (ASFF Normalized / 10) */
 	bool has_severity;
 	char severity_label[16]; /* LOW, MEDIUM, HIGH, CRITICAL, INFORMATIONAL, or "" */
 	bool sample;		 /* GuardDuty service.additionalInfo.sample, ASFF Sample */
@@ -68,7 +68,7 @@ struct irx_finding {
 
 struct irx_event {
 	enum irx_event_source source;
-	char *detail_type;   /* owned; the EventBridge detail-type, or NULL */
+	char *detail_type;    /* owned; the EventBridge detail-type, or NULL */
 	char *sns_message_id; /* owned; when the event came through SNS */
 	char *sns_topic_arn;  /* owned */
 	struct irx_finding *findings;

@@ -32,24 +32,53 @@ static const char *const crypto_types[] = {"CryptoCurrency:*", "*/CryptoCurrency
 static const char *const iam_user_types[] = {"*:IAMUser/*", NULL};
 
 const struct irx_route_rule irx_default_rules[] = {
-	{.name = "explicit-entity", .sources = explicit_sources, .runbook = "entity-lockdown",
-	 .builtin = true},
-	{.name = "crypto-mining", .finding_types = crypto_types, .kinds = K(IRX_ENTITY_EC2_INSTANCE),
-	 .runbook = "ec2-crypto-mining", .builtin = true},
-	{.name = "ec2-instance", .kinds = K(IRX_ENTITY_EC2_INSTANCE), .has_min_severity = true,
-	 .min_severity = 4, .runbook = "ec2-isolate", .builtin = true},
-	{.name = "exposed-credentials", .finding_types = iam_user_types,
-	 .kinds = K(IRX_ENTITY_ACCESS_KEY), .has_min_severity = true, .min_severity = 4,
-	 .runbook = "iam-credential-exposure", .builtin = true},
-	{.name = "access-key", .kinds = K(IRX_ENTITY_ACCESS_KEY), .has_min_severity = true,
-	 .min_severity = 4, .runbook = "access-key-lockdown", .builtin = true},
-	{.name = "iam-user", .kinds = K(IRX_ENTITY_IAM_USER), .has_min_severity = true,
-	 .min_severity = 4, .runbook = "iam-user-lockdown", .builtin = true},
-	{.name = "iam-role", .kinds = K(IRX_ENTITY_IAM_ROLE), .has_min_severity = true,
-	 .min_severity = 4, .runbook = "iam-role-lockdown", .builtin = true},
-	{.name = "lambda-function", .kinds = K(IRX_ENTITY_LAMBDA), .has_min_severity = true,
-	 .min_severity = 4, .runbook = "lambda-lockdown", .builtin = true},
-	{.name = NULL},
+    {.name = "explicit-entity",
+     .sources = explicit_sources,
+     .runbook = "entity-lockdown",
+     .builtin = true},
+    {.name = "crypto-mining",
+     .finding_types = crypto_types,
+     .kinds = K(IRX_ENTITY_EC2_INSTANCE),
+     .runbook = "ec2-crypto-mining",
+     .builtin = true},
+    {.name = "ec2-instance",
+     .kinds = K(IRX_ENTITY_EC2_INSTANCE),
+     .has_min_severity = true,
+     .min_severity = 4,
+     .runbook = "ec2-isolate",
+     .builtin = true},
+    {.name = "exposed-credentials",
+     .finding_types = iam_user_types,
+     .kinds = K(IRX_ENTITY_ACCESS_KEY),
+     .has_min_severity = true,
+     .min_severity = 4,
+     .runbook = "iam-credential-exposure",
+     .builtin = true},
+    {.name = "access-key",
+     .kinds = K(IRX_ENTITY_ACCESS_KEY),
+     .has_min_severity = true,
+     .min_severity = 4,
+     .runbook = "access-key-lockdown",
+     .builtin = true},
+    {.name = "iam-user",
+     .kinds = K(IRX_ENTITY_IAM_USER),
+     .has_min_severity = true,
+     .min_severity = 4,
+     .runbook = "iam-user-lockdown",
+     .builtin = true},
+    {.name = "iam-role",
+     .kinds = K(IRX_ENTITY_IAM_ROLE),
+     .has_min_severity = true,
+     .min_severity = 4,
+     .runbook = "iam-role-lockdown",
+     .builtin = true},
+    {.name = "lambda-function",
+     .kinds = K(IRX_ENTITY_LAMBDA),
+     .has_min_severity = true,
+     .min_severity = 4,
+     .runbook = "lambda-lockdown",
+     .builtin = true},
+    {.name = NULL},
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -253,7 +282,8 @@ static void set_role(const struct irx_config *cfg, struct irx_plan_target *t)
 
 	if (!cfg || !t->arn || irx_arn_parse(t->arn, &arn, why, sizeof(why)) < 0)
 		return;
-	n = irx_config_role_chain(cfg, arn.account, arn.partition, chain, IRX_CONFIG_MAX_ROLE_CHAIN);
+	n = irx_config_role_chain(cfg, arn.account, arn.partition, chain,
+				  IRX_CONFIG_MAX_ROLE_CHAIN);
 	/* the AWS client assumes one role per call: a chain is reported, not half-used */
 	if (n == 1) {
 		t->role_arn_store = chain[0];
@@ -303,11 +333,12 @@ int irx_events_plan(const struct irx_config *cfg, const struct irx_event *ev,
 			if (o->dry_run)
 				t->dry_run_reason = irx_xstrdup("--dry-run was given");
 			else if (rule->dry_run)
-				t->dry_run_reason = irx_xasprintf("rule '%s' runs in dry-run",
-								  rule->name);
+				t->dry_run_reason =
+				    irx_xasprintf("rule '%s' runs in dry-run", rule->name);
 			else if (f->sample && !o->force_sample)
-				t->dry_run_reason = irx_xstrdup("sample finding (contain it for real "
-								"with --force-sample)");
+				t->dry_run_reason =
+				    irx_xstrdup("sample finding (contain it for real "
+						"with --force-sample)");
 			t->dry_run = t->dry_run_reason != NULL;
 			set_role(cfg, t);
 			if (f->id && o->state_dir && window > 0) {

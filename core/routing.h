@@ -37,8 +37,8 @@ struct irx_route_rule {
 	const char *const *finding_types; /* NULL-terminated globs; NULL: any */
 	const char *const *sources;	  /* NULL-terminated; NULL: any */
 	const char *const *accounts;	  /* NULL-terminated; NULL: any */
-	unsigned kinds;			  /* bit (1 << enum irx_entity_kind); 0: any supported kind */
-	double min_severity;		  /* applies when has_min_severity */
+	unsigned kinds;	     /* bit (1 << enum irx_entity_kind); 0: any supported kind */
+	double min_severity; /* applies when has_min_severity */
 	bool has_min_severity;
 	const char *runbook;
 	bool dry_run; /* always dry-run */
@@ -55,20 +55,20 @@ bool irx_route_rule_matches(const struct irx_route_rule *r, const struct irx_eve
 
 /* One target of a plan: the runbook's TargetArn and the parameters that go with it. */
 struct irx_plan_target {
-	char *arn;		     /* owned */
-	char *access_key_id;	     /* owned; bound to AccessKeyId when the runbook has it */
-	const char *kind;	     /* static: irx_entity_kind_name */
-	char *finding_id;	     /* owned; may be NULL */
-	const char *runbook;	     /* borrowed from the rule; NULL when nothing routes */
-	const char *rule;	     /* borrowed; the rule that chose it */
+	char *arn;	     /* owned */
+	char *access_key_id; /* owned; bound to AccessKeyId when the runbook has it */
+	const char *kind;    /* static: irx_entity_kind_name */
+	char *finding_id;    /* owned; may be NULL */
+	const char *runbook; /* borrowed from the rule; NULL when nothing routes */
+	const char *rule;    /* borrowed; the rule that chose it */
 	bool dry_run;
-	char *dry_run_reason;	     /* owned; why dry-run ("sample finding"), or NULL */
-	bool duplicate;		     /* seen within the window: not run */
-	char *dedupe_key;	     /* owned; 64 hex characters, or NULL (no finding id) */
-	char *skip_reason;	     /* owned; why nothing runs for it, or NULL */
-	const char *role_arn;	     /* borrowed from the config: the account's single-hop role */
-	char *role_arn_store;	     /* owned expansion behind role_arn */
-	const char *external_id;     /* borrowed from the config */
+	char *dry_run_reason;	 /* owned; why dry-run ("sample finding"), or NULL */
+	bool duplicate;		 /* seen within the window: not run */
+	char *dedupe_key;	 /* owned; 64 hex characters, or NULL (no finding id) */
+	char *skip_reason;	 /* owned; why nothing runs for it, or NULL */
+	const char *role_arn;	 /* borrowed from the config: the account's single-hop role */
+	char *role_arn_store;	 /* owned expansion behind role_arn */
+	const char *external_id; /* borrowed from the config */
 };
 
 struct irx_plan {
@@ -78,11 +78,11 @@ struct irx_plan {
 };
 
 struct irx_plan_options {
-	bool dry_run;	   /* --dry-run: everything dry-run */
-	bool force_sample; /* run sample findings for real */
-	bool claim;	   /* claim dedupe keys (irx run); false: only look (irx route) */
+	bool dry_run;	       /* --dry-run: everything dry-run */
+	bool force_sample;     /* run sample findings for real */
+	bool claim;	       /* claim dedupe keys (irx run); false: only look (irx route) */
 	const char *state_dir; /* where dedupe/ lives; NULL: no dedupe */
-	long long now;	   /* seconds since the epoch; 0: time(NULL) */
+	long long now;	       /* seconds since the epoch; 0: time(NULL) */
 };
 
 /*

@@ -114,7 +114,8 @@ static void test_example(void)
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(chain[0], "arn:aws:iam::111111111111:role/irx-responder");
 	free(chain[0]);
-	n = irx_config_role_chain(c, "222222222222", "aws-us-gov", chain, IRX_CONFIG_MAX_ROLE_CHAIN);
+	n = irx_config_role_chain(c, "222222222222", "aws-us-gov", chain,
+				  IRX_CONFIG_MAX_ROLE_CHAIN);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_STRING_EQUAL(chain[0],
 			       "arn:aws-us-gov:iam::222222222222:role/security/irx-responder");
@@ -139,31 +140,33 @@ static void test_example(void)
 
 static void test_structure_errors(void)
 {
-	check_errors("version: 1\n"
-		     "defualts: {}\n"
-		     "accounts:\n"
-		     "  - id: 12345\n"
-		     "    Name: x\n"
-		     "  - name: no-id\n"
-		     "    regions: [us-east-1, all, mars]\n"
-		     "events:\n"
-		     "  dedupe_window: soon\n"
-		     "  default_rules: maybe\n",
-		     "t.yaml:2:1: unknown key 'defualts' in the configuration\n"
-		     "t.yaml:4:9: invalid account id '12345': an AWS account id is 12 digits "
-		     "(quote it in YAML to keep leading zeros)\n"
-		     "t.yaml:5:5: unknown key 'Name' in account '12345' (did you mean 'name'?)\n"
-		     "t.yaml:6:5: account is missing 'id'\n"
-		     "t.yaml:7:26: 'all' must be the whole value of 'regions', not a list item\n"
-		     "t.yaml:7:31: invalid region 'mars' (expected a region code such as "
-		     "'us-east-1')\n"
-		     "t.yaml:9:18: 'dedupe_window' must be a duration up to 30d such as '1h', '30m' "
-		     "or '90s' (0 turns it off), got 'soon'\n"
-		     "t.yaml:10:18: 'default_rules' must be a boolean, got string\n");
+	check_errors(
+	    "version: 1\n"
+	    "defualts: {}\n"
+	    "accounts:\n"
+	    "  - id: 12345\n"
+	    "    Name: x\n"
+	    "  - name: no-id\n"
+	    "    regions: [us-east-1, all, mars]\n"
+	    "events:\n"
+	    "  dedupe_window: soon\n"
+	    "  default_rules: maybe\n",
+	    "t.yaml:2:1: unknown key 'defualts' in the configuration\n"
+	    "t.yaml:4:9: invalid account id '12345': an AWS account id is 12 digits "
+	    "(quote it in YAML to keep leading zeros)\n"
+	    "t.yaml:5:5: unknown key 'Name' in account '12345' (did you mean 'name'?)\n"
+	    "t.yaml:6:5: account is missing 'id'\n"
+	    "t.yaml:7:26: 'all' must be the whole value of 'regions', not a list item\n"
+	    "t.yaml:7:31: invalid region 'mars' (expected a region code such as "
+	    "'us-east-1')\n"
+	    "t.yaml:9:18: 'dedupe_window' must be a duration up to 30d such as '1h', '30m' "
+	    "or '90s' (0 turns it off), got 'soon'\n"
+	    "t.yaml:10:18: 'default_rules' must be a boolean, got string\n");
 	check_errors("defaults: {region: us-east-1}\n",
 		     "t.yaml:1:1: the configuration is missing 'version: 1'\n");
-	check_errors("version: 2\n",
-		     "t.yaml:1:10: unsupported configuration version '2' (this irx reads version 1)\n");
+	check_errors(
+	    "version: 2\n",
+	    "t.yaml:1:10: unsupported configuration version '2' (this irx reads version 1)\n");
 	check_errors("", "t.yaml:1:1: the configuration is empty\n");
 	check_errors("- a\n", "t.yaml:1:1: 'configuration' must be a map, got list\n");
 	check_errors("version: 1\naccounts: {id: 1}\n",
@@ -212,113 +215,116 @@ static void test_role_errors(void)
 
 static void test_channel_errors(void)
 {
-	check_errors("version: 1\n"
-		     "notifications:\n"
-		     "  - name: s\n"
-		     "    type: slack\n"
-		     "    url: https://hooks.slack.com/services/T0/B0/XXXX\n"
-		     "  - name: t\n"
-		     "    type: sns\n"
-		     "    topic_arn: arn:aws:sqs:us-east-1:111111111111:q\n"
-		     "  - name: w\n"
-		     "    type: webhook\n"
-		     "    url: https://hooks.slack.com/services/T0/B0/XXXX\n"
-		     "  - name: w\n"
-		     "    type: webhook\n"
-		     "    url_env: HOOK\n"
-		     "    url_ssm: /x\n"
-		     "  - name: p\n"
-		     "    type: pager\n"
-		     "  - name: k\n"
-		     "    type: slack\n"
-		     "    webhook_env: 'not a name'\n",
-		     "t.yaml:5:10: a Slack webhook URL is a secret and is never written in the "
-		     "configuration: name it with 'webhook_env' or 'webhook_ssm'\n"
-		     "t.yaml:8:16: 'topic_arn' must be an SNS topic ARN "
-		     "(arn:aws:sns:REGION:ACCOUNT:NAME), got 'arn:aws:sqs:us-east-1:111111111111:q'\n"
-		     "t.yaml:11:10: a Slack webhook URL is a secret: use a 'slack' channel with "
-		     "'webhook_env' or 'webhook_ssm'\n"
-		     "t.yaml:12:11: notification channel 'w' is defined twice\n"
-		     "t.yaml:15:14: give one of 'url_env' and 'url_ssm' for the URL, not both\n"
-		     "t.yaml:12:5: notification channel 'w' needs 'url', 'url_env' or 'url_ssm'\n"
-		     "t.yaml:17:11: unknown notification type 'pager' (sns, slack or webhook)\n"
-		     "t.yaml:20:18: 'webhook_env' must be an environment variable name, got "
-		     "'not a name'\n");
+	check_errors(
+	    "version: 1\n"
+	    "notifications:\n"
+	    "  - name: s\n"
+	    "    type: slack\n"
+	    "    url: https://hooks.slack.com/services/T0/B0/XXXX\n"
+	    "  - name: t\n"
+	    "    type: sns\n"
+	    "    topic_arn: arn:aws:sqs:us-east-1:111111111111:q\n"
+	    "  - name: w\n"
+	    "    type: webhook\n"
+	    "    url: https://hooks.slack.com/services/T0/B0/XXXX\n"
+	    "  - name: w\n"
+	    "    type: webhook\n"
+	    "    url_env: HOOK\n"
+	    "    url_ssm: /x\n"
+	    "  - name: p\n"
+	    "    type: pager\n"
+	    "  - name: k\n"
+	    "    type: slack\n"
+	    "    webhook_env: 'not a name'\n",
+	    "t.yaml:5:10: a Slack webhook URL is a secret and is never written in the "
+	    "configuration: name it with 'webhook_env' or 'webhook_ssm'\n"
+	    "t.yaml:8:16: 'topic_arn' must be an SNS topic ARN "
+	    "(arn:aws:sns:REGION:ACCOUNT:NAME), got 'arn:aws:sqs:us-east-1:111111111111:q'\n"
+	    "t.yaml:11:10: a Slack webhook URL is a secret: use a 'slack' channel with "
+	    "'webhook_env' or 'webhook_ssm'\n"
+	    "t.yaml:12:11: notification channel 'w' is defined twice\n"
+	    "t.yaml:15:14: give one of 'url_env' and 'url_ssm' for the URL, not both\n"
+	    "t.yaml:12:5: notification channel 'w' needs 'url', 'url_env' or 'url_ssm'\n"
+	    "t.yaml:17:11: unknown notification type 'pager' (sns, slack or webhook)\n"
+	    "t.yaml:20:18: 'webhook_env' must be an environment variable name, got "
+	    "'not a name'\n");
 }
 
 static void test_rule_and_schedule_errors(void)
 {
-	check_errors("version: 1\n"
-		     "routing:\n"
-		     "  - name: a\n"
-		     "    match:\n"
-		     "      finding_type: []\n"
-		     "      min_severity: 11\n"
-		     "      resource_type: [ec2-instance, s3-bucket]\n"
-		     "      source: [guardduty, cloudtrail]\n"
-		     "      account: ['1']\n"
-		     "    runbook: ../etc/passwd\n"
-		     "  - match: {min_severity: severe}\n"
-		     "  - name: a\n"
-		     "    runbook: x\n"
-		     "    dry_run: yes\n"
-		     "schedules:\n"
-		     "  - name: d\n"
-		     "    cron: '61 * * * *'\n"
-		     "    scenario: s.yaml\n"
-		     "  - name: d\n"
-		     "    cron: '0 3 * *'\n",
-		     "t.yaml:10:14: 'runbook' must be a runbook name (letters, digits, _.-), got "
-		     "'../etc/passwd'\n"
-		     "t.yaml:5:21: 'finding_type' must not be empty\n"
-		     "t.yaml:6:21: 'min_severity' must be a number from 0 to 10 or one of low, "
-		     "medium, high, critical\n"
-		     "t.yaml:7:37: unknown resource type 's3-bucket' (ec2-instance, iam-user, "
-		     "iam-role, access-key, lambda-function)\n"
-		     "t.yaml:8:27: unknown source 'cloudtrail' (guardduty, securityhub, sns, arn)\n"
-		     "t.yaml:9:17: invalid account id '1': an AWS account id is 12 digits (quote it "
-		     "in YAML to keep leading zeros)\n"
-		     "t.yaml:11:5: routing rule is missing 'name'\n"
-		     "t.yaml:11:5: rule '?' is missing 'runbook'\n"
-		     "t.yaml:11:27: 'min_severity' must be a number from 0 to 10 or one of low, "
-		     "medium, high, critical\n"
-		     "t.yaml:14:14: 'dry_run' must be a boolean, got string\n"
-		     "t.yaml:17:11: invalid cron expression '61 * * * *': minute '61' is out of "
-		     "range 0-59\n"
-		     "t.yaml:19:11: schedule 'd' is defined twice\n"
-		     "t.yaml:20:11: invalid cron expression '0 3 * *': expected 5 fields (minute "
-		     "hour day-of-month month day-of-week), got 4\n"
-		     "t.yaml:19:5: schedule 'd' is missing 'scenario'\n"
-		     "t.yaml:12:11: routing rule 'a' is defined twice\n");
+	check_errors(
+	    "version: 1\n"
+	    "routing:\n"
+	    "  - name: a\n"
+	    "    match:\n"
+	    "      finding_type: []\n"
+	    "      min_severity: 11\n"
+	    "      resource_type: [ec2-instance, s3-bucket]\n"
+	    "      source: [guardduty, cloudtrail]\n"
+	    "      account: ['1']\n"
+	    "    runbook: ../etc/passwd\n"
+	    "  - match: {min_severity: severe}\n"
+	    "  - name: a\n"
+	    "    runbook: x\n"
+	    "    dry_run: yes\n"
+	    "schedules:\n"
+	    "  - name: d\n"
+	    "    cron: '61 * * * *'\n"
+	    "    scenario: s.yaml\n"
+	    "  - name: d\n"
+	    "    cron: '0 3 * *'\n",
+	    "t.yaml:10:14: 'runbook' must be a runbook name (letters, digits, _.-), got "
+	    "'../etc/passwd'\n"
+	    "t.yaml:5:21: 'finding_type' must not be empty\n"
+	    "t.yaml:6:21: 'min_severity' must be a number from 0 to 10 or one of low, "
+	    "medium, high, critical\n"
+	    "t.yaml:7:37: unknown resource type 's3-bucket' (ec2-instance, iam-user, "
+	    "iam-role, access-key, lambda-function)\n"
+	    "t.yaml:8:27: unknown source 'cloudtrail' (guardduty, securityhub, sns, arn)\n"
+	    "t.yaml:9:17: invalid account id '1': an AWS account id is 12 digits (quote it "
+	    "in YAML to keep leading zeros)\n"
+	    "t.yaml:11:5: routing rule is missing 'name'\n"
+	    "t.yaml:11:5: rule '?' is missing 'runbook'\n"
+	    "t.yaml:11:27: 'min_severity' must be a number from 0 to 10 or one of low, "
+	    "medium, high, critical\n"
+	    "t.yaml:14:14: 'dry_run' must be a boolean, got string\n"
+	    "t.yaml:17:11: invalid cron expression '61 * * * *': minute '61' is out of "
+	    "range 0-59\n"
+	    "t.yaml:19:11: schedule 'd' is defined twice\n"
+	    "t.yaml:20:11: invalid cron expression '0 3 * *': expected 5 fields (minute "
+	    "hour day-of-month month day-of-week), got 4\n"
+	    "t.yaml:19:5: schedule 'd' is missing 'scenario'\n"
+	    "t.yaml:12:11: routing rule 'a' is defined twice\n");
 }
 
 static void test_cron(void)
 {
-	static const char *const good[] = {"* * * * *",	   "0 3 * * MON",    "*/15 0-6,22,23 * * 1-5",
-					   "0 0 1 jan,jul *", "30 2 * * 7",      "5-55/10 * 31 12 sun",
-					   "@daily",	      "@hourly",	 NULL};
+	static const char *const good[] = {
+	    "* * * * *",       "0 3 * * MON", "*/15 0-6,22,23 * * 1-5",
+	    "0 0 1 jan,jul *", "30 2 * * 7",  "5-55/10 * 31 12 sun",
+	    "@daily",	       "@hourly",     NULL};
 	static const struct {
 		const char *expr, *why;
 	} bad[] = {
-		{"* * * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"},
-		{"* * * * * *", "expected 5 fields (minute hour day-of-month month day-of-week), "
-				"got more than 5"},
-		{"* 24 * * *", "hour '24' is out of range 0-23"},
-		{"* * 0 * *", "day-of-month '0' is out of range 1-31"},
-		{"* * * 13 *", "month '13' is out of range 1-12"},
-		{"* * * * 8", "day-of-week '8' is out of range 0-7"},
-		{"* * * foo *", "month 'foo' has an unknown name"},
-		{"* * * * mond", "day-of-week 'mond' has an unknown name"},
-		{"MON * * * *", "minute 'MON' is not a number"},
-		{"5-1 * * * *", "minute range '5-1' runs backwards"},
-		{"*/0 * * * *", "minute step in '*/0' must be 1-59"},
-		{"*/x * * * *", "minute step in '*/x' must be 1-59"},
-		{"1,,2 * * * *", "minute '1,,2' has an empty list item"},
-		{"1- * * * *", "minute '1-' is not a number"},
-		{"1x * * * *", "minute '1x' is not a value, range, list or step"},
-		{"99999999999 * * * *", "minute '99999999999' is out of range 0-59"},
-		{"@often", "unknown macro '@often' (use @hourly, @daily, @weekly, @monthly or "
-			   "@yearly)"},
+	    {"* * * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"},
+	    {"* * * * * *", "expected 5 fields (minute hour day-of-month month day-of-week), "
+			    "got more than 5"},
+	    {"* 24 * * *", "hour '24' is out of range 0-23"},
+	    {"* * 0 * *", "day-of-month '0' is out of range 1-31"},
+	    {"* * * 13 *", "month '13' is out of range 1-12"},
+	    {"* * * * 8", "day-of-week '8' is out of range 0-7"},
+	    {"* * * foo *", "month 'foo' has an unknown name"},
+	    {"* * * * mond", "day-of-week 'mond' has an unknown name"},
+	    {"MON * * * *", "minute 'MON' is not a number"},
+	    {"5-1 * * * *", "minute range '5-1' runs backwards"},
+	    {"*/0 * * * *", "minute step in '*/0' must be 1-59"},
+	    {"*/x * * * *", "minute step in '*/x' must be 1-59"},
+	    {"1,,2 * * * *", "minute '1,,2' has an empty list item"},
+	    {"1- * * * *", "minute '1-' is not a number"},
+	    {"1x * * * *", "minute '1x' is not a value, range, list or step"},
+	    {"99999999999 * * * *", "minute '99999999999' is out of range 0-59"},
+	    {"@often", "unknown macro '@often' (use @hourly, @daily, @weekly, @monthly or "
+		       "@yearly)"},
 	};
 	char why[256];
 
@@ -332,7 +338,8 @@ static void test_cron(void)
 		why[0] = '\0';
 		CU_ASSERT_EQUAL(irx_cron_check(bad[i].expr, why, sizeof(why)), -1);
 		if (strcmp(why, bad[i].why) != 0)
-			fprintf(stderr, "\n  %s: want '%s' got '%s'\n", bad[i].expr, bad[i].why, why);
+			fprintf(stderr, "\n  %s: want '%s' got '%s'\n", bad[i].expr, bad[i].why,
+				why);
 		CU_ASSERT_STRING_EQUAL(why, bad[i].why);
 	}
 }
@@ -400,7 +407,8 @@ static void test_redaction(void)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	j = irx_config_json(c, true);
-	s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(j,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	CU_ASSERT_PTR_NULL(strstr(s, "irx-7f3c2a91"));
 	CU_ASSERT_PTR_NULL(strstr(s, "irx-staging-5d21"));
 	CU_ASSERT_PTR_NULL(strstr(s, "entity-lockdown-2a9d"));
@@ -413,7 +421,8 @@ static void test_redaction(void)
 	IRX_ASSERT_CONTAINS(s, "\"dedupe_window_seconds\":3600");
 	json_object_put(j);
 	j = irx_config_json(c, false);
-	s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(j,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	IRX_ASSERT_CONTAINS(s, "irx-staging-5d21");
 	json_object_put(j);
 	irx_config_free(c);
@@ -507,24 +516,28 @@ static void test_cli(void)
 	free(out);
 	free(err);
 	CU_ASSERT_EQUAL(irx_test_write(bad, "version: 1\nschedules:\n  - {name: x, cron: '* *', "
-					    "scenario: s}\n"), 0);
-	CU_ASSERT_EQUAL((run_irx((const char *[]){"config", "check", "--config", bad, NULL}, &out,
-				 &err)), 2);
+					    "scenario: s}\n"),
+			0);
+	CU_ASSERT_EQUAL(
+	    (run_irx((const char *[]){"config", "check", "--config", bad, NULL}, &out, &err)), 2);
 	free(want);
 	want = irx_xasprintf("%s:3:21: invalid cron expression '* *': expected 5 fields (minute "
 			     "hour day-of-month month day-of-week), got 2\nirx config: '%s' is not "
-			     "valid (1 problem)\n", bad, bad);
+			     "valid (1 problem)\n",
+			     bad, bad);
 	CU_ASSERT_STRING_EQUAL(err, want);
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL((run_irx((const char *[]){"config", "show", "--config", ex, "--output",
-						  "json", NULL}, &out, &err)), 0);
+	CU_ASSERT_EQUAL(
+	    (run_irx((const char *[]){"config", "show", "--config", ex, "--output", "json", NULL},
+		     &out, &err)),
+	    0);
 	IRX_ASSERT_CONTAINS(out, "\"external_id\":\"(redacted)\"");
 	CU_ASSERT_PTR_NULL(strstr(out, "irx-7f3c2a91"));
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL((run_irx((const char *[]){"config", "show", "--config", ex, NULL}, &out,
-				 &err)), 0);
+	CU_ASSERT_EQUAL(
+	    (run_irx((const char *[]){"config", "show", "--config", ex, NULL}, &out, &err)), 0);
 	IRX_ASSERT_CONTAINS(out, "slack-ir: slack, webhook URL from environment IRX_SLACK_WEBHOOK");
 	IRX_ASSERT_CONTAINS(out, "external id: (redacted)");
 	CU_ASSERT_PTR_NULL(strstr(out, "irx-7f3c2a91"));
@@ -543,18 +556,18 @@ static void test_cli(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"the example configuration", test_example},
-	{"structure errors at exact positions", test_structure_errors},
-	{"role templates, chains, ExternalIds, session tags", test_role_errors},
-	{"notification channels: secrets never in the file", test_channel_errors},
-	{"routing rules and schedules", test_rule_and_schedule_errors},
-	{"cron expressions", test_cron},
-	{"durations", test_duration},
-	{"SNS ExternalId checks", test_external_ids},
-	{"config show redacts secrets", test_redaction},
-	{"built-in configuration and search order", test_builtin_and_find},
-	{"irx config check and show", test_cli},
-	CU_TEST_INFO_NULL,
+    {"the example configuration", test_example},
+    {"structure errors at exact positions", test_structure_errors},
+    {"role templates, chains, ExternalIds, session tags", test_role_errors},
+    {"notification channels: secrets never in the file", test_channel_errors},
+    {"routing rules and schedules", test_rule_and_schedule_errors},
+    {"cron expressions", test_cron},
+    {"durations", test_duration},
+    {"SNS ExternalId checks", test_external_ids},
+    {"config show redacts secrets", test_redaction},
+    {"built-in configuration and search order", test_builtin_and_find},
+    {"irx config check and show", test_cli},
+    CU_TEST_INFO_NULL,
 };
 
 IRX_SUITE("config", tests, NULL, NULL)

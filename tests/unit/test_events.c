@@ -84,7 +84,8 @@ static void test_guardduty_samples(void)
 {
 	struct irx_error err = {0};
 	struct irx_event *ev = load("tests/vectors/events/guardduty/constructed-eventbridge-"
-				    "guardduty_ec2.json", &err);
+				    "guardduty_ec2.json",
+				    &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	assert_ec2_sample(ev); /* launchTime as a number */
@@ -96,7 +97,8 @@ static void test_guardduty_samples(void)
 	assert_ec2_sample(ev);
 	CU_ASSERT_PTR_NULL(ev->detail_type);
 	irx_event_free(ev);
-	ev = load("tests/vectors/events/guardduty/constructed-eventbridge-guardduty_iam.json", &err);
+	ev =
+	    load("tests/vectors/events/guardduty/constructed-eventbridge-guardduty_iam.json", &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	assert_iam_sample(ev); /* launchTime as a string */
 	irx_event_free(ev);
@@ -106,26 +108,28 @@ static void test_guardduty_samples(void)
 	assert_iam_sample(ev);
 	irx_event_free(ev);
 	/* the waf-acl test event has neither detail.accountId nor an envelope account */
-	ev = load("tests/vectors/events/guardduty/aws-samples-waf-acl-gd2acl_test_event.json", &err);
+	ev =
+	    load("tests/vectors/events/guardduty/aws-samples-waf-acl-gd2acl_test_event.json", &err);
 	CU_ASSERT_PTR_NULL(ev);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_INVALID);
-	IRX_ASSERT_CONTAINS(err.message, "aws-samples-waf-acl-gd2acl_test_event.json: guardduty "
-					 "finding '02be5693b63eea1d67e6f321c6aee4f3': no account id to "
-					 "build the ARN of instance 'i-99999999' (the finding's "
-					 "'accountId' or the event's 'account')");
+	IRX_ASSERT_CONTAINS(err.message,
+			    "aws-samples-waf-acl-gd2acl_test_event.json: guardduty "
+			    "finding '02be5693b63eea1d67e6f321c6aee4f3': no account id to "
+			    "build the ARN of instance 'i-99999999' (the finding's "
+			    "'accountId' or the event's 'account')");
 }
 
 static void test_guardduty_kinds(void)
 {
 	struct irx_error err = {0};
 	struct irx_event *ev =
-		parse("{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\","
-		      "\"account\":\"111122223333\",\"region\":\"eu-west-1\",\"detail\":{"
-		      "\"id\":\"f1\",\"type\":\"UnauthorizedAccess:IAMUser/"
-		      "InstanceCredentialExfiltration.OutsideAWS\",\"severity\":8,\"resource\":{"
-		      "\"resourceType\":\"AccessKey\",\"accessKeyDetails\":{\"accessKeyId\":"
-		      "\"ASIAEXAMPLE\",\"userType\":\"AssumedRole\",\"userName\":\"web-role\"}}}}",
-		      NULL, &err);
+	    parse("{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\","
+		  "\"account\":\"111122223333\",\"region\":\"eu-west-1\",\"detail\":{"
+		  "\"id\":\"f1\",\"type\":\"UnauthorizedAccess:IAMUser/"
+		  "InstanceCredentialExfiltration.OutsideAWS\",\"severity\":8,\"resource\":{"
+		  "\"resourceType\":\"AccessKey\",\"accessKeyDetails\":{\"accessKeyId\":"
+		  "\"ASIAEXAMPLE\",\"userType\":\"AssumedRole\",\"userName\":\"web-role\"}}}}",
+		  NULL, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->findings[0].account, "111122223333");
@@ -162,7 +166,8 @@ static void test_securityhub_samples(void)
 {
 	struct irx_error err = {0};
 	struct irx_event *ev = load("tests/vectors/events/securityhub/asr-custom-action-afsbp-"
-				    "ec2.2-security-group.json", &err);
+				    "ec2.2-security-group.json",
+				    &err);
 	const struct irx_finding *f = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
@@ -188,7 +193,8 @@ static void test_securityhub_samples(void)
 			       "arn:aws:ec2:us-east-1:111111111111:security-group/sg-ab1e739b");
 	CU_ASSERT_STRING_EQUAL(f->entities[0].resource_type, "AwsEc2SecurityGroup");
 	irx_event_free(ev);
-	ev = load("tests/vectors/events/securityhub/asr-imported-cis-1.4-iam-access-key.json", &err);
+	ev =
+	    load("tests/vectors/events/securityhub/asr-imported-cis-1.4-iam-access-key.json", &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_STRING_EQUAL(ev->detail_type, "Security Hub Findings - Imported");
 	f = &ev->findings[0];
@@ -199,27 +205,38 @@ static void test_securityhub_samples(void)
 	irx_event_free(ev);
 }
 
-#define ASFF(id, label, resources)                                                            \
+#define ASFF(id, label, resources)                                                                 \
 	"{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"" id "\",\"AwsAccountId\":\"111122223333\","   \
-	"\"Types\":[\"TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS\"],"            \
+	"\"Types\":[\"TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS\"],"           \
 	"\"Severity\":{\"Label\":\"" label "\"},\"Resources\":[" resources "]}"
 
 static void test_securityhub_several(void)
 {
 	struct irx_error err = {0};
-	struct irx_event *ev = parse(
-		"{\"source\":\"aws.securityhub\",\"detail-type\":\"Security Hub Findings - Custom "
-		"Action\",\"region\":\"eu-west-1\",\"detail\":{\"findings\":["
-		ASFF("a", "HIGH",
-		     "{\"Type\":\"AwsEc2Instance\",\"Id\":\"arn:aws:ec2:eu-west-1:111122223333:"
-		     "instance/i-0abc\"},{\"Type\":\"AwsEc2Instance\",\"Id\":\"i-0def\"}") ","
-		ASFF("b", "CRITICAL",
-		     "{\"Type\":\"AwsIamAccessKey\",\"Id\":\"AWS::IAM::AccessKey:AKIAEXAMPLE\","
-		     "\"Details\":{\"AwsIamAccessKey\":{\"PrincipalName\":\"alice\",\"PrincipalType\":"
-		     "\"IAMUser\"}}},{\"Type\":\"AwsLambdaFunction\",\"Id\":\"arn:aws:lambda:"
-		     "eu-west-1:111122223333:function:f:prod\"},{\"Type\":\"AwsIamRole\",\"Id\":"
-		     "\"arn:aws:iam::111122223333:role/service/app\"}") "]}}",
-		NULL, &err);
+	struct irx_event *ev = parse("{\"source\":\"aws.securityhub\",\"detail-type\":\"Security "
+				     "Hub Findings - Custom "
+				     "Action\",\"region\":\"eu-west-1\",\"detail\":{\"findings\":"
+				     "[" ASFF(
+					 "a", "HIGH",
+					 "{\"Type\":\"AwsEc2Instance\",\"Id\":\"arn:aws:ec2:eu-"
+					 "west-1:111122223333:"
+					 "instance/"
+					 "i-0abc\"},{\"Type\":\"AwsEc2Instance\",\"Id\":\"i-"
+					 "0def\"}") "," ASFF("b", "CRITICAL",
+							     "{\"Type\":\"AwsIamAccessKey\",\"Id\":"
+							     "\"AWS::IAM::AccessKey:AKIAEXAMPLE\","
+							     "\"Details\":{\"AwsIamAccessKey\":{"
+							     "\"PrincipalName\":\"alice\","
+							     "\"PrincipalType\":"
+							     "\"IAMUser\"}}},{\"Type\":"
+							     "\"AwsLambdaFunction\",\"Id\":\"arn:"
+							     "aws:lambda:"
+							     "eu-west-1:111122223333:function:f:"
+							     "prod\"},{\"Type\":\"AwsIamRole\","
+							     "\"Id\":"
+							     "\"arn:aws:iam::111122223333:role/"
+							     "service/app\"}") "]}}",
+				     NULL, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_EQUAL_FATAL(ev->finding_count, 2);
@@ -232,29 +249,34 @@ static void test_securityhub_several(void)
 			       "arn:aws:ec2:eu-west-1:111122223333:instance/i-0def");
 	CU_ASSERT_EQUAL_FATAL(ev->findings[1].entity_count, 3);
 	CU_ASSERT_EQUAL(ev->findings[1].entities[0].kind, IRX_ENTITY_ACCESS_KEY);
-	CU_ASSERT_STRING_EQUAL(ev->findings[1].entities[0].arn, "arn:aws:iam::111122223333:user/alice");
+	CU_ASSERT_STRING_EQUAL(ev->findings[1].entities[0].arn,
+			       "arn:aws:iam::111122223333:user/alice");
 	CU_ASSERT_STRING_EQUAL(ev->findings[1].entities[0].access_key_id, "AKIAEXAMPLE");
 	CU_ASSERT_EQUAL(ev->findings[1].entities[1].kind, IRX_ENTITY_LAMBDA);
 	CU_ASSERT_EQUAL(ev->findings[1].entities[2].kind, IRX_ENTITY_IAM_ROLE);
 	CU_ASSERT_STRING_EQUAL(ev->findings[1].entities[2].arn,
 			       "arn:aws:iam::111122223333:role/service/app");
 	irx_event_free(ev);
-	check_error("{\"detail-type\":\"Security Hub Findings - Imported\",\"detail\":{\"findings\":["
-		    ASFF("c", "HIGH", "{\"Type\":\"AwsIamUser\",\"Id\":\"arn:aws:iam::111122223333:"
-				      "role/x\"}") "]}}", NULL, IRX_ERR_INVALID,
-		    "security hub finding 'c': Resources[0] is a AwsIamUser but its Id "
-		    "'arn:aws:iam::111122223333:role/x' names a iam-role");
+	check_error(
+	    "{\"detail-type\":\"Security Hub Findings - Imported\",\"detail\":{\"findings\":[" ASFF(
+		"c", "HIGH",
+		"{\"Type\":\"AwsIamUser\",\"Id\":\"arn:aws:iam::111122223333:"
+		"role/x\"}") "]}}",
+	    NULL, IRX_ERR_INVALID,
+	    "security hub finding 'c': Resources[0] is a AwsIamUser but its Id "
+	    "'arn:aws:iam::111122223333:role/x' names a iam-role");
 	check_error(ASFF("d", "SEVERE", "{\"Type\":\"AwsAccount\",\"Id\":\"x\"}"), NULL,
 		    IRX_ERR_INVALID, "security hub finding 'd': unknown Severity.Label 'SEVERE'");
 	check_error("{\"source\":\"aws.securityhub\",\"detail\":{\"findings\":[]}}", NULL,
-		    IRX_ERR_INVALID, "security hub event: 'detail.findings' must be a non-empty list");
+		    IRX_ERR_INVALID,
+		    "security hub event: 'detail.findings' must be a non-empty list");
 }
 
 static void test_sns_wrapped_finding(void)
 {
 	static const char *const files[] = {
-		"tests/vectors/sns/constructed/notification-guardduty-event-sigv1.json",
-		"tests/vectors/sns/constructed/notification-guardduty-event-sigv2.json",
+	    "tests/vectors/sns/constructed/notification-guardduty-event-sigv1.json",
+	    "tests/vectors/sns/constructed/notification-guardduty-event-sigv2.json",
 	};
 
 	for (size_t i = 0; i < 2; i++) {
@@ -274,7 +296,8 @@ static void test_sns_wrapped_finding(void)
 
 #define SNS_ENTITY(arn, xid)                                                                       \
 	"{\"Type\":\"Notification\",\"MessageId\":\"m-1\",\"TopicArn\":\"arn:aws:sns:us-east-1:"   \
-	"888888888888:entity-lockdown-sns-topic\",\"Message\":\"lock down\",\"MessageAttributes\":{" \
+	"888888888888:entity-lockdown-sns-topic\",\"Message\":\"lock "                             \
+	"down\",\"MessageAttributes\":{"                                                           \
 	"\"entity_arn\":{\"Type\":\"String\",\"Value\":\"" arn "\"},\"external_id\":{\"Type\":"    \
 	"\"String\",\"Value\":\"" xid "\"}}}"
 
@@ -298,12 +321,12 @@ static void test_sns_entity(void)
 		const char *arn;
 		enum irx_entity_kind kind;
 	} arns[] = {
-		{"arn:aws:ec2:us-east-1:888888888888:instance/i-0d205360XXXXX9a9XXX",
-		 IRX_ENTITY_EC2_INSTANCE},
-		{"arn:aws:iam::888888888888:user/user1", IRX_ENTITY_IAM_USER},
-		{"arn:aws:iam::888888888888:role/service-role/role1", IRX_ENTITY_IAM_ROLE},
-		{"arn:aws:lambda:us-east-1:888888888888:function:function1", IRX_ENTITY_LAMBDA},
-		{"arn:aws:lambda:us-east-1:888888888888:function:function1:prod", IRX_ENTITY_LAMBDA},
+	    {"arn:aws:ec2:us-east-1:888888888888:instance/i-0d205360XXXXX9a9XXX",
+	     IRX_ENTITY_EC2_INSTANCE},
+	    {"arn:aws:iam::888888888888:user/user1", IRX_ENTITY_IAM_USER},
+	    {"arn:aws:iam::888888888888:role/service-role/role1", IRX_ENTITY_IAM_ROLE},
+	    {"arn:aws:lambda:us-east-1:888888888888:function:function1", IRX_ENTITY_LAMBDA},
+	    {"arn:aws:lambda:us-east-1:888888888888:function:function1:prod", IRX_ENTITY_LAMBDA},
 	};
 	struct irx_error err = {0};
 	struct irx_event *ev = NULL;
@@ -315,16 +338,19 @@ static void test_sns_entity(void)
 	CU_ASSERT_PTR_NOT_NULL(ev);
 	irx_event_free(ev);
 	check_error(SNS_ENTITY("arn:aws:iam::888888888888:user/user1", "123xyz*&"), cfg,
-		    IRX_ERR_INVALID, "sns message: the ExternalId does not match the configuration; "
-				     "refused");
+		    IRX_ERR_INVALID,
+		    "sns message: the ExternalId does not match the configuration; "
+		    "refused");
 	irx_config_free(cfg);
 	cfg = cfg_of("version: 1\nevents: {external_id: 123xyz-seed}\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
 	for (size_t i = 0; i < sizeof(arns) / sizeof(arns[0]); i++) {
-		text = irx_xasprintf("{\"Type\":\"Notification\",\"MessageId\":\"m-%zu\",\"Message\":"
-				     "\"x\",\"MessageAttributes\":{\"EntityArn\":{\"Type\":\"String\","
-				     "\"Value\":\"%s\"},\"ExternalId\":{\"Type\":\"String\",\"Value\":"
-				     "\"123xyz-seed\"}}}", i, arns[i].arn);
+		text =
+		    irx_xasprintf("{\"Type\":\"Notification\",\"MessageId\":\"m-%zu\",\"Message\":"
+				  "\"x\",\"MessageAttributes\":{\"EntityArn\":{\"Type\":\"String\","
+				  "\"Value\":\"%s\"},\"ExternalId\":{\"Type\":\"String\",\"Value\":"
+				  "\"123xyz-seed\"}}}",
+				  i, arns[i].arn);
 		ev = parse(text, cfg, &err);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 		CU_ASSERT_EQUAL(ev->source, IRX_EVENT_SNS);
@@ -337,43 +363,53 @@ static void test_sns_entity(void)
 	}
 	/* the Lambda record form, with the per-account ExternalId */
 	ev = parse("{\"Records\":[{\"EventSource\":\"aws:sns\",\"Sns\":" SNS_ENTITY(
-		   "arn:aws:iam::888888888888:user/user1", "acct-8") "}]}", per_account, &err);
+		       "arn:aws:iam::888888888888:user/user1", "acct-8") "}]}",
+		   per_account, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_EQUAL(ev->findings[0].entities[0].kind, IRX_ENTITY_IAM_USER);
 	irx_event_free(ev);
 	check_error(SNS_ENTITY("arn:aws:iam::888888888888:user/user1", "wrong-id"), cfg,
-		    IRX_ERR_INVALID, "sns message: the ExternalId does not match the configuration; "
-				     "refused");
+		    IRX_ERR_INVALID,
+		    "sns message: the ExternalId does not match the configuration; "
+		    "refused");
 	check_error(SNS_ENTITY("arn:aws:iam::888888888888:user/user1", "123xyz-seed"), per_account,
-		    IRX_ERR_INVALID, "sns message: the ExternalId does not match the configuration; "
-				     "refused");
+		    IRX_ERR_INVALID,
+		    "sns message: the ExternalId does not match the configuration; "
+		    "refused");
 	check_error(SNS_ENTITY("arn:aws:iam::777777777777:user/user1", "acct-8"), per_account,
-		    IRX_ERR_INVALID, "sns message: no ExternalId is configured to check it against "
-				     "(events.external_id or account 777777777777's external_id); "
-				     "refused");
+		    IRX_ERR_INVALID,
+		    "sns message: no ExternalId is configured to check it against "
+		    "(events.external_id or account 777777777777's external_id); "
+		    "refused");
 	check_error(SNS_ENTITY("arn:aws:iam::888888888888:user/user1", "123xyz-seed"), none,
-		    IRX_ERR_INVALID, "sns message: no ExternalId is configured to check it against "
-				     "(events.external_id or account 888888888888's external_id); "
-				     "refused");
+		    IRX_ERR_INVALID,
+		    "sns message: no ExternalId is configured to check it against "
+		    "(events.external_id or account 888888888888's external_id); "
+		    "refused");
 	check_error(SNS_ENTITY("arn:aws:iam::888888888888:user/user1", "x"), NULL, IRX_ERR_INVALID,
 		    "sns message: no ExternalId is configured to check it against "
 		    "(events.external_id or account 888888888888's external_id); refused");
-	check_error("{\"Type\":\"Notification\",\"Message\":\"hi\",\"MessageAttributes\":{"
-		    "\"entity_arn\":{\"Type\":\"String\",\"Value\":\"arn:aws:iam::888888888888:user/"
-		    "u\"}}}", cfg, IRX_ERR_INVALID,
-		    "sns message names entity 'arn:aws:iam::888888888888:user/u' but carries no "
-		    "ExternalId attribute; refused");
+	check_error(
+	    "{\"Type\":\"Notification\",\"Message\":\"hi\",\"MessageAttributes\":{"
+	    "\"entity_arn\":{\"Type\":\"String\",\"Value\":\"arn:aws:iam::888888888888:user/"
+	    "u\"}}}",
+	    cfg, IRX_ERR_INVALID,
+	    "sns message names entity 'arn:aws:iam::888888888888:user/u' but carries no "
+	    "ExternalId attribute; refused");
 	check_error(SNS_ENTITY("not-an-arn", "123xyz-seed"), cfg, IRX_ERR_INVALID,
 		    "sns message: entity 'not-an-arn' is not an ARN: arn must start with 'arn:'");
 	check_error("{\"Type\":\"SubscriptionConfirmation\",\"Message\":\"x\",\"TopicArn\":\"t\"}",
-		    cfg, IRX_ERR_INVALID, "sns message of type 'SubscriptionConfirmation' carries "
-					  "no event");
+		    cfg, IRX_ERR_INVALID,
+		    "sns message of type 'SubscriptionConfirmation' carries "
+		    "no event");
 	check_error("{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"hello\"}", cfg,
-		    IRX_ERR_INVALID, "sns message carries neither an entity ARN attribute nor a "
-				     "finding in its Message");
+		    IRX_ERR_INVALID,
+		    "sns message carries neither an entity ARN attribute nor a "
+		    "finding in its Message");
 	check_error("{\"Type\":\"Notification\",\"MessageId\":\"m\",\"Message\":\"{\\\"a\\\":\"}",
-		    cfg, IRX_ERR_INVALID, "sns message: Message is not valid JSON: "
-					  "unexpected end of input");
+		    cfg, IRX_ERR_INVALID,
+		    "sns message: Message is not valid JSON: "
+		    "unexpected end of input");
 	irx_config_free(cfg);
 	irx_config_free(per_account);
 	irx_config_free(none);
@@ -382,7 +418,8 @@ static void test_sns_entity(void)
 static void test_bare_arn(void)
 {
 	struct irx_error err = {0};
-	struct irx_event *ev = parse("  arn:aws:iam::111122223333:role/path/to/admin\n", NULL, &err);
+	struct irx_event *ev =
+	    parse("  arn:aws:iam::111122223333:role/path/to/admin\n", NULL, &err);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	CU_ASSERT_EQUAL(ev->source, IRX_EVENT_ARN);
@@ -399,8 +436,9 @@ static void test_bare_arn(void)
 	irx_event_free(ev);
 	check_error("arn:aws:iam::1:user/a arn:aws:iam::1:user/b", NULL, IRX_ERR_INVALID,
 		    "the event is an ARN followed by other text; give one ARN");
-	check_error("arn:aws", NULL, IRX_ERR_INVALID, "'arn:aws' is not an ARN: arn has no "
-							      "service field");
+	check_error("arn:aws", NULL, IRX_ERR_INVALID,
+		    "'arn:aws' is not an ARN: arn has no "
+		    "service field");
 	check_error("arn:aws:ec2", NULL, IRX_ERR_INVALID,
 		    "'arn:aws:ec2' is not an ARN: arn has no region field");
 }
@@ -417,13 +455,15 @@ static void test_malformed(void)
 		    "the event is not valid JSON: unexpected end of input (at byte 10)");
 	check_error("{} {}", NULL, IRX_ERR_PARSE,
 		    "the event is not valid JSON: trailing characters after the value (at byte 3)");
-	check_error("[1]", NULL, IRX_ERR_INVALID, "an event must be a JSON object or an ARN, got "
-						  "array");
+	check_error("[1]", NULL, IRX_ERR_INVALID,
+		    "an event must be a JSON object or an ARN, got "
+		    "array");
 	check_error("{}", NULL, IRX_ERR_INVALID,
 		    "unrecognised event: expected a GuardDuty or Security Hub finding (EventBridge "
 		    "event or bare finding), an SNS message or an ARN");
-	check_error("{\"source\":\"aws.ec2\",\"detail\":{}}", NULL, IRX_ERR_INVALID,
-		    "unsupported event source 'aws.ec2' (expected aws.guardduty or aws.securityhub)");
+	check_error(
+	    "{\"source\":\"aws.ec2\",\"detail\":{}}", NULL, IRX_ERR_INVALID,
+	    "unsupported event source 'aws.ec2' (expected aws.guardduty or aws.securityhub)");
 	check_error("{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\"}", NULL,
 		    IRX_ERR_INVALID, "'GuardDuty Finding' event without 'detail'");
 	check_error("{\"source\":\"aws.guardduty\",\"detail\":{\"type\":\"x\"}}", NULL,
@@ -431,25 +471,28 @@ static void test_malformed(void)
 	check_error("{\"source\":\"aws.guardduty\",\"detail\":{\"id\":\"f\",\"type\":\"x\"}}", NULL,
 		    IRX_ERR_INVALID, "guardduty finding 'f': missing 'resource'");
 	check_error("{\"source\":\"aws.guardduty\",\"detail\":{\"id\":\"f\",\"type\":\"x\","
-		    "\"resource\":{}}}", NULL, IRX_ERR_INVALID,
+		    "\"resource\":{}}}",
+		    NULL, IRX_ERR_INVALID,
 		    "guardduty finding 'f': missing 'resource.resourceType'");
 	/* nothing but an instance id goes into the ARN */
 	check_error("{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
 		    "\"us-east-1\",\"detail\":{\"id\":\"f\",\"type\":\"x\",\"resource\":{"
 		    "\"resourceType\":\"Instance\",\"instanceDetails\":{\"instanceId\":"
-		    "\"i-1/../../user/admin\"}}}}", NULL, IRX_ERR_INVALID,
+		    "\"i-1/../../user/admin\"}}}}",
+		    NULL, IRX_ERR_INVALID,
 		    "guardduty finding 'f': invalid 'resource.instanceDetails.instanceId'");
 	check_error("{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
 		    "\"us-east-1\",\"detail\":{\"id\":\"f\",\"type\":\"x\",\"resource\":{"
 		    "\"resourceType\":\"AccessKey\",\"accessKeyDetails\":{\"userType\":\"IAMUser\","
-		    "\"userName\":\"a:b\"}}}}", NULL, IRX_ERR_INVALID,
+		    "\"userName\":\"a:b\"}}}}",
+		    NULL, IRX_ERR_INVALID,
 		    "guardduty finding 'f': invalid 'resource.accessKeyDetails.userName'");
 	check_error("{\"source\":\"aws.guardduty\",\"detail\":{\"id\":\"f\",\"type\":\"x\","
-		    "\"severity\":11,\"resource\":{\"resourceType\":\"S3Bucket\"}}}", NULL,
-		    IRX_ERR_INVALID, "guardduty finding 'f': 'severity' must be 0-10");
+		    "\"severity\":11,\"resource\":{\"resourceType\":\"S3Bucket\"}}}",
+		    NULL, IRX_ERR_INVALID, "guardduty finding 'f': 'severity' must be 0-10");
 	check_error("{\"source\":\"aws.guardduty\",\"detail\":{\"id\":\"f\",\"type\":\"x\","
-		    "\"accountId\":\"12\",\"resource\":{\"resourceType\":\"S3Bucket\"}}}", NULL,
-		    IRX_ERR_INVALID, "guardduty finding 'f': invalid account id '12'");
+		    "\"accountId\":\"12\",\"resource\":{\"resourceType\":\"S3Bucket\"}}}",
+		    NULL, IRX_ERR_INVALID, "guardduty finding 'f': invalid account id '12'");
 	check_error("{\"Records\":[]}", NULL, IRX_ERR_INVALID, "'Records' is empty");
 	check_error("{\"Records\":[{\"s3\":{}}]}", NULL, IRX_ERR_INVALID,
 		    "Records[0] is not an SNS record");
@@ -475,13 +518,14 @@ static void test_json(void)
 {
 	struct irx_error err = {0};
 	struct irx_event *ev = load("tests/vectors/events/guardduty/constructed-eventbridge-"
-				    "guardduty_iam.json", &err);
+				    "guardduty_iam.json",
+				    &err);
 	struct json_object *j = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	j = irx_event_json(ev);
 	IRX_ASSERT_CONTAINS(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE),
+								  JSON_C_TO_STRING_NOSLASHESCAPE),
 			    "\"entities\":[{\"kind\":\"access-key\",\"arn\":\"arn:aws:iam::"
 			    "123456789012:user/GeneratedFindingUserName\",\"accessKeyId\":"
 			    "\"GeneratedFindingAccessKeyId\",\"resourceType\":\"AccessKey\"}]");
@@ -490,16 +534,16 @@ static void test_json(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"GuardDuty samples: EventBridge, bare, partial", test_guardduty_samples},
-	{"GuardDuty: assumed role, Lambda, other resources", test_guardduty_kinds},
-	{"Security Hub samples: Imported and Custom Action", test_securityhub_samples},
-	{"Security Hub: several findings, several entities", test_securityhub_several},
-	{"SNS message carrying a GuardDuty event", test_sns_wrapped_finding},
-	{"SNS entity-lockdown form and its ExternalId", test_sns_entity},
-	{"bare ARNs", test_bare_arn},
-	{"malformed events", test_malformed},
-	{"event as JSON", test_json},
-	CU_TEST_INFO_NULL,
+    {"GuardDuty samples: EventBridge, bare, partial", test_guardduty_samples},
+    {"GuardDuty: assumed role, Lambda, other resources", test_guardduty_kinds},
+    {"Security Hub samples: Imported and Custom Action", test_securityhub_samples},
+    {"Security Hub: several findings, several entities", test_securityhub_several},
+    {"SNS message carrying a GuardDuty event", test_sns_wrapped_finding},
+    {"SNS entity-lockdown form and its ExternalId", test_sns_entity},
+    {"bare ARNs", test_bare_arn},
+    {"malformed events", test_malformed},
+    {"event as JSON", test_json},
+    CU_TEST_INFO_NULL,
 };
 
 IRX_SUITE("events", tests, NULL, NULL)

@@ -36,17 +36,17 @@ static struct irx_config *cfg_of(const char *text)
 static char *gd_event(const char *id, const char *type, const char *severity, bool sample)
 {
 	return irx_xasprintf(
-		"{\"version\":\"0\",\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\","
-		"\"account\":\"111122223333\",\"region\":\"eu-west-1\",\"detail\":{\"id\":\"%s\","
-		"\"type\":\"%s\",\"severity\":%s,\"resource\":{\"resourceType\":\"Instance\","
-		"\"instanceDetails\":{\"instanceId\":\"i-0123456789abcdef0\"}},\"service\":{"
-		"\"additionalInfo\":{\"sample\":%s}}}}",
-		id, type, severity, sample ? "true" : "false");
+	    "{\"version\":\"0\",\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\","
+	    "\"account\":\"111122223333\",\"region\":\"eu-west-1\",\"detail\":{\"id\":\"%s\","
+	    "\"type\":\"%s\",\"severity\":%s,\"resource\":{\"resourceType\":\"Instance\","
+	    "\"instanceDetails\":{\"instanceId\":\"i-0123456789abcdef0\"}},\"service\":{"
+	    "\"additionalInfo\":{\"sample\":%s}}}}",
+	    id, type, severity, sample ? "true" : "false");
 }
 
 /* Plans text under cfg; the single target's fields are checked by the caller. */
-static int plan_of(const struct irx_config *cfg, const char *text,
-		   const struct irx_plan_options *o, struct irx_plan *p)
+static int plan_of(const struct irx_config *cfg, const char *text, const struct irx_plan_options *o,
+		   struct irx_plan *p)
 {
 	struct irx_error err = {0};
 	struct irx_event *ev = irx_event_parse(text, strlen(text), cfg, &err);
@@ -98,40 +98,49 @@ static void test_defaults(void)
 	expect_route(c, "arn:aws:lambda:eu-west-1:111122223333:function:f:live", "entity-lockdown",
 		     "explicit-entity");
 	expect_route(c, "arn:aws:s3:::bucket", NULL, NULL);
-	expect_route(c, "{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
-			"\"us-east-1\",\"detail\":{\"id\":\"k\",\"type\":\"CredentialAccess:IAMUser/"
-			"AnomalousBehavior\",\"severity\":5,\"resource\":{\"resourceType\":\"AccessKey\","
-			"\"accessKeyDetails\":{\"accessKeyId\":\"AKIAX\",\"userType\":\"IAMUser\","
-			"\"userName\":\"bob\"}}}}",
-		     "iam-credential-exposure", "exposed-credentials");
-	expect_route(c, "{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
-			"\"us-east-1\",\"detail\":{\"id\":\"k\",\"type\":\"Discovery:S3/"
-			"MaliciousIPCaller\",\"severity\":5,\"resource\":{\"resourceType\":\"AccessKey\","
-			"\"accessKeyDetails\":{\"accessKeyId\":\"AKIAX\",\"userType\":\"IAMUser\","
-			"\"userName\":\"bob\"}}}}",
-		     "access-key-lockdown", "access-key");
-	expect_route(c, "{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
-			"\"us-east-1\",\"detail\":{\"id\":\"k\",\"type\":\"UnauthorizedAccess:IAMUser/"
-			"InstanceCredentialExfiltration.OutsideAWS\",\"severity\":8,\"resource\":{"
-			"\"resourceType\":\"AccessKey\",\"accessKeyDetails\":{\"userType\":"
-			"\"AssumedRole\",\"userName\":\"web\"}}}}",
+	expect_route(
+	    c,
+	    "{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
+	    "\"us-east-1\",\"detail\":{\"id\":\"k\",\"type\":\"CredentialAccess:IAMUser/"
+	    "AnomalousBehavior\",\"severity\":5,\"resource\":{\"resourceType\":\"AccessKey\","
+	    "\"accessKeyDetails\":{\"accessKeyId\":\"AKIAX\",\"userType\":\"IAMUser\","
+	    "\"userName\":\"bob\"}}}}",
+	    "iam-credential-exposure", "exposed-credentials");
+	expect_route(
+	    c,
+	    "{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
+	    "\"us-east-1\",\"detail\":{\"id\":\"k\",\"type\":\"Discovery:S3/"
+	    "MaliciousIPCaller\",\"severity\":5,\"resource\":{\"resourceType\":\"AccessKey\","
+	    "\"accessKeyDetails\":{\"accessKeyId\":\"AKIAX\",\"userType\":\"IAMUser\","
+	    "\"userName\":\"bob\"}}}}",
+	    "access-key-lockdown", "access-key");
+	expect_route(c,
+		     "{\"source\":\"aws.guardduty\",\"account\":\"111122223333\",\"region\":"
+		     "\"us-east-1\",\"detail\":{\"id\":\"k\",\"type\":\"UnauthorizedAccess:IAMUser/"
+		     "InstanceCredentialExfiltration.OutsideAWS\",\"severity\":8,\"resource\":{"
+		     "\"resourceType\":\"AccessKey\",\"accessKeyDetails\":{\"userType\":"
+		     "\"AssumedRole\",\"userName\":\"web\"}}}}",
 		     "iam-role-lockdown", "iam-role");
-	expect_route(c, "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"u\",\"AwsAccountId\":"
-			"\"111122223333\",\"Severity\":{\"Label\":\"HIGH\"},\"Resources\":[{\"Type\":"
-			"\"AwsIamUser\",\"Id\":\"arn:aws:iam::111122223333:user/eve\"}]}",
+	expect_route(c,
+		     "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"u\",\"AwsAccountId\":"
+		     "\"111122223333\",\"Severity\":{\"Label\":\"HIGH\"},\"Resources\":[{\"Type\":"
+		     "\"AwsIamUser\",\"Id\":\"arn:aws:iam::111122223333:user/eve\"}]}",
 		     "iam-user-lockdown", "iam-user");
-	expect_route(c, "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"l\",\"AwsAccountId\":"
-			"\"111122223333\",\"Severity\":{\"Normalized\":75},\"Resources\":[{\"Type\":"
-			"\"AwsLambdaFunction\",\"Id\":\"arn:aws:lambda:us-east-1:111122223333:"
-			"function:f\"}]}",
+	expect_route(c,
+		     "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"l\",\"AwsAccountId\":"
+		     "\"111122223333\",\"Severity\":{\"Normalized\":75},\"Resources\":[{\"Type\":"
+		     "\"AwsLambdaFunction\",\"Id\":\"arn:aws:lambda:us-east-1:111122223333:"
+		     "function:f\"}]}",
 		     "lambda-lockdown", "lambda-function");
 	/* a GuardDuty finding through Security Hub keeps its crypto type inside Types[] */
-	expect_route(c, "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"x\",\"AwsAccountId\":"
-			"\"111122223333\",\"Types\":[\"TTPs/Command and Control/CryptoCurrency:EC2-"
-			"BitcoinTool.B!DNS\"],\"Severity\":{\"Label\":\"LOW\"},\"Resources\":[{\"Type\":"
-			"\"AwsEc2Instance\",\"Id\":\"arn:aws:ec2:us-east-1:111122223333:instance/"
-			"i-0abc\"}]}",
-		     "ec2-crypto-mining", "crypto-mining");
+	expect_route(
+	    c,
+	    "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"x\",\"AwsAccountId\":"
+	    "\"111122223333\",\"Types\":[\"TTPs/Command and Control/CryptoCurrency:EC2-"
+	    "BitcoinTool.B!DNS\"],\"Severity\":{\"Label\":\"LOW\"},\"Resources\":[{\"Type\":"
+	    "\"AwsEc2Instance\",\"Id\":\"arn:aws:ec2:us-east-1:111122223333:instance/"
+	    "i-0abc\"}]}",
+	    "ec2-crypto-mining", "crypto-mining");
 	irx_config_free(c);
 }
 
@@ -173,15 +182,16 @@ static void test_seed_detail_type_defect(void)
 static void test_severity(void)
 {
 	struct irx_config *c = irx_config_builtin();
-	struct irx_config *high = cfg_of("version: 1\n"
-					 "events: {default_rules: false}\n"
-					 "routing:\n"
-					 "  - name: high-only\n"
-					 "    match: {min_severity: high, resource_type: ec2-instance}\n"
-					 "    runbook: ec2-isolate\n"
-					 "  - name: numeric\n"
-					 "    match: {min_severity: 2.5}\n"
-					 "    runbook: ec2-forensic-capture\n");
+	struct irx_config *high =
+	    cfg_of("version: 1\n"
+		   "events: {default_rules: false}\n"
+		   "routing:\n"
+		   "  - name: high-only\n"
+		   "    match: {min_severity: high, resource_type: ec2-instance}\n"
+		   "    runbook: ec2-isolate\n"
+		   "  - name: numeric\n"
+		   "    match: {min_severity: 2.5}\n"
+		   "    runbook: ec2-forensic-capture\n");
 	char *e = NULL;
 	struct irx_plan_options o = {.now = NOW};
 	struct irx_plan p = {0};
@@ -190,9 +200,10 @@ static void test_severity(void)
 	e = gd_event("f", "Recon:EC2/Portscan", "3.9", false);
 	CU_ASSERT_EQUAL(plan_of(c, e, &o, &p), 0);
 	CU_ASSERT_PTR_NULL(p.targets[0].runbook);
-	CU_ASSERT_STRING_EQUAL(p.targets[0].skip_reason,
-			       "no routing rule matches (guardduty, finding type 'Recon:EC2/Portscan', "
-			       "severity 3.9, ec2-instance)");
+	CU_ASSERT_STRING_EQUAL(
+	    p.targets[0].skip_reason,
+	    "no routing rule matches (guardduty, finding type 'Recon:EC2/Portscan', "
+	    "severity 3.9, ec2-instance)");
 	CU_ASSERT_EQUAL(p.runnable, 0);
 	irx_plan_release(&p);
 	free(e);
@@ -209,9 +220,10 @@ static void test_severity(void)
 	expect_route(high, e, NULL, NULL);
 	free(e);
 	/* no severity at all never passes a threshold */
-	expect_route(high, "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"n\",\"AwsAccountId\":"
-			   "\"111122223333\",\"Resources\":[{\"Type\":\"AwsEc2Instance\",\"Id\":"
-			   "\"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc\"}]}",
+	expect_route(high,
+		     "{\"SchemaVersion\":\"2018-10-08\",\"Id\":\"n\",\"AwsAccountId\":"
+		     "\"111122223333\",\"Resources\":[{\"Type\":\"AwsEc2Instance\",\"Id\":"
+		     "\"arn:aws:ec2:us-east-1:111122223333:instance/i-0abc\"}]}",
 		     NULL, NULL);
 	irx_config_free(c);
 	irx_config_free(high);
@@ -250,7 +262,8 @@ static void test_sample_and_dry_run(void)
 	irx_plan_release(&p);
 	/* the real sample file: service.additionalInfo.sample true */
 	ev = irx_event_load(irx_test_src("tests/vectors/events/guardduty/constructed-eventbridge-"
-					 "guardduty_iam.json"), c, &err);
+					 "guardduty_iam.json"),
+			    c, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	o = (struct irx_plan_options){.now = NOW};
 	CU_ASSERT_EQUAL(irx_events_plan(c, ev, &o, &p, &err), 0);
@@ -261,7 +274,8 @@ static void test_sample_and_dry_run(void)
 	irx_event_free(ev);
 	/* a dry-run rule */
 	ev = irx_event_load(irx_test_src("tests/vectors/events/guardduty/constructed-eventbridge-"
-					 "guardduty_ec2.json"), c, &err);
+					 "guardduty_ec2.json"),
+			    c, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
 	free(ev->findings[0].account);
 	ev->findings[0].account = irx_xstrdup("999999999999");
@@ -386,23 +400,26 @@ static void test_dedupe_store(void)
 
 static void test_roles_from_config(void)
 {
-	struct irx_config *c = cfg_of("version: 1\n"
-				      "defaults: {role: irx-responder, external_id: def-xid}\n"
-				      "accounts:\n"
-				      "  - id: '111122223333'\n"
-				      "    external_id: acct-xid\n"
-				      "  - id: '444455556666'\n"
-				      "    role: [arn:aws:iam::999999999999:role/hub, irx-responder]\n");
+	struct irx_config *c =
+	    cfg_of("version: 1\n"
+		   "defaults: {role: irx-responder, external_id: def-xid}\n"
+		   "accounts:\n"
+		   "  - id: '111122223333'\n"
+		   "    external_id: acct-xid\n"
+		   "  - id: '444455556666'\n"
+		   "    role: [arn:aws:iam::999999999999:role/hub, irx-responder]\n");
 	struct irx_plan_options o = {.now = NOW};
 	struct irx_plan p = {0};
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(plan_of(c, "arn:aws:iam::111122223333:user/x", &o, &p), 0);
-	CU_ASSERT_STRING_EQUAL(p.targets[0].role_arn, "arn:aws:iam::111122223333:role/irx-responder");
+	CU_ASSERT_STRING_EQUAL(p.targets[0].role_arn,
+			       "arn:aws:iam::111122223333:role/irx-responder");
 	CU_ASSERT_STRING_EQUAL(p.targets[0].external_id, "acct-xid");
 	irx_plan_release(&p);
 	CU_ASSERT_EQUAL(plan_of(c, "arn:aws:iam::777777777777:user/x", &o, &p), 0);
-	CU_ASSERT_STRING_EQUAL(p.targets[0].role_arn, "arn:aws:iam::777777777777:role/irx-responder");
+	CU_ASSERT_STRING_EQUAL(p.targets[0].role_arn,
+			       "arn:aws:iam::777777777777:role/irx-responder");
 	CU_ASSERT_STRING_EQUAL(p.targets[0].external_id, "def-xid");
 	irx_plan_release(&p);
 	/* a chain is not half-used by a one-role client */
@@ -417,7 +434,8 @@ static void test_several_targets_and_json(void)
 	struct irx_error err = {0};
 	struct irx_event *ev = irx_event_load(irx_test_src("tests/vectors/events/securityhub/"
 							   "asr-custom-action-afsbp-ec2.2-security-"
-							   "group.json"), NULL, &err);
+							   "group.json"),
+					      NULL, &err);
 	struct irx_plan_options o = {.now = NOW};
 	struct irx_plan p = {0};
 	struct json_object *j = NULL;
@@ -430,7 +448,7 @@ static void test_several_targets_and_json(void)
 			       "irx has no runbook for resource type 'AwsEc2SecurityGroup'");
 	j = irx_plan_json(&p);
 	IRX_ASSERT_CONTAINS(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE),
+								  JSON_C_TO_STRING_NOSLASHESCAPE),
 			    "\"kind\":\"other\",\"arn\":\"arn:aws:ec2:us-east-1:111111111111:"
 			    "security-group/sg-ab1e739b\",\"runbook\":null");
 	json_object_put(j);
@@ -444,21 +462,29 @@ static void test_route_cli(void)
 	char *state = irx_xasprintf("%s/cli-state", dir);
 	const char *ev = irx_test_src("tests/vectors/events/guardduty/constructed-eventbridge-"
 				      "guardduty_iam.json");
-	const char *argv[] = {irx_test_build("irx"), "route", "--event", ev, "--state-dir", state,
-			      NULL};
-	const char *argv_stdin[] = {irx_test_build("irx"), "route", "--event", "-", "--state-dir",
-				    state, "--output", "json", NULL};
+	const char *argv[] = {irx_test_build("irx"), "route", "--event", ev,
+			      "--state-dir",	     state,   NULL};
+	const char *argv_stdin[] = {irx_test_build("irx"),
+				    "route",
+				    "--event",
+				    "-",
+				    "--state-dir",
+				    state,
+				    "--output",
+				    "json",
+				    NULL};
 	static const char *const env[] = {"IRX_CONFIG=", "XDG_CONFIG_HOME=/nonexistent", NULL};
 	char *out = NULL, *err = NULL, *text = NULL;
 	size_t len = 0;
 
 	CU_ASSERT_EQUAL(irx_test_run(argv, env, NULL, &out, &err), 0);
-	IRX_ASSERT_CONTAINS(out, "access-key arn:aws:iam::123456789012:user/GeneratedFindingUserName "
-				 "key GeneratedFindingAccessKeyId\n"
-				 "  runbook iam-credential-exposure (rule 'exposed-credentials'), "
-				 "dry-run\n"
-				 "  dry-run: sample finding (contain it for real with "
-				 "--force-sample)\n");
+	IRX_ASSERT_CONTAINS(out,
+			    "access-key arn:aws:iam::123456789012:user/GeneratedFindingUserName "
+			    "key GeneratedFindingAccessKeyId\n"
+			    "  runbook iam-credential-exposure (rule 'exposed-credentials'), "
+			    "dry-run\n"
+			    "  dry-run: sample finding (contain it for real with "
+			    "--force-sample)\n");
 	IRX_ASSERT_CONTAINS(out, "1 of 1 target would run\n");
 	free(out);
 	free(err);
@@ -469,9 +495,10 @@ static void test_route_cli(void)
 	free(out);
 	free(err);
 	CU_ASSERT_EQUAL(irx_test_run(argv_stdin, env, "{\"nope\":1}", &out, &err), 2);
-	CU_ASSERT_STRING_EQUAL(err, "irx route: stdin: unrecognised event: expected a GuardDuty or "
-				    "Security Hub finding (EventBridge event or bare finding), an SNS "
-				    "message or an ARN\n");
+	CU_ASSERT_STRING_EQUAL(err,
+			       "irx route: stdin: unrecognised event: expected a GuardDuty or "
+			       "Security Hub finding (EventBridge event or bare finding), an SNS "
+			       "message or an ARN\n");
 	free(out);
 	free(err);
 	/* nothing was claimed by irx route */
@@ -487,16 +514,16 @@ static void test_route_cli(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"default rules for the shipped runbooks", test_defaults},
-	{"seed defect: rules match detail.type, not detail-type", test_seed_detail_type_defect},
-	{"severity thresholds", test_severity},
-	{"sample findings and dry-run", test_sample_and_dry_run},
-	{"duplicates within the window", test_duplicates},
-	{"the dedupe store", test_dedupe_store},
-	{"roles from the configuration", test_roles_from_config},
-	{"unsupported resources and plan JSON", test_several_targets_and_json},
-	{"irx route", test_route_cli},
-	CU_TEST_INFO_NULL,
+    {"default rules for the shipped runbooks", test_defaults},
+    {"seed defect: rules match detail.type, not detail-type", test_seed_detail_type_defect},
+    {"severity thresholds", test_severity},
+    {"sample findings and dry-run", test_sample_and_dry_run},
+    {"duplicates within the window", test_duplicates},
+    {"the dedupe store", test_dedupe_store},
+    {"roles from the configuration", test_roles_from_config},
+    {"unsupported resources and plan JSON", test_several_targets_and_json},
+    {"irx route", test_route_cli},
+    CU_TEST_INFO_NULL,
 };
 
 IRX_SUITE("routing", tests, NULL, NULL)
