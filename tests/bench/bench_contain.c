@@ -223,7 +223,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* irx run RUNBOOK -t TARGET; its exit status. stdout/stderr to /dev/null unless verbose. */
+/* irx run RUNBOOK -t TARGET; its exit status. */
 static int irx_run(const char *build, const char *runbook, const char *target, const char *state)
 {
 	char irx[4096], plugins[4096];
@@ -236,10 +236,14 @@ static int irx_run(const char *build, const char *runbook, const char *target, c
 	if (pid == 0) {
 		setenv("IRX_PLUGIN_PATH", plugins, 1);
 		setenv("IRX_STATE_DIR", state, 1);
-		if (!getenv("BENCH_VERBOSE")) {
-			if (!freopen("/dev/null", "w", stdout) ||
-			    !freopen("/dev/null", "w", stderr))
+		/* stdout is the benchmark's JSON: irx's output goes to stderr (IRX_BENCH_SHOW_IRX)
+		   or nowhere */
+		if (getenv("IRX_BENCH_SHOW_IRX")) {
+			if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 				_exit(126);
+		} else if (!freopen("/dev/null", "w", stdout) ||
+			   !freopen("/dev/null", "w", stderr)) {
+			_exit(126);
 		}
 		execl(irx, irx, "run", runbook, "-t", target, (char *)NULL);
 		_exit(127);
