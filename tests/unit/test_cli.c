@@ -464,6 +464,34 @@ static void test_dry_run_changes_nothing(void)
 	free(err);
 }
 
+/* The README's runbook example is a real runbook: it validates with the shipped plugins. */
+static void test_readme_example_validates(void)
+{
+	char *readme = NULL, *out = NULL, *err = NULL;
+	const char *start = NULL, *end = NULL;
+	char *example = NULL;
+	const char *path = NULL;
+	size_t len = 0;
+	FILE *f = fopen(irx_test_src("README.md"), "r");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_TRUE_FATAL(getdelim(&readme, &len, '\0', f) > 0);
+	fclose(f);
+	start = strstr(readme, "```yaml\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(start);
+	start += strlen("```yaml\n");
+	end = strstr(start, "```\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	example = strndup(start, (size_t)(end - start));
+	path = write_file("readme-example.yaml", example);
+	CU_ASSERT_EQUAL(irx(&out, &err, "validate", path, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(err, "0 errors in 1 runbook\n");
+	free(out);
+	free(err);
+	free(example);
+	free(readme);
+}
+
 static CU_TestInfo tests[] = {
 	{"help, version, unknown command", test_help_and_version},
 	{"run once per target, executions, show", test_run_once_per_target},
@@ -473,6 +501,7 @@ static CU_TestInfo tests[] = {
 	{"kill -9 mid-run leaves a readable journal", test_kill_9_mid_run},
 	{"list and describe", test_list_and_describe},
 	{"dry run changes nothing", test_dry_run_changes_nothing},
+	{"the README's runbook example validates", test_readme_example_validates},
 	CU_TEST_INFO_NULL,
 };
 IRX_SUITE("cli", tests, setup, NULL)
