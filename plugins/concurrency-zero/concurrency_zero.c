@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -137,11 +138,11 @@ static int aws_expect(const struct irx_context *ctx, const char *service, const 
 /*
  * Every item of a paginated list, appended to *items (transferred). The marker goes in as
  * "Marker" and comes back as out_marker ("Marker" for IAM with IsTruncated, "NextMarker" for
- * Lambda). params transferred.
+ * Lambda). params transferred. first: the first page when already fetched (borrowed), or NULL.
  */
 static int aws_list(const struct irx_context *ctx, const char *service, const char *op,
 		    struct json_object *params, const char *key, const char *out_marker,
-		    struct json_object **items)
+		    struct json_object *first, struct json_object **items)
 {
 	struct json_object *resp = NULL, *page = NULL;
 	char marker[2048] = "";
@@ -157,8 +158,12 @@ static int aws_list(const struct irx_context *ctx, const char *service, const ch
 			json_object_object_add(p, "Marker", json_object_new_string(marker));
 		json_object_put(resp);
 		resp = NULL;
-		if (aws(ctx, service, op, p, &resp) < 0)
+		if (guard == 0 && first) {
+			json_object_put(p);
+			resp = json_object_get(first);
+		} else if (aws(ctx, service, op, p, &resp) < 0) {
 			goto out;
+		}
 		page = arr_in(resp, key);
 		for (size_t i = 0; page && i < json_object_array_length(page); i++)
 			json_object_array_add(*items,
@@ -203,22 +208,122 @@ static struct json_object *undo_list(struct json_object *undo, const char *key)
 	return a;
 }
 
-static void undo_pop(struct json_object *undo, const char *key)
+/*
+ * Independent calls sent together (host->aws_call_many; one by one on an older host): a
+ * containment's latency is its number of round trips. A mutating call carries the undo entry
+ * it added, taken back out when AWS refuses the call.
+ */
+struct batch {
+	struct irx_aws_request *reqs;
+	struct batch_meta {
+		char op[64];
+		const char *undo_key; /* NULL: a read */
+		char undo_item[160];  /* an entry of the undo list undo_key; "" = the member */
+	} * meta;
+	size_t n, cap;
+};
+
+/* Adds service:op with params (transferred); returns its index. service: static storage. */
+static size_t batch_add(struct batch *b, const char *service, const char *op,
+			struct json_object *params, const char *undo_key, const char *undo_item)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		struct irx_aws_request *r = realloc(b->reqs, cap * sizeof(*r));
+		struct batch_meta *m = r ? realloc(b->meta, cap * sizeof(*m)) : NULL;
+
+		if (r)
+			b->reqs = r;
+		if (!r || !m)
+			abort(); /* out of memory */
+		b->meta = m;
+		b->cap = cap;
+	}
+	memset(&b->reqs[b->n], 0, sizeof(b->reqs[0]));
+	memset(&b->meta[b->n], 0, sizeof(b->meta[0]));
+	snprintf(b->meta[b->n].op, sizeof(b->meta[0].op), "%s", op);
+	b->meta[b->n].undo_key = undo_key;
+	snprintf(b->meta[b->n].undo_item, sizeof(b->meta[0].undo_item), "%s",
+		 undo_item ? undo_item : "");
+	b->reqs[b->n].service = service;
+	b->reqs[b->n].params = params;
+	return b->n++;
+}
+
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		json_object_put(b->reqs[i].params);
+		json_object_put(b->reqs[i].response);
+	}
+	free(b->reqs);
+	free(b->meta);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Sends every call; returns how many failed (the step's error is the first failure's). */
+static size_t batch_send(const struct irx_context *ctx, struct batch *b)
+{
+	const struct irx_host *h = ctx->host;
+	size_t failed = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		b->reqs[i].operation = b->meta[i].op;
+	if (b->n == 0)
+		return 0;
+	if (h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
+	    h->aws_call_many && h->aws_call)
+		return h->aws_call_many(ctx->call, b->reqs, b->n);
+	for (size_t i = 0; i < b->n; i++) {
+		struct json_object *params = json_object_get(b->reqs[i].params);
+
+		b->reqs[i].failed =
+		    aws(ctx, b->reqs[i].service, b->meta[i].op, params, &b->reqs[i].response) < 0;
+		failed += (size_t)b->reqs[i].failed;
+	}
+	return failed;
+}
+
+/* Takes an entry back out of the undo record: its change did not happen. */
+static void undo_remove(struct json_object *undo, const char *key, const char *item)
 {
 	struct json_object *a = arr_in(undo, key);
-	size_t n = a ? json_object_array_length(a) : 0;
 
-	if (n)
-		json_object_array_del_idx(a, n - 1, 1);
-	if (a && n <= 1)
+	if (!item[0]) {
+		json_object_object_del(undo, key);
+		if (strcmp(key, "InlinePolicy") == 0) {
+			json_object_object_del(undo, "RevokedBefore");
+			json_object_object_del(undo, "RoleName");
+		}
+		return;
+	}
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)), item) == 0) {
+			json_object_array_del_idx(a, i, 1);
+			break;
+		}
+	}
+	if (a && json_object_array_length(a) == 0)
 		json_object_object_del(undo, key);
 }
 
-static int checkpoint(const struct irx_context *ctx, struct json_object *undo)
+/*
+ * The changes: journals the undo record (every entry already in it), sends them all, then
+ * takes out the entries of the calls AWS refused. Returns 0, or -1 when any failed.
+ */
+static int batch_commit(const struct irx_context *ctx, struct irx_result *res, struct batch *b)
 {
-	if (ctx->host->checkpoint(ctx->call, undo) < 0)
+	size_t failed = 0;
+
+	if (b->n == 0)
+		return 0;
+	if (ctx->host->checkpoint(ctx->call, res->undo) < 0)
 		return ctx->host->fail(ctx->call, "cannot journal the undo record");
-	return 0;
+	failed = batch_send(ctx, b);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->reqs[i].failed && b->meta[i].undo_key)
+			undo_remove(res->undo, b->meta[i].undo_key, b->meta[i].undo_item);
+	return failed ? -1 : 0;
 }
 
 static void iso8601_now(char *buf, size_t len)
@@ -381,16 +486,13 @@ static const char *role_name_of(const char *role_arn)
 
 /* --- concurrency-zero:lambda ----------------------------------------------------------- */
 
-/* Other functions whose execution role is role_arn: "'a', 'b'" in buf; returns how many. */
-static int shared_role(const struct irx_context *ctx, const char *self, const char *role_arn,
-		       char *buf, size_t len, int *count)
+/* Other functions (of fns, every function) whose execution role is role_arn: "'a', 'b'" in
+ * buf; returns how many. */
+static int shared_role(struct json_object *fns, const char *self, const char *role_arn, char *buf,
+		       size_t len)
 {
-	struct json_object *fns = NULL;
+	int count = 0;
 
-	*count = 0;
-	if (aws_list(ctx, "lambda", "ListFunctions", json_object_new_object(), "Functions",
-		     "NextMarker", &fns) < 0)
-		return -1;
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
 		const char *name = str_in(fn, "FunctionName"), *role = str_in(fn, "Role");
@@ -398,10 +500,9 @@ static int shared_role(const struct irx_context *ctx, const char *self, const ch
 		if (!name || !role || strcmp(name, self) == 0 || strcmp(role, role_arn) != 0)
 			continue;
 		add_part(buf, len, "'%s'", name);
-		(*count)++;
+		count++;
 	}
-	json_object_put(fns);
-	return 0;
+	return count;
 }
 
 /* Mapping states that may deliver events. */
@@ -411,14 +512,15 @@ static bool esm_enabled(const char *state)
 			 strcmp(state, "Updating") == 0 || strcmp(state, "Creating") == 0);
 }
 
-static int tag_function(const struct irx_context *ctx, struct irx_result *res, const char *fn_arn,
-			struct json_object *current)
+/* Plans tagging the function; each key's previous value (or null) goes into undo.Tags. */
+static void plan_tags(struct batch *b, const struct irx_context *ctx, struct irx_result *res,
+		      const char *fn_arn, struct json_object *current)
 {
 	const char *keys[3] = {"irx:execution-id", "irx:action", "irx:case-id"};
 	const char *values[3] = {ctx->execution_id, ACTION_NAME, ctx->case_id};
 	struct json_object *prev = json_object_new_object();
 	struct json_object *tags = json_object_new_object();
-	struct json_object *params = NULL;
+	struct json_object *params = params_new("Resource", fn_arn, NULL);
 
 	for (int i = 0; i < 3; i++) {
 		const char *was = NULL;
@@ -430,19 +532,15 @@ static int tag_function(const struct irx_context *ctx, struct irx_result *res, c
 		json_object_object_add(tags, keys[i], json_object_new_string(values[i]));
 	}
 	json_object_object_add(res->undo, "Tags", prev);
-	if (checkpoint(ctx, res->undo) < 0) {
-		json_object_put(tags);
-		return -1;
-	}
-	params = params_new("Resource", fn_arn, NULL);
 	json_object_object_add(params, "Tags", tags);
-	if (aws(ctx, "lambda", "TagResource", params, NULL) < 0) {
-		json_object_object_del(res->undo, "Tags");
-		return -1;
-	}
-	return 0;
+	batch_add(b, "lambda", "TagResource", params, "Tags", NULL);
 }
 
+/*
+ * Three round trips: the function, its concurrency, every function (for the shared-role
+ * check) and its event source mappings at once; the role's inline policies; then every change
+ * at once.
+ */
 static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 		    struct irx_result *res)
 {
@@ -450,12 +548,14 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	bool disable_esm = bool_in(inputs, "DisableEventSources");
 	bool revoke = bool_in(inputs, "RevokeRoleSessions");
 	struct fn_ref fn = {0};
-	struct json_object *func = NULL, *qfunc = NULL, *conc = NULL, *esms = NULL;
-	struct json_object *to_disable = NULL, *policies = NULL, *cfg = NULL, *v = NULL,
-			   *params = NULL;
+	struct batch rd = {0}, wr = {0};
+	struct json_object *func = NULL, *qfunc = NULL, *conc = NULL, *esms = NULL, *fns = NULL;
+	struct json_object *to_disable = NULL, *policies = NULL, *cfg = NULL, *v = NULL;
+	struct json_object *params = NULL;
 	const char *role_arn = NULL, *role = NULL, *fn_arn = NULL;
 	char before[32] = "", done[MSG_MAX] = "", notes[MSG_MAX] = "", others[MSG_MAX] = "";
 	bool has_prev = false, revoked = false;
+	size_t i_q = 0, i_fns = 0, i_esm = 0;
 	int64_t prev = 0;
 	int nothers = 0, rc = -1;
 
@@ -478,34 +578,44 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	}
 
 	/* Read everything first: the plan (and a dry run) rests on live state. */
-	if (aws(ctx, "lambda", "GetFunction", params_new("FunctionName", fn.name, NULL), &func) < 0)
+	batch_add(&rd, "lambda", "GetFunction", params_new("FunctionName", fn.name, NULL), NULL,
+		  NULL);
+	batch_add(&rd, "lambda", "GetFunctionConcurrency",
+		  params_new("FunctionName", fn.name, NULL), NULL, NULL);
+	/* A version keeps the role it was published with: a qualified ARN runs as its
+	 * version's role, which is the one to revoke. */
+	if (revoke && fn.qualifier[0])
+		i_q =
+		    batch_add(&rd, "lambda", "GetFunction",
+			      params_new("FunctionName", fn.name, "Qualifier", fn.qualifier, NULL),
+			      NULL, NULL);
+	if (revoke)
+		i_fns =
+		    batch_add(&rd, "lambda", "ListFunctions", json_object_new_object(), NULL, NULL);
+	if (disable_esm)
+		i_esm = batch_add(&rd, "lambda", "ListEventSourceMappings",
+				  params_new("FunctionName", fn.name, NULL), NULL, NULL);
+	if (batch_send(ctx, &rd) > 0)
 		goto out;
+	func = json_object_get(rd.reqs[0].response);
+	conc = json_object_get(rd.reqs[1].response);
 	cfg = obj_in(func, "Configuration");
 	role_arn = str_in(cfg, "Role");
 	fn_arn = str_in(cfg, "FunctionArn");
 	if (!fn_arn) {
 		ctx->host->fail(ctx->call,
-				"cannot stop function '%s': GetFunction returned no "
-				"FunctionArn",
+				"cannot stop function '%s': GetFunction returned no FunctionArn",
 				fn.name);
 		goto out;
 	}
-	if (aws(ctx, "lambda", "GetFunctionConcurrency", params_new("FunctionName", fn.name, NULL),
-		&conc) < 0)
-		goto out;
 	if (json_object_object_get_ex(conc, "ReservedConcurrentExecutions", &v) && v) {
 		has_prev = true;
 		prev = json_object_get_int64(v);
 	}
 	if (revoke && fn.qualifier[0]) {
-		/* A version keeps the role it was published with: the qualified ARN runs as its
-		 * version's role, which is the one to revoke. */
-		struct json_object *qp =
-		    params_new("FunctionName", fn.name, "Qualifier", fn.qualifier, NULL);
 		const char *qrole = NULL;
 
-		if (aws(ctx, "lambda", "GetFunction", qp, &qfunc) < 0)
-			goto out;
+		qfunc = json_object_get(rd.reqs[i_q].response);
 		qrole = str_in(obj_in(qfunc, "Configuration"), "Role");
 		if (qrole && role_arn && strcmp(qrole, role_arn) != 0)
 			add_note(notes, sizeof(notes),
@@ -518,27 +628,27 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	if (revoke) {
 		role = role_name_of(role_arn);
 		if (!role) {
-			ctx->host->fail(ctx->call,
-					"cannot revoke the sessions of function '%s': its "
-					"execution role '%s' is not a role ARN",
-					fn.name, role_arn ? role_arn : "");
+			ctx->host->fail(
+			    ctx->call,
+			    "cannot revoke the sessions of function '%s': its execution "
+			    "role '%s' is not a role ARN",
+			    fn.name, role_arn ? role_arn : "");
 			goto out;
 		}
 		json_object_object_add(res->outputs, "RoleName", json_object_new_string(role));
-		if (aws_list(ctx, "iam", "ListRolePolicies", params_new("RoleName", role, NULL),
-			     "PolicyNames", "Marker", &policies) < 0)
+		if (aws_list(ctx, "lambda", "ListFunctions", json_object_new_object(), "Functions",
+			     "NextMarker", rd.reqs[i_fns].response, &fns) < 0 ||
+		    aws_list(ctx, "iam", "ListRolePolicies", params_new("RoleName", role, NULL),
+			     "PolicyNames", "Marker", NULL, &policies) < 0)
 			goto out;
 		revoked = arr_has_string(policies, REVOKE_POLICY);
-		/* The blast radius, read before anything changes. */
-		if (!revoked &&
-		    shared_role(ctx, fn.name, role_arn, others, sizeof(others), &nothers) < 0)
-			goto out;
+		nothers = shared_role(fns, fn.name, role_arn, others, sizeof(others));
 	}
 	to_disable = json_object_new_array();
 	if (disable_esm) {
 		if (aws_list(ctx, "lambda", "ListEventSourceMappings",
 			     params_new("FunctionName", fn.name, NULL), "EventSourceMappings",
-			     "NextMarker", &esms) < 0)
+			     "NextMarker", rd.reqs[i_esm].response, &esms) < 0)
 			goto out;
 		for (size_t i = 0; i < json_object_array_length(esms); i++) {
 			struct json_object *m = json_object_array_get_idx(esms, i);
@@ -562,21 +672,18 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 		goto out;
 	}
 
+	/* Every change at once; the undo record holds them all before any is sent. */
 	json_object_object_add(res->undo, "Action", json_object_new_string(ACTION_NAME));
 	json_object_object_add(res->undo, "FunctionName", json_object_new_string(fn.name));
 	json_object_object_add(res->undo, "FunctionArn", json_object_new_string(fn_arn));
 	if (!has_prev || prev != 0) {
 		json_object_object_add(res->undo, "PreviousConcurrency",
 				       has_prev ? json_object_new_int64(prev) : NULL);
-		if (checkpoint(ctx, res->undo) < 0)
-			goto out;
 		params = params_new("FunctionName", fn.name, NULL);
 		json_object_object_add(params, "ReservedConcurrentExecutions",
 				       json_object_new_int(0));
-		if (aws(ctx, "lambda", "PutFunctionConcurrency", params, NULL) < 0) {
-			json_object_object_del(res->undo, "PreviousConcurrency");
-			goto out;
-		}
+		batch_add(&wr, "lambda", "PutFunctionConcurrency", params, "PreviousConcurrency",
+			  NULL);
 		if (has_prev)
 			add_part(done, sizeof(done), "set reserved concurrency to 0 (was %lld)",
 				 (long long)prev);
@@ -590,16 +697,9 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 		json_object_object_add(res->undo, "InlinePolicy",
 				       json_object_new_string(REVOKE_POLICY));
 		json_object_object_add(res->undo, "RevokedBefore", json_object_new_string(before));
-		if (checkpoint(ctx, res->undo) < 0)
-			goto out;
 		params = params_new("RoleName", role, "PolicyName", REVOKE_POLICY, NULL);
 		json_object_object_add(params, "PolicyDocument", revoke_document(before));
-		if (aws(ctx, "iam", "PutRolePolicy", params, NULL) < 0) {
-			json_object_object_del(res->undo, "RoleName");
-			json_object_object_del(res->undo, "InlinePolicy");
-			json_object_object_del(res->undo, "RevokedBefore");
-			goto out;
-		}
+		batch_add(&wr, "iam", "PutRolePolicy", params, "InlinePolicy", NULL);
 		add_part(done, sizeof(done), "%s sessions of role '%s' issued before %s",
 			 ctx->dry_run ? "revoke" : "revoked", role, before);
 		json_object_object_add(res->outputs, "RevokedBefore",
@@ -621,14 +721,10 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 
 		json_object_array_add(undo_list(res->undo, "DisabledEventSourceMappings"),
 				      json_object_new_string(uuid));
-		if (checkpoint(ctx, res->undo) < 0)
-			goto out;
 		params = params_new("UUID", uuid, NULL);
 		json_object_object_add(params, "Enabled", json_object_new_boolean(0));
-		if (aws(ctx, "lambda", "UpdateEventSourceMapping", params, NULL) < 0) {
-			undo_pop(res->undo, "DisabledEventSourceMappings");
-			goto out;
-		}
+		batch_add(&wr, "lambda", "UpdateEventSourceMapping", params,
+			  "DisabledEventSourceMappings", uuid);
 	}
 	if (json_object_array_length(to_disable)) {
 		size_t n = json_object_array_length(to_disable);
@@ -638,7 +734,8 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	}
 	json_object_object_add(res->outputs, "DisabledEventSourceMappings",
 			       json_object_get(to_disable));
-	if (tag_function(ctx, res, fn_arn, obj_in(func, "Tags")) < 0)
+	plan_tags(&wr, ctx, res, fn_arn, obj_in(func, "Tags"));
+	if (batch_commit(ctx, res, &wr) < 0)
 		goto out;
 	json_object_object_add(res->outputs, "Changed", json_object_new_boolean(!ctx->dry_run));
 	summarise(res, "%s function '%s': %s%s%s", ctx->dry_run ? "would stop" : "stopped", fn.name,
@@ -649,8 +746,11 @@ out:
 	json_object_put(qfunc);
 	json_object_put(conc);
 	json_object_put(esms);
+	json_object_put(fns);
 	json_object_put(to_disable);
 	json_object_put(policies);
+	batch_release(&rd);
+	batch_release(&wr);
 	return rc;
 }
 
@@ -751,7 +851,7 @@ static int release(const struct irx_context *ctx, struct json_object *undo, stru
 		goto out;
 	if (role && policy) {
 		if (aws_list(ctx, "iam", "ListRolePolicies", params_new("RoleName", role, NULL),
-			     "PolicyNames", "Marker", &policies) < 0)
+			     "PolicyNames", "Marker", NULL, &policies) < 0)
 			goto out;
 		if (arr_has_string(policies, policy)) {
 			if (aws(ctx, "iam", "DeleteRolePolicy",

@@ -100,9 +100,11 @@ static void script_fn(struct fake_aws *f, const char *conc)
 	fake_aws_reply(f, "lambda:TagResource", "{}");
 }
 
+/* one wave of reads, then the rest of the paginated lists and the role's inline policies */
 #define READS                                                                                      \
-	"lambda:GetFunction,lambda:GetFunctionConcurrency,iam:ListRolePolicies,"                   \
-	"lambda:ListFunctions,lambda:ListFunctions"
+	"lambda:GetFunction,lambda:GetFunctionConcurrency,lambda:ListFunctions,"                   \
+	"lambda:ListEventSourceMappings,lambda:ListFunctions,iam:ListRolePolicies,"                \
+	"lambda:ListEventSourceMappings"
 
 static void test_sequence(void)
 {
@@ -115,16 +117,15 @@ static void test_sequence(void)
 	run_exec(f, "{\"TargetArn\":\"" FN_ARN "\",\"DisableEventSources\":true}", false, &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
-	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), READS
-			       ",lambda:ListEventSourceMappings,lambda:ListEventSourceMappings,"
-			       "lambda:PutFunctionConcurrency,iam:PutRolePolicy,"
-			       "lambda:UpdateEventSourceMapping,"
-			       "lambda:UpdateEventSourceMapping,lambda:TagResource");
+	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f),
+			       READS ",lambda:PutFunctionConcurrency,iam:PutRolePolicy,"
+				     "lambda:UpdateEventSourceMapping,"
+				     "lambda:UpdateEventSourceMapping,lambda:TagResource");
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 0), "FunctionName"), "fn1");
 	/* the role name is the last segment of a role ARN with a path */
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 2), "RoleName"), "fn1-role");
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 5), "RoleName"), "fn1-role");
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 4), "Marker"), "page2");
-	CU_ASSERT_STRING_EQUAL(plain(call_params(f, 5)), "{\"FunctionName\":\"fn1\"}");
+	CU_ASSERT_STRING_EQUAL(plain(call_params(f, 3)), "{\"FunctionName\":\"fn1\"}");
 	CU_ASSERT_STRING_EQUAL(plain(call_params(f, 6)),
 			       "{\"FunctionName\":\"fn1\",\"Marker\":\"e2\"}");
 	CU_ASSERT_STRING_EQUAL(plain(call_params(f, 7)),
@@ -157,7 +158,9 @@ static void test_sequence(void)
 	    "[\"u-1\",\"u-3\"]");
 	CU_ASSERT_STRING_EQUAL(plain(json_object_object_get(r.res.undo, "Tags")),
 			       "{\"irx:execution-id\":null,\"irx:action\":\"old\"}");
-	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 5);
+	/* the changes go out together, journaled once before */
+	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 1);
+	CU_ASSERT_EQUAL(fake_aws_batches(f), 2);
 	CU_ASSERT_EQUAL(
 	    json_object_get_int(json_object_object_get(r.res.outputs, "RoleSharedWith")), 1);
 	IRX_ASSERT_CONTAINS(r.res.message, "stopped function 'fn1': set reserved concurrency to "
@@ -244,12 +247,12 @@ static void test_qualified_version_role(void)
 	CU_ASSERT_STRING_EQUAL(
 	    fake_aws_call_names(f),
 	    "lambda:GetFunction,lambda:GetFunctionConcurrency,lambda:GetFunction,"
-	    "iam:ListRolePolicies,lambda:ListFunctions,lambda:ListFunctions,"
+	    "lambda:ListFunctions,lambda:ListFunctions,iam:ListRolePolicies,"
 	    "lambda:PutFunctionConcurrency,iam:PutRolePolicy,lambda:TagResource");
 	CU_ASSERT_STRING_EQUAL(plain(call_params(f, 2)),
 			       "{\"FunctionName\":\"fn1\",\"Qualifier\":\"live\"}");
 	/* the alias runs as version 3's role: that is the one revoked */
-	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 3), "RoleName"), "old-role");
+	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 5), "RoleName"), "old-role");
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 7), "RoleName"), "old-role");
 	/* tags go on the unqualified function */
 	CU_ASSERT_STRING_EQUAL(pstr(call_params(f, 8), "Resource"), FN_ARN);
@@ -311,11 +314,13 @@ static void test_idempotent(void)
 		       "{\"PolicyNames\":[\"irx-revoke-older-sessions\"]}");
 	fake_aws_reply(f, "lambda:ListEventSourceMappings",
 		       "{\"EventSourceMappings\":[{\"UUID\":\"u-1\",\"State\":\"Disabled\"}]}");
+	fake_aws_reply(f, "lambda:ListFunctions", "{\"Functions\":[]}");
 	run_exec(f, "{\"TargetArn\":\"" FN_ARN "\",\"DisableEventSources\":true}", false, &r);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f),
 			       "lambda:GetFunction,lambda:GetFunctionConcurrency,"
-			       "iam:ListRolePolicies,lambda:ListEventSourceMappings");
+			       "lambda:ListFunctions,lambda:ListEventSourceMappings,"
+			       "iam:ListRolePolicies");
 	CU_ASSERT_STRING_EQUAL(r.res.message,
 			       "function 'fn1' already contained: reserved concurrency 0, older "
 			       "sessions of role 'fn1-role' revoked, no enabled event source");
@@ -358,24 +363,34 @@ static void test_error_partial_undo(void)
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "AccessDenied: not authorized to perform: "
 						    "iam:PutRolePolicy (HTTP 403, request id "
 						    "fake-0001)");
-	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), READS
-			       ",lambda:ListEventSourceMappings,lambda:ListEventSourceMappings,"
-			       "lambda:PutFunctionConcurrency,iam:PutRolePolicy");
-	/* what was done: the concurrency; not the role policy, mappings or tags */
+	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f),
+			       READS ",lambda:PutFunctionConcurrency,iam:PutRolePolicy,"
+				     "lambda:UpdateEventSourceMapping,"
+				     "lambda:UpdateEventSourceMapping,lambda:TagResource");
+	/* what was done: everything but the role policy */
 	CU_ASSERT_STRING_EQUAL(plain(r.res.undo),
 			       "{\"Action\":\"concurrency-zero:lambda\",\"FunctionName\":\"fn1\","
-			       "\"FunctionArn\":\"" FN_ARN "\",\"PreviousConcurrency\":null}");
+			       "\"FunctionArn\":\"" FN_ARN "\",\"PreviousConcurrency\":null,"
+			       "\"DisabledEventSourceMappings\":[\"u-1\",\"u-3\"],"
+			       "\"Tags\":{\"irx:execution-id\":null,\"irx:action\":\"old\"}}");
 	run_release(&r);
 	fake_aws_free(f);
 
-	/* a failed first read changes nothing */
+	/* a failed read in the first wave changes nothing; its error is the step's */
 	f = fake_aws_new();
 	fake_aws_error(f, "lambda:GetFunction", 404, "ResourceNotFoundException",
 		       "Function not found: " FN_ARN);
+	fake_aws_error(f, "lambda:GetFunctionConcurrency", 404, "ResourceNotFoundException",
+		       "Function not found (concurrency)");
+	fake_aws_reply(f, "lambda:ListFunctions", "{\"Functions\":[]}");
 	run_exec(f, "{\"TargetArn\":\"" FN_ARN "\"}", false, &r);
 	CU_ASSERT_EQUAL(r.rc, -1);
-	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "lambda:GetFunction");
-	IRX_ASSERT_CONTAINS(fake_aws_failure(f), "ResourceNotFoundException: Function not found");
+	CU_ASSERT_STRING_EQUAL(fake_aws_call_names(f), "lambda:GetFunction,"
+						       "lambda:GetFunctionConcurrency,"
+						       "lambda:ListFunctions");
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
+			       "ResourceNotFoundException: Function not found: " FN_ARN
+			       " (HTTP 404, request id fake-0001)");
 	CU_ASSERT_EQUAL(json_object_object_length(r.res.undo), 0);
 	run_release(&r);
 	fake_aws_free(f);
