@@ -45,6 +45,23 @@ class AwsErrorFaultTest(SimTestCase):
         self.assertEqual((status, body["error"]), (400, "ValueError: an error fault's code is a non-empty string"))
 
 
+class StandbyMinSizeTest(SimTestCase):
+    def test_decrement_below_min_size_refused(self):
+        ec2, asg = self.client("ec2"), self.client("autoscaling")
+        iid = ec2.run_instances(ImageId="ami-0a1b2c3d4e5f60004", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+        # the simulator attaches the instance and counts it: desired 1, at the minimum
+        asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=1, MaxSize=3, DesiredCapacity=0, InstanceId=iid)
+        for fn, verb in ((asg.enter_standby, "place into standby"), (asg.detach_instances, "detach")):
+            r = self.assertAwsError("ValidationError", fn, AutoScalingGroupName="g", InstanceIds=[iid],
+                                    ShouldDecrementDesiredCapacity=True)
+            self.assertEqual(r["Error"]["Message"], "AutoScalingGroup g has min-size=1, max-size=3, and desired-size=1. "
+                             "To %s 1 instances, please update the AutoScalingGroup sizes appropriately." % verb)
+        # without the decrement the group would launch a replacement: allowed
+        asg.enter_standby(AutoScalingGroupName="g", InstanceIds=[iid], ShouldDecrementDesiredCapacity=False)
+        g = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"][0]
+        self.assertEqual((g["DesiredCapacity"], g["Instances"][0]["LifecycleState"]), (1, "Standby"))
+
+
 class InstanceTypesTest(SimTestCase):
     def test_instance_store_or_not(self):
         ec2 = self.client("ec2")

@@ -250,6 +250,7 @@ static void seed_instance(struct estate *e)
 	CU_ASSERT_EQUAL(strncmp(e->eni[2], "eni-", 4), 0);
 	CU_ASSERT_EQUAL(strncmp(e->volumes[2], "vol-", 4), 0);
 
+	/* the simulator attaches the instance and counts it: desired 2, one above the minimum */
 	json_object_put(call(a, "autoscaling", "CreateAutoScalingGroup",
 			     "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,\"MaxSize\":3,"
 			     "\"DesiredCapacity\":1,\"InstanceId\":\"%s\"}",
@@ -580,13 +581,15 @@ static const char *address_eni(struct json_object *ec2, const char *alloc)
 	return js(jk(jk(jk(ec2, "addresses"), alloc), "NetworkInterfaceId"));
 }
 
+/* The instance's lifecycle state in web-asg and the group's desired capacity (static). */
 static const char *asg_state(const char *acct, const char *instance)
 {
-	static char s[32];
+	static char s[48];
 	struct json_object *st = state(acct, "autoscaling");
+	struct json_object *g = jk(jk(st, "groups"), "web-asg");
 
-	copy(s, sizeof(s),
-	     js(jk(jk(jk(jk(st, "groups"), "web-asg"), "_members"), instance)));
+	snprintf(s, sizeof(s), "%s desired %d", js(jk(jk(g, "_members"), instance)),
+		 json_object_get_int(jk(g, "DesiredCapacity")));
 	json_object_put(st);
 	return s;
 }
@@ -626,7 +629,7 @@ static void assert_original_instance(const struct estate *e)
 	}
 	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[0]), e->eni[0]);
 	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[1]), e->eni[2]);
-	CU_ASSERT_STRING_EQUAL(asg_state(e->acct, e->instance), "InService");
+	CU_ASSERT_STRING_EQUAL(asg_state(e->acct, e->instance), "InService desired 2");
 	CU_ASSERT_EQUAL(registrations(e->acct, e), 2);
 	json_object_put(ec2);
 }
@@ -656,7 +659,7 @@ static void assert_isolated(const struct estate *e)
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_FALSE(volume_delete_on_termination(ec2, e->volumes[i]));
 	/* out of service, Elastic IPs off */
-	CU_ASSERT_STRING_EQUAL(asg_state(e->acct, e->instance), "Standby");
+	CU_ASSERT_STRING_EQUAL(asg_state(e->acct, e->instance), "Standby desired 1");
 	CU_ASSERT_EQUAL(registrations(e->acct, e), 0);
 	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[0]), "");
 	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[1]), "");
@@ -1202,10 +1205,60 @@ static void test_defect_errors_not_swallowed(void)
 	CU_ASSERT_TRUE(json_object_get_boolean(
 	    jk(jk(jk(jk(ec2, "instances"), e.instance), "_attrs"), "disableApiTermination")));
 	json_object_put(ec2);
-	CU_ASSERT_STRING_EQUAL(asg_state(A1, e.instance), "Standby");
+	CU_ASSERT_STRING_EQUAL(asg_state(A1, e.instance), "Standby desired 1");
 	/* rollback undoes exactly that */
 	rollback_ok(A1, id, NULL);
 	assert_original_instance(&e);
+}
+
+/*
+ * An instance alone in a group at its minimum size: AWS refuses EnterStandby with
+ * ShouldDecrementDesiredCapacity (the desired capacity would go below the minimum), and isolate
+ * always decrements. Today the run fails before any network change, with AWS's message, and
+ * rollback undoes the evidence protection done beside it. (A plugin limitation: see the
+ * report; lowering MinSize first, restored on rollback, would contain such an instance.)
+ */
+static void test_group_at_min_size_fails_cleanly(void)
+{
+	struct estate e;
+	char *out = NULL, *err = NULL;
+	char id[64];
+
+	seed(&e, A1);
+	json_object_put(call(A1, "autoscaling", "DetachInstances",
+			     "{\"AutoScalingGroupName\":\"web-asg\",\"InstanceIds\":[\"%s\"],"
+			     "\"ShouldDecrementDesiredCapacity\":true}",
+			     e.instance));
+	json_object_put(call(A1, "autoscaling", "CreateAutoScalingGroup",
+			     "{\"AutoScalingGroupName\":\"solo\",\"MinSize\":1,\"MaxSize\":1,"
+			     "\"DesiredCapacity\":0,\"InstanceId\":\"%s\"}",
+			     e.instance));
+	CU_ASSERT_EQUAL(irx(A1, &out, &err, "run", rb("isolate"), "-t", e.instance_arn, NULL), 1);
+	copy(id, sizeof(id), execution_id(err));
+	IRX_ASSERT_CONTAINS(err, "ValidationError: AutoScalingGroup solo has min-size=1, "
+				 "max-size=1, and desired-size=1. To place into standby 1 "
+				 "instances, please update the AutoScalingGroup sizes appropriately.");
+	free(out);
+	free(err);
+	{
+		struct json_object *ec2 = state(A1, "ec2");
+		char want[128];
+
+		/* no network change was made */
+		snprintf(want, sizeof(want), "%s,%s", e.sg_web, e.sg_app);
+		CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e.eni[0]), want);
+		CU_ASSERT_STRING_EQUAL(address_eni(ec2, e.alloc[0]), e.eni[0]);
+		json_object_put(ec2);
+	}
+	rollback_ok(A1, id, NULL);
+	{
+		struct json_object *ec2 = state(A1, "ec2");
+
+		CU_ASSERT_FALSE(json_object_get_boolean(jk(
+		    jk(jk(jk(ec2, "instances"), e.instance), "_attrs"), "disableApiTermination")));
+		CU_ASSERT_TRUE(volume_delete_on_termination(ec2, e.volumes[0]));
+		json_object_put(ec2);
+	}
 }
 
 /* --- entity-lockdown (runbooks/) over one entity of each kind, in both accounts ---------------- */
@@ -1312,6 +1365,8 @@ static CU_TestInfo tests[] = {
      test_defect_multi_eni},
     {"seed defect: errors not swallowed (AccessDenied mid-way: code, request id, rollback)",
      test_defect_errors_not_swallowed},
+    {"auto scaling group at its minimum size: standby refused, run fails cleanly, rollback",
+     test_group_at_min_size_fails_cleanly},
     {"entity-lockdown: instance, user, role with path, qualified function ARN, access key; "
      "two accounts",
      test_entity_lockdown},

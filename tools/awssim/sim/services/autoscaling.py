@@ -86,11 +86,20 @@ class SERVICE(Service):
             if state and g["_members"][iid] != state:
                 raise AwsError("ValidationError", "The instance %s is not in %s." % (iid, state))
 
+    def _above_min(self, g, ids, p, verb):
+        """AWS refuses to decrement the desired capacity below the group's minimum size."""
+        if p["ShouldDecrementDesiredCapacity"] and g["DesiredCapacity"] - len(ids) < g["MinSize"]:
+            raise AwsError("ValidationError", "AutoScalingGroup %s has min-size=%d, max-size=%d, and desired-size=%d. "
+                           "To %s %d instances, please update the AutoScalingGroup sizes appropriately." % (
+                               g["AutoScalingGroupName"], g["MinSize"], g["MaxSize"], g["DesiredCapacity"], verb,
+                               len(ids)))
+
     def EnterStandby(self, ctx, p):
         need(p, "AutoScalingGroupName", "ShouldDecrementDesiredCapacity")
         g = self._group(ctx, p["AutoScalingGroupName"])
         ids = p.get("InstanceIds", [])
         self._members(g, ids, "InService")
+        self._above_min(g, ids, p, "place into standby")
         acts = []
         for iid in ids:
             g["_members"][iid] = "Standby"
@@ -115,6 +124,7 @@ class SERVICE(Service):
         g = self._group(ctx, p["AutoScalingGroupName"])
         ids = p.get("InstanceIds", [])
         self._members(g, ids, None)
+        self._above_min(g, ids, p, "detach")
         acts = []
         for iid in ids:
             del g["_members"][iid]
