@@ -33,8 +33,10 @@ class Service:
 
 
 def all_services():
-    from . import (autoscaling, ec2, elbv2, iam, kms, lambda_, s3, sns, ssm, sts)
-    svcs = [m.SERVICE() for m in (autoscaling, ec2, elbv2, iam, kms, lambda_, s3, sns, ssm, sts)]
+    from . import (autoscaling, ec2, elbv2, iam, kms, lambda_, resourcegroupstaggingapi, s3, sns, ssm,
+                   sts)
+    svcs = [m.SERVICE() for m in (autoscaling, ec2, elbv2, iam, kms, lambda_, resourcegroupstaggingapi, s3,
+                                  sns, ssm, sts)]
     return {s.NAME: s for s in svcs}
 
 
