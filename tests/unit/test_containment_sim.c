@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Every containment action end to end: the irx binary and the real plugins (IRX_PLUGIN_PATH) against
- * the simulator (tools/awssim), asserting the simulator's END STATE (GET /__awssim/state) after
- * containment, after a second run (and the requests it made: /__awssim/requests) and after
+ * Every containment action end to end: the irx binary and the real plugins (IRX_PLUGIN_PATH)
+ * against the simulator (tools/awssim), asserting the simulator's END STATE (GET /__awssim/state)
+ * after containment, after a second run (and the requests it made: /__awssim/requests) and after
  * `irx rollback`. One simulator for the suite; each test resets it and seeds a compromised estate
  * through POST /__awssim/call, in account 111111111111 (its own keys) and in 222222222222
  * (reached with --role-arn and --external-id through sts:AssumeRole).
@@ -13,6 +13,12 @@
  * "mallory" with two access keys and a console password; role "ops-admin" under /ops/team/;
  * Lambda function "miner" with reserved concurrency 5 and an SQS event source mapping; SNS topic
  * "irx-alerts".
+ *
+ * Seed defects (DESIGN.md section 6) with a named test here: several ENIs (groups per ENI, not
+ * ModifyInstanceAttribute), errors not swallowed, every volume snapshotted, IAM paths, Lambda
+ * ARNs reaching the Lambda branch of runbooks/entity-lockdown.yaml. Not here: the role policy
+ * lacking ec2:DescribeNetworkInterfaces / ModifyNetworkInterfaceAttribute, since the simulator
+ * does not enforce IAM permissions on callers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -168,7 +174,8 @@ static char *logged_ops(int mutating)
 
 		if (mutating && read)
 			continue;
-		snprintf(item, sizeof(item), "%s%s:%s", len > 1 ? " " : "", js(jk(e, "service")), op);
+		snprintf(item, sizeof(item), "%s%s:%s", len > 1 ? " " : "", js(jk(e, "service")),
+			 op);
 		len += strlen(item);
 		out = realloc(out, len);
 		strcat(out, item);
@@ -209,16 +216,19 @@ static void seed_instance(struct estate *e)
 	make_group(a, e->vpc, "web", e->sg_web, sizeof(e->sg_web));
 	make_group(a, e->vpc, "app", e->sg_app, sizeof(e->sg_app));
 	make_group(a, e->vpc, "mgmt", e->sg_mgmt, sizeof(e->sg_mgmt));
-	json_object_put(call(a, "iam", "CreateRole",
-			     "{\"RoleName\":\"web-role\",\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":"
-			     "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
-			     "\\\"Principal\\\":{\\\"Service\\\":\\\"ec2.amazonaws.com\\\"},"
-			     "\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}"));
-	json_object_put(call(a, "iam", "CreateInstanceProfile", "{\"InstanceProfileName\":\"web\"}"));
+	json_object_put(
+	    call(a, "iam", "CreateRole",
+		 "{\"RoleName\":\"web-role\",\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":"
+		 "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+		 "\\\"Principal\\\":{\\\"Service\\\":\\\"ec2.amazonaws.com\\\"},"
+		 "\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}"));
+	json_object_put(
+	    call(a, "iam", "CreateInstanceProfile", "{\"InstanceProfileName\":\"web\"}"));
 	json_object_put(call(a, "iam", "AddRoleToInstanceProfile",
 			     "{\"InstanceProfileName\":\"web\",\"RoleName\":\"web-role\"}"));
 	r = call(a, "ec2", "RunInstances",
-		 "{\"ImageId\":\"" AMI "\",\"MinCount\":1,\"MaxCount\":1,\"InstanceType\":\"t3.micro\","
+		 "{\"ImageId\":\"" AMI
+		 "\",\"MinCount\":1,\"MaxCount\":1,\"InstanceType\":\"t3.micro\","
 		 "\"IamInstanceProfile\":{\"Name\":\"web\"},"
 		 "\"NetworkInterfaces\":["
 		 "{\"DeviceIndex\":0,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]},"
@@ -257,8 +267,8 @@ static void seed_instance(struct estate *e)
 			     e->instance));
 	for (int i = 0; i < 2; i++) {
 		r = call(a, "elasticloadbalancing", "CreateTargetGroup",
-			 "{\"Name\":\"web-%d\",\"Protocol\":\"HTTP\",\"Port\":%d,\"VpcId\":\"%s\"}", i,
-			 i ? 8080 : 80, e->vpc);
+			 "{\"Name\":\"web-%d\",\"Protocol\":\"HTTP\",\"Port\":%d,\"VpcId\":\"%s\"}",
+			 i, i ? 8080 : 80, e->vpc);
 		copy(e->tg[i], sizeof(e->tg[i]),
 		     js(jk(ji(jk(r, "TargetGroups"), 0), "TargetGroupArn")));
 		json_object_put(r);
@@ -285,7 +295,8 @@ static void seed_identities(struct estate *e)
 	const char *a = e->acct;
 	struct json_object *r = NULL;
 
-	json_object_put(call(a, "iam", "CreateUser", "{\"UserName\":\"mallory\",\"Path\":\"/dev/\"}"));
+	json_object_put(
+	    call(a, "iam", "CreateUser", "{\"UserName\":\"mallory\",\"Path\":\"/dev/\"}"));
 	json_object_put(call(a, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
 	json_object_put(call(a, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
 	json_object_put(call(a, "iam", "CreateLoginProfile",
@@ -300,11 +311,12 @@ static void seed_identities(struct estate *e)
 			     "{\"RoleName\":\"miner-role\",\"Path\":\"/service-role/\","
 			     "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
 			     "\\\"Statement\\\":[]}\"}"));
-	json_object_put(call(a, "lambda", "CreateFunction",
-			     "{\"FunctionName\":\"miner\",\"Runtime\":\"python3.12\","
-			     "\"Handler\":\"index.handler\",\"Role\":\"arn:aws:iam::%s:role/service-role/"
-			     "miner-role\",\"Code\":{\"ZipFile\":\"" ZIP "\"}}",
-			     a));
+	json_object_put(
+	    call(a, "lambda", "CreateFunction",
+		 "{\"FunctionName\":\"miner\",\"Runtime\":\"python3.12\","
+		 "\"Handler\":\"index.handler\",\"Role\":\"arn:aws:iam::%s:role/service-role/"
+		 "miner-role\",\"Code\":{\"ZipFile\":\"" ZIP "\"}}",
+		 a));
 	snprintf(e->fn_arn, sizeof(e->fn_arn), "arn:aws:lambda:" REGION ":%s:function:miner", a);
 	json_object_put(call(a, "lambda", "PutFunctionConcurrency",
 			     "{\"FunctionName\":\"miner\",\"ReservedConcurrentExecutions\":5}"));
@@ -331,20 +343,22 @@ static void seed(struct estate *e, const char *acct)
 {
 	memset(e, 0, sizeof(*e));
 	e->acct = acct;
-	json_object_put(control("POST", "/__awssim/reset", "{\"settings\":{\"snapshot_polls\":1}}"));
-	json_object_put(call(A2, "iam", "CreateRole",
-			     "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
-			     "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
-			     "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
-			     ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
-			     "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID
-			     "\\\"}}}]}\"}"));
+	json_object_put(
+	    control("POST", "/__awssim/reset", "{\"settings\":{\"snapshot_polls\":1}}"));
+	json_object_put(
+	    call(A2, "iam", "CreateRole",
+		 "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
+		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+		 "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
+		 ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
+		 "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID "\\\"}}}]}\"}"));
 	seed_instance(e);
 	seed_identities(e);
 	clear_log();
 }
 
-/* --- running irx ------------------------------------------------------------------------------- */
+/* --- running irx -------------------------------------------------------------------------------
+ */
 
 static const char *rb(const char *name)
 {
@@ -370,8 +384,7 @@ static int irx(const char *acct, char **out, char **err, ...)
 	int status = 0;
 
 	snprintf(irx_path, sizeof(irx_path), "%s", irx_test_build("irx"));
-	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s",
-		 irx_test_build("plugins"));
+	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s", irx_test_build("plugins"));
 	snprintf(state_dir, sizeof(state_dir), "IRX_STATE_DIR=%s/state", dir);
 	argv[n++] = irx_path;
 	va_start(ap, err);
@@ -488,25 +501,23 @@ static const char capture_rb[] =
     "      Summary: 'skipped: {{ automation:SKIPPED_STEPS }}'\n"
     "      Runbook: capture\n";
 
-static const char user_rb[] =
-    "schemaVersion: '0.3'\n"
-    "description: deny:iamUser\n"
-    "parameters:\n"
-    "  TargetArn: {type: String}\n"
-    "mainSteps:\n"
-    "  - name: deny\n"
-    "    action: deny:iamUser\n"
-    "    inputs: {TargetArn: '{{ TargetArn }}'}\n";
+static const char user_rb[] = "schemaVersion: '0.3'\n"
+			      "description: deny:iamUser\n"
+			      "parameters:\n"
+			      "  TargetArn: {type: String}\n"
+			      "mainSteps:\n"
+			      "  - name: deny\n"
+			      "    action: deny:iamUser\n"
+			      "    inputs: {TargetArn: '{{ TargetArn }}'}\n";
 
-static const char role_rb[] =
-    "schemaVersion: '0.3'\n"
-    "description: deny:iamRole\n"
-    "parameters:\n"
-    "  TargetArn: {type: String}\n"
-    "mainSteps:\n"
-    "  - name: deny\n"
-    "    action: deny:iamRole\n"
-    "    inputs: {TargetArn: '{{ TargetArn }}'}\n";
+static const char role_rb[] = "schemaVersion: '0.3'\n"
+			      "description: deny:iamRole\n"
+			      "parameters:\n"
+			      "  TargetArn: {type: String}\n"
+			      "mainSteps:\n"
+			      "  - name: deny\n"
+			      "    action: deny:iamRole\n"
+			      "    inputs: {TargetArn: '{{ TargetArn }}'}\n";
 
 static const char lambda_rb[] =
     "schemaVersion: '0.3'\n"
@@ -522,8 +533,11 @@ static int suite_init(void)
 {
 	const struct {
 		const char *name, *text;
-	} files[] = {{"isolate", isolate_rb}, {"capture", capture_rb}, {"user", user_rb},
-		     {"role", role_rb},	      {"lambda", lambda_rb}};
+	} files[] = {{"isolate", isolate_rb},
+		     {"capture", capture_rb},
+		     {"user", user_rb},
+		     {"role", role_rb},
+		     {"lambda", lambda_rb}};
 
 	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -888,7 +902,8 @@ static void test_role_with_path(void)
 		CU_ASSERT_STRING_EQUAL(irx_tags(jk(r, "Tags")), "irx:action=deny:iamRole");
 		CU_ASSERT_STRING_EQUAL(tag_value(jk(r, "Tags"), "irx:execution-id"), id);
 		/* no other role touched */
-		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(iam, "roles"), "web-role"), "_attached")), "[]");
+		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(iam, "roles"), "web-role"), "_attached")),
+				       "[]");
 		json_object_put(iam);
 		assert_second_run_changes_nothing(e.acct, "role", e.role_arn);
 		rollback_ok(e.acct, id, NULL);
@@ -955,7 +970,8 @@ static void test_lambda(void)
 	}
 }
 
-/* --- snapshot:ec2Instance and notify:sns ------------------------------------------------------- */
+/* --- snapshot:ec2Instance and notify:sns -------------------------------------------------------
+ */
 
 /* The snapshots in acct's EC2 state tagged with execution id: "vol-a,vol-b,..." sorted by the
  * estate's volume order (static). */
@@ -1017,11 +1033,12 @@ static void test_snapshot_and_notify(void)
 	msgs = published(&e);
 	snprintf(want, sizeof(want), "\"Subject\":\"irx: Contained for %s\"", e.instance_arn);
 	IRX_ASSERT_CONTAINS(msgs, want);
-	snprintf(want, sizeof(want), "Execution: %s\\nStep: notify\\nCase: (none)\\nTarget: %s",
-		 id, e.instance_arn);
+	snprintf(want, sizeof(want), "Execution: %s\\nStep: notify\\nCase: (none)\\nTarget: %s", id,
+		 e.instance_arn);
 	IRX_ASSERT_CONTAINS(msgs, want);
 	IRX_ASSERT_CONTAINS(msgs, "Summary: skipped: none");
-	IRX_ASSERT_CONTAINS(msgs, "\"Publisher\":\"arn:aws:sts::" A2 ":assumed-role/irx-responder/");
+	IRX_ASSERT_CONTAINS(msgs,
+			    "\"Publisher\":\"arn:aws:sts::" A2 ":assumed-role/irx-responder/");
 	free(msgs);
 	/* rollback keeps the evidence and releases the instance */
 	rollback_ok(A2, id, &err);
@@ -1032,13 +1049,15 @@ static void test_snapshot_and_notify(void)
 	assert_original_instance(&e);
 }
 
-/* --- exceptions -------------------------------------------------------------------------------- */
+/* --- exceptions --------------------------------------------------------------------------------
+ */
 
 static void tag_instance(const struct estate *e, const char *key, const char *value)
 {
-	json_object_put(call(e->acct, "ec2", "CreateTags",
-			     "{\"Resources\":[\"%s\"],\"Tags\":[{\"Key\":\"%s\",\"Value\":\"%s\"}]}",
-			     e->instance, key, value));
+	json_object_put(
+	    call(e->acct, "ec2", "CreateTags",
+		 "{\"Resources\":[\"%s\"],\"Tags\":[{\"Key\":\"%s\",\"Value\":\"%s\"}]}",
+		 e->instance, key, value));
 }
 
 static void test_exception_tag(void)
@@ -1133,10 +1152,11 @@ static void test_defect_multi_eni(void)
 	char body[512];
 
 	seed(&e, A1);
-	snprintf(body, sizeof(body),
-		 "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"ec2\",\"operation\":"
-		 "\"ModifyInstanceAttribute\",\"params\":{\"InstanceId\":\"%s\",\"Groups\":[\"%s\"]}}",
-		 A1, e.instance, e.sg_mgmt);
+	snprintf(
+	    body, sizeof(body),
+	    "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"ec2\",\"operation\":"
+	    "\"ModifyInstanceAttribute\",\"params\":{\"InstanceId\":\"%s\",\"Groups\":[\"%s\"]}}",
+	    A1, e.instance, e.sg_mgmt);
 	CU_ASSERT_EQUAL(irx_sim_control(&sim, "POST", "/__awssim/call", body, &out), 400);
 	CU_ASSERT_STRING_EQUAL(js(jk(out, "error")), "InvalidInstanceID");
 	IRX_ASSERT_CONTAINS(js(jk(out, "message")), "There are multiple interfaces attached");
@@ -1152,11 +1172,13 @@ static void test_defect_multi_eni(void)
 
 		if (jk(r, "error") && !json_object_is_type(jk(r, "error"), json_type_null))
 			fprintf(stderr, "\n  failed request: %s\n", jtext(r));
-		CU_ASSERT_TRUE(!jk(r, "error") || json_object_is_type(jk(r, "error"), json_type_null));
+		CU_ASSERT_TRUE(!jk(r, "error") ||
+			       json_object_is_type(jk(r, "error"), json_type_null));
 	}
 	json_object_put(log);
 	out = control("GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
-	CU_ASSERT_TRUE(json_object_get_int(jk(out, "count")) >= 6); /* untrack + isolation per ENI */
+	CU_ASSERT_TRUE(json_object_get_int(jk(out, "count")) >=
+		       6); /* untrack + isolation per ENI */
 	json_object_put(out);
 }
 
@@ -1172,11 +1194,12 @@ static void test_defect_errors_not_swallowed(void)
 	int status = 0;
 
 	seed(&e, A1);
-	json_object_put(control("POST", "/__awssim/faults",
-				"{\"kind\":\"error\",\"code\":\"UnauthorizedOperation\",\"status\":403,"
-				"\"message\":\"You are not authorized to perform this operation.\","
-				"\"service\":\"ec2\",\"operation\":\"ModifyNetworkInterfaceAttribute\","
-				"\"after\":4,\"count\":1}"));
+	json_object_put(
+	    control("POST", "/__awssim/faults",
+		    "{\"kind\":\"error\",\"code\":\"UnauthorizedOperation\",\"status\":403,"
+		    "\"message\":\"You are not authorized to perform this operation.\","
+		    "\"service\":\"ec2\",\"operation\":\"ModifyNetworkInterfaceAttribute\","
+		    "\"after\":4,\"count\":1}"));
 	status = irx(A1, &out, &err, "run", rb("isolate"), "-t", e.instance_arn, NULL);
 	CU_ASSERT_EQUAL(status, 1);
 	copy(id, sizeof(id), execution_id(err));
@@ -1235,9 +1258,10 @@ static void test_group_at_min_size_fails_cleanly(void)
 			     e.instance));
 	CU_ASSERT_EQUAL(irx(A1, &out, &err, "run", rb("isolate"), "-t", e.instance_arn, NULL), 1);
 	copy(id, sizeof(id), execution_id(err));
-	IRX_ASSERT_CONTAINS(err, "ValidationError: AutoScalingGroup solo has min-size=1, "
-				 "max-size=1, and desired-size=1. To place into standby 1 "
-				 "instances, please update the AutoScalingGroup sizes appropriately.");
+	IRX_ASSERT_CONTAINS(err,
+			    "ValidationError: AutoScalingGroup solo has min-size=1, "
+			    "max-size=1, and desired-size=1. To place into standby 1 "
+			    "instances, please update the AutoScalingGroup sizes appropriately.");
 	free(out);
 	free(err);
 	{
@@ -1261,7 +1285,8 @@ static void test_group_at_min_size_fails_cleanly(void)
 	}
 }
 
-/* --- entity-lockdown (runbooks/) over one entity of each kind, in both accounts ---------------- */
+/* --- entity-lockdown (runbooks/) over one entity of each kind, in both accounts ----------------
+ */
 
 static void test_entity_lockdown(void)
 {
@@ -1298,8 +1323,8 @@ static void test_entity_lockdown(void)
 			status = irx(e.acct, &out, &err, "run", runbook, "-t", targets[t], "-p",
 				     topic, "-p", "UntrackWaitSeconds=0", "-p", key, NULL);
 			if (status != 0)
-				fprintf(stderr, "\n  entity-lockdown on %s -> %d\n%s%s\n", targets[t],
-					status, out, err);
+				fprintf(stderr, "\n  entity-lockdown on %s -> %d\n%s%s\n",
+					targets[t], status, out, err);
 			CU_ASSERT_EQUAL(status, 0);
 			free(out);
 			free(err);
@@ -1332,12 +1357,18 @@ static void test_entity_lockdown(void)
 		l = state(e.acct, "lambda");
 		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(l, "functions"), "miner"), "_concurrency")),
 				       "0");
+		/* DisableEventSources defaults to false: the mapping is left alone */
+		json_object_object_foreach(jk(l, "mappings"), uuid, m)
+		{
+			(void)uuid;
+			CU_ASSERT_STRING_EQUAL(js(jk(m, "State")), "Enabled");
+		}
 		json_object_put(l);
 		/* notified at start and end of each */
 		sns = state(e.acct, "sns");
-		CU_ASSERT_EQUAL(json_object_array_length(
-				    jk(jk(jk(sns, "topics"), e.topic_arn), "messages")),
-				10);
+		CU_ASSERT_EQUAL(
+		    json_object_array_length(jk(jk(jk(sns, "topics"), e.topic_arn), "messages")),
+		    10);
 		json_object_put(sns);
 		msgs = published(&e);
 		IRX_ASSERT_CONTAINS(msgs, "\"Subject\":\"irx: Started for ");
@@ -1350,7 +1381,8 @@ static void test_entity_lockdown(void)
 static CU_TestInfo tests[] = {
     {"isolate: 3 ENIs, ASG, 2 target groups, 2 EIPs, role; again; rollback (111111111111)",
      test_isolate_account1},
-    {"isolate in 222222222222 through --role-arn/--external-id", test_isolate_account2_assumed_role},
+    {"isolate in 222222222222 through --role-arn/--external-id",
+     test_isolate_account2_assumed_role},
     {"deny:iamUser: keys, password, AWSDenyAll, revoke; again; rollback (both accounts)",
      test_user},
     {"deny:iamRole, a role with a path (seed defect); again; rollback (both accounts)",
