@@ -446,8 +446,12 @@ static int wave_send(struct iso *s, struct wave *w)
 	size_t nfailed = 0;
 	int rc = 0;
 
-	if (w->n == 0)
-		return 0;
+	if (w->n == 0) {
+		/* entries for a later wave's changes (wave_record) are journaled all the same */
+		rc = w->journal ? checkpoint(s) : 0;
+		wave_reset(w);
+		return rc;
+	}
 	if (w->journal && checkpoint(s) < 0) {
 		wave_discard(s, w);
 		return -1;

@@ -1314,6 +1314,55 @@ static void test_isolation_group_with_rules_refused(void)
 	fake_aws_free(f);
 }
 
+/* Every ENI already on the untrack group (a run stopped during the wait): no untrack round
+ * trip, and the ENIs' undo entries are journaled before the isolation wave all the same. */
+static void test_all_enis_on_untrack(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r;
+
+	estate_reset();
+	json_object_array_add(
+	    E.sgs, J("{\"GroupId\":\"sg-iso\",\"GroupName\":\"irx-isolation\",\"VpcId\":\"" VPC
+		     "\",\"IpPermissions\":[],\"IpPermissionsEgress\":[],"
+		     "\"Tags\":[{\"Key\":\"irx:role\",\"Value\":\"isolation\"}]}"));
+	json_object_array_add(
+	    E.sgs, J("{\"GroupId\":\"sg-unt\",\"GroupName\":\"irx-untrack\",\"VpcId\":\"" VPC
+		     "\",\"IpPermissions\":[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":"
+		     "\"0.0.0.0/0\"}],\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}],"
+		     "\"IpPermissionsEgress\":[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":"
+		     "\"0.0.0.0/0\"}],\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}],"
+		     "\"Tags\":[{\"Key\":\"irx:role\",\"Value\":\"untrack\"}]}"));
+	for (int i = 0; i < 3; i++)
+		json_object_object_add(
+		    eni(i), "Groups",
+		    J("[{\"GroupId\":\"sg-unt\",\"GroupName\":\"irx-untrack\"}]"));
+	f = fake();
+	r = exec_waves(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false, false);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	IRX_ASSERT_CONTAINS(W.log,
+			    "ec2:DescribeSecurityGroups,ec2:DescribeAddresses,"
+			    "iam:GetInstanceProfile | elasticloadbalancingv2:DescribeTargetGroups"
+			    " | ec2:ModifyInstanceAttribute,");
+	IRX_ASSERT_CONTAINS(
+	    W.log, " | elasticloadbalancingv2:DeregisterTargets,"
+		   "elasticloadbalancingv2:DeregisterTargets | "
+		   "ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"
+		   "ec2:ModifyNetworkInterfaceAttribute | ec2:DisassociateAddress,");
+	CU_ASSERT_EQUAL(W.round_trips, 7);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_STRING_EQUAL(eni_groups(i), "sg-iso");
+	CU_ASSERT_EQUAL(alen(get(r.res.undo, "NetworkInterfaces")), 3);
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(at(get(r.res.undo, "NetworkInterfaces"), 0),
+					   JSON_C_TO_STRING_PLAIN),
+	    "{\"NetworkInterfaceId\":\"eni-1\",\"OriginalGroups\":null}");
+	/* waves 3, 4, the ENIs' entries before the isolation wave, 8 */
+	CU_ASSERT_EQUAL(fake_aws_checkpoints(f), 4);
+	run_free(&r);
+	fake_aws_free(f);
+}
+
 /* A contained instance costs three round trips (plus the fake's second target group page). */
 static void test_round_trips_second_run(void)
 {
@@ -2213,6 +2262,7 @@ static CU_TestInfo tests[] = {
     {"schema", test_schema},
     {"full sequence: 3 ENIs, ASG, 2 target groups", test_full_sequence},
     {"round trips of a second run", test_round_trips_second_run},
+    {"every ENI already on the untrack group", test_all_enis_on_untrack},
     {"host without aws_call_many: one call at a time", test_host_without_call_many},
     {"failure in a wave of changes", test_failure_in_wave_of_changes},
     {"new groups: egress revoked, untrack allow-all v4+v6", test_new_groups_rules},
