@@ -550,11 +550,15 @@ def serialize_error(model, err, request_id):
                 % (escape(code), escape(msg), request_id))
         return Response(err.status, {"Content-Type": "application/xml", "x-amz-request-id": request_id}, body.encode())
     headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": code}
+    extra = dict(err.extra)
+    query_error = extra.pop("query_error", None)
+    if query_error and model is not None and "awsQueryCompatible" in model.metadata:
+        headers["x-amzn-query-error"] = "%s;%s" % (query_error, "Sender" if err.status < 500 else "Receiver")
     if proto == "json":
         headers["Content-Type"] = "application/x-amz-json-%s" % model.metadata.get("jsonVersion", "1.0")
         body = {"__type": code, "message": msg}
     else:
         headers["Content-Type"] = "application/json"
         body = {"Type": "User" if err.status < 500 else "Service", "message": msg}
-    body.update(err.extra)
+    body.update(extra)
     return Response(err.status, headers, json.dumps(body).encode())

@@ -33,10 +33,10 @@ class Service:
 
 
 def all_services():
-    from . import (autoscaling, ec2, elbv2, iam, kms, lambda_, resourcegroupstaggingapi, s3, sns, ssm,
-                   sts)
-    svcs = [m.SERVICE() for m in (autoscaling, ec2, elbv2, iam, kms, lambda_, resourcegroupstaggingapi, s3,
-                                  sns, ssm, sts)]
+    from . import (autoscaling, dynamodb, ec2, elbv2, iam, kms, lambda_, resourcegroupstaggingapi, s3, sns,
+                   sqs, ssm, sts)
+    svcs = [m.SERVICE() for m in (autoscaling, dynamodb, ec2, elbv2, iam, kms, lambda_, resourcegroupstaggingapi,
+                                  s3, sns, sqs, ssm, sts)]
     return {s.NAME: s for s in svcs}
 
 
