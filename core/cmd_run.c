@@ -452,6 +452,29 @@ static struct irx_runbook *load_runbook(const char *name, struct irx_actions *ac
  * irx run --event: the configuration's routing decides the runbook, targets and dry-run per
  * entity (irx_events_plan, which also claims dedupe keys); each runnable target runs once.
  */
+/*
+ * The shipped runbooks notify an SNS topic (NotifyTopicArn): when the command line does not
+ * name one, the configuration's first SNS channel does. Returns the assignment to free.
+ */
+static char *bind_notify_topic(const struct irx_runbook *rb, const struct irx_config *cfg,
+			       struct run_options *to)
+{
+	const char *topic = NULL;
+
+	if (!irx_runbook_param(rb, "NotifyTopicArn") || to->assignment_count >= MAX_ASSIGNMENTS)
+		return NULL;
+	for (size_t i = 0; i < to->assignment_count; i++)
+		if (strncmp(to->assignments[i], "NotifyTopicArn=", 15) == 0)
+			return NULL;
+	for (size_t i = 0; i < cfg->channel_count && !topic; i++)
+		if (cfg->channels[i].topic_arn && *cfg->channels[i].topic_arn)
+			topic = cfg->channels[i].topic_arn;
+	if (!topic)
+		return NULL;
+	to->assignments[to->assignment_count] = irx_xasprintf("NotifyTopicArn=%s", topic);
+	return (char *)to->assignments[to->assignment_count++];
+}
+
 static int run_event(struct run_options *o, struct irx_actions *actions, struct json_object *results)
 {
 	struct irx_diags diags = {0};
@@ -496,7 +519,7 @@ static int run_event(struct run_options *o, struct irx_actions *actions, struct 
 		const struct irx_plan_target *t = &plan.targets[i];
 		struct run_options to = *o;
 		struct irx_runbook *rb = NULL;
-		char *case_id = NULL;
+		char *case_id = NULL, *notify = NULL;
 		int one = IRX_EXIT_OK;
 
 		if (!t->runbook || t->duplicate) {
@@ -519,7 +542,9 @@ static int run_event(struct run_options *o, struct irx_actions *actions, struct 
 		}
 		if (!o->case_id && cfg->case_id_prefix && t->finding_id)
 			to.case_id = case_id = irx_xasprintf("%s%s", cfg->case_id_prefix, t->finding_id);
+		notify = bind_notify_topic(rb, cfg, &to);
 		one = run_one(rb, actions, &to, state_dir, t->arn, &aws, results);
+		free(notify);
 		if (one > rc)
 			rc = one;
 		irx_runbook_free(rb);
