@@ -748,6 +748,7 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 	call.step = st->name;
 	call.execution_id = x->id;
 	call.action = st->action;
+	call.aws_calls = ref ? ref->action->aws_calls : NULL; /* an undeclared call fails */
 	call.dry_run = x->opts->dry_run;
 	call.sleep_ms = x->opts->sleep_ms;
 	call.sleep_ud = x->opts->sleep_ud;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aws/client.h"
 #include "util.h"
 
 #define REDACTED "********"
@@ -127,9 +128,57 @@ static int host_fail(struct irx_call *call, const char *fmt, ...)
 	return -1;
 }
 
+/* True when the NULL-terminated list holds "service:operation". */
+static bool declares(const char *const *list, const char *service, const char *operation)
+{
+	size_t sn = strlen(service);
+
+	for (size_t i = 0; list[i]; i++)
+		if (strncmp(list[i], service, sn) == 0 && list[i][sn] == ':' &&
+		    strcmp(list[i] + sn + 1, operation) == 0)
+			return true;
+	return false;
+}
+
+int irx_call_check_declared(const struct irx_call *call, const char *service,
+			    const char *operation, char *msg, size_t len)
+{
+	const char *sid = NULL, *oname = NULL;
+	struct irx_error err = {0};
+
+	if (!call || !call->aws_calls)
+		return 0;
+	if (service && operation) {
+		if (declares(call->aws_calls, service, operation))
+			return 0;
+		if (irx_aws_lookup(service, operation, &sid, &oname, NULL, &err) == 0 &&
+		    declares(call->aws_calls, sid, oname))
+			return 0;
+	}
+	snprintf(msg, len, "action '%s' called %s:%s, which it does not declare in aws_calls",
+		 call->action ? call->action : "?", service ? service : "(null)",
+		 operation ? operation : "(null)");
+	return -1;
+}
+
+/* Fails the step (first failure wins) when the call is not declared. */
+static int check_declared(struct irx_call *call, const char *service, const char *operation)
+{
+	char msg[512] = "";
+
+	if (irx_call_check_declared(call, service, operation, msg, sizeof(msg)) == 0)
+		return 0;
+	irx_error_set(&call->error, IRX_ERR_STEP, "%s", msg);
+	return -1;
+}
+
 static int host_aws_call(struct irx_call *call, const char *service, const char *operation,
 			 struct json_object *params, struct json_object **response)
 {
+	if (call && check_declared(call, service, operation) < 0) {
+		*response = NULL;
+		return -1;
+	}
 	if (!call || !call->aws_call) {
 		/* Only reachable through the with_aws table of a call set up without a client. */
 		if (call)
@@ -186,7 +235,28 @@ static int host_sleep(struct irx_call *call, long long ms)
 static size_t host_aws_call_many(struct irx_call *call, struct irx_aws_request *reqs, size_t n)
 {
 	size_t failed = 0;
+	char msg[512] = "";
 
+	/* An undeclared call fails the whole batch before any of it is sent. */
+	for (size_t i = 0; call && i < n; i++) {
+		if (irx_call_check_declared(call, reqs[i].service, reqs[i].operation, msg,
+					    sizeof(msg)) == 0)
+			continue;
+		irx_error_set(&call->error, IRX_ERR_STEP, "%s", msg);
+		for (size_t k = 0; k < n; k++) {
+			reqs[k].response = NULL;
+			reqs[k].failed = 1;
+			if (k == i || irx_call_check_declared(call, reqs[k].service,
+							      reqs[k].operation, reqs[k].error,
+							      sizeof(reqs[k].error)) < 0)
+				continue;
+			snprintf(reqs[k].error, sizeof(reqs[k].error),
+				 "not sent: its batch has an undeclared call (%s:%s)",
+				 reqs[i].service, reqs[i].operation);
+		}
+		snprintf(reqs[i].error, sizeof(reqs[i].error), "%s", msg);
+		return n;
+	}
 	if (call && call->aws_call && call->aws_call_many)
 		return call->aws_call_many(call->aws_ud, call, reqs, n);
 	for (size_t i = 0; i < n; i++) {

@@ -40,6 +40,9 @@ struct irx_call {
 	const char *step;	/* borrowed; NULL outside a step */
 	const char *execution_id; /* borrowed; NULL outside an execution */
 	const char *action;	/* borrowed; "aws:sleep", "isolate:ec2Instance" */
+	/* The action's declared AWS calls (irx_action.aws_calls, borrowed): a call not in
+	 * the list fails without being sent. NULL = undeclared: any call (the built-ins). */
+	const char *const *aws_calls;
 	bool dry_run;
 	long long deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none */
 	bool timed_out;	       /* set by an action that stopped at the deadline */
@@ -65,6 +68,15 @@ struct irx_call {
 	/* Dry-run: [{service, operation, parameters}] the AWS client did not send. Owned. */
 	struct json_object *planned_calls;
 };
+
+/*
+ * 0 when the call's action may call service:operation (it declares it, or declares
+ * nothing); otherwise -1 with msg set to "action 'isolate:ec2Instance' called ec2:Foo,
+ * which it does not declare in aws_calls". Names are compared as the models spell
+ * them (a boto3-style alias is resolved first).
+ */
+int irx_call_check_declared(const struct irx_call *call, const char *service,
+			    const char *operation, char *msg, size_t len);
 
 /* Zeroes call and sets its defaults (planned_calls = []). */
 void irx_call_init(struct irx_call *call);

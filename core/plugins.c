@@ -42,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aws/client.h"
 #include "error.h"
 #include "host.h"
 #include "util.h"
@@ -49,7 +50,11 @@
 /* The 1.0 descriptor ends with fini; later minors append after it. */
 #define PLUGIN_SIZE_1_0 (offsetof(struct irx_plugin, fini) + sizeof(((struct irx_plugin *)0)->fini))
 
+/* A 1.0 plugin's actions array: struct irx_action before aws_calls was appended. */
+#define ACTION_SIZE_1_0 (offsetof(struct irx_action, aws_calls))
+
 #define MAX_NAME 64
+#define MAX_AWS_CALLS 1024
 #define MAX_ACTIONS 1024
 #define MAX_PARAMS 256
 #define KNOWN_PARAM_FLAGS (IRX_PARAM_REQUIRED | IRX_PARAM_SECRET | IRX_PARAM_RESOURCE)
@@ -57,6 +62,7 @@
 
 struct entry {
 	struct irx_loaded_plugin pub; /* first: callers get &pub */
+	struct irx_action *actions_1_0; /* a 1.0 plugin's actions widened; owned */
 	dev_t dev;
 	ino_t ino;
 };
@@ -98,6 +104,7 @@ static void entry_free(struct entry *e)
 		e->pub.desc.fini(e->pub.plugin_data);
 	if (e->pub.handle)
 		dlclose(e->pub.handle);
+	free(e->actions_1_0);
 	free(e->pub.path);
 	free(e);
 }
@@ -374,7 +381,61 @@ static bool param_end(const struct irx_param *pa)
 
 static bool action_end(const struct irx_action *a)
 {
-	return !a->name && !a->summary && !a->flags && !a->params && !a->execute && !a->rollback;
+	return !a->name && !a->summary && !a->flags && !a->params && !a->execute && !a->rollback &&
+	       !a->aws_calls;
+}
+
+/*
+ * The declared AWS calls must name operations of irx's models exactly as the models spell
+ * them ("ec2:DescribeInstances"): the host compares calls against them and `irx policy`
+ * turns them into IAM actions, so an alias or a typo would grant or allow the wrong thing.
+ */
+static int check_aws_calls(const struct irx_action *a, char *why, size_t len)
+{
+	if (!a->aws_calls)
+		return 0;
+	for (size_t n = 0; a->aws_calls[n]; n++) {
+		const char *c = a->aws_calls[n];
+		const char *colon = strchr(c, ':');
+		const char *sid = NULL, *oname = NULL;
+		char svc[128] = "";
+		struct irx_error err = {0};
+
+		if (n == MAX_AWS_CALLS) {
+			snprintf(why, len,
+				 "action '%s' declares more than %d AWS calls (missing NULL "
+				 "terminator?)",
+				 a->name, MAX_AWS_CALLS);
+			return -1;
+		}
+		if (!colon || colon == c || !colon[1] || (size_t)(colon - c) >= sizeof(svc)) {
+			snprintf(why, len,
+				 "action '%s' declares AWS call '%s', which is not "
+				 "\"service:Operation\"",
+				 a->name, c);
+			return -1;
+		}
+		memcpy(svc, c, (size_t)(colon - c));
+		if (irx_aws_lookup(svc, colon + 1, &sid, &oname, NULL, &err) < 0) {
+			snprintf(why, len, "action '%s' declares unknown AWS call '%s' (%s)", a->name,
+				 c, err.message);
+			return -1;
+		}
+		if (strcmp(sid, svc) != 0 || strcmp(oname, colon + 1) != 0) {
+			snprintf(why, len,
+				 "action '%s' declares AWS call '%s'; spell it as the model does: "
+				 "'%s:%s'",
+				 a->name, c, sid, oname);
+			return -1;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(a->aws_calls[k], c) == 0) {
+				snprintf(why, len, "action '%s' declares AWS call '%s' twice",
+					 a->name, c);
+				return -1;
+			}
+	}
+	return 0;
 }
 
 /* A default must convert to its type, or the first run that relies on it fails. */
@@ -518,17 +579,40 @@ static int check_actions(const struct irx_action *actions, char *why, size_t len
 				snprintf(why, len, "it declares action '%s' twice", a->name);
 				return -1;
 			}
-		if (check_params(a, why, len) < 0)
+		if (check_params(a, why, len) < 0 || check_aws_calls(a, why, len) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Checks what entry returned and copies it into *out, honouring its size. */
-static int check_descriptor(const struct irx_plugin *raw, struct irx_plugin *out, char *why,
-			    size_t len)
+/*
+ * A 1.0 plugin's actions array has 1.0-sized elements: copies them into zeroed current
+ * ones (aws_calls NULL), up to and including the terminator. Returns NULL when there is
+ * no terminator within MAX_ACTIONS (check_actions then reports it on the copy).
+ */
+static struct irx_action *widen_actions_1_0(const void *raw)
+{
+	struct irx_action *out = irx_xcalloc(MAX_ACTIONS + 1, sizeof(*out));
+
+	if (!raw)
+		return out;
+	for (size_t n = 0; n <= MAX_ACTIONS; n++) {
+		memcpy(&out[n], (const char *)raw + n * ACTION_SIZE_1_0, ACTION_SIZE_1_0);
+		if (action_end(&out[n]))
+			break;
+	}
+	return out;
+}
+
+/*
+ * Checks what entry returned and copies it into *out, honouring its size. A 1.0 plugin's
+ * actions are widened into *widened (owned by the caller, NULL otherwise).
+ */
+static int check_descriptor(const struct irx_plugin *raw, struct irx_plugin *out,
+			    struct irx_action **widened, char *why, size_t len)
 {
 	memset(out, 0, sizeof(*out));
+	*widened = NULL;
 	if (raw->abi_major != IRX_PLUGIN_ABI_MAJOR) {
 		snprintf(why, len, "built for plugin ABI %u.%u, irx speaks %d.%d",
 			 (unsigned)raw->abi_major, (unsigned)raw->abi_minor, IRX_PLUGIN_ABI_MAJOR,
@@ -550,6 +634,10 @@ static int check_descriptor(const struct irx_plugin *raw, struct irx_plugin *out
 		return -1;
 	}
 	memcpy(out, raw, raw->size < sizeof(*out) ? raw->size : sizeof(*out));
+	if (out->abi_minor == 0 && out->actions) {
+		*widened = widen_actions_1_0(out->actions);
+		out->actions = *widened;
+	}
 	if (!out->name || !*out->name) {
 		snprintf(why, len, "its descriptor has no name");
 		return -1;
@@ -698,7 +786,7 @@ static const struct irx_loaded_plugin *load_file_checked(struct irx_plugins *p, 
 		refuse(err, path, "its entry '%s' returned NULL", IRX_PLUGIN_ENTRY_SYMBOL);
 		goto fail;
 	}
-	if (check_descriptor(raw, &e->pub.desc, why, sizeof(why)) < 0) {
+	if (check_descriptor(raw, &e->pub.desc, &e->actions_1_0, why, sizeof(why)) < 0) {
 		refuse(err, path, "%s", why);
 		goto fail;
 	}
@@ -836,7 +924,7 @@ const struct irx_loaded_plugin *irx_plugins_add_static(struct irx_plugins *plugi
 		return NULL;
 	}
 	e = irx_xcalloc(1, sizeof(*e));
-	if (check_descriptor(raw, &e->pub.desc, why, sizeof(why)) < 0) {
+	if (check_descriptor(raw, &e->pub.desc, &e->actions_1_0, why, sizeof(why)) < 0) {
 		/* The name may be what is wrong: quote it only when it is usable. */
 		snprintf(who, sizeof(who), "%s",
 			 raw->abi_major == IRX_PLUGIN_ABI_MAJOR && raw->size >= PLUGIN_SIZE_1_0 &&

@@ -23,8 +23,9 @@
  *                                     json_object_new_string(name));
  *              return 0;
  *          }
+ *          static const char *const hello_calls[] = { NULL }; // makes no AWS call
  *          static const struct irx_action actions[] = {
- *              { "hello", "greet someone", 0, hello_params, hello, NULL },
+ *              { "hello", "greet someone", 0, hello_params, hello, NULL, hello_calls },
  *              { 0 }
  *          };
  *          IRX_PLUGIN_DEFINE("foo", "1.0.0", "Apache-2.0", actions, NULL, NULL)
@@ -42,7 +43,9 @@
  *
  * Rules of the ABI:
  * - Structs are append-only. A plugin built against an older minor version
- *   still loads: the host copies `size` bytes into a zeroed struct.
+ *   still loads: the host copies `size` bytes into a zeroed struct, and reads
+ *   a 1.0 plugin's actions array with the 1.0 element size (struct irx_action
+ *   grew aws_calls in 1.1).
  * - Plugins never link against irx; everything they need from the host comes
  *   through struct irx_host. Inputs, outputs and undo records are json-c
  *   objects (json-c's reference-counting rules apply).
@@ -61,7 +64,7 @@ extern "C" {
 #endif
 
 #define IRX_PLUGIN_ABI_MAJOR 1
-#define IRX_PLUGIN_ABI_MINOR 0
+#define IRX_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define IRX_PLUGIN_ENTRY_SYMBOL "irx_plugin_entry"
@@ -168,6 +171,15 @@ struct irx_action {
 	const struct irx_param *params; /* {0}-terminated */
 	irx_execute_fn *execute;        /* required */
 	irx_rollback_fn *rollback;      /* NULL: cannot be undone */
+	/*
+	 * Added in 1.1. The AWS calls execute and rollback make: NULL-terminated
+	 * "service:Operation" with irx's model names ("ec2:DescribeInstances",
+	 * "elasticloadbalancingv2:DeregisterTargets"). The loader refuses an unknown
+	 * name; the host fails any call the list does not name; `irx policy` builds
+	 * the member-account role policy from the lists. NULL = undeclared (any
+	 * call, and nothing in the generated policy).
+	 */
+	const char *const *aws_calls;
 };
 
 /*

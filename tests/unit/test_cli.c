@@ -108,7 +108,7 @@ static void test_help_and_version(void)
 	free(out);
 	free(err);
 	CU_ASSERT_EQUAL(irx(&out, &err, "version", NULL), 0);
-	IRX_ASSERT_CONTAINS(out, "irx 0.1.0 (plugin ABI 1.0)");
+	IRX_ASSERT_CONTAINS(out, "irx 0.1.0 (plugin ABI 1.1)");
 	free(out);
 	free(err);
 	CU_ASSERT_EQUAL(irx(&out, &err, "frobnicate", NULL), 2);

@@ -430,8 +430,8 @@ static void test_broken_plugins(void)
 	    {"bad_noentry",
 	     "it has no entry symbol 'irx_plugin_entry' (define it with IRX_PLUGIN_DEFINE)"},
 	    {"bad_null", "its entry 'irx_plugin_entry' returned NULL"},
-	    {"bad_major", "built for plugin ABI 2.0, irx speaks 1.0"},
-	    {"bad_minor", "built for plugin ABI 1.7, irx speaks 1.0 (it needs a newer irx)"},
+	    {"bad_major", "built for plugin ABI 2.0, irx speaks 1.1"},
+	    {"bad_minor", "built for plugin ABI 1.7, irx speaks 1.1 (it needs a newer irx)"},
 	    {"bad_size",
 	     "descriptor size 16 is smaller than the plugin ABI 1.0 descriptor (64 bytes)"},
 	    {"bad_name", "it declares the name 'other' but the file is named 'bad_name.so'"},
@@ -773,7 +773,7 @@ static void test_scan(void)
 	irx_plugins_scan(p, collect, &s);
 	snprintf(want, sizeof(want),
 		 "%s/bad_major.so: refusing plugin '%s/bad_major.so': built for plugin ABI 2.0, "
-		 "irx speaks 1.0\n"
+		 "irx speaks 1.1\n"
 		 "%s/good.so: loaded good 1.2.3\n"
 		 "%s/subdir.so: refusing plugin '%s/subdir.so': not a regular file (directory)\n"
 		 "%s/demo.so: loaded demo 0.1.0\n"
@@ -945,7 +945,7 @@ static const char *const static_reasons[] = {
     "not a Boolean",
     "refusing linked-in plugin 'p': action 'act': parameter 'M' has a default \"[1]\" that is "
     "not a StringMap",
-    "refusing linked-in plugin '(unnamed)': built for plugin ABI 3.1, irx speaks 1.0",
+    "refusing linked-in plugin '(unnamed)': built for plugin ABI 3.1, irx speaks 1.1",
     "refusing linked-in plugin '(unnamed)': descriptor size 8 is smaller than the plugin ABI "
     "1.0 descriptor (64 bytes)",
 };
@@ -1413,7 +1413,7 @@ static void test_cmd_list(void)
 	put_plugin(dir, "bad_major", NULL, 0755);
 	CU_ASSERT_EQUAL(run_irx(args, &out, &err), 0);
 	snprintf(want, sizeof(want),
-		 "good 1.2.3 (plugin ABI 1.0, licence Apache-2.0)\n"
+		 "good 1.2.3 (plugin ABI 1.1, licence Apache-2.0)\n"
 		 "  file: %s/good.so\n"
 		 "  good:echo: echo the message back [read-only, idempotent]\n"
 		 "    Message (String, required): what to echo\n"
@@ -1424,7 +1424,7 @@ static void test_cmd_list(void)
 	CU_ASSERT_EQUAL(strncmp(out, want, strlen(want)), 0);
 	snprintf(want, sizeof(want),
 		 "irx plugins: refusing plugin '%s/bad_major.so': built for plugin ABI 2.0, irx "
-		 "speaks 1.0\n",
+		 "speaks 1.1\n",
 		 dir);
 	IRX_ASSERT_CONTAINS(err, want);
 	free(out);
@@ -1450,7 +1450,7 @@ static void test_cmd_json(void)
 	CU_ASSERT_TRUE(json_object_object_get_ex(j, "refused", &ref));
 	snprintf(
 	    want, sizeof(want),
-	    "{\"name\":\"good\",\"version\":\"1.2.3\",\"abi\":\"1.0\",\"license\":\"Apache-2.0\","
+	    "{\"name\":\"good\",\"version\":\"1.2.3\",\"abi\":\"1.1\",\"license\":\"Apache-2.0\","
 	    "\"path\":\"%s/good.so\",\"actions\":[{\"name\":\"good:echo\",\"summary\":\"echo "
 	    "the message back\",\"mutates\":false,\"idempotent\":true,\"reversible\":false,"
 	    "\"parameters\":[{\"name\":\"Message\",\"type\":\"String\",\"required\":true,"
@@ -1487,7 +1487,7 @@ static void test_cmd_one(void)
 	put_plugin(dir, "good", NULL, 0755);
 	put_plugin(dir, "bad_minor", NULL, 0755);
 	CU_ASSERT_EQUAL(run_irx(good, &out, &err), 0);
-	CU_ASSERT_EQUAL(strncmp(out, "good 1.2.3 (plugin ABI 1.0, licence Apache-2.0)\n", 48), 0);
+	CU_ASSERT_EQUAL(strncmp(out, "good 1.2.3 (plugin ABI 1.1, licence Apache-2.0)\n", 48), 0);
 	CU_ASSERT_STRING_EQUAL(err, "");
 	free(out);
 	free(err);
@@ -1496,7 +1496,7 @@ static void test_cmd_one(void)
 	CU_ASSERT_STRING_EQUAL(out, "");
 	snprintf(want, sizeof(want),
 		 "irx plugins: refusing plugin '%s/bad_minor.so': built for plugin ABI 1.7, irx "
-		 "speaks 1.0 (it needs a newer irx)\n",
+		 "speaks 1.1 (it needs a newer irx)\n",
 		 dir);
 	CU_ASSERT_STRING_EQUAL(err, want);
 	free(out);
