@@ -2575,11 +2575,44 @@ static const struct irx_param ec2_params[] = {
     {0},
 };
 
+/* Every AWS call execute and rollback make (the host refuses any other; `irx policy` grants these). */
+static const char *const isolate_calls[] = {
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceAttribute",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:DescribeSecurityGroups",
+    "ec2:CreateSecurityGroup",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:DescribeAddresses",
+    "ec2:DisassociateAddress",
+    "ec2:AssociateAddress",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:EnterStandby",
+    "autoscaling:DetachInstances",
+    "autoscaling:ExitStandby",
+    "autoscaling:AttachInstances",
+    "elasticloadbalancingv2:DescribeTargetGroups",
+    "elasticloadbalancingv2:DescribeTargetHealth",
+    "elasticloadbalancingv2:DeregisterTargets",
+    "elasticloadbalancingv2:RegisterTargets",
+    "iam:GetInstanceProfile",
+    "iam:ListRolePolicies",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    NULL,
+};
+
 static const struct irx_action isolate_actions[] = {
     {"ec2Instance",
      "isolate an EC2 instance: protect evidence, take it out of service, cut its network and "
      "its role credentials",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, ec2_params, isolate_instance, release_instance},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, ec2_params, isolate_instance, release_instance,
+     isolate_calls},
     {0},
 };
 
