@@ -2596,6 +2596,8 @@ static const char *const isolate_calls[] = {
     "autoscaling:DetachInstances",
     "autoscaling:ExitStandby",
     "autoscaling:AttachInstances",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:UpdateAutoScalingGroup",
     "elasticloadbalancingv2:DescribeTargetGroups",
     "elasticloadbalancingv2:DescribeTargetHealth",
     "elasticloadbalancingv2:DeregisterTargets",
