@@ -1292,15 +1292,68 @@ static const struct irx_param key_params[] = {
     {0},
 };
 
+/* The AWS calls of each action, execute and rollback (the host refuses any other). */
+static const char *const user_calls[] = {
+    "iam:GetUser",
+    "iam:ListAccessKeys",
+    "iam:ListMFADevices",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListUserPolicies",
+    "iam:GetLoginProfile",
+    "iam:AttachUserPolicy",
+    "iam:PutUserPolicy",
+    "iam:UpdateAccessKey",
+    "iam:TagUser",
+    "iam:DeleteLoginProfile",
+    "iam:UntagUser",
+    "iam:DeleteUserPolicy",
+    "iam:DetachUserPolicy",
+    NULL,
+};
+
+/* iamRole: the role forms of the same calls. */
+static const char *const role_calls[] = {
+    "iam:GetRole",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:AttachRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    NULL,
+};
+
+/* accessKey: the key's owner is a user (STS keys are refused). */
+static const char *const key_calls[] = {
+    "iam:GetAccessKeyLastUsed",
+    "iam:GetUser",
+    "iam:ListAccessKeys",
+    "iam:ListMFADevices",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListUserPolicies",
+    "iam:GetLoginProfile",
+    "iam:AttachUserPolicy",
+    "iam:PutUserPolicy",
+    "iam:UpdateAccessKey",
+    "iam:TagUser",
+    "iam:DeleteLoginProfile",
+    "iam:UntagUser",
+    "iam:DeleteUserPolicy",
+    "iam:DetachUserPolicy",
+    NULL,
+};
+
 static const struct irx_action deny_actions[] = {
     {"iamUser",
      "deny an IAM user: AWSDenyAll, older sessions revoked, access keys deactivated, console "
      "password deleted",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, user_params, deny_user, rollback},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, user_params, deny_user, rollback, user_calls},
     {"iamRole", "deny an IAM role: AWSDenyAll or revoke sessions issued before now",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, role_params, deny_role, rollback},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, role_params, deny_role, rollback, role_calls},
     {"accessKey", "deactivate an access key and revoke its owner's older sessions",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, key_params, deny_key, rollback},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, key_params, deny_key, rollback, key_calls},
     {0},
 };
 
