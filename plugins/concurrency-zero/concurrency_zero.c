@@ -915,11 +915,29 @@ static const struct irx_param lambda_params[] = {
     {0},
 };
 
+/* The AWS calls execute and rollback make (the host refuses any other). */
+static const char *const cz_calls[] = {
+    "lambda:GetFunction",
+    "lambda:GetFunctionConcurrency",
+    "lambda:ListFunctions",
+    "lambda:ListEventSourceMappings",
+    "lambda:GetEventSourceMapping",
+    "lambda:PutFunctionConcurrency",
+    "lambda:DeleteFunctionConcurrency",
+    "lambda:UpdateEventSourceMapping",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "iam:ListRolePolicies",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    NULL,
+};
+
 static const struct irx_action cz_actions[] = {
     {"lambda",
      "stop a Lambda function: reserved concurrency 0, execution role's older sessions "
      "revoked, event sources disabled by parameter",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, lambda_params, lockdown, release},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, lambda_params, lockdown, release, cz_calls},
     {0},
 };
 
