@@ -1269,13 +1269,38 @@ static const struct irx_param volume_params[] = {
     {0},
 };
 
+/* The AWS calls of each action, execute and rollback (the host refuses any other). */
+static const char *const instance_calls[] = {
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceTypes",
+    "ec2:CreateSnapshots",
+    "ec2:DescribeSnapshots",
+    "kms:DescribeKey",
+    "ec2:CopySnapshot",
+    "ec2:DescribeSnapshotAttribute",
+    "ec2:ModifySnapshotAttribute",
+    NULL,
+};
+
+static const char *const volume_calls[] = {
+    "ec2:DescribeVolumes",
+    "ec2:CreateSnapshot",
+    "ec2:DescribeSnapshots",
+    "kms:DescribeKey",
+    "ec2:CopySnapshot",
+    "ec2:DescribeSnapshotAttribute",
+    "ec2:ModifySnapshotAttribute",
+    NULL,
+};
+
 static const struct irx_action actions[] = {
     {"ec2Instance",
      "snapshot every EBS volume of an instance (crash-consistent), optionally copy under a "
      "customer managed key and share with a forensic account",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, instance_params, snapshot_instance, unshare},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, instance_params, snapshot_instance, unshare,
+     instance_calls},
     {"volume", "snapshot one EBS volume, optionally copy and share it",
-     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, volume_params, snapshot_volume, unshare},
+     IRX_ACTION_MUTATES | IRX_ACTION_IDEMPOTENT, volume_params, snapshot_volume, unshare, volume_calls},
     {0},
 };
 
