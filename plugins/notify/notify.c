@@ -831,12 +831,25 @@ static const struct irx_param webhook_params[] = {
     {0},
 };
 
+/* The AWS calls of each action (the host refuses any other). */
+static const char *const sns_calls[] = {
+    "sns:Publish",
+    NULL,
+};
+
+/* slack and webhook: a URL or secret may come from SSM or Secrets Manager. */
+static const char *const post_calls[] = {
+    "ssm:GetParameter",
+    "secretsmanager:GetSecretValue",
+    NULL,
+};
+
 static const struct irx_action actions[] = {
-    {"sns", "publish a notification to an SNS topic", 0, sns_params, notify_sns, NULL},
+    {"sns", "publish a notification to an SNS topic", 0, sns_params, notify_sns, NULL, sns_calls},
     {"slack", "post a Block Kit message to a Slack incoming webhook", 0, slack_params, notify_slack,
-     NULL},
+     NULL, post_calls},
     {"webhook", "POST a signed JSON notification (X-Irx-Signature: sha256=HMAC)", 0, webhook_params,
-     notify_webhook, NULL},
+     notify_webhook, NULL, post_calls},
     {0},
 };
 
