@@ -573,11 +573,20 @@ out:
 	return rc;
 }
 
+/* The AWS calls startAutomation makes (the host refuses any other). */
+static const char *const start_automation_calls[] = {
+    "ssm:DescribeDocument",
+    "ssm:StartAutomationExecution",
+    "ssm:GetAutomationExecution",
+    "ssm:StopAutomationExecution",
+    NULL,
+};
+
 static const struct irx_action actions[] = {
     {"startAutomation",
      "start an SSM Automation execution here or in target accounts and regions, and wait for "
      "it; cannot be undone (a cancelled or timed-out step stops the execution)",
-     IRX_ACTION_MUTATES, start_automation_params, start_automation, NULL},
+     IRX_ACTION_MUTATES, start_automation_params, start_automation, NULL, start_automation_calls},
     {0},
 };
 
