@@ -246,7 +246,7 @@ static void test_good_loads(void)
 	CU_ASSERT_PTR_NOT_NULL(lp->handle);
 	CU_ASSERT_PTR_NOT_NULL(lp->plugin_data);
 	CU_ASSERT_EQUAL(lp->desc.abi_major, 1);
-	CU_ASSERT_EQUAL(lp->desc.abi_minor, 0);
+	CU_ASSERT_EQUAL(lp->desc.abi_minor, IRX_PLUGIN_ABI_MINOR);
 	CU_ASSERT_EQUAL(lp->desc.size, sizeof(struct irx_plugin));
 	CU_ASSERT_STRING_EQUAL(lp->desc.name, "good");
 	CU_ASSERT_STRING_EQUAL(lp->desc.version, "1.2.3");
