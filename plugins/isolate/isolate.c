@@ -1026,6 +1026,49 @@ static void auto_scaling(struct iso *s, struct wave *w, const char *group, const
 		    NULL, "AutoScaling", rec, false);
 }
 
+/*
+ * AWS refuses to decrement a group's desired capacity below its minimum size, so an instance in
+ * a group at its minimum (a group of one, often) can neither enter standby nor be detached as
+ * auto_scaling asks: lower the minimum first (recorded, restored on rollback), still without
+ * a replacement launched for a machine that exists. One read (and one change at the minimum)
+ * of its own, since it needs the group's name and must precede the standby.
+ */
+static int lower_min_size(struct iso *s, struct wave *w, const char *group)
+{
+	struct json_object *p = json_object_new_object(), *r = NULL, *g = NULL, *rec = NULL;
+	int min = 0, desired = 0, lowered = 0;
+	char what[512];
+
+	json_object_object_add(p, "AutoScalingGroupNames", str_array1(group));
+	wave_read(w, "autoscaling", "DescribeAutoScalingGroups", p, &r);
+	if (wave_send(s, w) < 0)
+		return -1;
+	g = jidx(jget(r, "AutoScalingGroups"), 0);
+	if (!g)
+		return s->h->fail(s->ctx->call,
+				  "cannot isolate instance '%s': auto scaling group '%s' not found",
+				  s->id, group);
+	min = json_object_get_int(jget(g, "MinSize"));
+	desired = json_object_get_int(jget(g, "DesiredCapacity"));
+	if (desired - 1 >= min)
+		return 0;
+	lowered = desired > 0 ? desired - 1 : 0;
+	rec = json_object_new_object();
+	json_object_object_add(rec, "AutoScalingGroupName", json_object_new_string(group));
+	json_object_object_add(rec, "MinSize", json_object_new_int(min));
+	json_object_object_add(rec, "LoweredTo", json_object_new_int(lowered));
+	p = json_object_new_object();
+	json_object_object_add(p, "AutoScalingGroupName", json_object_new_string(group));
+	json_object_object_add(p, "MinSize", json_object_new_int(lowered));
+	snprintf(what, sizeof(what),
+		 "lower the minimum size of auto scaling group '%s' from %d to %d (it is at its "
+		 "minimum)",
+		 group, min, lowered);
+	wave_change(s, w, what, "autoscaling", "UpdateAutoScalingGroup", p, NULL,
+		    "AutoScalingMinSize", rec, false);
+	return wave_send(s, w);
+}
+
 /* The instance's private IPv4 addresses (targets of "ip" target groups). */
 static bool is_own_ip(struct iso *s, const char *ip)
 {
@@ -1949,6 +1992,8 @@ static int contain(struct iso *s, struct wave *w)
 		return -1;
 	if (find_groups(s) < 0)
 		return -1;
+	if (asg_group && lower_min_size(s, w, asg_group) < 0)
+		return -1;
 	/* 3: the changes that need only the reads, and the reads that need the first ones */
 	protect(s, w);
 	auto_scaling(s, w, asg_group, asg_life);
@@ -2386,6 +2431,50 @@ static void undo_asg(struct undo_ctx *u)
 	u_change(u, what, "autoscaling", "AttachInstances", p);
 }
 
+/* After undo_asg (the instance counts again): the minimum lower_min_size lowered, unless
+ * someone has changed it since. */
+static void undo_min_size(struct undo_ctx *u)
+{
+	struct json_object *rec = jget(u->undo, "AutoScalingMinSize"), *p = NULL, *r = NULL;
+	const char *group = jstr(rec, "AutoScalingGroupName");
+	int min = json_object_get_int(jget(rec, "MinSize"));
+	int lowered = json_object_get_int(jget(rec, "LoweredTo")), now = 0;
+	char what[512];
+
+	if (!rec)
+		return;
+	if (!group || !jget(rec, "MinSize") || !jget(rec, "LoweredTo")) {
+		not_restored(u, "the auto scaling minimum size record lacks AutoScalingGroupName, "
+				"MinSize or LoweredTo");
+		u->failures++;
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "AutoScalingGroupNames", str_array1(group));
+	if (u_read(u, "autoscaling", "DescribeAutoScalingGroups", p, &r) < 0)
+		return;
+	if (!jidx(jget(r, "AutoScalingGroups"), 0)) {
+		not_restored(u, "the minimum size of auto scaling group '%s': the group is gone",
+			     group);
+		return;
+	}
+	now = json_object_get_int(jget(jidx(jget(r, "AutoScalingGroups"), 0), "MinSize"));
+	if (now != lowered) {
+		if (now != min)
+			not_restored(u,
+				     "the minimum size of auto scaling group '%s' is %d now, not "
+				     "the %d isolation set: left as it is (it was %d)",
+				     group, now, lowered, min);
+		return;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "AutoScalingGroupName", json_object_new_string(group));
+	json_object_object_add(p, "MinSize", json_object_new_int(min));
+	snprintf(what, sizeof(what), "restore the minimum size of auto scaling group '%s' to %d",
+		 group, min);
+	u_change(u, what, "autoscaling", "UpdateAutoScalingGroup", p);
+}
+
 static void undo_attributes(struct undo_ctx *u)
 {
 	struct json_object *term = jget(u->undo, "DisableApiTermination");
@@ -2520,6 +2609,7 @@ static int release_instance(const struct irx_context *ctx, struct json_object *u
 	}
 	undo_targets(&u);
 	undo_asg(&u);
+	undo_min_size(&u);
 	undo_attributes(&u);
 
 	if (jlen(u.not_restored)) {

@@ -61,6 +61,18 @@ class StandbyMinSizeTest(SimTestCase):
         g = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"][0]
         self.assertEqual((g["DesiredCapacity"], g["Instances"][0]["LifecycleState"]), (1, "Standby"))
 
+    def test_update_sizes(self):
+        asg = self.client("autoscaling")
+        asg.create_auto_scaling_group(AutoScalingGroupName="g", MinSize=1, MaxSize=3, DesiredCapacity=2)
+        asg.update_auto_scaling_group(AutoScalingGroupName="g", MinSize=0)
+        asg.update_auto_scaling_group(AutoScalingGroupName="g", MaxSize=1)  # desired follows the bounds
+        g = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"][0]
+        self.assertEqual((g["MinSize"], g["MaxSize"], g["DesiredCapacity"]), (0, 1, 1))
+        r = self.assertAwsError("ValidationError", asg.update_auto_scaling_group, AutoScalingGroupName="g", DesiredCapacity=5)
+        self.assertEqual(r["Error"]["Message"], "Desired capacity:5 must be between the specified min size:0 and max size:1")
+        r = self.assertAwsError("ValidationError", asg.update_auto_scaling_group, AutoScalingGroupName="g", MinSize=4)
+        self.assertEqual(r["Error"]["Message"], "Max bound, 1, must be greater than or equal to min bound, 4")
+
 
 class InstanceTypesTest(SimTestCase):
     def test_instance_store_or_not(self):

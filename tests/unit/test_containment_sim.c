@@ -1234,17 +1234,29 @@ static void test_defect_errors_not_swallowed(void)
 	assert_original_instance(&e);
 }
 
+/* The solo group's "min M desired D", and the instance's lifecycle state in it (static). */
+static const char *solo(const char *acct, const char *instance)
+{
+	static char s[64];
+	struct json_object *st = state(acct, "autoscaling");
+	struct json_object *g = jk(jk(st, "groups"), "solo");
+
+	snprintf(s, sizeof(s), "%s min %d desired %d", js(jk(jk(g, "_members"), instance)),
+		 json_object_get_int(jk(g, "MinSize")),
+		 json_object_get_int(jk(g, "DesiredCapacity")));
+	json_object_put(st);
+	return s;
+}
+
 /*
  * An instance alone in a group at its minimum size: AWS refuses EnterStandby with
  * ShouldDecrementDesiredCapacity (the desired capacity would go below the minimum), and isolate
- * always decrements. Today the run fails before any network change, with AWS's message, and
- * rollback undoes the evidence protection done beside it. (A plugin limitation: see the
- * report; lowering MinSize first, restored on rollback, would contain such an instance.)
+ * used to fail there. It lowers the minimum first, and rollback restores it.
  */
-static void test_group_at_min_size_fails_cleanly(void)
+static void test_group_at_min_size(void)
 {
 	struct estate e;
-	char *out = NULL, *err = NULL;
+	char *err = NULL;
 	char id[64];
 
 	seed(&e, A1);
@@ -1256,33 +1268,16 @@ static void test_group_at_min_size_fails_cleanly(void)
 			     "{\"AutoScalingGroupName\":\"solo\",\"MinSize\":1,\"MaxSize\":1,"
 			     "\"DesiredCapacity\":0,\"InstanceId\":\"%s\"}",
 			     e.instance));
-	CU_ASSERT_EQUAL(irx(A1, &out, &err, "run", rb("isolate"), "-t", e.instance_arn, NULL), 1);
-	copy(id, sizeof(id), execution_id(err));
-	IRX_ASSERT_CONTAINS(err,
-			    "ValidationError: AutoScalingGroup solo has min-size=1, "
-			    "max-size=1, and desired-size=1. To place into standby 1 "
-			    "instances, please update the AutoScalingGroup sizes appropriately.");
-	free(out);
+	CU_ASSERT_STRING_EQUAL(solo(A1, e.instance), "InService min 1 desired 1");
+	copy(id, sizeof(id), run_ok(A1, "isolate", e.instance_arn, NULL, NULL, &err));
+	IRX_ASSERT_CONTAINS(err, "lower the minimum size of auto scaling group 'solo' from 1 to 0");
 	free(err);
-	{
-		struct json_object *ec2 = state(A1, "ec2");
-		char want[128];
-
-		/* no network change was made */
-		snprintf(want, sizeof(want), "%s,%s", e.sg_web, e.sg_app);
-		CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e.eni[0]), want);
-		CU_ASSERT_STRING_EQUAL(address_eni(ec2, e.alloc[0]), e.eni[0]);
-		json_object_put(ec2);
-	}
-	rollback_ok(A1, id, NULL);
-	{
-		struct json_object *ec2 = state(A1, "ec2");
-
-		CU_ASSERT_FALSE(json_object_get_boolean(jk(
-		    jk(jk(jk(ec2, "instances"), e.instance), "_attrs"), "disableApiTermination")));
-		CU_ASSERT_TRUE(volume_delete_on_termination(ec2, e.volumes[0]));
-		json_object_put(ec2);
-	}
+	CU_ASSERT_STRING_EQUAL(solo(A1, e.instance), "Standby min 0 desired 0");
+	assert_second_run_changes_nothing(A1, "isolate", e.instance_arn);
+	rollback_ok(A1, id, &err);
+	IRX_ASSERT_CONTAINS(err, "restore the minimum size of auto scaling group 'solo' to 1");
+	free(err);
+	CU_ASSERT_STRING_EQUAL(solo(A1, e.instance), "InService min 1 desired 1");
 }
 
 /* --- entity-lockdown (runbooks/) over one entity of each kind, in both accounts ----------------
@@ -1397,8 +1392,8 @@ static CU_TestInfo tests[] = {
      test_defect_multi_eni},
     {"seed defect: errors not swallowed (AccessDenied mid-way: code, request id, rollback)",
      test_defect_errors_not_swallowed},
-    {"auto scaling group at its minimum size: standby refused, run fails cleanly, rollback",
-     test_group_at_min_size_fails_cleanly},
+    {"auto scaling group at its minimum size: minimum lowered for standby, restored on rollback",
+     test_group_at_min_size},
     {"entity-lockdown: instance, user, role with path, qualified function ARN, access key; "
      "two accounts",
      test_entity_lockdown},

@@ -33,6 +33,7 @@ struct estate {
 	struct json_object *sgs;  /* SecurityGroups records */
 	int next_sg;
 	char asg_life[32];	   /* "" = not in a group */
+	int asg_min, asg_desired;  /* web-asg's MinSize and DesiredCapacity */
 	struct json_object *tgs;   /* [{TargetGroupArn,TargetType,VpcId,Targets:[{Id,Port}]}] */
 	struct json_object *addrs; /* Addresses records */
 	struct json_object *role_policies; /* name -> document text */
@@ -188,6 +189,8 @@ static void estate_reset(void)
 		  "{\"GroupId\":\"sg-app\",\"GroupName\":\"app\",\"VpcId\":\"" VPC "\","
 		  "\"IpPermissions\":[],\"IpPermissionsEgress\":[],\"Tags\":[]}]");
 	snprintf(E.asg_life, sizeof(E.asg_life), "InService");
+	E.asg_min = 1;
+	E.asg_desired = 2;
 	E.tgs =
 	    J("[{\"TargetGroupArn\":\"" TG1 "\",\"TargetType\":\"instance\",\"VpcId\":\"" VPC
 	      "\",\"Targets\":[{\"Id\":\"" IID "\",\"Port\":80},{\"Id\":\"i-0ffffffffffffffff\","
@@ -605,6 +608,35 @@ static int h_describe_asg(void *ud, struct fake_aws *f, struct json_object *p,
 	return ok(resp, J(buf));
 }
 
+static int h_describe_asg_groups(void *ud, struct fake_aws *f, struct json_object *p,
+				 struct json_object **resp)
+{
+	char buf[256];
+
+	(void)ud;
+	(void)f;
+	if (strcmp(json_object_get_string(
+		       json_object_array_get_idx(get(p, "AutoScalingGroupNames"), 0)),
+		   "web-asg") != 0)
+		return ok(resp, J("{\"AutoScalingGroups\":[]}"));
+	snprintf(buf, sizeof(buf),
+		 "{\"AutoScalingGroups\":[{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":%d,"
+		 "\"MaxSize\":4,\"DesiredCapacity\":%d}]}",
+		 E.asg_min, E.asg_desired);
+	return ok(resp, J(buf));
+}
+
+static int h_update_asg(void *ud, struct fake_aws *f, struct json_object *p,
+			struct json_object **resp)
+{
+	(void)ud;
+	if (strcmp(gets(p, "AutoScalingGroupName"), "web-asg") != 0)
+		return fail(f, 400, "ValidationError", "no such group");
+	if (!E.dry)
+		E.asg_min = json_object_get_int(get(p, "MinSize"));
+	return ok(resp, NULL);
+}
+
 static int asg_move(struct fake_aws *f, struct json_object *p, const char *from, const char *to,
 		    struct json_object **resp)
 {
@@ -624,14 +656,25 @@ static int h_enter_standby(void *ud, struct fake_aws *f, struct json_object *p,
 	if (!json_object_get_boolean(get(p, "ShouldDecrementDesiredCapacity")))
 		return fail(f, 400, "ValidationError",
 			    "ShouldDecrementDesiredCapacity is required");
-	return asg_move(f, p, "InService", "Standby", resp);
+	/* AWS: the desired capacity cannot go below the minimum */
+	if (E.asg_desired - 1 < E.asg_min)
+		return fail(f, 400, "ValidationError", "below the group's minimum size");
+	if (asg_move(f, p, "InService", "Standby", resp) < 0)
+		return -1;
+	if (!E.dry)
+		E.asg_desired--;
+	return 0;
 }
 
 static int h_exit_standby(void *ud, struct fake_aws *f, struct json_object *p,
 			  struct json_object **resp)
 {
 	(void)ud;
-	return asg_move(f, p, "Standby", "InService", resp);
+	if (asg_move(f, p, "Standby", "InService", resp) < 0)
+		return -1;
+	if (!E.dry)
+		E.asg_desired++;
+	return 0;
 }
 
 static int h_detach(void *ud, struct fake_aws *f, struct json_object *p, struct json_object **resp)
@@ -802,6 +845,8 @@ static struct fake_aws *fake(void)
 	    {"ec2:CreateTags", h_create_tags},
 	    {"ec2:DeleteTags", h_delete_tags},
 	    {"autoscaling:DescribeAutoScalingInstances", h_describe_asg},
+	    {"autoscaling:DescribeAutoScalingGroups", h_describe_asg_groups},
+	    {"autoscaling:UpdateAutoScalingGroup", h_update_asg},
 	    {"autoscaling:EnterStandby", h_enter_standby},
 	    {"autoscaling:ExitStandby", h_exit_standby},
 	    {"autoscaling:DetachInstances", h_detach},
@@ -1017,7 +1062,8 @@ static bool only_reads(struct fake_aws *f)
 	"ec2:DescribeInstanceAttribute,ec2:DescribeInstanceAttribute,"                             \
 	"autoscaling:DescribeAutoScalingInstances,elasticloadbalancingv2:DescribeTargetGroups,"    \
 	"ec2:DescribeSecurityGroups,ec2:DescribeAddresses,iam:GetInstanceProfile | "               \
-	"elasticloadbalancingv2:DescribeTargetGroups | " /* 3: protect, standby, connection        \
+	"elasticloadbalancingv2:DescribeTargetGroups | "                                           \
+	"autoscaling:DescribeAutoScalingGroups | " /* 3: protect, standby, connection              \
 							    tracking, new groups; target health,   \
 							    role policies */                       \
 	"ec2:ModifyInstanceAttribute,ec2:ModifyInstanceAttribute,ec2:ModifyInstanceAttribute,"     \
@@ -1052,10 +1098,11 @@ static void test_full_sequence(void)
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
 	CU_ASSERT_STRING_EQUAL(W.log, FULL_WAVES);
-	/* 9 round trips, 7 of them batches; one call at a time it took 36 */
-	CU_ASSERT_EQUAL(W.round_trips, 9);
+	/* 10 round trips (the group's sizes need its name), 7 of them batches; one call at a
+	   time it took 37 */
+	CU_ASSERT_EQUAL(W.round_trips, 10);
 	CU_ASSERT_EQUAL(fake_aws_batches(f), 7);
-	CU_ASSERT_EQUAL(alen(fake_aws_calls(f)), 36);
+	CU_ASSERT_EQUAL(alen(fake_aws_calls(f)), 37);
 	CU_ASSERT_STRING_EQUAL(r.message, "isolated instance '" IID "' (23 changes)");
 	CU_ASSERT_EQUAL(fake_aws_slept_ms(f), 60000);
 
@@ -1340,16 +1387,16 @@ static void test_all_enis_on_untrack(void)
 	f = fake();
 	r = exec_waves(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false, false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
-	IRX_ASSERT_CONTAINS(W.log,
-			    "ec2:DescribeSecurityGroups,ec2:DescribeAddresses,"
-			    "iam:GetInstanceProfile | elasticloadbalancingv2:DescribeTargetGroups"
-			    " | ec2:ModifyInstanceAttribute,");
+	IRX_ASSERT_CONTAINS(
+	    W.log, "ec2:DescribeSecurityGroups,ec2:DescribeAddresses,"
+		   "iam:GetInstanceProfile | elasticloadbalancingv2:DescribeTargetGroups"
+		   " | autoscaling:DescribeAutoScalingGroups | ec2:ModifyInstanceAttribute,");
 	IRX_ASSERT_CONTAINS(
 	    W.log, " | elasticloadbalancingv2:DeregisterTargets,"
 		   "elasticloadbalancingv2:DeregisterTargets | "
 		   "ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"
 		   "ec2:ModifyNetworkInterfaceAttribute | ec2:DisassociateAddress,");
-	CU_ASSERT_EQUAL(W.round_trips, 7);
+	CU_ASSERT_EQUAL(W.round_trips, 8);
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_STRING_EQUAL(eni_groups(i), "sg-iso");
 	CU_ASSERT_EQUAL(alen(get(r.res.undo, "NetworkInterfaces")), 3);
@@ -1407,7 +1454,7 @@ static void test_host_without_call_many(void)
 	r = exec_waves(f, "{\"TargetArn\":\"" IARN "\"}", false, true);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	CU_ASSERT_EQUAL(fake_aws_batches(f), 0);
-	CU_ASSERT_EQUAL(W.round_trips, 36);
+	CU_ASSERT_EQUAL(W.round_trips, 37);
 	/* The calls of a full containment, in the same order. */
 	snprintf(names, sizeof(names), "%s", FULL_WAVES);
 	for (char *p = strstr(names, " | "); p; p = strstr(names, " | "))
@@ -1447,6 +1494,64 @@ static int h_deny_standby(void *ud, struct fake_aws *f, struct json_object *para
 	return -1;
 }
 
+/*
+ * A group at its minimum size: AWS refuses a standby that decrements the desired capacity below
+ * it, so isolation lowers the minimum first (recorded), and rollback restores it after the
+ * instance is back in service.
+ */
+static void test_group_at_minimum_size(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r, rb;
+	struct json_object *rec = NULL, *p = NULL;
+
+	estate_reset();
+	E.asg_min = 1;
+	E.asg_desired = 1;
+	f = fake();
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(E.asg_life, "Standby");
+	CU_ASSERT_EQUAL(E.asg_min, 0);
+	CU_ASSERT_EQUAL(E.asg_desired, 0);
+	/* read, lowered, then standby */
+	CU_ASSERT_TRUE(find_call(f, "autoscaling:DescribeAutoScalingGroups", 0) <
+		       find_call(f, "autoscaling:UpdateAutoScalingGroup", 0));
+	CU_ASSERT_TRUE(find_call(f, "autoscaling:UpdateAutoScalingGroup", 0) <
+		       find_call(f, "autoscaling:EnterStandby", 0));
+	p = call_params(f, (size_t)find_call(f, "autoscaling:UpdateAutoScalingGroup", 0));
+	CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN),
+			       "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":0}");
+	rec = get(r.res.undo, "AutoScalingMinSize");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN),
+	    "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,\"LoweredTo\":0}");
+	fake_aws_free(f);
+	f = fake();
+	rb = rollback(f, r.res.undo, false);
+	CU_ASSERT_EQUAL(rb.rc, 0);
+	CU_ASSERT_STRING_EQUAL(E.asg_life, "InService");
+	CU_ASSERT_EQUAL(E.asg_desired, 1);
+	CU_ASSERT_EQUAL(E.asg_min, 1);
+	CU_ASSERT_TRUE(find_call(f, "autoscaling:ExitStandby", 0) <
+		       find_call(f, "autoscaling:UpdateAutoScalingGroup", 0));
+	IRX_ASSERT_CONTAINS(json_object_to_json_string(get(rb.res.outputs, "Restored")),
+			    "restore the minimum size of auto scaling group 'web-asg' to 1");
+	run_free(&rb);
+	fake_aws_free(f);
+	/* someone changed the minimum since: left alone, said so */
+	E.asg_min = 2;
+	f = fake();
+	rb = rollback(f, r.res.undo, false);
+	CU_ASSERT_EQUAL(find_call(f, "autoscaling:UpdateAutoScalingGroup", 0), -1);
+	IRX_ASSERT_CONTAINS(json_object_to_json_string(get(rb.res.outputs, "NotRestored")),
+			    "the minimum size of auto scaling group 'web-asg' is 2 now, not the 0 "
+			    "isolation set: left as it is (it was 1)");
+	run_free(&rb);
+	run_free(&r);
+	fake_aws_free(f);
+}
+
 /* A failure in the first wave of changes: the undo keeps the changes of that wave that were
  * done and loses the one that failed; nothing after the wave is sent. */
 static void test_failure_in_wave_of_changes(void)
@@ -1462,7 +1567,7 @@ static void test_failure_in_wave_of_changes(void)
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
 			       "AccessDenied: User is not authorized to perform: "
 			       "autoscaling:EnterStandby (HTTP 403, request id fake-0001)");
-	CU_ASSERT_EQUAL(W.round_trips, 4);
+	CU_ASSERT_EQUAL(W.round_trips, 5);
 	CU_ASSERT_EQUAL(fake_aws_batches(f), 2);
 	CU_ASSERT_PTR_NULL(get(r.res.undo, "AutoScaling"));
 	CU_ASSERT_FALSE(json_object_get_boolean(get(r.res.undo, "DisableApiTermination")));
@@ -2265,6 +2370,8 @@ static CU_TestInfo tests[] = {
     {"every ENI already on the untrack group", test_all_enis_on_untrack},
     {"host without aws_call_many: one call at a time", test_host_without_call_many},
     {"failure in a wave of changes", test_failure_in_wave_of_changes},
+    {"group at its minimum size: minimum lowered, restored on rollback",
+     test_group_at_minimum_size},
     {"new groups: egress revoked, untrack allow-all v4+v6", test_new_groups_rules},
     {"groups found by name, VPC and tag", test_groups_found},
     {"untagged group of the same name refused", test_untagged_group_refused},

@@ -53,6 +53,22 @@ class SERVICE(Service):
         g["DesiredCapacity"] += len(ids)
         g["MaxSize"] = max(g["MaxSize"], g["DesiredCapacity"])
 
+    def UpdateAutoScalingGroup(self, ctx, p):
+        need(p, "AutoScalingGroupName")
+        g = self._group(ctx, p["AutoScalingGroupName"])
+        size = {k: int(p[k]) if k in p else g[k] for k in ("MinSize", "MaxSize", "DesiredCapacity")}
+        if size["MinSize"] > size["MaxSize"]:
+            raise AwsError("ValidationError", "Max bound, %d, must be greater than or equal to min bound, %d" % (
+                size["MaxSize"], size["MinSize"]))
+        if "DesiredCapacity" not in p:
+            # as AWS: a new minimum or maximum moves the desired capacity into the bounds
+            size["DesiredCapacity"] = min(max(size["DesiredCapacity"], size["MinSize"]), size["MaxSize"])
+        elif not size["MinSize"] <= size["DesiredCapacity"] <= size["MaxSize"]:
+            raise AwsError("ValidationError", "Desired capacity:%d must be between the specified min size:%d and max size:%d" % (
+                size["DesiredCapacity"], size["MinSize"], size["MaxSize"]))
+        g.update(size)
+        return {}
+
     def AttachInstances(self, ctx, p):
         self._attach(ctx, self._group(ctx, p.get("AutoScalingGroupName")), p.get("InstanceIds", []))
         return {}
