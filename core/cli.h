@@ -43,6 +43,9 @@ int irx_cmd_config(int argc, char **argv);
 int irx_cmd_version(int argc, char **argv);
 int irx_cmd_help(int argc, char **argv);
 int irx_cmd_serve(int argc, char **argv);
+int irx_cmd_poll(int argc, char **argv);
+int irx_cmd_lambda_runtime(int argc, char **argv);
+int irx_cmd_drill(int argc, char **argv);
 
 /* Options several commands share; filled by irx_cli_common_option. */
 struct irx_cli_common {

@@ -20,6 +20,9 @@ const struct irx_command irx_commands[] = {
 	{"route", irx_cmd_route, "show which runbook an event would start, without running it"},
 	{"config", irx_cmd_config, "check or show the configuration (irx.yaml)"},
 	{"serve", irx_cmd_serve, "verify SNS messages over HTTP and run what they name"},
+	{"drill", irx_cmd_drill, "rehearse a containment on decoys and report (JSON, JUnit, HTML)"},
+	{"poll", irx_cmd_poll, "run what the events on an SQS queue name (many workers, one queue)"},
+	{"lambda-runtime", irx_cmd_lambda_runtime, "serve AWS Lambda invocations (the 'bootstrap')"},
 	{"version", irx_cmd_version, "print the version"},
 	{"help", irx_cmd_help, "show help for irx or a command"},
 	{NULL, NULL, NULL},
@@ -31,6 +34,13 @@ int main(int argc, char **argv)
 	int rc = IRX_EXIT_INVALID;
 	bool found = false;
 
+	/* the bootstrap of a Lambda custom runtime: no subcommand */
+	if (argc > 0 && (strcmp(argv[0], "bootstrap") == 0 ||
+			 (strlen(argv[0]) > 10 && strcmp(strrchr(argv[0], '/') ? strrchr(argv[0], '/') : "",
+							 "/bootstrap") == 0))) {
+		name = "lambda-runtime";
+		argc = 1;
+	}
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 		name = "help";
 	if (strcmp(name, "--version") == 0)
