@@ -30,6 +30,7 @@ struct fake_aws {
 	int batches;
 	long long slept;
 	bool dry_run;
+	const char *const *declared; /* NULL: no check */
 	struct irx_context ctx;
 	struct irx_host host;
 	char step[128];
@@ -90,8 +91,24 @@ static int fake_call(struct irx_call *call, const char *service, const char *ope
 	json_object_object_add(rec, "service", json_object_new_string(service));
 	json_object_object_add(rec, "operation", json_object_new_string(operation));
 	json_object_object_add(rec, "params", params ? json_object_get(params) : NULL);
-	json_object_array_add(f->calls, rec);
 	*response = NULL;
+	if (f->declared) {
+		bool found = false;
+
+		for (size_t i = 0; f->declared[i] && !found; i++)
+			found = strcmp(f->declared[i], op) == 0;
+		if (!found) {
+			/* refused before it is sent, as the host does: not in fake_aws_calls */
+			json_object_put(rec);
+			f->last_code[0] = '\0';
+			if (!f->failure[0])
+				snprintf(f->failure, sizeof(f->failure),
+					 "action called %s, which it does not declare in aws_calls",
+					 op);
+			return -1;
+		}
+	}
+	json_object_array_add(f->calls, rec);
 	r = rule_for(f, op, false);
 	if (!r) {
 		fake_aws_set_error(f, 400, "NotScripted", op);
@@ -190,6 +207,11 @@ struct fake_aws *fake_aws_new(void)
 	f->host.aws_call_many = fake_call_many;
 	f->host.aws_call_expect = fake_call_expect;
 	return f;
+}
+
+void fake_aws_declare(struct fake_aws *f, const char *const *aws_calls)
+{
+	f->declared = aws_calls;
 }
 
 void fake_aws_free(struct fake_aws *f)

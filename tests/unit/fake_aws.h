@@ -41,6 +41,13 @@ void fake_aws_handle(struct fake_aws *f, const char *op, fake_aws_handler_fn *fn
 void fake_aws_set_error(struct fake_aws *f, int http_status, const char *code,
 			const char *message);
 
+/*
+ * Checks every later call against an action's declared calls (irx_action.aws_calls, borrowed,
+ * NULL-terminated) as the host does: an undeclared one fails without being answered, with
+ * "action called ec2:Foo, which it does not declare in aws_calls". NULL: no check (the default).
+ */
+void fake_aws_declare(struct fake_aws *f, const char *const *aws_calls);
+
 /* The context to pass to execute/rollback; valid until the next call or free. */
 const struct irx_context *fake_aws_context(struct fake_aws *f, const char *step, bool dry_run);
 
