@@ -135,8 +135,8 @@ static bool desired(struct json_object *v, struct json_object *want)
 	return false;
 }
 
-/* 1 when the selected value matches, 0 when not; the value's text in shown. */
-static int property_matches(struct json_object *resp, const char *sel, struct json_object *want,
+/* 1 when the selected value matches, 0 when not; the value's text in shown (builtins.h). */
+int irx_aws_property_matches(struct json_object *resp, const char *sel, struct json_object *want,
 			    char *shown, size_t len)
 {
 	struct irx_error err = {0};
@@ -209,7 +209,7 @@ int irx_builtin_assert_aws_resource_property(const struct irx_context *ctx,
 	if (check_property_inputs(ctx, inputs) < 0 || call_api(ctx, inputs, &resp) < 0)
 		return -1;
 	desired_text(want, wanted, sizeof(wanted));
-	if (property_matches(resp, sel, want, shown, sizeof(shown))) {
+	if (irx_aws_property_matches(resp, sel, want, shown, sizeof(shown))) {
 		set_outputs(result, resp);
 		rc = 0;
 	} else if (ctx->dry_run) {
@@ -249,7 +249,7 @@ int irx_builtin_wait_for_aws_resource_property(const struct irx_context *ctx,
 		if (call_api(ctx, inputs, &resp) < 0)
 			return -1;
 		polls++;
-		if (property_matches(resp, sel, want, shown, sizeof(shown))) {
+		if (irx_aws_property_matches(resp, sel, want, shown, sizeof(shown))) {
 			set_outputs(result, resp);
 			json_object_put(resp);
 			return 0;

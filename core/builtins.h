@@ -27,6 +27,14 @@ int irx_builtin_wait_for_aws_resource_property(const struct irx_context *ctx,
 int irx_builtin_assert_aws_resource_property(const struct irx_context *ctx,
 					     struct json_object *inputs,
 					     struct irx_result *result);
+/*
+ * The property check of aws:assertAwsResourceProperty and aws:waitForAwsResourceProperty (also
+ * used by drills): 1 when the value sel selects in resp (borrowed) is one of want (an array of
+ * strings; a list matches when non-empty and every element does), else 0. shown gets the value
+ * as text ("'running'", "[...]" or "not in the response").
+ */
+int irx_aws_property_matches(struct json_object *resp, const char *sel, struct json_object *want,
+			     char *shown, size_t len);
 /* builtin_run_command.c: aws:runCommand on ssm:SendCommand, waiting for every invocation. */
 int irx_builtin_run_command(const struct irx_context *ctx, struct json_object *inputs,
 			    struct irx_result *result);
