@@ -43,6 +43,7 @@ int irx_cmd_config(int argc, char **argv);
 int irx_cmd_version(int argc, char **argv);
 int irx_cmd_help(int argc, char **argv);
 int irx_cmd_serve(int argc, char **argv);
+int irx_cmd_policy(int argc, char **argv);
 int irx_cmd_poll(int argc, char **argv);
 int irx_cmd_lambda_runtime(int argc, char **argv);
 int irx_cmd_drill(int argc, char **argv);

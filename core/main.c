@@ -23,6 +23,7 @@ const struct irx_command irx_commands[] = {
 	{"drill", irx_cmd_drill, "rehearse a containment on decoys and report (JSON, JUnit, HTML)"},
 	{"poll", irx_cmd_poll, "run what the events on an SQS queue name (many workers, one queue)"},
 	{"lambda-runtime", irx_cmd_lambda_runtime, "serve AWS Lambda invocations (the 'bootstrap')"},
+	{"policy", irx_cmd_policy, "print the member-account IAM policy the plugins' declared calls need"},
 	{"version", irx_cmd_version, "print the version"},
 	{"help", irx_cmd_help, "show help for irx or a command"},
 	{NULL, NULL, NULL},
