@@ -222,13 +222,16 @@ install: $(IRX) $(PLUGIN_SOS)
 	install -m 0755 $(IRX) $(DESTDIR)$(PREFIX)/bin/irx
 	$(if $(PLUGIN_SOS),install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PLUGINDIR)/)
 	$(if $(wildcard runbooks/*.yaml),install -m 0644 $(wildcard runbooks/*.yaml) $(DESTDIR)$(RUNBOOKDIR)/)
+	install -d $(DESTDIR)$(PREFIX)/share/irx/drills
+	$(if $(wildcard drills/*.yaml),install -m 0644 $(wildcard drills/*.yaml) $(DESTDIR)$(PREFIX)/share/irx/drills/)
 	install -m 0644 include/irx/*.h $(DESTDIR)$(INCLUDEDIR)/irx/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		-e 's|@PLUGINDIR@|$(PLUGINDIR)|g' tools/irx.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/irx.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/irx $(DESTDIR)$(LIBDIR)/pkgconfig/irx.pc
-	rm -rf $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(RUNBOOKDIR) $(DESTDIR)$(INCLUDEDIR)/irx
+	rm -rf $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(RUNBOOKDIR) $(DESTDIR)$(INCLUDEDIR)/irx \
+		$(DESTDIR)$(PREFIX)/share/irx/drills
 
 format:
 	clang-format -i $(wildcard core/*.[ch] core/aws/*.[ch] include/irx/*.h plugins/*/*.c tests/unit/*.[ch])

@@ -982,6 +982,16 @@ static bool run_execution(struct run *r, const struct irx_runbook *rb, struct js
 		char *k = irx_xasprintf("runbook.%s", okey);
 
 		json_object_object_add(r->vars, k, json_object_get(oval));
+		/* a list's items one by one, for teardown calls that take one id: KEY.0, KEY.1 */
+		for (size_t i = 0; json_object_is_type(oval, json_type_array) &&
+				   i < json_object_array_length(oval);
+		     i++) {
+			char *ki = irx_xasprintf("%s.%zu", k, i);
+
+			json_object_object_add(r->vars, ki,
+					       json_object_get(json_object_array_get_idx(oval, i)));
+			free(ki);
+		}
 		free(k);
 	}
 	irx_error_clear(&err);

@@ -38,8 +38,9 @@
  *
  * Templates: {{ NAME.OUTPUT }} for an earlier setup call's output, {{ global:ACCOUNT_ID }},
  * {{ global:REGION }}, {{ drill:RUN_ID }} (8 hex digits, unique per run: decoy names) and, in
- * assertions and teardown, {{ runbook.STEP.OUTPUT }} (the last execution's runbook outputs) and
- * {{ runbook:EXECUTION_ID }}. A teardown entry that names a setup output never captured (its
+ * assertions and teardown, {{ runbook.STEP.OUTPUT }} (the last execution's runbook outputs; a
+ * list's items also as {{ runbook.STEP.OUTPUT.0 }}, .1, ...) and {{ runbook:EXECUTION_ID }}.
+ * Teardown entries may wait too (selector, desiredValues, timeoutSeconds), like setup's. A teardown entry that names a setup output never captured (its
  * setup did not run) is skipped, not failed.
  *
  * Ownership: a drill owns its document; every const char * and node points into it.
