@@ -17,10 +17,11 @@
  *   1 DescribeInstances
  *   2 every read it allows: both attributes, Auto Scaling, target groups, irx's groups,
  *     addresses, the instance profile
- *   3 DescribeTargetHealth per target group, ListRolePolicies; protect, standby/detach,
- *     connection tracking per ENI, missing groups created, rules of found groups fixed
- *   4 DeregisterTargets per target group, DescribeSecurityGroups of the new groups
- *   5 rules of the new groups
+ *   3 DescribeTargetHealth per target group, ListRolePolicies, the Auto Scaling group's sizes;
+ *     protect, connection tracking per ENI, missing groups created, rules of found groups fixed
+ *   4 DeregisterTargets per target group, DescribeSecurityGroups of the new groups, standby or
+ *     detach (or, for a group at its minimum size, the minimum lowered)
+ *   5 rules of the new groups (and the standby after the lowered minimum)
  *   6 the untrack group on every ENI; the wait
  *   7 the isolation group on every ENI
  *   8 Elastic IPs, the credential deny, the tags
@@ -93,7 +94,7 @@ struct iso {
 
 	/* read responses (borrowed from keep; NULL when not read) */
 	struct json_object *r_term, *r_shutdown, *r_asg, *r_tgs, *r_sgs, *r_addrs, *r_profile;
-	struct json_object *r_policies, *r_created;
+	struct json_object *r_policies, *r_created, *r_asg_group;
 	struct json_object *r_create[G_COUNT];
 	struct json_object *tgs;     /* the target groups that can hold it (owned array) */
 	struct json_object **health; /* DescribeTargetHealth per entry of tgs */
@@ -1030,20 +1031,27 @@ static void auto_scaling(struct iso *s, struct wave *w, const char *group, const
  * AWS refuses to decrement a group's desired capacity below its minimum size, so an instance in
  * a group at its minimum (a group of one, often) can neither enter standby nor be detached as
  * auto_scaling asks: lower the minimum first (recorded, restored on rollback), still without
- * a replacement launched for a machine that exists. One read (and one change at the minimum)
- * of its own, since it needs the group's name and must precede the standby.
+ * a replacement launched for a machine that exists. The group's sizes need its name (wave 3);
+ * the lowering goes in wave 4 and the standby after it, in wave 5 (else the standby goes in
+ * wave 4): both still before the groups change in wave 6.
  */
-static int lower_min_size(struct iso *s, struct wave *w, const char *group)
+static void read_asg_group(struct iso *s, struct wave *w, const char *group)
 {
-	struct json_object *p = json_object_new_object(), *r = NULL, *g = NULL, *rec = NULL;
-	int min = 0, desired = 0, lowered = 0;
-	char what[512];
+	struct json_object *p = json_object_new_object();
 
 	json_object_object_add(p, "AutoScalingGroupNames", str_array1(group));
-	wave_read(w, "autoscaling", "DescribeAutoScalingGroups", p, &r);
-	if (wave_send(s, w) < 0)
-		return -1;
-	g = jidx(jget(r, "AutoScalingGroups"), 0);
+	wave_read(w, "autoscaling", "DescribeAutoScalingGroups", p, &s->r_asg_group);
+}
+
+/* Plans the lowering in the wave when the group is at its minimum; *lowered says so. */
+static int lower_min_size(struct iso *s, struct wave *w, const char *group, bool *lowered)
+{
+	struct json_object *p = NULL, *g = jidx(jget(s->r_asg_group, "AutoScalingGroups"), 0);
+	struct json_object *rec = NULL;
+	int min = 0, desired = 0, to = 0;
+	char what[512];
+
+	*lowered = false;
 	if (!g)
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': auto scaling group '%s' not found",
@@ -1052,21 +1060,22 @@ static int lower_min_size(struct iso *s, struct wave *w, const char *group)
 	desired = json_object_get_int(jget(g, "DesiredCapacity"));
 	if (desired - 1 >= min)
 		return 0;
-	lowered = desired > 0 ? desired - 1 : 0;
+	to = desired > 0 ? desired - 1 : 0;
 	rec = json_object_new_object();
 	json_object_object_add(rec, "AutoScalingGroupName", json_object_new_string(group));
 	json_object_object_add(rec, "MinSize", json_object_new_int(min));
-	json_object_object_add(rec, "LoweredTo", json_object_new_int(lowered));
+	json_object_object_add(rec, "LoweredTo", json_object_new_int(to));
 	p = json_object_new_object();
 	json_object_object_add(p, "AutoScalingGroupName", json_object_new_string(group));
-	json_object_object_add(p, "MinSize", json_object_new_int(lowered));
+	json_object_object_add(p, "MinSize", json_object_new_int(to));
 	snprintf(what, sizeof(what),
 		 "lower the minimum size of auto scaling group '%s' from %d to %d (it is at its "
 		 "minimum)",
-		 group, min, lowered);
+		 group, min, to);
 	wave_change(s, w, what, "autoscaling", "UpdateAutoScalingGroup", p, NULL,
 		    "AutoScalingMinSize", rec, false);
-	return wave_send(s, w);
+	*lowered = true;
+	return 0;
 }
 
 /* The instance's private IPv4 addresses (targets of "ip" target groups). */
@@ -1962,7 +1971,7 @@ static void iso_free(struct iso *s)
 static int contain(struct iso *s, struct wave *w)
 {
 	const char *asg_group = NULL, *asg_life = NULL;
-	bool asg = strcmp(s->asg_mode, "none") != 0;
+	bool asg = strcmp(s->asg_mode, "none") != 0, lowered = false;
 
 	if (record(s) < 0) /* 1 */
 		return -1;
@@ -1992,28 +2001,36 @@ static int contain(struct iso *s, struct wave *w)
 		return -1;
 	if (find_groups(s) < 0)
 		return -1;
-	if (asg_group && lower_min_size(s, w, asg_group) < 0)
-		return -1;
 	/* 3: the changes that need only the reads, and the reads that need the first ones */
 	protect(s, w);
-	auto_scaling(s, w, asg_group, asg_life);
 	connection_tracking(s, w);
 	if (plan_groups(s, w) < 0)
 		return -1;
-	/* after EnterStandby in the wave: a target it deregisters shows draining when the host
-	   sends one call at a time */
 	target_health(s, w);
 	if (revoking(s))
 		read_role_policies(s, w);
+	if (asg_group)
+		read_asg_group(s, w, asg_group);
 	if (wave_send(s, w) < 0)
 		return -1;
-	/* 4: deregistration, and what the new groups really got */
+	/* 4: deregistration, what the new groups really got, standby (or the group's minimum
+	   lowered first) */
 	for (size_t i = 0; i < jlen(s->tgs); i++)
 		deregister_group(s, w, jidx(s->tgs, i), s->health[i]);
-	if (created_groups(s, w) < 0 || wave_send(s, w) < 0)
+	if (created_groups(s, w) < 0)
 		return -1;
-	/* 5: the new groups' rules */
-	if (settle_created(s, w) < 0 || wave_send(s, w) < 0)
+	if (asg_group && lower_min_size(s, w, asg_group, &lowered) < 0)
+		return -1;
+	if (!lowered)
+		auto_scaling(s, w, asg_group, asg_life);
+	if (wave_send(s, w) < 0)
+		return -1;
+	/* 5: the new groups' rules, standby after the lowered minimum */
+	if (settle_created(s, w) < 0)
+		return -1;
+	if (lowered)
+		auto_scaling(s, w, asg_group, asg_life);
+	if (wave_send(s, w) < 0)
 		return -1;
 	/* 6, 7: untrack, wait, isolate */
 	if (swap_groups(s, w) < 0)
@@ -2665,7 +2682,8 @@ static const struct irx_param ec2_params[] = {
     {0},
 };
 
-/* Every AWS call execute and rollback make (the host refuses any other; `irx policy` grants these). */
+/* Every AWS call execute and rollback make (the host refuses any other; `irx policy` grants these).
+ */
 static const char *const isolate_calls[] = {
     "ec2:DescribeInstances",
     "ec2:DescribeInstanceAttribute",

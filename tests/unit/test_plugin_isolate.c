@@ -1062,19 +1062,19 @@ static bool only_reads(struct fake_aws *f)
 	"ec2:DescribeInstanceAttribute,ec2:DescribeInstanceAttribute,"                             \
 	"autoscaling:DescribeAutoScalingInstances,elasticloadbalancingv2:DescribeTargetGroups,"    \
 	"ec2:DescribeSecurityGroups,ec2:DescribeAddresses,iam:GetInstanceProfile | "               \
-	"elasticloadbalancingv2:DescribeTargetGroups | "                                           \
-	"autoscaling:DescribeAutoScalingGroups | " /* 3: protect, standby, connection              \
-							    tracking, new groups; target health,   \
-							    role policies */                       \
+	"elasticloadbalancingv2:DescribeTargetGroups | " /* 3: protect, connection tracking, new   \
+							    groups; target health, role policies,  \
+							    the Auto Scaling group's sizes */                                                                          \
 	"ec2:ModifyInstanceAttribute,ec2:ModifyInstanceAttribute,ec2:ModifyInstanceAttribute,"     \
-	"autoscaling:EnterStandby,"                                                                \
 	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"                 \
 	"ec2:ModifyNetworkInterfaceAttribute,"                                                     \
 	"ec2:CreateSecurityGroup,ec2:CreateSecurityGroup,"                                         \
 	"elasticloadbalancingv2:DescribeTargetHealth,elasticloadbalancingv2:DescribeTargetHealth," \
-	"iam:ListRolePolicies | " /* 4: deregistration, the new groups' rules as created */        \
+	"iam:ListRolePolicies,autoscaling:DescribeAutoScalingGroups | " /* 4: deregistration, the  \
+									   new groups' rules as    \
+									   created, standby */     \
 	"elasticloadbalancingv2:DeregisterTargets,elasticloadbalancingv2:DeregisterTargets,"       \
-	"ec2:DescribeSecurityGroups | " /* 5: the new groups' rules */                             \
+	"ec2:DescribeSecurityGroups,autoscaling:EnterStandby | " /* 5: the new groups' rules */    \
 	"ec2:AuthorizeSecurityGroupIngress,ec2:AuthorizeSecurityGroupEgress,"                      \
 	"ec2:RevokeSecurityGroupEgress | " /* 6: untrack every ENI; 7: isolate every ENI */        \
 	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"                 \
@@ -1098,9 +1098,9 @@ static void test_full_sequence(void)
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
 	CU_ASSERT_STRING_EQUAL(W.log, FULL_WAVES);
-	/* 10 round trips (the group's sizes need its name), 7 of them batches; one call at a
-	   time it took 37 */
-	CU_ASSERT_EQUAL(W.round_trips, 10);
+	/* 9 round trips (the group's sizes, which need its name, come with wave 3), 7 of them
+	   batches; one call at a time it took 37 */
+	CU_ASSERT_EQUAL(W.round_trips, 9);
 	CU_ASSERT_EQUAL(fake_aws_batches(f), 7);
 	CU_ASSERT_EQUAL(alen(fake_aws_calls(f)), 37);
 	CU_ASSERT_STRING_EQUAL(r.message, "isolated instance '" IID "' (23 changes)");
@@ -1387,16 +1387,16 @@ static void test_all_enis_on_untrack(void)
 	f = fake();
 	r = exec_waves(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false, false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
-	IRX_ASSERT_CONTAINS(
-	    W.log, "ec2:DescribeSecurityGroups,ec2:DescribeAddresses,"
-		   "iam:GetInstanceProfile | elasticloadbalancingv2:DescribeTargetGroups"
-		   " | autoscaling:DescribeAutoScalingGroups | ec2:ModifyInstanceAttribute,");
+	IRX_ASSERT_CONTAINS(W.log,
+			    "ec2:DescribeSecurityGroups,ec2:DescribeAddresses,"
+			    "iam:GetInstanceProfile | elasticloadbalancingv2:DescribeTargetGroups"
+			    " | ec2:ModifyInstanceAttribute,");
 	IRX_ASSERT_CONTAINS(
 	    W.log, " | elasticloadbalancingv2:DeregisterTargets,"
-		   "elasticloadbalancingv2:DeregisterTargets | "
+		   "elasticloadbalancingv2:DeregisterTargets,autoscaling:EnterStandby | "
 		   "ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"
 		   "ec2:ModifyNetworkInterfaceAttribute | ec2:DisassociateAddress,");
-	CU_ASSERT_EQUAL(W.round_trips, 8);
+	CU_ASSERT_EQUAL(W.round_trips, 7);
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_STRING_EQUAL(eni_groups(i), "sg-iso");
 	CU_ASSERT_EQUAL(alen(get(r.res.undo, "NetworkInterfaces")), 3);
@@ -1509,11 +1509,20 @@ static void test_group_at_minimum_size(void)
 	E.asg_min = 1;
 	E.asg_desired = 1;
 	f = fake();
-	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	r = exec_waves(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false, false);
 	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
 	CU_ASSERT_STRING_EQUAL(E.asg_life, "Standby");
 	CU_ASSERT_EQUAL(E.asg_min, 0);
 	CU_ASSERT_EQUAL(E.asg_desired, 0);
+	/* read, lowered, then standby: in waves 3, 4 and 5, no round trip of their own */
+	IRX_ASSERT_CONTAINS(W.log,
+			    "iam:ListRolePolicies,autoscaling:DescribeAutoScalingGroups | "
+			    "elasticloadbalancingv2:DeregisterTargets,"
+			    "elasticloadbalancingv2:DeregisterTargets,ec2:DescribeSecurityGroups,"
+			    "autoscaling:UpdateAutoScalingGroup | "
+			    "ec2:AuthorizeSecurityGroupIngress,ec2:AuthorizeSecurityGroupEgress,"
+			    "ec2:RevokeSecurityGroupEgress,autoscaling:EnterStandby | ");
+	CU_ASSERT_EQUAL(W.round_trips, 9);
 	/* read, lowered, then standby */
 	CU_ASSERT_TRUE(find_call(f, "autoscaling:DescribeAutoScalingGroups", 0) <
 		       find_call(f, "autoscaling:UpdateAutoScalingGroup", 0));
@@ -1552,8 +1561,9 @@ static void test_group_at_minimum_size(void)
 	fake_aws_free(f);
 }
 
-/* A failure in the first wave of changes: the undo keeps the changes of that wave that were
- * done and loses the one that failed; nothing after the wave is sent. */
+/* A failure in a wave of changes: the undo keeps the changes of that wave that were done
+ * (the deregistrations) and loses the one that failed (the standby); nothing after the wave is
+ * sent. */
 static void test_failure_in_wave_of_changes(void)
 {
 	struct fake_aws *f = NULL;
@@ -1568,15 +1578,21 @@ static void test_failure_in_wave_of_changes(void)
 			       "AccessDenied: User is not authorized to perform: "
 			       "autoscaling:EnterStandby (HTTP 403, request id fake-0001)");
 	CU_ASSERT_EQUAL(W.round_trips, 5);
-	CU_ASSERT_EQUAL(fake_aws_batches(f), 2);
+	CU_ASSERT_EQUAL(fake_aws_batches(f), 3);
+	IRX_ASSERT_CONTAINS(W.log,
+			    " | elasticloadbalancingv2:DeregisterTargets,"
+			    "elasticloadbalancingv2:DeregisterTargets,ec2:DescribeSecurityGroups,"
+			    "autoscaling:EnterStandby");
 	CU_ASSERT_PTR_NULL(get(r.res.undo, "AutoScaling"));
+	CU_ASSERT_EQUAL(alen(get(r.res.undo, "TargetGroups")), 2);
+	CU_ASSERT_FALSE(registered(TG1));
 	CU_ASSERT_FALSE(json_object_get_boolean(get(r.res.undo, "DisableApiTermination")));
 	CU_ASSERT_PTR_NOT_NULL(get(r.res.undo, "DisableApiTermination"));
 	CU_ASSERT_STRING_EQUAL(gets(r.res.undo, "ShutdownBehavior"), "terminate");
 	CU_ASSERT_EQUAL(alen(get(r.res.undo, "ConnectionTracking")), 3);
 	CU_ASSERT_TRUE(E.term);
 	CU_ASSERT_STRING_EQUAL(E.asg_life, "InService");
-	CU_ASSERT_EQUAL(find_call(f, "elasticloadbalancingv2:DeregisterTargets", 0), -1);
+	CU_ASSERT_EQUAL(find_call(f, "ec2:AuthorizeSecurityGroupIngress", 0), -1);
 	CU_ASSERT_STRING_EQUAL(eni_groups(0), "sg-web,sg-ssh");
 	run_free(&r);
 	fake_aws_free(f);
