@@ -20,6 +20,7 @@
 #include "error.h"
 #include "events.h"
 #include "executor.h"
+#include "fleet.h"
 #include "host.h"
 #include "params.h"
 #include "plugins.h"
@@ -49,6 +50,8 @@ struct run_options {
 	const char *event;  /* --event: runbooks and targets come from routing (routing.h) */
 	const char *config; /* --config */
 	bool force_sample;  /* --force-sample */
+	const char *targets_file; /* --targets: a fleet (fleet.h) */
+	unsigned concurrency, per_account, per_region;
 };
 
 /* Progress on stderr: in place on a terminal, one plain line per step otherwise. */
@@ -87,6 +90,12 @@ static void usage(FILE *out)
 		"  -e, --event FILE|-          the event (- reads stdin)\n"
 		"  -c, --config FILE           the configuration (IRX_CONFIG, ./irx.yaml, ...)\n"
 		"      --force-sample          contain entities of sample findings for real\n"
+		"  -T, --targets FILE          a fleet: one execution per ARN in FILE (one a line),\n"
+		"                              or per match of a tag query (YAML/JSON: tags,\n"
+		"                              resourceTypes, accounts, regions)\n"
+		"      --concurrency N         executions at once in a fleet (default %d)\n"
+		"      --per-account N         ... of them in one account (default %d)\n"
+		"      --per-region N          ... of them in one region (default %d)\n"
 		"  -p, --parameter NAME=VALUE  set a parameter (repeatable); lists as JSON or a,b,c\n"
 		"  -t, --target ARN            bind the runbook's TargetArn (repeatable: one\n"
 		"                              execution per target)\n"
@@ -105,7 +114,8 @@ static void usage(FILE *out)
 		"      --state-dir DIR         where journals go (IRX_STATE_DIR, $XDG_STATE_HOME/irx)\n"
 		"      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
 		"  -o, --output text|json      result format on stdout\n",
-		IRX_DEFAULT_MAX_STEP_EXECUTIONS);
+		IRX_FLEET_DEFAULT_CONCURRENCY, IRX_FLEET_DEFAULT_PER_ACCOUNT,
+		IRX_FLEET_DEFAULT_PER_REGION, IRX_DEFAULT_MAX_STEP_EXECUTIONS);
 }
 
 static int parse_args(int argc, char **argv, struct run_options *o, const char **runbook)
@@ -124,6 +134,9 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		OPT_EXC_TAG,
 		OPT_EXC_REGISTRY,
 		OPT_FORCE_SAMPLE,
+		OPT_CONCURRENCY,
+		OPT_PER_ACCOUNT,
+		OPT_PER_REGION,
 	};
 	static const struct option opts[] = {
 		{"parameter", required_argument, NULL, 'p'},
@@ -145,6 +158,10 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		{"event", required_argument, NULL, 'e'},
 		{"config", required_argument, NULL, 'c'},
 		{"force-sample", no_argument, NULL, OPT_FORCE_SAMPLE},
+		{"targets", required_argument, NULL, 'T'},
+		{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+		{"per-account", required_argument, NULL, OPT_PER_ACCOUNT},
+		{"per-region", required_argument, NULL, OPT_PER_REGION},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -153,7 +170,7 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 	long n = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:t:no:e:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:t:T:no:e:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!strchr(optarg, '=')) {
@@ -243,6 +260,25 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 		case OPT_FORCE_SAMPLE:
 			o->force_sample = true;
 			break;
+		case 'T':
+			o->targets_file = optarg;
+			break;
+		case OPT_CONCURRENCY:
+		case OPT_PER_ACCOUNT:
+		case OPT_PER_REGION:
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > IRX_FLEET_MAX_CONCURRENCY) {
+				irx_cli_error("run", "--%s must be 1..%d, got '%s'",
+					      c == OPT_CONCURRENCY	? "concurrency"
+					      : c == OPT_PER_ACCOUNT ? "per-account"
+									: "per-region",
+					      IRX_FLEET_MAX_CONCURRENCY, optarg);
+				return -1;
+			}
+			*(c == OPT_CONCURRENCY	 ? &o->concurrency
+			  : c == OPT_PER_ACCOUNT ? &o->per_account
+						 : &o->per_region) = (unsigned)n;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -250,6 +286,14 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			usage(stderr);
 			return -1;
 		}
+	}
+	if (o->targets_file && (o->event || o->target_count)) {
+		irx_cli_error("run", "--targets runs a fleet: give no --target or --event with it");
+		return -1;
+	}
+	if (!o->targets_file && (o->concurrency || o->per_account || o->per_region)) {
+		irx_cli_error("run", "--concurrency, --per-account and --per-region need --targets");
+		return -1;
 	}
 	if (o->event && (optind < argc || o->target_count)) {
 		irx_cli_error("run", "--event chooses the runbook and targets: give no RUNBOOK or "
@@ -562,6 +606,131 @@ out:
 	return rc;
 }
 
+/* A fleet's progress: one line per ended execution (executions run side by side). */
+static void fleet_done(void *ud, const struct irx_fleet_result *r, size_t done, size_t total)
+{
+	(void)ud;
+	fprintf(stderr, "irx: [%zu/%zu] %-9s %s %s %lld ms%s%s\n", done, total,
+		irx_fleet_outcome_name(r->outcome), r->arn, r->execution_id[0] ? r->execution_id : "-",
+		r->duration_ms, r->reason ? ": " : "", r->reason ? r->reason : "");
+}
+
+static void fleet_log(void *ud, enum irx_log_level level, const char *step, const char *message)
+{
+	(void)ud;
+	fprintf(stderr, "irx: %s: %s: %s\n", level >= IRX_LOG_ERROR ? "error" : "warning", step,
+		message);
+}
+
+/* irx run RUNBOOK --targets FILE: the fleet's executions (fleet.h) and one summary. */
+static int run_fleet(struct run_options *o, const struct irx_runbook *rb,
+		     struct irx_actions *actions)
+{
+	struct irx_diags diags = {0};
+	struct irx_error err = {0};
+	struct irx_fleet_spec spec = {0};
+	struct irx_fleet_options fo = {0};
+	struct irx_fleet_result *results = NULL;
+	struct irx_config *cfg = NULL;
+	struct irx_fleet *f = NULL;
+	char **arns = NULL, *state_dir = NULL;
+	size_t count = 0, n[4] = {0};
+	long long t0 = irx_now_ms(), ms = 0;
+	int rc = IRX_EXIT_OK;
+
+	if (!irx_runbook_param(rb, "TargetArn")) {
+		irx_cli_error("run", "runbook '%s' has no 'TargetArn' parameter to bind --targets to",
+			      rb->name);
+		return IRX_EXIT_INVALID;
+	}
+	if (!(cfg = irx_config_open(o->config, &diags)) ||
+	    irx_fleet_spec_load(o->targets_file, &spec, &diags) < 0) {
+		irx_diags_print(&diags, stderr);
+		irx_cli_error("run", "%s is not valid; nothing was run",
+			      cfg ? "the targets file" : "the configuration");
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	state_dir = irx_state_dir_resolve(o->common.state_dir ? o->common.state_dir : cfg->state_dir);
+	fo.rb = rb;
+	fo.actions = actions;
+	fo.cfg = cfg;
+	fo.assignments = o->assignments;
+	fo.assignment_count = o->assignment_count;
+	fo.base.state_dir = state_dir;
+	fo.base.dry_run = o->dry_run;
+	fo.base.region = pick_region(o, NULL);
+	if (!*fo.base.region && cfg->default_region)
+		fo.base.region = cfg->default_region;
+	fo.base.case_id = o->case_id ? o->case_id : "";
+	fo.base.max_step_executions = o->max_steps;
+	fo.base.ignore_exceptions = o->ignore_exceptions;
+	fo.base.exception_tag = o->exception_tag ? o->exception_tag : cfg->exception_tag;
+	fo.base.exception_registry =
+	    o->exception_registry ? o->exception_registry : cfg->exception_registry;
+	fo.profile = o->aws.profile;
+	fo.role_arn = o->aws.role_arn;
+	fo.external_id = o->aws.external_id;
+	fo.concurrency = o->concurrency;
+	fo.per_account = o->per_account;
+	fo.per_region = o->per_region;
+	fo.done = fleet_done;
+	fo.log = fleet_log;
+	if (!state_dir || !(f = irx_fleet_new(&fo, &err)) ||
+	    irx_fleet_resolve(f, &spec, &arns, &count, &err) < 0) {
+		irx_cli_error("run", "%s", state_dir ? err.message : "no state directory");
+		rc = err.code == IRX_ERR_INVALID || !state_dir ? IRX_EXIT_INVALID : IRX_EXIT_FAILED;
+		goto out;
+	}
+	fprintf(stderr,
+		"irx: running '%s' on %zu target%s (%u at once, %u per account, %u per region)%s\n",
+		rb->name, count, count == 1 ? "" : "s",
+		o->concurrency ? o->concurrency : IRX_FLEET_DEFAULT_CONCURRENCY,
+		o->per_account ? o->per_account : IRX_FLEET_DEFAULT_PER_ACCOUNT,
+		o->per_region ? o->per_region : IRX_FLEET_DEFAULT_PER_REGION,
+		o->dry_run ? " (dry run: nothing will change)" : "");
+	if (irx_fleet_run(f, (const char *const *)arns, count, &results, &err) < 0) {
+		irx_cli_error("run", "%s", err.message);
+		rc = IRX_EXIT_INTERNAL;
+		goto out;
+	}
+	ms = irx_now_ms() - t0;
+	for (size_t i = 0; i < count; i++)
+		n[results[i].outcome]++;
+	if (o->common.json) {
+		struct json_object *sum =
+		    irx_fleet_summary_json(rb->name, o->dry_run, results, count, ms);
+
+		printf("%s\n", json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PRETTY |
+									JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(sum);
+	} else {
+		printf("%zu target%s: %zu %s, %zu skipped by exception, %zu failed (%.1f s)\n", count,
+		       count == 1 ? "" : "s", n[IRX_FLEET_CONTAINED],
+		       o->dry_run ? "would be contained" : "contained", n[IRX_FLEET_SKIPPED],
+		       n[IRX_FLEET_FAILED], (double)ms / 1000.0);
+		for (size_t i = 0; i < count; i++)
+			if (results[i].outcome != IRX_FLEET_CONTAINED)
+				printf("%s\t%s\t%s\t%s\n", irx_fleet_outcome_name(results[i].outcome),
+				       results[i].arn,
+				       results[i].execution_id[0] ? results[i].execution_id : "-",
+				       results[i].reason ? results[i].reason : "");
+	}
+	if (n[IRX_FLEET_FAILED])
+		rc = IRX_EXIT_FAILED;
+out:
+	irx_fleet_results_free(results, count);
+	for (size_t i = 0; i < count; i++)
+		free(arns[i]);
+	free(arns);
+	irx_fleet_free(f);
+	irx_fleet_spec_release(&spec);
+	irx_config_free(cfg);
+	irx_diags_release(&diags);
+	free(state_dir);
+	return rc;
+}
+
 int irx_cmd_run(int argc, char **argv)
 {
 	struct run_options o = {0};
@@ -608,6 +777,10 @@ int irx_cmd_run(int argc, char **argv)
 		irx_diags_print(&diags, stderr);
 		fprintf(stderr, "irx run: '%s' is not valid; nothing was run\n", path);
 		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	if (o.targets_file) {
+		rc = run_fleet(&o, rb, actions);
 		goto out;
 	}
 	state_dir = irx_state_dir_resolve(o.common.state_dir);
