@@ -65,8 +65,7 @@ static void each(void *ud, const char *path, const struct irx_loaded_plugin *lp,
 		return;
 	}
 	if (declared)
-		snprintf(g->names + n, sizeof(g->names) - n, "%s%s", n ? ", " : "",
-			 lp->desc.name);
+		snprintf(g->names + n, sizeof(g->names) - n, "%s%s", n ? ", " : "", lp->desc.name);
 }
 
 int irx_cmd_policy(int argc, char **argv)

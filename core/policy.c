@@ -20,8 +20,12 @@
 #include "util.h"
 
 const char *const irx_policy_engine_calls[] = {
-    "ec2:DescribeTags",	       "iam:ListUserTags", "iam:ListRoleTags",
-    "iam:GetAccessKeyLastUsed", "lambda:ListTags",  "resourcegroupstaggingapi:GetResources",
+    "ec2:DescribeTags",
+    "iam:ListUserTags",
+    "iam:ListRoleTags",
+    "iam:GetAccessKeyLastUsed",
+    "lambda:ListTags",
+    "resourcegroupstaggingapi:GetResources",
     NULL,
 };
 
@@ -79,8 +83,8 @@ static const struct {
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-int irx_policy_iam_actions(const char *call, const char **out, size_t max, char *buf,
-			   size_t len, struct irx_error *err)
+int irx_policy_iam_actions(const char *call, const char **out, size_t max, char *buf, size_t len,
+			   struct irx_error *err)
 {
 	const char *colon = strchr(call, ':');
 	const char *prefix = NULL;
@@ -92,11 +96,12 @@ int irx_policy_iam_actions(const char *call, const char **out, size_t max, char 
 	}
 	sn = (size_t)(colon - call);
 	for (size_t i = 0; i < ARRAY_LEN(prefixes); i++)
-		if (strlen(prefixes[i].service) == sn && strncmp(prefixes[i].service, call, sn) == 0)
+		if (strlen(prefixes[i].service) == sn &&
+		    strncmp(prefixes[i].service, call, sn) == 0)
 			prefix = prefixes[i].prefix;
 	if (!prefix) {
-		irx_error_set(err, IRX_ERR_INVALID, "no IAM prefix is known for the service of '%s'",
-			      call);
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "no IAM prefix is known for the service of '%s'", call);
 		return -1;
 	}
 	for (size_t i = 0; i < ARRAY_LEN(renamed); i++)
@@ -157,7 +162,8 @@ int irx_policy_add_calls(struct irx_policy *p, const char *const *calls, struct 
 	for (size_t i = 0; calls && calls[i]; i++) {
 		const char *out[16] = {0};
 		char buf[256] = "";
-		int n = irx_policy_iam_actions(calls[i], out, ARRAY_LEN(out), buf, sizeof(buf), err);
+		int n =
+		    irx_policy_iam_actions(calls[i], out, ARRAY_LEN(out), buf, sizeof(buf), err);
 
 		if (n < 0)
 			return -1;

@@ -25,8 +25,8 @@ extern const char *const irx_policy_engine_calls[];
  * count (0 for a call needing no permission, sts:GetCallerIdentity), or -1 with err set for
  * a service with no known IAM prefix or a malformed name.
  */
-int irx_policy_iam_actions(const char *call, const char **out, size_t max, char *buf,
-			   size_t len, struct irx_error *err);
+int irx_policy_iam_actions(const char *call, const char **out, size_t max, char *buf, size_t len,
+			   struct irx_error *err);
 
 /* A sorted set of IAM actions. */
 struct irx_policy {
