@@ -75,8 +75,9 @@ static struct irx_runbook *load_runbook(const char *name, struct irx_actions *ac
 	if (rb)
 		irx_runbook_validate(rb, actions, &diags);
 	if (!rb || diags.count) {
-		snprintf(why, whylen, "runbook '%s' is not valid (%zu problems; 'irx validate %s')",
-			 path, diags.count, path);
+		snprintf(why, whylen, "runbook '%s' is not valid: %s%s", path,
+			 diags.count ? diags.items[0].message : "cannot be read",
+			 diags.count > 1 ? " (and more: 'irx validate')" : "");
 		irx_runbook_free(rb);
 		rb = NULL;
 	}
