@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * irx poll: run what the events on an SQS queue name (core/poll.c). Executions run in this
+ * irx poll: run what the events on an SQS queue name (core/sqs_poll.c). Executions run in this
  * process (core/event_run.c), so every worker shares the loaded plugins and one AWS client for
  * the queue, and the message is deleted only after the execution's journal is written.
  */
@@ -18,7 +18,7 @@
 #include "host.h"
 #include "journal.h"
 #include "plugins.h"
-#include "poll.h"
+#include "sqs_poll.h"
 #include "util.h"
 
 static volatile sig_atomic_t g_stop;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* irx poll's engine (poll.h): SQS workers, visibility heartbeats, DynamoDB dedupe claims. */
+/* irx poll's engine (sqs_poll.h; not poll.h, which would shadow <poll.h>): SQS workers, visibility heartbeats, DynamoDB dedupe claims. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 #include "error.h"
 #include "events.h"
 #include "executor.h"
-#include "poll.h"
+#include "sqs_poll.h"
 #include "routing.h"
 #include "util.h"
 

@@ -18,8 +18,8 @@
  * mid-execution does not lose the finding: its lease runs out and the redelivery claims it).
  * expiresAt (epoch seconds) can be the table's TTL attribute.
  */
-#ifndef IRX_POLL_H
-#define IRX_POLL_H
+#ifndef IRX_SQS_POLL_H
+#define IRX_SQS_POLL_H
 
 #include <signal.h>
 #include <stdbool.h>
