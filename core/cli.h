@@ -37,6 +37,7 @@ int irx_cmd_describe(int argc, char **argv);
 int irx_cmd_plugins(int argc, char **argv);
 int irx_cmd_show(int argc, char **argv);
 int irx_cmd_rollback(int argc, char **argv);
+int irx_cmd_resume(int argc, char **argv);
 int irx_cmd_executions(int argc, char **argv);
 int irx_cmd_route(int argc, char **argv);
 int irx_cmd_config(int argc, char **argv);

@@ -1069,10 +1069,15 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	x.actions = actions;
 	x.opts = opts;
 	x.err = err;
-	x.step_outputs = json_object_new_object();
+	x.step_outputs = opts->resume ? json_object_get(opts->resume->step_outputs) : NULL;
+	if (!x.step_outputs)
+		x.step_outputs = json_object_new_object();
 	x.globals = json_object_new_object();
 	x.secret_params = json_object_new_object();
-	irx_execution_id_new(x.id);
+	if (opts->resume)
+		snprintf(x.id, sizeof(x.id), "%s", opts->resume->execution_id);
+	else
+		irx_execution_id_new(x.id);
 	json_object_object_add(x.globals, "global:ACCOUNT_ID",
 			       json_object_new_string(opts->account_id ? opts->account_id : ""));
 	json_object_object_add(x.globals, "global:REGION",
@@ -1082,21 +1087,36 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 	    json_object_new_string(partition_of(opts->region ? opts->region : "")));
 	json_object_object_add(x.globals, "automation:EXECUTION_ID", json_object_new_string(x.id));
 	json_object_object_add(x.globals, "automation:SKIPPED_STEPS", json_object_new_string("none"));
-	x.skipped = json_object_new_array();
+	x.skipped = opts->resume && opts->resume->skipped ? json_object_get(opts->resume->skipped)
+							 : json_object_new_array();
 	result->skipped_steps = json_object_new_array();
 	if (!opts->ignore_exceptions)
 		x.gate = irx_exception_gate_new(opts->exception_tag, opts->exception_registry);
 	find_secret_params(&x);
 
-	x.journal = irx_journal_create(opts->state_dir, x.id, err);
+	x.journal = opts->resume ? opts->resume->journal
+				 : irx_journal_create(opts->state_dir, x.id, err);
 	if (!x.journal)
 		goto out;
 	memcpy(result->execution_id, x.id, sizeof(x.id));
 	snprintf(result->journal_path, sizeof(result->journal_path), "%s",
 		 irx_journal_path(x.journal));
 	irx_iso8601_now(start);
-	if (journal_execution_start(&x, start) < 0)
+	if (opts->resume) {
+		const struct irx_exec_resume *r = opts->resume;
+
+		if (jappend(&x, json_object_get(r->record)) < 0)
+			goto out;
+		executed = r->executed;
+		idx = r->start_step ? step_index(rb, r->start_step) : rb->step_count;
+		if (r->status && strcmp(r->status, "Success") != 0) {
+			status = r->status;
+			snprintf(failure, sizeof(failure), "%s",
+				 r->failure_message ? r->failure_message : "");
+		}
+	} else if (journal_execution_start(&x, start) < 0) {
 		goto out;
+	}
 	if (opts->ignore_exceptions) {
 		struct irx_call c;
 

@@ -62,6 +62,25 @@ struct irx_exec_options {
 	const char *exception_tag;     /* NULL: IRX_EXCEPTION_DEFAULT_TAG */
 	const char *exception_registry; /* NULL: none; a file, or "ssm:NAME" */
 	time_t exception_now;	       /* tests: the time expiry is judged at; 0: now */
+	/* Continue an interrupted execution instead of starting one (core/resume.h). NULL: new. */
+	const struct irx_exec_resume *resume;
+};
+
+/*
+ * Where an interrupted execution stands (built by core/resume.c from its journal). The
+ * execution keeps its id and journal: record is appended instead of execution_start, the
+ * finished steps' outputs are restored, and the run goes on at start_step.
+ */
+struct irx_exec_resume {
+	const char *execution_id;
+	struct irx_journal *journal;	  /* open for append; taken over (closed) by irx_execute */
+	struct json_object *record;	  /* the "resume" record; borrowed */
+	struct json_object *step_outputs; /* {step: {output: value}} of finished steps; borrowed */
+	struct json_object *skipped;	  /* what exceptions skipped so far (array); borrowed */
+	const char *start_step;		  /* NULL: no step is left, the execution just ends */
+	unsigned executed;		  /* step executions so far (for max_step_executions) */
+	const char *status;		  /* "Success", or what a critical step failed with */
+	const char *failure_message;	  /* "" when none */
 };
 
 struct irx_exec_result {

@@ -253,6 +253,65 @@ fail:
 	return NULL;
 }
 
+struct irx_journal *irx_journal_open_append(const char *state_dir, const char *execution_id,
+					    struct irx_error *err)
+{
+	struct irx_journal *j = NULL;
+	char *path = NULL;
+	struct stat st;
+	off_t end = 0;
+	int fd = -1;
+
+	if (!irx_execution_id_valid(execution_id)) {
+		irx_error_set(err, IRX_ERR_INVALID, "invalid execution id '%s'",
+			      execution_id ? execution_id : "(null)");
+		return NULL;
+	}
+	path = journal_path(state_dir, execution_id);
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		irx_error_set(err, errno == ENOENT ? IRX_ERR_NOT_FOUND : IRX_ERR_IO,
+			      "cannot open journal '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		irx_error_set(err, IRX_ERR_INVALID, "execution %s is still running", execution_id);
+		goto fail;
+	}
+	/* A line torn by a crash would swallow the next record: cut it off. */
+	if (fstat(fd, &st) < 0) {
+		irx_error_set(err, IRX_ERR_IO, "cannot stat journal '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	end = st.st_size;
+	while (end > 0) {
+		char c = 0;
+
+		if (pread(fd, &c, 1, end - 1) != 1) {
+			irx_error_set(err, IRX_ERR_IO, "cannot read journal '%s': %s", path,
+				      strerror(errno));
+			goto fail;
+		}
+		if (c == '\n')
+			break;
+		end--;
+	}
+	if (end != st.st_size && (ftruncate(fd, end) < 0 || fsync(fd) < 0)) {
+		irx_error_set(err, IRX_ERR_IO, "cannot cut the torn record off '%s': %s", path,
+			      strerror(errno));
+		goto fail;
+	}
+	j = irx_xcalloc(1, sizeof(*j));
+	j->fd = fd;
+	j->path = path;
+	return j;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return NULL;
+}
+
 static int write_all(int fd, const char *buf, size_t len)
 {
 	size_t off = 0;
@@ -944,6 +1003,7 @@ struct json_object *irx_journal_summarise_state(struct json_object *records, int
 	long long counters[5] = {0};
 	long long duration = 0, a = 0, b = 0;
 	struct json_object *counts = NULL;
+	struct json_object *resumes = NULL;
 	bool dry_run = false;
 
 	for (size_t i = 0; i < json_object_array_length(records); i++) {
@@ -961,6 +1021,25 @@ struct json_object *irx_journal_summarise_state(struct json_object *records, int
 			start = rec;
 		} else if (strcmp(type, "execution_end") == 0) {
 			end = rec;
+		} else if (strcmp(type, "resume") == 0) {
+			/* irx resume: the step a crash cut short stays Interrupted; a re-run of it
+			 * is a step execution of its own */
+			struct json_object *r = json_object_new_object();
+
+			if (cur.obj && cur.open) {
+				add_str(cur.obj, "StepStatus", "Interrupted");
+				step_finish_duration(&cur);
+				memset(&cur, 0, sizeof(cur));
+			}
+			add_str(r, "ResumeTime",
+				get_str(rec, "resume_time") ? get_str(rec, "resume_time") : "");
+			json_object_object_add(r, "FromStep", json_object_get(get(rec, "from_step")));
+			json_object_object_add(r, "RerunStep", json_object_get(get(rec, "rerun_step")));
+			json_object_object_add(r, "Forced", json_object_get(get(rec, "forced")));
+			if (!resumes)
+				resumes = json_object_new_array();
+			json_object_array_add(resumes, r);
+			continue;
 		} else if (strcmp(type, "step_start") == 0) {
 			/* A later attempt continues the step execution; attempt 1 starts a new one
 			 * (a nextStep loop runs the same step again). */
@@ -1021,6 +1100,8 @@ struct json_object *irx_journal_summarise_state(struct json_object *records, int
 	if (cur.obj)
 		cur.obj = json_object_array_get_idx(steps, json_object_array_length(steps) - 1);
 	json_object_object_add(out, "StepExecutions", steps);
+	if (resumes)
+		json_object_object_add(out, "Resumes", resumes);
 	json_object_object_add(out, "Parameters", ssm_string_lists(get(start, "parameters")));
 	json_object_object_add(out, "Outputs", ssm_string_lists(get(end, "outputs")));
 	s = get_str(end, "failure_message");

@@ -19,6 +19,10 @@
  *   step_progress    step, action, attempt, undo: the undo record so far, written by
  *                    host->checkpoint before each change (the last one before a crash
  *                    is what rollback gets)
+ *   resume           an interrupted execution continued (irx resume): resume_time,
+ *                    from_step (the step it starts at, null when none is left),
+ *                    rerun_step (the interrupted step run again, or null), forced,
+ *                    irx_version
  *   execution_end    status (Success | Failed | TimedOut | Cancelled),
  *                    outputs, failure_message, end_time, duration_ms
  */
@@ -54,6 +58,13 @@ struct irx_journal;
  */
 struct irx_journal *irx_journal_create(const char *state_dir, const char *execution_id,
 				       struct irx_error *err);
+/*
+ * Opens an existing journal to append to it (irx resume), holding its flock like
+ * irx_journal_create. A torn last line is cut off first. NULL with err set:
+ * IRX_ERR_NOT_FOUND (no such journal), IRX_ERR_INVALID (a process still holds it).
+ */
+struct irx_journal *irx_journal_open_append(const char *state_dir, const char *execution_id,
+					    struct irx_error *err);
 /* Appends one record (borrowed) as a line; flush + fsync. Returns 0 or -1. */
 int irx_journal_append(struct irx_journal *j, struct json_object *record, struct irx_error *err);
 const char *irx_journal_path(const struct irx_journal *j);

@@ -16,6 +16,7 @@ const struct irx_command irx_commands[] = {
 	{"plugins", irx_cmd_plugins, "list plugins, their actions and parameters"},
 	{"show", irx_cmd_show, "show one execution"},
 	{"rollback", irx_cmd_rollback, "undo what an execution changed, step by step"},
+	{"resume", irx_cmd_resume, "continue an interrupted execution where it stopped"},
 	{"executions", irx_cmd_executions, "list executions"},
 	{"route", irx_cmd_route, "show which runbook an event would start, without running it"},
 	{"config", irx_cmd_config, "check or show the configuration (irx.yaml)"},

@@ -197,6 +197,20 @@ void irx_show_execution(FILE *f, struct json_object *summary)
 		field(f, "Current", get_str(summary, "CurrentStepName"));
 	if (get_str(summary, "FailureMessage"))
 		field(f, "Failure", get_str(summary, "FailureMessage"));
+	for (size_t i = 0; json_object_is_type(get(summary, "Resumes"), json_type_array) &&
+			   i < json_object_array_length(get(summary, "Resumes"));
+	     i++) {
+		/* irx resume continued it in this journal */
+		struct json_object *r = json_object_array_get_idx(get(summary, "Resumes"), i);
+		const char *from = get_str(r, "FromStep"), *rerun = get_str(r, "RerunStep");
+
+		s = irx_xasprintf("%s at %s%s%s%s%s", get_str(r, "ResumeTime"),
+				  from ? "step '" : "the end", from ? from : "", from ? "'" : "",
+				  rerun ? " (the interrupted step run again)" : "",
+				  json_object_get_boolean(get(r, "Forced")) ? " (forced)" : "");
+		field(f, "Resumed", s);
+		free(s);
+	}
 	map_block(f, "Parameters", get(summary, "Parameters"));
 
 	fputs("\nSteps\n", f);
