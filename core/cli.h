@@ -48,6 +48,7 @@ int irx_cmd_policy(int argc, char **argv);
 int irx_cmd_poll(int argc, char **argv);
 int irx_cmd_lambda_runtime(int argc, char **argv);
 int irx_cmd_drill(int argc, char **argv);
+int irx_cmd_schedule(int argc, char **argv);
 
 /* Options several commands share; filled by irx_cli_common_option. */
 struct irx_cli_common {

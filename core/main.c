@@ -22,6 +22,7 @@ const struct irx_command irx_commands[] = {
 	{"config", irx_cmd_config, "check or show the configuration (irx.yaml)"},
 	{"serve", irx_cmd_serve, "verify SNS messages over HTTP and run what they name"},
 	{"drill", irx_cmd_drill, "rehearse a containment on decoys and report (JSON, JUnit, HTML)"},
+	{"schedule", irx_cmd_schedule, "run scheduled drills, or install them for systemd or cron"},
 	{"poll", irx_cmd_poll, "run what the events on an SQS queue name (many workers, one queue)"},
 	{"lambda-runtime", irx_cmd_lambda_runtime, "serve AWS Lambda invocations (the 'bootstrap')"},
 	{"policy", irx_cmd_policy, "print the member-account IAM policy the plugins' declared calls need"},

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cron.h"
+#include "schedule.h"
 #include "test.h"
 
 static char *saved_tz;
@@ -189,7 +190,62 @@ static void test_errors(void)
 		     "unknown macro '@reboot' (use @hourly, @daily, @weekly, @monthly or @yearly)");
 }
 
+/* When a schedule is due (schedule.h): missed runs once, otherwise the next fire time. */
+static void test_schedule_due(void)
+{
+	struct irx_cron c;
+	char why[64] = "";
+	time_t now = at("2025-03-12 10:00");
+
+	CU_ASSERT_EQUAL_FATAL(irx_cron_parse("0 3 * * *", &c, why, sizeof(why)), 0);
+	/* ran yesterday at 03:00, today's 03:00 passed while down: due now, once */
+	CU_ASSERT_EQUAL(irx_schedule_due(&c, at("2025-03-11 03:00"), now), now);
+	/* three days missed: still one run now, not three */
+	CU_ASSERT_EQUAL(irx_schedule_due(&c, at("2025-03-09 03:00"), now), now);
+	/* ran today at 03:00: tomorrow */
+	CU_ASSERT_STRING_EQUAL(show(irx_schedule_due(&c, at("2025-03-12 03:00"), now)),
+			       "2025-03-13 03:00 Thu");
+	/* first seen now (or a clock that went backwards): the next fire */
+	CU_ASSERT_STRING_EQUAL(show(irx_schedule_due(&c, now, now)), "2025-03-13 03:00 Thu");
+	CU_ASSERT_STRING_EQUAL(show(irx_schedule_due(&c, now + 86400 * 3, now)),
+			       "2025-03-13 03:00 Thu");
+	CU_ASSERT_STRING_EQUAL(show(irx_schedule_due(&c, 0, now)), "2025-03-13 03:00 Thu");
+	CU_ASSERT_EQUAL_FATAL(irx_cron_parse("0 0 30 2 *", &c, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(irx_schedule_due(&c, at("2025-03-11 03:00"), now), -1);
+}
+
+static const char *cal(const char *expr, size_t want)
+{
+	static char joined[2100];
+	char out[2][1024];
+	struct irx_cron c;
+	char why[64] = "";
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL(irx_cron_parse(expr, &c, why, sizeof(why)), 0);
+	n = irx_schedule_oncalendar(&c, out);
+	CU_ASSERT_EQUAL(n, want);
+	snprintf(joined, sizeof(joined), "%s%s%s", out[0], n > 1 ? " | " : "", n > 1 ? out[1] : "");
+	return joined;
+}
+
+static void test_oncalendar(void)
+{
+	CU_ASSERT_STRING_EQUAL(cal("0 3 * * MON", 1), "Mon *-*-* 03:00:00");
+	CU_ASSERT_STRING_EQUAL(cal("* * * * *", 1), "*-*-* *:*:00");
+	CU_ASSERT_STRING_EQUAL(cal("*/20 9-11 * * 1-5", 1),
+			       "Mon,Tue,Wed,Thu,Fri *-*-* 09,10,11:00,20,40:00");
+	CU_ASSERT_STRING_EQUAL(cal("30 2 1,15 jan,jul *", 1), "*-01,07-01,15 02:30:00");
+	CU_ASSERT_STRING_EQUAL(cal("0 0 * * sun,sat", 1), "Sat,Sun *-*-* 00:00:00");
+	CU_ASSERT_STRING_EQUAL(cal("@monthly", 1), "*-*-01 00:00:00");
+	/* both day fields restricted: cron ORs them, systemd would AND them: two calendars */
+	CU_ASSERT_STRING_EQUAL(cal("0 0 13 * fri", 2),
+			       "*-*-13 00:00:00 | Fri *-*-* 00:00:00");
+}
+
 static CU_TestInfo tests[] = {
+    {"schedule: when due, missed runs once", test_schedule_due},
+    {"schedule: systemd OnCalendar", test_oncalendar},
     {"next: basics, strictly after", test_next_basic},
     {"next: ranges, steps, lists", test_next_ranges_steps_lists},
     {"next: names, weekdays, day OR rule, leap days", test_next_names_and_days},
