@@ -702,6 +702,69 @@ static void test_cli_errors(void)
 	free(err);
 }
 
+/* irx schedule run --once: a run missed while down runs once; then nothing is due. */
+static void test_schedule_run_missed_once(void)
+{
+	char dir[4200] = "", config[4300] = "", state_file[4300] = "", text[8192] = "";
+	const char *run[] = {"schedule", "run", "--once", "--config", config, "--state-dir", dir,
+			     NULL};
+	const char *hist[] = {"drill", "history", "--state-dir", dir, "--output", "json", NULL};
+	const char *cron[] = {"schedule", "install", "--cron", "--config", config, "--state-dir",
+			      dir, NULL};
+	const char *both[] = {"schedule", "install", "--systemd", "--cron", "--config", config,
+			      NULL};
+	struct json_object *h = NULL;
+	char *out = NULL, *err = NULL;
+
+	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
+	snprintf(config, sizeof(config), "%s/irx.yaml", dir);
+	snprintf(state_file, sizeof(state_file), "%s/schedule.json", dir);
+	snprintf(text, sizeof(text),
+		 "version: 1\n"
+		 "schedules:\n"
+		 "  - {name: role-weekly, cron: '0 3 * * mon', scenario: '%s'}\n"
+		 "  - {name: off, cron: '@hourly', scenario: nope, enabled: false}\n",
+		 irx_test_src("drills/iam-role-lockdown.yaml"));
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(config, text), 0);
+	/* last ran in 2001: at least one Monday 03:00 was missed */
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(state_file, "{\"role-weekly\": {\"last\": 1000000000}}"),
+			      0);
+	CU_ASSERT_EQUAL(irx(run, &out, &err), 0);
+	IRX_ASSERT_CONTAINS(err, "irx schedule: 'role-weekly': drill '");
+	IRX_ASSERT_CONTAINS(err, "iam-role-lockdown.yaml' started (pid ");
+	IRX_ASSERT_CONTAINS(err, "; missed since ");
+	IRX_ASSERT_CONTAINS(err, "irx schedule: 'role-weekly': drill passed (exit 0, ");
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(irx(run, &out, &err), 0);
+	CU_ASSERT_PTR_NULL(strstr(err, "started"));
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(irx(hist, &out, &err), 0);
+	h = json_tokener_parse(out);
+	CU_ASSERT_EQUAL(json_object_array_length(h), 1);
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_get_string(json_object_object_get(json_object_array_get_idx(h, 0),
+							  "scenario")),
+	    "iam-role-lockdown");
+	CU_ASSERT_TRUE(json_object_get_boolean(
+	    json_object_object_get(json_object_array_get_idx(h, 0), "passed")));
+	json_object_put(h);
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(irx(cron, &out, &err), 0);
+	IRX_ASSERT_CONTAINS(out, "# role-weekly\n0 3 * * mon '");
+	IRX_ASSERT_CONTAINS(out, "' drill '");
+	IRX_ASSERT_CONTAINS(out, "drills/iam-role-lockdown.yaml' --quiet --state-dir '");
+	CU_ASSERT_PTR_NULL(strstr(out, "nope"));
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(irx(both, &out, &err), 2);
+	IRX_ASSERT_CONTAINS(err, "irx schedule: install: give one of --systemd or --cron");
+	free(out);
+	free(err);
+}
+
 static CU_TestInfo tests[] = {
     {"a valid scenario", test_valid},
     {"invalid scenarios: every problem with its position", test_invalid},
@@ -713,6 +776,7 @@ static CU_TestInfo tests[] = {
     {"a failing assertion: exit 1, teardown ran, decoys gone, reports", test_failing_assertion_tears_down},
     {"a failing setup: runbook skipped, teardown still runs", test_setup_failure_skips_and_tears_down},
     {"command line errors and drill check", test_cli_errors},
+    {"irx schedule run: a missed run once; install --cron", test_schedule_run_missed_once},
     CU_TEST_INFO_NULL,
 };
 
