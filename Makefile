@@ -99,7 +99,7 @@ IRX := $(B)/irx
 UNIT := $(B)/tests/unit_tests
 
 .PHONY: all check test demo install uninstall fuzz bench clean deps format help valgrind-check \
-	install-check sim-check
+	install-check sim-check lambda-zip
 all: $(IRX) $(PLUGIN_SOS) $(TEST_PLUGIN_SOS) $(UNIT)
 
 deps:
@@ -184,6 +184,10 @@ install-check:
 
 demo: all
 	$(Q)tools/demo $(B)
+
+# the deployment package of a provided.al2023 Lambda function (README: Lambda)
+lambda-zip: $(IRX) $(PLUGIN_SOS)
+	$(Q)tools/lambda-zip $(B) build/irx-lambda.zip
 
 # --- fuzzing (clang libFuzzer) -------------------------------------------------
 FUZZ_B := build/fuzz

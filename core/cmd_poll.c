@@ -209,6 +209,7 @@ int irx_cmd_poll(int argc, char **argv)
 	po.cfg = cfg;
 	po.actions = actions;
 	po.aws = aws;
+	po.receive_client = &co;
 	po.run.state_dir = state_dir;
 	po.run.log = log_line;
 	sa.sa_handler = on_signal;

@@ -98,8 +98,8 @@ static int run_target(const struct irx_config *cfg, const struct irx_plan_target
 	struct irx_aws_cli_options aws = o->aws;
 	struct irx_aws_client *client = NULL;
 	struct irx_arn arn;
-	const char *assign[2] = {0};
-	char *target_assign = NULL, *key_assign = NULL, *case_id = NULL;
+	const char *assign[3] = {0};
+	char *target_assign = NULL, *key_assign = NULL, *notify_assign = NULL, *case_id = NULL;
 	struct json_object *params = NULL;
 	size_t n = 0;
 	int rc = -1;
@@ -115,6 +115,15 @@ static int run_target(const struct irx_config *cfg, const struct irx_plan_target
 	if (t->access_key_id && irx_runbook_param(rb, "AccessKeyId")) {
 		key_assign = irx_xasprintf("AccessKeyId=%s", t->access_key_id);
 		assign[n++] = key_assign;
+	}
+	/* as irx run --event: the shipped runbooks notify the configuration's first SNS channel */
+	if (irx_runbook_param(rb, "NotifyTopicArn")) {
+		for (size_t i = 0; i < cfg->channel_count && !notify_assign; i++)
+			if (cfg->channels[i].topic_arn && *cfg->channels[i].topic_arn)
+				notify_assign = irx_xasprintf("NotifyTopicArn=%s",
+							      cfg->channels[i].topic_arn);
+		if (notify_assign)
+			assign[n++] = notify_assign;
 	}
 	if (!(params = irx_params_bind(rb, assign, n, &diags))) {
 		snprintf(why, whylen, "parameters of '%s': %s", rb->name,
@@ -152,6 +161,7 @@ out:
 	irx_diags_release(&diags);
 	free(target_assign);
 	free(key_assign);
+	free(notify_assign);
 	free(case_id);
 	return rc;
 }

@@ -440,7 +440,14 @@ static void handle_message(struct poll_shared *s, struct json_object *m)
 static void *worker(void *arg)
 {
 	struct poll_shared *s = arg;
+	struct irx_aws_client *own = NULL;
+	struct irx_error cerr = {0};
 
+	if (s->o->receive_client && !(own = irx_aws_client_new(s->o->receive_client, &cerr))) {
+		plog(s, "worker: %s", cerr.message);
+		count(s, &s->stats.errors, 1);
+		return NULL;
+	}
 	while (!*s->stop) {
 		struct json_object *p = queue_params(s), *resp = NULL, *msgs = NULL;
 		struct irx_error err = {0};
@@ -448,7 +455,11 @@ static void *worker(void *arg)
 		json_object_object_add(p, "MaxNumberOfMessages", json_object_new_int(1));
 		json_object_object_add(p, "WaitTimeSeconds", json_object_new_int(s->wait));
 		json_object_object_add(p, "VisibilityTimeout", json_object_new_int(s->visibility));
-		if (call(s, "sqs", "ReceiveMessage", p, &resp, &err) < 0) {
+		int rc = irx_aws_call(own ? own : s->o->aws, &s->ctx, "sqs", "ReceiveMessage", p,
+				      &resp, &err);
+
+		json_object_put(p);
+		if (rc < 0) {
 			plog(s, "receive: %s", err.message);
 			count(s, &s->stats.errors, 1);
 			for (int i = 0; i < 20 && !*s->stop; i++) /* 2 s back-off, stop-aware */
@@ -460,6 +471,7 @@ static void *worker(void *arg)
 			handle_message(s, json_object_array_get_idx(msgs, i));
 		json_object_put(resp);
 	}
+	irx_aws_client_free(own);
 	return NULL;
 }
 

@@ -44,6 +44,10 @@ struct irx_poll_options {
 	const struct irx_config *cfg;	/* borrowed */
 	struct irx_actions *actions;	/* borrowed */
 	struct irx_aws_client *aws;	/* SQS and DynamoDB calls; borrowed, thread-safe */
+	/* A client serialises its requests, so a 20 s long poll on the shared one would hold up
+	   the heartbeats: with these options each worker receives on a client of its own.
+	   NULL: receive on aws too (tests with an injected transport). Borrowed. */
+	const struct irx_aws_client_options *receive_client;
 	struct irx_event_run_options run; /* state_dir, dry_run, the executions' AWS, log */
 	irx_event_log_fn *log;		  /* NULL: run.log */
 	void *log_ud;

@@ -226,8 +226,15 @@ static void test_good_event_and_bad_event(void)
 		 "\"resourceType\":\"AccessKey\",\"accessKeyDetails\":{\"accessKeyId\":\"%s\","
 		 "\"userType\":\"IAMUser\",\"userName\":\"mallory\"}},\"service\":{}}}",
 		 key);
+	CU_ASSERT_EQUAL(irx_sim_control(&sim, "POST", "/__awssim/call",
+					"{\"account\":\"" A1 "\",\"service\":\"sns\",\"operation\":"
+					"\"CreateTopic\",\"params\":{\"Name\":\"irx-alerts\"}}",
+					NULL),
+			200);
 	snprintf(config, sizeof(config), "%s/irx.yaml", work);
-	CU_ASSERT_EQUAL_FATAL(irx_test_write(config, "version: 1\ndefaults: {region: us-east-1}\n"),
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(config, "version: 1\ndefaults: {region: us-east-1}\n"
+						     "notifications:\n  - {name: soc, type: sns, topic_arn: "
+						     "'arn:aws:sns:us-east-1:" A1 ":irx-alerts'}\n"),
 			      0);
 	CU_ASSERT_EQUAL_FATAL(api_start(&a, events, 2, "posts"), 0);
 	CU_ASSERT_EQUAL(bootstrap(&a, config, "2", &out, &err), 0);
