@@ -50,23 +50,24 @@ struct drill_options {
 
 static void usage(FILE *out)
 {
-	fputs("usage: irx drill SCENARIO [options]\n"
-	      "       irx drill check SCENARIO...\n"
-	      "       irx drill history [SCENARIO] [--limit N] [--output json]\n\n"
-	      "Runs a drill scenario (a name in ./drills, IRX_DRILL_PATH or the installed drills,\n"
-	      "or a file): creates the decoys (setup), runs the runbook against them, checks the\n"
-	      "end state (assertions) and always removes the decoys (teardown). Writes\n"
-	      "report.json, junit.xml and report.html; exits 0 when every assertion held.\n\n"
-	      "  --sim                 run against the local simulator (tools/awssim; IRX_AWSSIM)\n"
-	      "  --report-dir DIR      where the report goes (default: the state directory's\n"
-	      "                        drills/reports/SCENARIO-TIME)\n"
-	      "  --region REGION       AWS region (else the scenario's, AWS_REGION, the profile's)\n"
-	      "  --profile NAME        AWS profile\n"
-	      "  --state-dir DIR       journals and drill history (IRX_STATE_DIR, ...)\n"
-	      "  --plugin-dir DIR      search DIR for plugins first (repeatable)\n"
-	      "  -q, --quiet           no per-step progress\n"
-	      "  -o, --output text|json\n",
-	      out);
+	fputs(
+	    "usage: irx drill SCENARIO [options]\n"
+	    "       irx drill check SCENARIO...\n"
+	    "       irx drill history [SCENARIO] [--limit N] [--output json]\n\n"
+	    "Runs a drill scenario (a name in ./drills, IRX_DRILL_PATH or the installed drills,\n"
+	    "or a file): creates the decoys (setup), runs the runbook against them, checks the\n"
+	    "end state (assertions) and always removes the decoys (teardown). Writes\n"
+	    "report.json, junit.xml and report.html; exits 0 when every assertion held.\n\n"
+	    "  --sim                 run against the local simulator (tools/awssim; IRX_AWSSIM)\n"
+	    "  --report-dir DIR      where the report goes (default: the state directory's\n"
+	    "                        drills/reports/SCENARIO-TIME)\n"
+	    "  --region REGION       AWS region (else the scenario's, AWS_REGION, the profile's)\n"
+	    "  --profile NAME        AWS profile\n"
+	    "  --state-dir DIR       journals and drill history (IRX_STATE_DIR, ...)\n"
+	    "  --plugin-dir DIR      search DIR for plugins first (repeatable)\n"
+	    "  -q, --quiet           no per-step progress\n"
+	    "  -o, --output text|json\n",
+	    out);
 }
 
 static void on_progress(void *ud, const char *phase, const char *name, const char *status,
@@ -165,8 +166,9 @@ static int sim_start(struct sim *s)
 	int rc = -1;
 
 	if (!script) {
-		irx_cli_error("drill", "--sim: cannot find the simulator (tools/awssim/awssim); set "
-				       "IRX_AWSSIM to its path");
+		irx_cli_error("drill",
+			      "--sim: cannot find the simulator (tools/awssim/awssim); set "
+			      "IRX_AWSSIM to its path");
 		return -1;
 	}
 	snprintf(s->dir, sizeof(s->dir), "%s/irx-drill-sim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -269,10 +271,10 @@ static char *default_report_dir(const char *state_dir, struct json_object *repor
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	return irx_xasprintf(
-	    "%s/drills/reports/%s-%s-%s", state_dir,
-	    json_object_get_string(json_object_object_get(report, "scenario")), stamp,
-	    json_object_get_string(json_object_object_get(report, "run_id")));
+	return irx_xasprintf("%s/drills/reports/%s-%s-%s", state_dir,
+			     json_object_get_string(json_object_object_get(report, "scenario")),
+			     stamp,
+			     json_object_get_string(json_object_object_get(report, "run_id")));
 }
 
 static int run_drill(const char *scenario, struct drill_options *o)
@@ -295,8 +297,9 @@ static int run_drill(const char *scenario, struct drill_options *o)
 	bool passed = false;
 
 	if (!path) {
-		irx_cli_error("drill", "no drill scenario '%s' (looked in ./drills, IRX_DRILL_PATH "
-				       "and the installed drills)",
+		irx_cli_error("drill",
+			      "no drill scenario '%s' (looked in ./drills, IRX_DRILL_PATH "
+			      "and the installed drills)",
 			      scenario);
 		rc = IRX_EXIT_NOT_FOUND;
 		goto out;
@@ -353,8 +356,8 @@ static int run_drill(const char *scenario, struct drill_options *o)
 		goto out;
 	}
 	passed = json_object_get_boolean(json_object_object_get(report, "passed"));
-	report_dir = o->report_dir ? irx_xstrdup(o->report_dir)
-				   : default_report_dir(state_dir, report);
+	report_dir =
+	    o->report_dir ? irx_xstrdup(o->report_dir) : default_report_dir(state_dir, report);
 	irx_error_clear(&err);
 	if (irx_drill_report_write(report, report_dir, &err) < 0) {
 		irx_cli_error("drill", "%s", err.message);
@@ -366,8 +369,9 @@ static int run_drill(const char *scenario, struct drill_options *o)
 		irx_cli_error("drill", "the run is not in the history: %s", err.message);
 	if (o->common.json) {
 		json_object_object_add(report, "report_dir", json_object_new_string(report_dir));
-		printf("%s\n", json_object_to_json_string_ext(report, JSON_C_TO_STRING_PRETTY |
-									  JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n",
+		       json_object_to_json_string_ext(report, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		struct json_object *ttc = json_object_object_get(report, "time_to_contain_ms");
 		struct json_object *fail = json_object_object_get(report, "failure");
@@ -457,8 +461,8 @@ static int history(int argc, char **argv)
 		case OPT_LIMIT:
 			limit = strtol(optarg, &end, 10);
 			if (*end || limit < 1) {
-				irx_cli_error("drill", "--limit must be a positive number, got '%s'",
-					      optarg);
+				irx_cli_error(
+				    "drill", "--limit must be a positive number, got '%s'", optarg);
 				return IRX_EXIT_INVALID;
 			}
 			break;
@@ -495,9 +499,10 @@ static int history(int argc, char **argv)
 		struct json_object *out = json_object_new_array();
 
 		for (size_t i = first; i < n; i++)
-			json_object_array_add(out, json_object_get(json_object_array_get_idx(h, i)));
-		printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
-								       JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_array_add(out,
+					      json_object_get(json_object_array_get_idx(h, i)));
+		printf("%s\n", json_object_to_json_string_ext(
+				   out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(out);
 		goto out;
 	}

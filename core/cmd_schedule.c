@@ -173,7 +173,8 @@ static pid_t spawn(const struct sched *s, const struct sched_options *o, const c
 	pid = fork();
 	if (pid == 0) {
 		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_IGN); /* a Ctrl-C stops the scheduler, not a drill mid-teardown */
+		signal(SIGINT,
+		       SIG_IGN); /* a Ctrl-C stops the scheduler, not a drill mid-teardown */
 		execv(self, (char *const *)argv);
 		_exit(127);
 	}
@@ -279,8 +280,9 @@ static int run(const struct sched_options *o)
 			}
 			stamp(last, when);
 			if (scenario_busy(s, n, s[i].scenario)) {
-				fprintf(stderr, "irx schedule: '%s': skipped: a drill of '%s' is "
-						"still running\n",
+				fprintf(stderr,
+					"irx schedule: '%s': skipped: a drill of '%s' is "
+					"still running\n",
 					s[i].cfg->name, s[i].scenario);
 			} else if ((s[i].child = spawn(&s[i], o, state_dir)) < 0) {
 				s[i].child = 0;
@@ -288,11 +290,12 @@ static int run(const struct sched_options *o)
 					      s[i].cfg->name, strerror(errno));
 			} else {
 				s[i].started = now;
-				fprintf(stderr, "irx schedule: '%s': drill '%s' started (pid %d)%s%s\n",
-					s[i].cfg->name, s[i].scenario, (int)s[i].child,
-					irx_cron_next(&s[i].cron, last) < now - 60 ? "; missed since "
-										   : "",
-					irx_cron_next(&s[i].cron, last) < now - 60 ? when : "");
+				fprintf(
+				    stderr, "irx schedule: '%s': drill '%s' started (pid %d)%s%s\n",
+				    s[i].cfg->name, s[i].scenario, (int)s[i].child,
+				    irx_cron_next(&s[i].cron, last) < now - 60 ? "; missed since "
+									       : "",
+				    irx_cron_next(&s[i].cron, last) < now - 60 ? when : "");
 			}
 			irx_schedule_set_last(state, s[i].cfg->name, s[i].scenario, now);
 			if (irx_schedule_state_save(state_dir, state, &err) < 0) {
@@ -384,8 +387,8 @@ static void unit_name(const char *name, char *out, size_t len)
 	for (; name[i] && i + 1 < len; i++) {
 		char c = name[i];
 
-		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-				 c == '_' || c == '-'
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '_' || c == '-'
 			     ? c
 			     : '-';
 	}
@@ -473,21 +476,23 @@ static int install(const struct sched_options *o)
 		} else {
 			char *file = irx_xasprintf("irx-drill-%s.service", unit);
 
-			t = irx_xasprintf("[Unit]\nDescription=irx drill '%s' (%s)\n"
-					  "Wants=network-online.target\nAfter=network-online.target\n\n"
-					  "[Service]\nType=oneshot\nExecStart=%s\n",
-					  s[i].cfg->name, s[i].scenario, cmd);
+			t = irx_xasprintf(
+			    "[Unit]\nDescription=irx drill '%s' (%s)\n"
+			    "Wants=network-online.target\nAfter=network-online.target\n\n"
+			    "[Service]\nType=oneshot\nExecStart=%s\n",
+			    s[i].cfg->name, s[i].scenario, cmd);
 			if (emit(o->dir, file, t) < 0)
 				rc = IRX_EXIT_INTERNAL;
 			free(t);
 			free(file);
 			file = irx_xasprintf("irx-drill-%s.timer", unit);
-			t = irx_xasprintf("[Unit]\nDescription=irx drill '%s': cron '%s'\n\n[Timer]\n"
-					  "OnCalendar=%s\n%s%s%s"
-					  "Persistent=true\nUnit=irx-drill-%s.service\n\n"
-					  "[Install]\nWantedBy=timers.target\n",
-					  s[i].cfg->name, s[i].cfg->cron, cal[0], k > 1 ? "OnCalendar=" : "",
-					  k > 1 ? cal[1] : "", k > 1 ? "\n" : "", unit);
+			t = irx_xasprintf(
+			    "[Unit]\nDescription=irx drill '%s': cron '%s'\n\n[Timer]\n"
+			    "OnCalendar=%s\n%s%s%s"
+			    "Persistent=true\nUnit=irx-drill-%s.service\n\n"
+			    "[Install]\nWantedBy=timers.target\n",
+			    s[i].cfg->name, s[i].cfg->cron, cal[0], k > 1 ? "OnCalendar=" : "",
+			    k > 1 ? cal[1] : "", k > 1 ? "\n" : "", unit);
 			if (emit(o->dir, file, t) < 0)
 				rc = IRX_EXIT_INTERNAL;
 			free(t);

@@ -23,10 +23,8 @@ struct field {
 };
 
 static const struct field fields[5] = {
-    {"minute", 0, 59, NULL, 0},
-    {"hour", 0, 23, NULL, 0},
-    {"day-of-month", 1, 31, NULL, 0},
-    {"month", 1, 12, month_names, 12},
+    {"minute", 0, 59, NULL, 0},		  {"hour", 0, 23, NULL, 0},
+    {"day-of-month", 1, 31, NULL, 0},	  {"month", 1, 12, month_names, 12},
     {"day-of-week", 0, 7, wday_names, 7},
 };
 
@@ -115,8 +113,7 @@ static int item(const struct field *f, const char *it, uint64_t *bits, char *why
 	return 0;
 }
 
-static int parse_field(const struct field *f, char *text, uint64_t *bits, char *why,
-		       size_t whylen)
+static int parse_field(const struct field *f, char *text, uint64_t *bits, char *why, size_t whylen)
 {
 	size_t len = strlen(text);
 	char *save = NULL;
@@ -136,8 +133,8 @@ int irx_cron_parse(const char *expr, struct irx_cron *out, char *why, size_t why
 	static const struct {
 		const char *name, *expr;
 	} macros[] = {
-	    {"@hourly", "0 * * * *"},  {"@daily", "0 0 * * *"},	  {"@midnight", "0 0 * * *"},
-	    {"@weekly", "0 0 * * 0"},  {"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
+	    {"@hourly", "0 * * * *"},	{"@daily", "0 0 * * *"},   {"@midnight", "0 0 * * *"},
+	    {"@weekly", "0 0 * * 0"},	{"@monthly", "0 0 1 * *"}, {"@yearly", "0 0 1 1 *"},
 	    {"@annually", "0 0 1 1 *"},
 	};
 	char *copy = NULL, *save = NULL;
@@ -160,9 +157,10 @@ int irx_cron_parse(const char *expr, struct irx_cron *out, char *why, size_t why
 	for (char *t = strtok_r(copy, " \t", &save); t && n < 6; t = strtok_r(NULL, " \t", &save))
 		f[n++] = t;
 	if (n != 5) {
-		snprintf(why, whylen,
-			 "expected 5 fields (minute hour day-of-month month day-of-week), got %s%zu",
-			 n == 6 ? "more than " : "", n == 6 ? (size_t)5 : n);
+		snprintf(
+		    why, whylen,
+		    "expected 5 fields (minute hour day-of-month month day-of-week), got %s%zu",
+		    n == 6 ? "more than " : "", n == 6 ? (size_t)5 : n);
 		goto out;
 	}
 	out->mday_star = f[2][0] == '*';

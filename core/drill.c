@@ -54,8 +54,8 @@ static const char *want_str(struct irx_diags *d, const struct irx_node *n, const
 	return n->value;
 }
 
-static void check_keys(struct irx_diags *d, const struct irx_node *map,
-		       const char *const *allowed, const char *where)
+static void check_keys(struct irx_diags *d, const struct irx_node *map, const char *const *allowed,
+		       const char *where)
 {
 	for (size_t i = 0; i < map->count; i++) {
 		const char *k = map->keys[i]->value;
@@ -155,8 +155,8 @@ static struct json_object *read_desired(struct irx_diags *d, const struct irx_no
 		const struct irx_node *v = n->items[i];
 
 		if (v->kind != IRX_NODE_SCALAR || irx_node_is_null(v)) {
-			irx_diags_add(d, v, "'desiredValues' in %s must hold strings, not %s", where,
-				      irx_node_type_name(v));
+			irx_diags_add(d, v, "'desiredValues' in %s must hold strings, not %s",
+				      where, irx_node_type_name(v));
 			continue;
 		}
 		json_object_array_add(arr, json_object_new_string(v->value));
@@ -210,14 +210,14 @@ static void read_outputs(struct irx_diags *d, const struct irx_node *n, struct i
 static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct irx_node *n,
 		      enum section sec, size_t index, struct irx_drill_call *c)
 {
-	static const char *const setup_keys[] = {"name",     "service",	      "api",
-						 "params",   "outputs",	      "selector",
+	static const char *const setup_keys[] = {"name",	  "service",	    "api",
+						 "params",	  "outputs",	    "selector",
 						 "desiredValues", "timeoutSeconds", NULL};
 	static const char *const assert_keys[] = {"name",     "service",       "api", "params",
 						  "selector", "desiredValues", NULL};
-	static const char *const teardown_keys[] = {"name",	     "service",	      "api",
-						    "params",	     "selector",      "desiredValues",
-						    "timeoutSeconds", "allowErrors", NULL};
+	static const char *const teardown_keys[] = {
+	    "name",	     "service",	       "api",	      "params", "selector",
+	    "desiredValues", "timeoutSeconds", "allowErrors", NULL};
 	const struct irx_node *v = NULL;
 	char where[200] = "";
 	const char *svc_id = NULL, *op = NULL;
@@ -238,8 +238,9 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 			bool bad = !*name;
 
 			for (const char *p = name; *p; p++)
-				bad = bad || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-					       (*p >= '0' && *p <= '9') || *p == '_' || *p == '-');
+				bad =
+				    bad || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+					     (*p >= '0' && *p <= '9') || *p == '_' || *p == '-');
 			if (bad)
 				irx_diags_add(d, v,
 					      "setup name '%s' must be letters, digits, '_' or '-'",
@@ -272,10 +273,11 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 		c->api = want_str(d, v, "api");
 	if (c->service && c->api) {
 		if (irx_aws_lookup(c->service, c->api, &svc_id, &op, NULL, &err) < 0)
-			irx_diags_add(d, irx_node_get(n, strstr(err.message, "service") &&
-							       !strstr(err.message, "operation")
-							   ? "service"
-							   : "api"),
+			irx_diags_add(d,
+				      irx_node_get(n, strstr(err.message, "service") &&
+							      !strstr(err.message, "operation")
+							  ? "service"
+							  : "api"),
 				      "%s: %s", where, err.message);
 		else
 			api_ok = true;
@@ -326,7 +328,8 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 
 		if (v->kind != IRX_NODE_SCALAR || !end || *end || end == v->value || t < 1 ||
 		    t > WAIT_MAX_S)
-			irx_diags_add(d, v, "'timeoutSeconds' in %s must be 1-%d", where, WAIT_MAX_S);
+			irx_diags_add(d, v, "'timeoutSeconds' in %s must be 1-%d", where,
+				      WAIT_MAX_S);
 		else
 			c->timeout_s = t;
 		if (!c->selector)
@@ -334,7 +337,8 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 	}
 	if (sec == SEC_TEARDOWN && (v = irx_node_get(n, "allowErrors"))) {
 		if (v->kind != IRX_NODE_SEQ) {
-			irx_diags_add(d, v, "'allowErrors' in %s must be a list of error codes", where);
+			irx_diags_add(d, v, "'allowErrors' in %s must be a list of error codes",
+				      where);
 		} else {
 			c->allow_errors = irx_xcalloc(v->count + 1, sizeof(char *));
 			for (size_t i = 0; i < v->count; i++) {
@@ -350,7 +354,7 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 static void read_calls(struct irx_drill *drill, struct irx_diags *d, const struct irx_node *root,
 		       enum section sec, struct irx_drill_call **out, size_t *count)
 {
-	const struct irx_node *n = irx_node_get(root, sec == SEC_SETUP    ? "setup"
+	const struct irx_node *n = irx_node_get(root, sec == SEC_SETUP	  ? "setup"
 						      : sec == SEC_ASSERT ? "assertions"
 									  : "teardown");
 
@@ -360,7 +364,9 @@ static void read_calls(struct irx_drill *drill, struct irx_diags *d, const struc
 		return;
 	if (n->kind != IRX_NODE_SEQ) {
 		irx_diags_add(d, n, "'%s' must be a list, not %s",
-			      sec == SEC_SETUP ? "setup" : sec == SEC_ASSERT ? "assertions" : "teardown",
+			      sec == SEC_SETUP	  ? "setup"
+			      : sec == SEC_ASSERT ? "assertions"
+						  : "teardown",
 			      irx_node_type_name(n));
 		return;
 	}
@@ -426,9 +432,10 @@ static void read_runbook(struct irx_drill *drill, struct irx_diags *d, const str
 		if (v->kind == IRX_NODE_MAP)
 			for (size_t i = 0; i < v->count; i++)
 				if (!strcmp(v->keys[i]->value, "TargetArn") && drill->target_count)
-					irx_diags_add(d, v->keys[i],
-						      "'TargetArn' is bound by 'target': do not set "
-						      "it in 'parameters' too");
+					irx_diags_add(
+					    d, v->keys[i],
+					    "'TargetArn' is bound by 'target': do not set "
+					    "it in 'parameters' too");
 	}
 }
 
@@ -455,7 +462,8 @@ static void check_references(struct irx_drill *drill, struct irx_diags *d)
 		check_templates(&rc, drill->parameters);
 	}
 	for (int s = SEC_ASSERT; s <= SEC_TEARDOWN; s++) {
-		struct irx_drill_call *calls = s == SEC_ASSERT ? drill->assertions : drill->teardown;
+		struct irx_drill_call *calls =
+		    s == SEC_ASSERT ? drill->assertions : drill->teardown;
 		size_t n = s == SEC_ASSERT ? drill->assertion_count : drill->teardown_count;
 
 		rc.sec = (enum section)s;
@@ -464,7 +472,8 @@ static void check_references(struct irx_drill *drill, struct irx_diags *d)
 				snprintf(where, sizeof(where), "%s '%s'", section_names[s],
 					 calls[i].name);
 			else
-				snprintf(where, sizeof(where), "%s entry %zu", section_names[s], i + 1);
+				snprintf(where, sizeof(where), "%s entry %zu", section_names[s],
+					 i + 1);
 			rc.where = where;
 			check_templates(&rc, calls[i].params);
 			check_templates(&rc, irx_node_get(calls[i].node, "desiredValues"));
@@ -483,8 +492,7 @@ static char *base_name(const char *path)
 	return name;
 }
 
-static struct irx_drill *drill_from_doc(struct irx_doc *doc, const char *path,
-					struct irx_diags *d)
+static struct irx_drill *drill_from_doc(struct irx_doc *doc, const char *path, struct irx_diags *d)
 {
 	static const char *const keys[] = {"name",    "description", "region",	 "setup",
 					   "runbook", "assertions",  "teardown", NULL};
@@ -516,9 +524,9 @@ static struct irx_drill *drill_from_doc(struct irx_doc *doc, const char *path,
 	read_calls(drill, d, root, SEC_ASSERT, &drill->assertions, &drill->assertion_count);
 	read_calls(drill, d, root, SEC_TEARDOWN, &drill->teardown, &drill->teardown_count);
 	if (!irx_node_get(root, "assertions") || drill->assertion_count == 0)
-		irx_diags_add(d, irx_node_get(root, "assertions") ? irx_node_get(root, "assertions")
-								  : root,
-			      "a drill needs at least one assertion");
+		irx_diags_add(
+		    d, irx_node_get(root, "assertions") ? irx_node_get(root, "assertions") : root,
+		    "a drill needs at least one assertion");
 	check_references(drill, d);
 	if (d->count > before) {
 		irx_drill_free(drill);
@@ -582,8 +590,8 @@ static void iso_ms(long long ms, char buf[32])
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
 struct run {
@@ -659,7 +667,8 @@ static void find_missing(const struct irx_node *n, struct missing *m)
 static struct json_object *expand_params(struct run *r, const struct irx_drill_call *c,
 					 struct irx_error *err)
 {
-	struct json_object *raw = c->params ? irx_node_to_json(c->params) : json_object_new_object();
+	struct json_object *raw =
+	    c->params ? irx_node_to_json(c->params) : json_object_new_object();
 	struct json_object *out = irx_template_expand(raw, lookup, r->vars, err);
 
 	json_object_put(raw);
@@ -754,8 +763,7 @@ static int run_setup(struct run *r, const struct irx_drill_call *c)
 	}
 	rc = 0;
 out:
-	add_step(r, "setup", c->name, detail, rc == 0 ? "passed" : "failed", msg, start,
-		 wall_ms());
+	add_step(r, "setup", c->name, detail, rc == 0 ? "passed" : "failed", msg, start, wall_ms());
 	json_object_put(params);
 	json_object_put(resp);
 	free(detail);
@@ -780,8 +788,9 @@ static void run_assertion(struct run *r, const struct irx_drill_call *c, size_t 
 	} else if (!irx_aws_property_matches(resp, c->selector, want, shown, sizeof(shown))) {
 		for (size_t k = 0; k < json_object_array_length(want) && o + 1 < sizeof(wanted);
 		     k++) {
-			int w = snprintf(wanted + o, sizeof(wanted) - o, "%s%s", k ? ", " : "",
-					 json_object_get_string(json_object_array_get_idx(want, k)));
+			int w =
+			    snprintf(wanted + o, sizeof(wanted) - o, "%s%s", k ? ", " : "",
+				     json_object_get_string(json_object_array_get_idx(want, k)));
 
 			if (w < 0)
 				break;
@@ -816,8 +825,8 @@ static void run_teardown(struct run *r, bool *clean)
 		find_missing(c->params, &m);
 		if (m.name[0]) {
 			status = "skipped";
-			msg = irx_xasprintf("not run: '%s' was never captured (its setup did not run)",
-					    m.name);
+			msg = irx_xasprintf(
+			    "not run: '%s' was never captured (its setup did not run)", m.name);
 		} else if (!(params = expand_params(r, c, &err))) {
 			status = "failed";
 			msg = irx_xstrdup(err.message);
@@ -1036,10 +1045,11 @@ static bool run_runbook(struct run *r, char **failure)
 		irx_runbook_validate(rb, r->o->actions, &diags);
 	if (!rb || diags.count) {
 		const struct irx_diag *first = diags.count ? &diags.items[0] : NULL;
-		char *msg = first ? irx_xasprintf("runbook '%s' is not valid: %s:%u:%u: %s",
-						  r->o->runbook_path, first->file, first->line,
-						  first->col, first->message)
-				  : irx_xasprintf("runbook '%s' cannot be loaded", r->o->runbook_path);
+		char *msg =
+		    first ? irx_xasprintf("runbook '%s' is not valid: %s:%u:%u: %s",
+					  r->o->runbook_path, first->file, first->line, first->col,
+					  first->message)
+			  : irx_xasprintf("runbook '%s' cannot be loaded", r->o->runbook_path);
 
 		add_step(r, "runbook", r->d->runbook, "", "failed", msg, start, wall_ms());
 		*failure = msg;
@@ -1103,8 +1113,9 @@ int irx_drill_run(const struct irx_drill *d, const struct irx_drill_options *o,
 
 	*report = NULL;
 	if (!o->aws || !o->actions || !o->runbook_path || !o->state_dir) {
-		irx_error_set(err, IRX_ERR_INVALID, "a drill needs an AWS client, actions, the "
-						    "runbook and a state directory");
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "a drill needs an AWS client, actions, the "
+			      "runbook and a state directory");
 		return -1;
 	}
 	r.vars = json_object_new_object();
@@ -1146,9 +1157,8 @@ int irx_drill_run(const struct irx_drill *d, const struct irx_drill_options *o,
 		add_step(&r, "runbook", d->runbook, "", "skipped", "not run: the setup failed", now,
 			 now);
 		for (size_t i = 0; i < d->assertion_count; i++) {
-			char *name = *d->assertions[i].name
-					 ? irx_xstrdup(d->assertions[i].name)
-					 : irx_xasprintf("assertion %zu", i + 1);
+			char *name = *d->assertions[i].name ? irx_xstrdup(d->assertions[i].name)
+							    : irx_xasprintf("assertion %zu", i + 1);
 			char *detail = call_detail(&d->assertions[i]);
 
 			add_step(&r, "assert", name, detail, "skipped", "not run: the setup failed",
@@ -1160,8 +1170,8 @@ int irx_drill_run(const struct irx_drill *d, const struct irx_drill_options *o,
 	run_teardown(&r, &clean);
 
 	for (size_t i = 0; i < json_object_array_length(r.entities); i++) {
-		struct json_object *t = json_object_object_get(json_object_array_get_idx(r.entities, i),
-							       "time_to_contain_ms");
+		struct json_object *t = json_object_object_get(
+		    json_object_array_get_idx(r.entities, i), "time_to_contain_ms");
 
 		if (t && json_object_get_int64(t) > slowest)
 			slowest = json_object_get_int64(t);
@@ -1354,7 +1364,7 @@ char *irx_drill_report_junit(struct json_object *report)
 	puts_(&b, "    <properties>\n");
 	{
 		static const char *const props[] = {"runbook", "mode", "account_id", "region",
-						    "run_id", "path", NULL};
+						    "run_id",  "path", NULL};
 
 		for (size_t i = 0; props[i]; i++) {
 			printf_(&b, "      <property name=\"%s\" value=\"", props[i]);
@@ -1427,8 +1437,9 @@ char *irx_drill_report_html(struct json_object *report)
 
 	if (total <= 0)
 		total = 1;
-	puts_(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>irx "
-		  "drill: ");
+	puts_(&b,
+	      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>irx "
+	      "drill: ");
 	put_esc(&b, jstr(report, "scenario"), false);
 	puts_(&b,
 	      "</title>\n<style>\n"
@@ -1503,7 +1514,8 @@ char *irx_drill_report_html(struct json_object *report)
 			left = 100;
 		if (width > 100 - left)
 			width = 100 - left;
-		printf_(&b, "<tr class=\"%s\"><td>", !strcmp(jstr(s, "phase"), "step") ? "step" : "");
+		printf_(&b, "<tr class=\"%s\"><td>",
+			!strcmp(jstr(s, "phase"), "step") ? "step" : "");
 		put_esc(&b, jstr(s, "phase"), false);
 		puts_(&b, "</td><td>");
 		put_esc(&b, jstr(s, "name"), false);
@@ -1617,8 +1629,9 @@ int irx_drill_history_append(const char *state_dir, struct json_object *report,
 			       json_object_get(json_object_object_get(report, "passed")));
 	json_object_object_add(line, "teardown_clean",
 			       json_object_get(json_object_object_get(report, "teardown_clean")));
-	json_object_object_add(line, "time_to_contain_ms",
-			       json_object_get(json_object_object_get(report, "time_to_contain_ms")));
+	json_object_object_add(
+	    line, "time_to_contain_ms",
+	    json_object_get(json_object_object_get(report, "time_to_contain_ms")));
 	json_object_object_add(line, "duration_ms",
 			       json_object_get(json_object_object_get(report, "duration_ms")));
 	json_object_object_add(line, "report_dir",

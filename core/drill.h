@@ -40,8 +40,8 @@
  * {{ global:REGION }}, {{ drill:RUN_ID }} (8 hex digits, unique per run: decoy names) and, in
  * assertions and teardown, {{ runbook.STEP.OUTPUT }} (the last execution's runbook outputs; a
  * list's items also as {{ runbook.STEP.OUTPUT.0 }}, .1, ...) and {{ runbook:EXECUTION_ID }}.
- * Teardown entries may wait too (selector, desiredValues, timeoutSeconds), like setup's. A teardown entry that names a setup output never captured (its
- * setup did not run) is skipped, not failed.
+ * Teardown entries may wait too (selector, desiredValues, timeoutSeconds), like setup's. A teardown
+ * entry that names a setup output never captured (its setup did not run) is skipped, not failed.
  *
  * Ownership: a drill owns its document; every const char * and node points into it.
  */
@@ -74,18 +74,18 @@ struct irx_drill_call {
 	const struct irx_node *params; /* a map, or NULL for none */
 	struct irx_drill_output *outputs;
 	size_t output_count;
-	const char *selector;	      /* assertions and setup waits; NULL otherwise */
-	struct json_object *desired;  /* owned array of strings, or NULL */
-	long long timeout_s;	      /* setup waits */
-	const char **allow_errors;    /* teardown: error codes treated as done */
+	const char *selector;	     /* assertions and setup waits; NULL otherwise */
+	struct json_object *desired; /* owned array of strings, or NULL */
+	long long timeout_s;	     /* setup waits */
+	const char **allow_errors;   /* teardown: error codes treated as done */
 	size_t allow_error_count;
 	const struct irx_node *node;
 };
 
 struct irx_drill {
-	struct irx_doc *doc; /* owned */
-	char *path;	     /* owned */
-	char *name;	     /* owned */
+	struct irx_doc *doc;	 /* owned */
+	char *path;		 /* owned */
+	char *name;		 /* owned */
 	const char *description; /* "" when absent */
 	const char *region;	 /* NULL: the client's */
 	struct irx_drill_call *setup, *assertions, *teardown;

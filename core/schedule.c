@@ -51,12 +51,11 @@ struct json_object *irx_schedule_state_load(const char *state_dir, struct irx_er
 	return o;
 }
 
-int irx_schedule_state_save(const char *state_dir, struct json_object *state,
-			    struct irx_error *err)
+int irx_schedule_state_save(const char *state_dir, struct json_object *state, struct irx_error *err)
 {
 	char *path = state_path(state_dir), *tmp = irx_xasprintf("%s.tmp", path);
-	const char *text = json_object_to_json_string_ext(state, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(
+	    state, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(text);
 	int fd = -1, rc = -1;
 
@@ -150,8 +149,8 @@ size_t irx_schedule_oncalendar(const struct irx_cron *c, char out[2][1024])
 			int v = (i + 1) % 7;
 
 			if (wd & (1u << v))
-				o += (size_t)snprintf(wday + o, sizeof(wday) - o, "%s%s", o ? "," : "",
-						      order[i]);
+				o += (size_t)snprintf(wday + o, sizeof(wday) - o, "%s%s",
+						      o ? "," : "", order[i]);
 		}
 	}
 	if (both) {

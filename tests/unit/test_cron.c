@@ -109,10 +109,8 @@ static void test_next_names_and_days(void)
 {
 	/* 2025-03-10 is a Monday */
 	CU_ASSERT_STRING_EQUAL(next("0 3 * * MON", "2025-03-10 03:00"), "2025-03-17 03:00 Mon");
-	CU_ASSERT_STRING_EQUAL(next("0 3 * * mon-fri", "2025-03-14 04:00"),
-			       "2025-03-17 03:00 Mon");
-	CU_ASSERT_STRING_EQUAL(next("0 3 * * sat,sun", "2025-03-10 00:00"),
-			       "2025-03-15 03:00 Sat");
+	CU_ASSERT_STRING_EQUAL(next("0 3 * * mon-fri", "2025-03-14 04:00"), "2025-03-17 03:00 Mon");
+	CU_ASSERT_STRING_EQUAL(next("0 3 * * sat,sun", "2025-03-10 00:00"), "2025-03-15 03:00 Sat");
 	/* 7 and 0 are both Sunday */
 	CU_ASSERT_STRING_EQUAL(next("0 0 * * 7", "2025-03-10 00:00"), "2025-03-16 00:00 Sun");
 	CU_ASSERT_STRING_EQUAL(next("0 0 * * 5-7", "2025-03-15 01:00"), "2025-03-16 00:00 Sun");
@@ -239,8 +237,7 @@ static void test_oncalendar(void)
 	CU_ASSERT_STRING_EQUAL(cal("0 0 * * sun,sat", 1), "Sat,Sun *-*-* 00:00:00");
 	CU_ASSERT_STRING_EQUAL(cal("@monthly", 1), "*-*-01 00:00:00");
 	/* both day fields restricted: cron ORs them, systemd would AND them: two calendars */
-	CU_ASSERT_STRING_EQUAL(cal("0 0 13 * fri", 2),
-			       "*-*-13 00:00:00 | Fri *-*-* 00:00:00");
+	CU_ASSERT_STRING_EQUAL(cal("0 0 13 * fri", 2), "*-*-13 00:00:00 | Fri *-*-* 00:00:00");
 }
 
 static CU_TestInfo tests[] = {

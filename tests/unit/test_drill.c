@@ -83,16 +83,16 @@ static const char *cut_services(const char *text)
 
 static void test_valid(void)
 {
-	const char *text = "name: d1\n"
-			   "setup:\n"
-			   "  - name: u\n"
-			   "    service: iam\n"
-			   "    api: CreateUser\n"
-			   "    params: {UserName: 'x-{{ drill:RUN_ID }}'}\n"
-			   "    outputs: [{name: Arn, selector: $.User.Arn}]\n" MINIMAL_TAIL
-			   "teardown:\n"
-			   "  - {service: iam, api: DeleteUser, params: {UserName: '{{ u.Arn }}'},\n"
-			   "     allowErrors: [NoSuchEntity]}\n";
+	const char *text =
+	    "name: d1\n"
+	    "setup:\n"
+	    "  - name: u\n"
+	    "    service: iam\n"
+	    "    api: CreateUser\n"
+	    "    params: {UserName: 'x-{{ drill:RUN_ID }}'}\n"
+	    "    outputs: [{name: Arn, selector: $.User.Arn}]\n" MINIMAL_TAIL "teardown:\n"
+	    "  - {service: iam, api: DeleteUser, params: {UserName: '{{ u.Arn }}'},\n"
+	    "     allowErrors: [NoSuchEntity]}\n";
 	struct irx_diags d = {0};
 	struct irx_drill *drill = irx_drill_load_buffer("s.yaml", text, strlen(text), &d);
 
@@ -114,9 +114,10 @@ static void test_valid(void)
 static void test_invalid(void)
 {
 	/* structure */
-	CU_ASSERT_STRING_EQUAL(problems("- a\n"),
-			       "s.yaml:1:1: a drill scenario must be a map with 'setup', 'runbook', "
-			       "'assertions' and 'teardown'");
+	CU_ASSERT_STRING_EQUAL(
+	    problems("- a\n"),
+	    "s.yaml:1:1: a drill scenario must be a map with 'setup', 'runbook', "
+	    "'assertions' and 'teardown'");
 	CU_ASSERT_STRING_EQUAL(problems("bogus: 1\n" MINIMAL_TAIL),
 			       "s.yaml:1:1: unknown key 'bogus' in the scenario\n"
 			       "s.yaml:2:44: 'runbook' refers to 'u.Arn', which is not a setup "
@@ -126,13 +127,14 @@ static void test_invalid(void)
 			       "s.yaml:1:1: a drill needs at least one assertion");
 	/* setup entries (the model's service list in the message cut: it grows) */
 	CU_ASSERT_STRING_EQUAL(
-	    cut_services(problems("setup:\n"
-		     "  - service: iam\n"
-		     "    api: CreateUser\n"
-		     "  - {name: u, service: nope, api: CreateUser}\n"
-		     "  - {name: u, service: iam, api: CreateUserz}\n"
-		     "  - {name: 'a b', service: iam, api: CreateUser, params: {Nope: 1}, extra: 2}\n"
-		     "runbook: x\nassertions: []\n")),
+	    cut_services(problems(
+		"setup:\n"
+		"  - service: iam\n"
+		"    api: CreateUser\n"
+		"  - {name: u, service: nope, api: CreateUser}\n"
+		"  - {name: u, service: iam, api: CreateUserz}\n"
+		"  - {name: 'a b', service: iam, api: CreateUser, params: {Nope: 1}, extra: 2}\n"
+		"runbook: x\nassertions: []\n")),
 	    "s.yaml:2:5: setup entry 1 is missing 'name'\n"
 	    "s.yaml:4:24: setup 'u': unknown AWS service 'nope' (irx knows autoscaling, "
 	    "s.yaml:5:12: setup name 'u' is used twice\n"
@@ -147,7 +149,8 @@ static void test_invalid(void)
 		     "  - name: u\n"
 		     "    service: iam\n"
 		     "    api: GetUser\n"
-		     "    outputs: [{name: A, selector: '$.['}, {selector: $.B}, {name: A, selector: $.C}]\n"
+		     "    outputs: [{name: A, selector: '$.['}, {selector: $.B}, {name: A, "
+		     "selector: $.C}]\n"
 		     "    selector: $.User.UserName\n"
 		     "    timeoutSeconds: 0\n" MINIMAL_TAIL),
 	    "s.yaml:5:35: invalid selector '$.[' in setup 'u': expected a name after '.' at "
@@ -160,21 +163,25 @@ static void test_invalid(void)
 	    "global:ACCOUNT_ID, global:REGION or drill:RUN_ID");
 	/* references: later setup outputs, runbook outputs outside assertions and teardown */
 	CU_ASSERT_STRING_EQUAL(
-	    problems("setup:\n"
-		     "  - {name: a, service: iam, api: GetUser, params: {UserName: '{{ u.Arn }}'}}\n"
-		     "  - {name: u, service: iam, api: CreateUser, params: {UserName: '{{ runbook.x.Y }}'},\n"
-		     "     outputs: [{name: Arn, selector: $.User.Arn}]}\n"
-		     "runbook:\n"
-		     "  name: iam-user-lockdown\n"
-		     "  target: '{{ u.Arn }}'\n"
-		     "  targets: ['{{ u.Arn }}']\n"
-		     "  parameters: {TargetArn: x, P: '{{ nope }'}\n"
-		     "assertions:\n"
-		     "  - {service: iam, api: ListAccessKeys, selector: $.A, desiredValues: []}\n"
-		     "  - {service: iam, api: ListAccessKeys, selector: $.A, desiredValues: ['{{ runbook.s.O }}']}\n"
-		     "teardown:\n"
-		     "  - {service: iam, api: DeleteUser, params: {UserName: '{{ runbook:EXECUTION_ID }}'},\n"
-		     "     allowErrors: NoSuchEntity}\n"),
+	    problems(
+		"setup:\n"
+		"  - {name: a, service: iam, api: GetUser, params: {UserName: '{{ u.Arn }}'}}\n"
+		"  - {name: u, service: iam, api: CreateUser, params: {UserName: '{{ runbook.x.Y "
+		"}}'},\n"
+		"     outputs: [{name: Arn, selector: $.User.Arn}]}\n"
+		"runbook:\n"
+		"  name: iam-user-lockdown\n"
+		"  target: '{{ u.Arn }}'\n"
+		"  targets: ['{{ u.Arn }}']\n"
+		"  parameters: {TargetArn: x, P: '{{ nope }'}\n"
+		"assertions:\n"
+		"  - {service: iam, api: ListAccessKeys, selector: $.A, desiredValues: []}\n"
+		"  - {service: iam, api: ListAccessKeys, selector: $.A, desiredValues: ['{{ "
+		"runbook.s.O }}']}\n"
+		"teardown:\n"
+		"  - {service: iam, api: DeleteUser, params: {UserName: '{{ runbook:EXECUTION_ID "
+		"}}'},\n"
+		"     allowErrors: NoSuchEntity}\n"),
 	    "s.yaml:8:12: 'runbook' has both 'target' and 'targets': use one\n"
 	    "s.yaml:9:16: 'TargetArn' is bound by 'target': do not set it in 'parameters' too\n"
 	    "s.yaml:11:71: 'desiredValues' in assertion entry 1 must list at least one value\n"
@@ -184,17 +191,18 @@ static void test_invalid(void)
 	    "global:ACCOUNT_ID, global:REGION or drill:RUN_ID\n"
 	    "s.yaml:9:33: 'runbook': '{{' without '}}' at offset 0");
 	/* assertions */
-	CU_ASSERT_STRING_EQUAL(problems("runbook: x\n"
-					"assertions:\n"
-					"  - {name: a, service: ec2, api: DescribeInstances}\n"
-					"  - {service: ec2, api: DescribeInstances, selector: [1],\n"
-					"     desiredValues: [[x]], allowErrors: []}\n"),
-			       "s.yaml:3:5: assertion 'a' is missing 'selector'\n"
-			       "s.yaml:3:5: assertion 'a' is missing 'desiredValues'\n"
-			       "s.yaml:5:28: unknown key 'allowErrors' in assertion entry 2\n"
-			       "s.yaml:4:54: 'selector' must be a string, not list\n"
-			       "s.yaml:5:22: 'desiredValues' in assertion entry 2 must hold strings, "
-			       "not list");
+	CU_ASSERT_STRING_EQUAL(
+	    problems("runbook: x\n"
+		     "assertions:\n"
+		     "  - {name: a, service: ec2, api: DescribeInstances}\n"
+		     "  - {service: ec2, api: DescribeInstances, selector: [1],\n"
+		     "     desiredValues: [[x]], allowErrors: []}\n"),
+	    "s.yaml:3:5: assertion 'a' is missing 'selector'\n"
+	    "s.yaml:3:5: assertion 'a' is missing 'desiredValues'\n"
+	    "s.yaml:5:28: unknown key 'allowErrors' in assertion entry 2\n"
+	    "s.yaml:4:54: 'selector' must be a string, not list\n"
+	    "s.yaml:5:22: 'desiredValues' in assertion entry 2 must hold strings, "
+	    "not list");
 	/* YAML errors keep their positions */
 	IRX_ASSERT_CONTAINS(problems("setup: [\n"), "s.yaml:2:1: ");
 }
@@ -203,17 +211,18 @@ static void test_invalid(void)
 
 static void test_time_to_contain(void)
 {
-	const char *ok = "["
-			 "{\"type\":\"execution_start\",\"start_time\":\"2026-01-01T00:00:00.000Z\"},"
-			 "{\"type\":\"step_end\",\"action\":\"notify:sns\",\"status\":\"Success\","
-			 "\"end_time\":\"2026-01-01T00:00:00.100Z\"},"
-			 "{\"type\":\"step_end\",\"action\":\"isolate:ec2Instance\",\"status\":\"Success\","
-			 "\"end_time\":\"2026-01-01T00:00:01.250Z\"},"
-			 "{\"type\":\"step_end\",\"action\":\"deny:iamUser\",\"status\":\"Failed\","
-			 "\"end_time\":\"2026-01-01T00:00:02.000Z\"},"
-			 "{\"type\":\"step_end\",\"action\":\"notify:sns\",\"status\":\"Success\","
-			 "\"end_time\":\"2026-01-01T00:00:03.000Z\"},"
-			 "{\"type\":\"execution_end\",\"status\":\"Success\"}]";
+	const char *ok =
+	    "["
+	    "{\"type\":\"execution_start\",\"start_time\":\"2026-01-01T00:00:00.000Z\"},"
+	    "{\"type\":\"step_end\",\"action\":\"notify:sns\",\"status\":\"Success\","
+	    "\"end_time\":\"2026-01-01T00:00:00.100Z\"},"
+	    "{\"type\":\"step_end\",\"action\":\"isolate:ec2Instance\",\"status\":\"Success\","
+	    "\"end_time\":\"2026-01-01T00:00:01.250Z\"},"
+	    "{\"type\":\"step_end\",\"action\":\"deny:iamUser\",\"status\":\"Failed\","
+	    "\"end_time\":\"2026-01-01T00:00:02.000Z\"},"
+	    "{\"type\":\"step_end\",\"action\":\"notify:sns\",\"status\":\"Success\","
+	    "\"end_time\":\"2026-01-01T00:00:03.000Z\"},"
+	    "{\"type\":\"execution_end\",\"status\":\"Success\"}]";
 	struct json_object *rec = json_tokener_parse(ok);
 
 	/* to the end of the last successful containment step: not the notifications, not a
@@ -234,7 +243,8 @@ static void test_time_to_contain(void)
 	json_object_put(rec);
 }
 
-/* --- JUnit and HTML from a synthetic report ----------------------------------------------------- */
+/* --- JUnit and HTML from a synthetic report -----------------------------------------------------
+ */
 
 static struct json_object *synthetic_report(void)
 {
@@ -295,7 +305,8 @@ static void test_junit_escaping(void)
 		xmlFree(ts);
 	}
 	for (xmlNodePtr tc = suite->children; tc; tc = tc->next) {
-		if (tc->type != XML_ELEMENT_NODE || xmlStrcmp(tc->name, (const xmlChar *)"testcase"))
+		if (tc->type != XML_ELEMENT_NODE ||
+		    xmlStrcmp(tc->name, (const xmlChar *)"testcase"))
 			continue;
 		cases++;
 		for (xmlNodePtr f = tc->children; f; f = f->next) {
@@ -308,8 +319,9 @@ static void test_junit_escaping(void)
 
 				failures++;
 				/* the control character became U+FFFD; tab and newline survive */
-				CU_ASSERT_STRING_EQUAL((const char *)msg,
-						       "$.A is 'x<y>' & \xef\xbf\xbd \xc3\xa9\t\nz");
+				CU_ASSERT_STRING_EQUAL(
+				    (const char *)msg,
+				    "$.A is 'x<y>' & \xef\xbf\xbd \xc3\xa9\t\nz");
 				CU_ASSERT_STRING_EQUAL((const char *)tn,
 						       "keys \"off\" (iam:ListAccessKeys)");
 				CU_ASSERT_STRING_EQUAL((const char *)cls, "drill.s<&>.assert");
@@ -355,7 +367,8 @@ static void test_html(void)
 	json_object_put(rep);
 }
 
-/* --- drills against the simulator --------------------------------------------------------------- */
+/* --- drills against the simulator ---------------------------------------------------------------
+ */
 
 /* irx ARGS... under the simulator's environment; exit status, stdout and stderr (caller frees). */
 static int irx(const char *const *args, char **out, char **err)
@@ -397,8 +410,8 @@ static struct json_object *read_json(const char *path)
 static void drill_passes(const char *name, bool use_sim_flag, size_t entities)
 {
 	char scenario[4200] = "", state[4200] = "", reports[4200] = "", path[4300] = "";
-	const char *args[12] = {"drill", scenario, "--state-dir", state, "--report-dir", reports,
-				"--quiet", NULL};
+	const char *args[12] = {"drill",	scenario, "--state-dir", state,
+				"--report-dir", reports,  "--quiet",	 NULL};
 	struct json_object *rep = NULL, *ents = NULL;
 	char *out = NULL, *err = NULL;
 	int rc = 0;
@@ -410,7 +423,8 @@ static void drill_passes(const char *name, bool use_sim_flag, size_t entities)
 		args[7] = "--sim";
 	rc = irx(args, &out, &err);
 	if (rc != 0)
-		fprintf(stderr, "\n  %s: exit %d\n  stdout: %s\n  stderr: %s\n", name, rc, out, err);
+		fprintf(stderr, "\n  %s: exit %d\n  stdout: %s\n  stderr: %s\n", name, rc, out,
+			err);
 	CU_ASSERT_EQUAL(rc, 0);
 	IRX_ASSERT_CONTAINS(out, "\tPASSED\ttime-to-contain ");
 	snprintf(path, sizeof(path), "%s/report.json", reports);
@@ -462,7 +476,8 @@ static const char failing_scenario[] =
     "    service: iam\n"
     "    api: CreateUser\n"
     "    params: {UserName: irx-drill-failing-user}\n"
-    "    outputs: [{name: Arn, selector: $.User.Arn}, {name: UserName, selector: $.User.UserName}]\n"
+    "    outputs: [{name: Arn, selector: $.User.Arn}, {name: UserName, selector: "
+    "$.User.UserName}]\n"
     "  - name: key\n"
     "    service: iam\n"
     "    api: CreateAccessKey\n"
@@ -486,7 +501,8 @@ static const char failing_scenario[] =
     "    selector: '$.AttachedPolicies[*].PolicyName'\n"
     "    desiredValues: [AWSDenyAll]\n"
     "teardown:\n"
-    "  - {name: topic, service: sns, api: DeleteTopic, params: {TopicArn: '{{ topic.TopicArn }}'}}\n"
+    "  - {name: topic, service: sns, api: DeleteTopic, params: {TopicArn: '{{ topic.TopicArn "
+    "}}'}}\n"
     "  - {name: user, service: iam, api: DeleteUser, params: {UserName: '{{ user.UserName }}'}}\n"
     "  - {name: key, service: iam, api: DeleteAccessKey,\n"
     "     params: {UserName: '{{ user.UserName }}', AccessKeyId: '{{ key.Id }}'}}\n"
@@ -500,7 +516,8 @@ static const char failing_scenario[] =
 static void test_failing_assertion_tears_down(void)
 {
 	char scenario[4200] = "", state[4200] = "", reports[4200] = "", path[4300] = "";
-	const char *args[] = {"drill", scenario, "--state-dir", state, "--report-dir", reports, NULL};
+	const char *args[] = {"drill",	      scenario, "--state-dir", state,
+			      "--report-dir", reports,	NULL};
 	const char *hist[] = {"drill", "history", "--state-dir", state, "--output", "json", NULL};
 	const char *hist_text[] = {"drill", "history", "failing", "--state-dir", state, NULL};
 	struct json_object *st = NULL, *rep = NULL, *steps = NULL, *h = NULL;
@@ -563,9 +580,8 @@ static void test_failing_assertion_tears_down(void)
 		}
 		CU_ASSERT_EQUAL(k, 5);
 	}
-	CU_ASSERT_EQUAL(irx_sim_control(&sim, "GET", "/__awssim/state?account=111111111111", NULL,
-					&st),
-			200);
+	CU_ASSERT_EQUAL(
+	    irx_sim_control(&sim, "GET", "/__awssim/state?account=111111111111", NULL, &st), 200);
 	CU_ASSERT_PTR_NULL(strstr(json_object_to_json_string(st), "irx-drill-failing-user"));
 	CU_ASSERT_PTR_NULL(strstr(json_object_to_json_string(st), "irx-drill-failing-topic"));
 
@@ -577,8 +593,9 @@ static void test_failing_assertion_tears_down(void)
 	CU_ASSERT_PTR_NOT_NULL(doc);
 	IRX_ASSERT_CONTAINS(junit, "<testcase classname=\"drill.failing.assert\" name=\"keys still "
 				   "active &lt;wrongly&gt; (iam:ListAccessKeys)\"");
-	IRX_ASSERT_CONTAINS(junit, "<failure type=\"AssertionFailed\" message=\"$.AccessKeyMetadata"
-				   "[*].Status is [&quot;Inactive&quot;], expected one of: Active\">");
+	IRX_ASSERT_CONTAINS(junit,
+			    "<failure type=\"AssertionFailed\" message=\"$.AccessKeyMetadata"
+			    "[*].Status is [&quot;Inactive&quot;], expected one of: Active\">");
 	xmlFreeDoc(doc);
 	free(junit);
 	/* the HTML has the runbook's steps from the journal in its timeline */
@@ -593,10 +610,9 @@ static void test_failing_assertion_tears_down(void)
 	CU_ASSERT_EQUAL(irx(hist, &out, &err), 0);
 	h = json_tokener_parse(out);
 	CU_ASSERT_EQUAL(json_object_array_length(h), 1);
-	CU_ASSERT_STRING_EQUAL(
-	    json_object_get_string(json_object_object_get(json_object_array_get_idx(h, 0),
-							  "scenario")),
-	    "failing");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(
+				   json_object_array_get_idx(h, 0), "scenario")),
+			       "failing");
 	CU_ASSERT_FALSE(json_object_get_boolean(
 	    json_object_object_get(json_object_array_get_idx(h, 0), "passed")));
 	CU_ASSERT_PTR_NOT_NULL(
@@ -615,13 +631,14 @@ static void test_failing_assertion_tears_down(void)
 static void test_setup_failure_skips_and_tears_down(void)
 {
 	char scenario[4200] = "", state[4200] = "", reports[4200] = "", path[4300] = "";
-	const char *args[] = {"drill", scenario, "--state-dir", state, "--report-dir", reports,
-			      "-q", NULL};
+	const char *args[] = {"drill",	      scenario, "--state-dir", state,
+			      "--report-dir", reports,	"-q",	       NULL};
 	struct json_object *rep = NULL, *st = NULL;
 	char *out = NULL, *err = NULL;
 	const char *text =
 	    "setup:\n"
-	    "  - {name: topic, service: sns, api: CreateTopic, params: {Name: irx-drill-setup-fail},\n"
+	    "  - {name: topic, service: sns, api: CreateTopic, params: {Name: "
+	    "irx-drill-setup-fail},\n"
 	    "     outputs: [{name: TopicArn, selector: $.TopicArn}]}\n"
 	    "  - {name: user, service: iam, api: GetUser, params: {UserName: no-such-user-here},\n"
 	    "     outputs: [{name: Arn, selector: $.User.Arn}]}\n"
@@ -646,11 +663,11 @@ static void test_setup_failure_skips_and_tears_down(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
 	CU_ASSERT_FALSE(json_object_get_boolean(json_object_object_get(rep, "teardown_clean")));
 	{
-		/* phase/status per step: the runbook and the assertion skipped; teardown last first:
-		 * the failing delete reported, the one on a never-captured output skipped, the topic
-		 * still deleted */
-		const char *want[] = {"setup passed",	 "setup failed",    "runbook skipped",
-				      "assert skipped",	 "teardown failed", "teardown skipped",
+		/* phase/status per step: the runbook and the assertion skipped; teardown last
+		 * first: the failing delete reported, the one on a never-captured output skipped,
+		 * the topic still deleted */
+		const char *want[] = {"setup passed",	"setup failed",	   "runbook skipped",
+				      "assert skipped", "teardown failed", "teardown skipped",
 				      "teardown passed"};
 		struct json_object *steps = json_object_object_get(rep, "steps");
 
@@ -668,9 +685,8 @@ static void test_setup_failure_skips_and_tears_down(void)
 					json_object_array_get_idx(steps, 5), "message")),
 				    "not run: 'user.Arn' was never captured");
 	}
-	CU_ASSERT_EQUAL(irx_sim_control(&sim, "GET", "/__awssim/state?account=111111111111", NULL,
-					&st),
-			200);
+	CU_ASSERT_EQUAL(
+	    irx_sim_control(&sim, "GET", "/__awssim/state?account=111111111111", NULL, &st), 200);
 	CU_ASSERT_PTR_NULL(strstr(json_object_to_json_string(st), "irx-drill-setup-fail"));
 	json_object_put(st);
 	json_object_put(rep);
@@ -706,13 +722,13 @@ static void test_cli_errors(void)
 static void test_schedule_run_missed_once(void)
 {
 	char dir[4200] = "", config[4300] = "", state_file[4300] = "", text[8192] = "";
-	const char *run[] = {"schedule", "run", "--once", "--config", config, "--state-dir", dir,
-			     NULL};
+	const char *run[] = {"schedule", "run",		"--once", "--config",
+			     config,	 "--state-dir", dir,	  NULL};
 	const char *hist[] = {"drill", "history", "--state-dir", dir, "--output", "json", NULL};
-	const char *cron[] = {"schedule", "install", "--cron", "--config", config, "--state-dir",
-			      dir, NULL};
-	const char *both[] = {"schedule", "install", "--systemd", "--cron", "--config", config,
-			      NULL};
+	const char *cron[] = {"schedule", "install",	 "--cron", "--config",
+			      config,	  "--state-dir", dir,	   NULL};
+	const char *both[] = {"schedule", "install", "--systemd", "--cron",
+			      "--config", config,    NULL};
 	struct json_object *h = NULL;
 	char *out = NULL, *err = NULL;
 
@@ -727,8 +743,8 @@ static void test_schedule_run_missed_once(void)
 		 irx_test_src("drills/iam-role-lockdown.yaml"));
 	CU_ASSERT_EQUAL_FATAL(irx_test_write(config, text), 0);
 	/* last ran in 2001: at least one Monday 03:00 was missed */
-	CU_ASSERT_EQUAL_FATAL(irx_test_write(state_file, "{\"role-weekly\": {\"last\": 1000000000}}"),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    irx_test_write(state_file, "{\"role-weekly\": {\"last\": 1000000000}}"), 0);
 	CU_ASSERT_EQUAL(irx(run, &out, &err), 0);
 	IRX_ASSERT_CONTAINS(err, "irx schedule: 'role-weekly': drill '");
 	IRX_ASSERT_CONTAINS(err, "iam-role-lockdown.yaml' started (pid ");
@@ -743,10 +759,9 @@ static void test_schedule_run_missed_once(void)
 	CU_ASSERT_EQUAL(irx(hist, &out, &err), 0);
 	h = json_tokener_parse(out);
 	CU_ASSERT_EQUAL(json_object_array_length(h), 1);
-	CU_ASSERT_STRING_EQUAL(
-	    json_object_get_string(json_object_object_get(json_object_array_get_idx(h, 0),
-							  "scenario")),
-	    "iam-role-lockdown");
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(
+				   json_object_array_get_idx(h, 0), "scenario")),
+			       "iam-role-lockdown");
 	CU_ASSERT_TRUE(json_object_get_boolean(
 	    json_object_object_get(json_object_array_get_idx(h, 0), "passed")));
 	json_object_put(h);
@@ -773,8 +788,10 @@ static CU_TestInfo tests[] = {
     {"HTML: self-contained, timeline, time to contain", test_html},
     {"shipped ec2-isolate with --sim (its own simulator)", test_shipped_ec2_isolate_sim_flag},
     {"every other shipped scenario passes", test_shipped_others},
-    {"a failing assertion: exit 1, teardown ran, decoys gone, reports", test_failing_assertion_tears_down},
-    {"a failing setup: runbook skipped, teardown still runs", test_setup_failure_skips_and_tears_down},
+    {"a failing assertion: exit 1, teardown ran, decoys gone, reports",
+     test_failing_assertion_tears_down},
+    {"a failing setup: runbook skipped, teardown still runs",
+     test_setup_failure_skips_and_tears_down},
     {"command line errors and drill check", test_cli_errors},
     {"irx schedule run: a missed run once; install --cron", test_schedule_run_missed_once},
     CU_TEST_INFO_NULL,
