@@ -63,8 +63,9 @@ static int handle(void *ud, const struct irx_lambda_invocation *inv, struct json
 		/* an error makes Lambda retry the asynchronous invocation */
 		irx_error_set(err, IRX_ERR_IO, "%zu execution(s) could not run or be journaled: %s",
 			      res.unrecorded,
-			      json_object_to_json_string_ext(res.targets, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE));
+			      json_object_to_json_string_ext(res.targets,
+							     JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		*error_type = "ExecutionNotRecorded";
 		goto out;
 	}
@@ -115,16 +116,15 @@ int irx_cmd_lambda_runtime(int argc, char **argv)
 	}
 	if (!(l.cfg = irx_config_open(NULL, &diags))) {
 		irx_diags_print(&diags, stderr);
-		irx_lambda_init_error(api, "InvalidConfiguration",
-				      diags.count ? diags.items[0].message
-						  : "the configuration is not valid",
-				      &err);
+		irx_lambda_init_error(
+		    api, "InvalidConfiguration",
+		    diags.count ? diags.items[0].message : "the configuration is not valid", &err);
 		goto out;
 	}
 	/* the only writable place in Lambda is /tmp */
 	state_dir = irx_state_dir_resolve(getenv("IRX_STATE_DIR") ? NULL
-				       : l.cfg->state_dir ? l.cfg->state_dir
-							  : "/tmp/irx");
+					  : l.cfg->state_dir	  ? l.cfg->state_dir
+								  : "/tmp/irx");
 	if (root && *root) {
 		task_plugins = irx_xasprintf("%s/plugins", root);
 		common.plugin_dirs[common.plugin_dir_count++] = task_plugins;

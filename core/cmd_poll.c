@@ -40,29 +40,30 @@ static void log_line(void *ud, const char *line)
 
 static void usage(FILE *out)
 {
-	fputs("usage: irx poll --queue URL [options]\n\n"
-	      "Long-polls an SQS queue and runs what each message's event names (an SNS\n"
-	      "notification from an SQS subscription, an EventBridge event, or any form\n"
-	      "'irx run --event' reads), routed by the configuration. A message is deleted\n"
-	      "once its executions are journaled; any number of workers on any number of\n"
-	      "hosts may share a queue (use --dedupe-table). SIGTERM: stop receiving, finish\n"
-	      "the running executions, exit.\n\n"
-	      "  -q, --queue URL            the queue\n"
-	      "  -w, --workers N            messages handled at once (1..64, default 1)\n"
-	      "      --dedupe-table NAME    claim findings in this DynamoDB table (key 'pk', S)\n"
-	      "                             instead of the local dedupe store\n"
-	      "      --visibility S         visibility timeout, extended while running (default 60)\n"
-	      "      --wait S               long-poll wait, 0..20 (default 20)\n"
-	      "  -c, --config FILE          the configuration (IRX_CONFIG, ./irx.yaml, ...)\n"
-	      "  -n, --dry-run              run every execution in dry-run\n"
-	      "      --force-sample         contain entities of sample findings for real\n"
-	      "      --region REGION        region for the queue and the table\n"
-	      "      --profile NAME         AWS profile\n"
-	      "      --role-arn ARN         assume this role for the executions' calls\n"
-	      "      --external-id ID       ExternalId for --role-arn\n"
-	      "      --state-dir DIR        where journals go\n"
-	      "      --plugin-dir DIR       search DIR for plugins first (repeatable)\n",
-	      out);
+	fputs(
+	    "usage: irx poll --queue URL [options]\n\n"
+	    "Long-polls an SQS queue and runs what each message's event names (an SNS\n"
+	    "notification from an SQS subscription, an EventBridge event, or any form\n"
+	    "'irx run --event' reads), routed by the configuration. A message is deleted\n"
+	    "once its executions are journaled; any number of workers on any number of\n"
+	    "hosts may share a queue (use --dedupe-table). SIGTERM: stop receiving, finish\n"
+	    "the running executions, exit.\n\n"
+	    "  -q, --queue URL            the queue\n"
+	    "  -w, --workers N            messages handled at once (1..64, default 1)\n"
+	    "      --dedupe-table NAME    claim findings in this DynamoDB table (key 'pk', S)\n"
+	    "                             instead of the local dedupe store\n"
+	    "      --visibility S         visibility timeout, extended while running (default 60)\n"
+	    "      --wait S               long-poll wait, 0..20 (default 20)\n"
+	    "  -c, --config FILE          the configuration (IRX_CONFIG, ./irx.yaml, ...)\n"
+	    "  -n, --dry-run              run every execution in dry-run\n"
+	    "      --force-sample         contain entities of sample findings for real\n"
+	    "      --region REGION        region for the queue and the table\n"
+	    "      --profile NAME         AWS profile\n"
+	    "      --role-arn ARN         assume this role for the executions' calls\n"
+	    "      --external-id ID       ExternalId for --role-arn\n"
+	    "      --state-dir DIR        where journals go\n"
+	    "      --plugin-dir DIR       search DIR for plugins first (repeatable)\n",
+	    out);
 }
 
 static int parse_int(const char *opt, const char *v, long lo, long hi, long *out)
@@ -80,25 +81,35 @@ static int parse_int(const char *opt, const char *v, long lo, long hi, long *out
 
 int irx_cmd_poll(int argc, char **argv)
 {
-	enum { OPT_TABLE = 256, OPT_VIS, OPT_WAIT, OPT_FORCE, OPT_REGION, OPT_PROFILE, OPT_ROLE,
-	       OPT_EXT, OPT_STATE, OPT_PLUGIN };
+	enum {
+		OPT_TABLE = 256,
+		OPT_VIS,
+		OPT_WAIT,
+		OPT_FORCE,
+		OPT_REGION,
+		OPT_PROFILE,
+		OPT_ROLE,
+		OPT_EXT,
+		OPT_STATE,
+		OPT_PLUGIN
+	};
 	static const struct option opts[] = {
-		{"queue", required_argument, NULL, 'q'},
-		{"workers", required_argument, NULL, 'w'},
-		{"dedupe-table", required_argument, NULL, OPT_TABLE},
-		{"visibility", required_argument, NULL, OPT_VIS},
-		{"wait", required_argument, NULL, OPT_WAIT},
-		{"config", required_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"force-sample", no_argument, NULL, OPT_FORCE},
-		{"region", required_argument, NULL, OPT_REGION},
-		{"profile", required_argument, NULL, OPT_PROFILE},
-		{"role-arn", required_argument, NULL, OPT_ROLE},
-		{"external-id", required_argument, NULL, OPT_EXT},
-		{"state-dir", required_argument, NULL, OPT_STATE},
-		{"plugin-dir", required_argument, NULL, OPT_PLUGIN},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"queue", required_argument, NULL, 'q'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"dedupe-table", required_argument, NULL, OPT_TABLE},
+	    {"visibility", required_argument, NULL, OPT_VIS},
+	    {"wait", required_argument, NULL, OPT_WAIT},
+	    {"config", required_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"force-sample", no_argument, NULL, OPT_FORCE},
+	    {"region", required_argument, NULL, OPT_REGION},
+	    {"profile", required_argument, NULL, OPT_PROFILE},
+	    {"role-arn", required_argument, NULL, OPT_ROLE},
+	    {"external-id", required_argument, NULL, OPT_EXT},
+	    {"state-dir", required_argument, NULL, OPT_STATE},
+	    {"plugin-dir", required_argument, NULL, OPT_PLUGIN},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct irx_poll_options po = {0};
 	struct irx_cli_common common = {0};
@@ -225,8 +236,8 @@ int irx_cmd_poll(int argc, char **argv)
 		"irx poll: stopped: %lu received, %lu deleted (%lu duplicates), %lu executions "
 		"(%lu not Success), %lu invalid, %lu left for redelivery, %lu handed back, %lu "
 		"errors\n",
-		st.received, st.deleted, st.duplicates, st.executed, st.failed, st.invalid, st.retried,
-		st.released, st.errors);
+		st.received, st.deleted, st.duplicates, st.executed, st.failed, st.invalid,
+		st.retried, st.released, st.errors);
 	rc = IRX_EXIT_OK;
 out:
 	irx_actions_free(actions);

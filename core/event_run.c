@@ -19,7 +19,7 @@
 #include "util.h"
 
 static void logf_(const struct irx_event_run_options *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void logf_(const struct irx_event_run_options *o, const char *fmt, ...)
 {
@@ -60,8 +60,8 @@ static const char *pick_region(const struct irx_event_run_options *o, const stru
 	return "";
 }
 
-static struct irx_runbook *load_runbook(const char *name, struct irx_actions *actions,
-					char *why, size_t whylen)
+static struct irx_runbook *load_runbook(const char *name, struct irx_actions *actions, char *why,
+					size_t whylen)
 {
 	struct irx_diags diags = {0};
 	char *path = irx_cli_find_runbook(name);
@@ -120,8 +120,8 @@ static int run_target(const struct irx_config *cfg, const struct irx_plan_target
 	if (irx_runbook_param(rb, "NotifyTopicArn")) {
 		for (size_t i = 0; i < cfg->channel_count && !notify_assign; i++)
 			if (cfg->channels[i].topic_arn && *cfg->channels[i].topic_arn)
-				notify_assign = irx_xasprintf("NotifyTopicArn=%s",
-							      cfg->channels[i].topic_arn);
+				notify_assign =
+				    irx_xasprintf("NotifyTopicArn=%s", cfg->channels[i].topic_arn);
 		if (notify_assign)
 			assign[n++] = notify_assign;
 	}
@@ -185,7 +185,8 @@ int irx_event_run(const struct irx_config *cfg, const struct irx_event *ev,
 	po.dry_run = o->dry_run;
 	po.force_sample = o->force_sample;
 	po.claim = !o->claim;
-	po.state_dir = o->claim ? NULL : o->state_dir; /* the caller's store replaces the local one */
+	po.state_dir =
+	    o->claim ? NULL : o->state_dir; /* the caller's store replaces the local one */
 	if (irx_events_plan(cfg, ev, &po, &plan, err) < 0)
 		goto out;
 	for (size_t i = 0; i < plan.count; i++) {
@@ -207,13 +208,15 @@ int irx_event_run(const struct irx_config *cfg, const struct irx_event *ev,
 				goto out;
 		}
 		if (!t->runbook || t->duplicate || claim != IRX_CLAIM_OK) {
-			const char *reason = claim == IRX_CLAIM_BUSY ? "another worker is running it"
-					     : claim == IRX_CLAIM_DUPLICATE
-						     ? "duplicate: already contained within the dedupe window"
-						     : t->skip_reason;
+			const char *reason =
+			    claim == IRX_CLAIM_BUSY ? "another worker is running it"
+			    : claim == IRX_CLAIM_DUPLICATE
+				? "duplicate: already contained within the dedupe window"
+				: t->skip_reason;
 
 			put_str(r, "notRun", reason);
-			logf_(o, "%s %s: not run: %s", t->kind, t->arn ? t->arn : "(no arn)", reason);
+			logf_(o, "%s %s: not run: %s", t->kind, t->arn ? t->arn : "(no arn)",
+			      reason);
 			if (claim == IRX_CLAIM_BUSY)
 				out->busy++;
 			else

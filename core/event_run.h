@@ -41,11 +41,11 @@ typedef void irx_claim_release_fn(void *ud, const char *key);
 typedef void irx_event_log_fn(void *ud, const char *line);
 
 struct irx_event_run_options {
-	const char *state_dir; /* required: journals (and the local dedupe store) */
-	bool dry_run;	       /* everything dry-run */
-	bool force_sample;     /* sample findings for real */
+	const char *state_dir;		/* required: journals (and the local dedupe store) */
+	bool dry_run;			/* everything dry-run */
+	bool force_sample;		/* sample findings for real */
 	struct irx_aws_cli_options aws; /* region, profile, role (borrowed) */
-	irx_claim_fn *claim;	       /* NULL: the local dedupe store in state_dir */
+	irx_claim_fn *claim;		/* NULL: the local dedupe store in state_dir */
 	irx_claim_done_fn *done;
 	irx_claim_release_fn *release;
 	void *claim_ud;

@@ -73,7 +73,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-/* One request (body: where the answer goes, required); returns the HTTP status, or -1 with err set when no answer came. */
+/* One request (body: where the answer goes, required); returns the HTTP status, or -1 with err set
+ * when no answer came. */
 static long request(const char *url, const char *post, const char *const *headers, struct buf *body,
 		    struct next_headers *nh, struct irx_error *err)
 {
@@ -123,8 +124,9 @@ static int post_json(const char *url, struct json_object *doc, const char *const
 		     struct irx_error *err)
 {
 	struct buf ignored = {0};
-	long st = request(url, json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-									JSON_C_TO_STRING_NOSLASHESCAPE),
+	long st = request(url,
+			  json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE),
 			  headers, &ignored, NULL, err);
 
 	free(ignored.data);
@@ -197,13 +199,14 @@ int irx_lambda_runtime_run(const struct irx_lambda_runtime_options *o, struct ir
 		inv.body = body.data ? body.data : "";
 		inv.len = body.len;
 		if (o->handler(o->ud, &inv, &resp, &etype, &herr) == 0) {
-			url = irx_xasprintf("http://%s" API_PREFIX "/invocation/%s/response", o->api,
-					    nh.request_id);
+			url = irx_xasprintf("http://%s" API_PREFIX "/invocation/%s/response",
+					    o->api, nh.request_id);
 			if (!resp)
 				resp = json_object_new_object();
 			if (post_json(url, resp, NULL, err) < 0) {
 				/* too large a response is refused (413): report it as the error */
-				struct json_object *d = error_doc("Runtime.ResponseRejected", err->message);
+				struct json_object *d =
+				    error_doc("Runtime.ResponseRejected", err->message);
 
 				free(url);
 				url = irx_xasprintf("http://%s" API_PREFIX "/invocation/%s/error",
@@ -214,7 +217,7 @@ int irx_lambda_runtime_run(const struct irx_lambda_runtime_options *o, struct ir
 			}
 		} else {
 			static const char *const hdr[] = {
-				"Lambda-Runtime-Function-Error-Type: Unhandled", NULL};
+			    "Lambda-Runtime-Function-Error-Type: Unhandled", NULL};
 			struct json_object *d = error_doc(etype, herr.message);
 
 			url = irx_xasprintf("http://%s" API_PREFIX "/invocation/%s/error", o->api,

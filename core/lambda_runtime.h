@@ -17,10 +17,10 @@
 #include "error.h"
 
 struct irx_lambda_invocation {
-	const char *request_id;	 /* Lambda-Runtime-Aws-Request-Id */
-	long long deadline_ms;	 /* Lambda-Runtime-Deadline-Ms (epoch ms), 0 when absent */
+	const char *request_id;	  /* Lambda-Runtime-Aws-Request-Id */
+	long long deadline_ms;	  /* Lambda-Runtime-Deadline-Ms (epoch ms), 0 when absent */
 	const char *function_arn; /* Lambda-Runtime-Invoked-Function-Arn, or "" */
-	const char *body;	 /* the event, NUL-terminated */
+	const char *body;	  /* the event, NUL-terminated */
 	size_t len;
 };
 
@@ -33,10 +33,10 @@ typedef int irx_lambda_handler_fn(void *ud, const struct irx_lambda_invocation *
 				  struct irx_error *err);
 
 struct irx_lambda_runtime_options {
-	const char *api;		/* AWS_LAMBDA_RUNTIME_API: "host:port" */
+	const char *api; /* AWS_LAMBDA_RUNTIME_API: "host:port" */
 	irx_lambda_handler_fn *handler;
 	void *ud;
-	size_t max_invocations;		/* 0: until the API goes away or *stop */
+	size_t max_invocations;		   /* 0: until the API goes away or *stop */
 	const volatile sig_atomic_t *stop; /* may be NULL */
 };
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* irx poll's engine (sqs_poll.h; not poll.h, which would shadow <poll.h>): SQS workers, visibility heartbeats, DynamoDB dedupe claims. */
+/* irx poll's engine (sqs_poll.h; not poll.h, which would shadow <poll.h>): SQS workers, visibility
+ * heartbeats, DynamoDB dedupe claims. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,8 +17,8 @@
 #include "error.h"
 #include "events.h"
 #include "executor.h"
-#include "sqs_poll.h"
 #include "routing.h"
+#include "sqs_poll.h"
 #include "util.h"
 
 #define MAX_HELD 64
@@ -86,8 +87,8 @@ void irx_poll_queue_region(const char *url, char *out, size_t size)
 }
 
 /* Calls service:op with params (put here); *resp (may be NULL) gets the answer. */
-static int call(struct poll_shared *s, const char *service, const char *op, struct json_object *params,
-		struct json_object **resp, struct irx_error *err)
+static int call(struct poll_shared *s, const char *service, const char *op,
+		struct json_object *params, struct json_object **resp, struct irx_error *err)
 {
 	struct json_object *r = NULL;
 	int rc = irx_aws_call(s->o->aws, &s->ctx, service, op, params, &r, err);
@@ -178,12 +179,14 @@ static int ddb_claim(void *ud, const char *key, struct irx_error *err)
 	struct poll_shared *s = j->s;
 	long long now = (long long)time(NULL);
 	struct json_object *p = put_params(s, claim_item(j, key, now + s->lease));
-	struct json_object *values = json_object_new_object(), *resp = NULL, *item = NULL, *st = NULL;
+	struct json_object *values = json_object_new_object(), *resp = NULL, *item = NULL,
+			   *st = NULL;
 	struct irx_error e = {0};
 	int rc = -1;
 
-	json_object_object_add(p, "ConditionExpression",
-			       json_object_new_string("attribute_not_exists(pk) OR expiresAt < :now"));
+	json_object_object_add(
+	    p, "ConditionExpression",
+	    json_object_new_string("attribute_not_exists(pk) OR expiresAt < :now"));
 	json_object_object_add(values, ":now", attr_n(now));
 	json_object_object_add(p, "ExpressionAttributeValues", values);
 	if (call(s, "dynamodb", "PutItem", p, NULL, &e) == 0) {
@@ -211,8 +214,8 @@ static int ddb_claim(void *ud, const char *key, struct irx_error *err)
 		count(s, &s->stats.errors, 1);
 		return -1;
 	}
-	st = json_object_object_get(json_object_object_get(json_object_object_get(resp, "Item"), "state"),
-				    "S");
+	st = json_object_object_get(
+	    json_object_object_get(json_object_object_get(resp, "Item"), "state"), "S");
 	rc = st && strcmp(json_object_get_string(st), "done") == 0 ? IRX_CLAIM_DUPLICATE
 								   : IRX_CLAIM_BUSY;
 	json_object_put(resp);
@@ -235,8 +238,9 @@ static void ddb_done(void *ud, const char *key, const struct irx_exec_result *re
 {
 	struct job *j = ud;
 	struct poll_shared *s = j->s;
-	long long window = s->o->cfg && s->o->cfg->dedupe_window_s > 0 ? s->o->cfg->dedupe_window_s
-									: IRX_DEDUPE_DEFAULT_WINDOW_S;
+	long long window = s->o->cfg && s->o->cfg->dedupe_window_s > 0
+			       ? s->o->cfg->dedupe_window_s
+			       : IRX_DEDUPE_DEFAULT_WINDOW_S;
 	struct json_object *item = json_object_new_object();
 	struct irx_error e = {0};
 
@@ -273,7 +277,8 @@ static void ddb_release(void *ud, const char *key)
 	}
 }
 
-/* --- the heartbeat ----------------------------------------------------------------------------- */
+/* --- the heartbeat -----------------------------------------------------------------------------
+ */
 
 static void renew(struct job *j)
 {
@@ -294,7 +299,7 @@ static void renew(struct job *j)
 	pthread_mutex_unlock(&j->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *p =
-			put_params(s, claim_item(j, keys[i], (long long)time(NULL) + s->lease));
+		    put_params(s, claim_item(j, keys[i], (long long)time(NULL) + s->lease));
 
 		irx_error_clear(&e);
 		own_condition(s, p);
@@ -338,7 +343,8 @@ static void *heartbeat(void *arg)
 	return NULL;
 }
 
-/* --- one message ------------------------------------------------------------------------------- */
+/* --- one message -------------------------------------------------------------------------------
+ */
 
 static void delete_message(struct poll_shared *s, const char *handle, const char *mid)
 {
@@ -419,8 +425,10 @@ static void handle_message(struct poll_shared *s, struct json_object *m)
 				count(s, &s->stats.duplicates, 1);
 			delete_message(s, handle, j.message_id);
 		} else {
-			plog(s, "message %s: %zu not journaled, %zu running elsewhere: left for "
-				"redelivery", j.message_id, res.unrecorded, res.busy);
+			plog(s,
+			     "message %s: %zu not journaled, %zu running elsewhere: left for "
+			     "redelivery",
+			     j.message_id, res.unrecorded, res.busy);
 			count(s, &s->stats.retried, 1);
 			if (res.busy && res.unrecorded == 0) {
 				/* come back soon: the other worker is probably about to finish */
@@ -485,8 +493,9 @@ int irx_poll_run(const struct irx_poll_options *o, const volatile sig_atomic_t *
 
 	if (!o->queue_url || !*o->queue_url || !o->aws || !o->actions || !o->cfg ||
 	    !o->run.state_dir) {
-		irx_error_set(err, IRX_ERR_INVALID, "poll: a queue URL, client, actions, configuration "
-						    "and state directory are required");
+		irx_error_set(err, IRX_ERR_INVALID,
+			      "poll: a queue URL, client, actions, configuration "
+			      "and state directory are required");
 		return -1;
 	}
 	if (n > IRX_POLL_MAX_WORKERS || o->visibility_s < 0 || o->visibility_s > 43200 ||

@@ -34,16 +34,16 @@ struct irx_aws_client;
 #define IRX_POLL_MAX_WORKERS 64
 
 struct irx_poll_options {
-	const char *queue_url;	  /* required */
-	size_t workers;		  /* threads; 0: 1 */
-	const char *dedupe_table; /* NULL: the local dedupe store in run.state_dir */
-	int visibility_s;	  /* per receive, extended while running; 0: 60 */
-	int wait_s;		  /* long-poll wait, 0..20; < 0: 20 */
-	long long lease_s;	  /* a running claim's lease; 0: 4 x visibility */
-	const char *worker_id;	  /* owner of claims; NULL: "host:pid" */
-	const struct irx_config *cfg;	/* borrowed */
-	struct irx_actions *actions;	/* borrowed */
-	struct irx_aws_client *aws;	/* SQS and DynamoDB calls; borrowed, thread-safe */
+	const char *queue_url;	      /* required */
+	size_t workers;		      /* threads; 0: 1 */
+	const char *dedupe_table;     /* NULL: the local dedupe store in run.state_dir */
+	int visibility_s;	      /* per receive, extended while running; 0: 60 */
+	int wait_s;		      /* long-poll wait, 0..20; < 0: 20 */
+	long long lease_s;	      /* a running claim's lease; 0: 4 x visibility */
+	const char *worker_id;	      /* owner of claims; NULL: "host:pid" */
+	const struct irx_config *cfg; /* borrowed */
+	struct irx_actions *actions;  /* borrowed */
+	struct irx_aws_client *aws;   /* SQS and DynamoDB calls; borrowed, thread-safe */
 	/* A client serialises its requests, so a 20 s long poll on the shared one would hold up
 	   the heartbeats: with these options each worker receives on a client of its own.
 	   NULL: receive on aws too (tests with an injected transport). Borrowed. */

@@ -90,13 +90,15 @@ static void serve(int lfd, const char *const *events, int posts, const char *rec
 		if (fd < 0 || read_request(fd, head, sizeof(head), &body) < 0)
 			_exit(3);
 		sscanf(head, "%*s %511s", path);
-		if (strncmp(head, "GET ", 4) == 0 && strstr(path, "/invocation/next") && events[next]) {
-			dprintf(fd,
-				"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-%d\r\n"
-				"Lambda-Runtime-Deadline-Ms: 4102444800000\r\n"
-				"Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:" A1
-				":function:irx\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-				next + 1, strlen(events[next]), events[next]);
+		if (strncmp(head, "GET ", 4) == 0 && strstr(path, "/invocation/next") &&
+		    events[next]) {
+			dprintf(
+			    fd,
+			    "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-%d\r\n"
+			    "Lambda-Runtime-Deadline-Ms: 4102444800000\r\n"
+			    "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:" A1
+			    ":function:irx\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			    next + 1, strlen(events[next]), events[next]);
 			next++;
 		} else if (strncmp(head, "POST ", 5) == 0) {
 			rec = fopen(record, "a");
@@ -104,11 +106,14 @@ static void serve(int lfd, const char *const *events, int posts, const char *rec
 			fprintf(rec, "%s\n%.*s\n%s\n", path,
 				h ? (int)strcspn(h + 35, "\r\n") - 1 : 0, h ? h + 36 : "", body);
 			fclose(rec);
-			dprintf(fd, "HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\nConnection: close"
-				    "\r\n\r\n{\"status\":\"OK\"}\n");
+			dprintf(fd,
+				"HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\nConnection: close"
+				"\r\n\r\n{\"status\":\"OK\"}\n");
 			posted++;
 		} else {
-			dprintf(fd, "HTTP/1.1 500 Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+			dprintf(
+			    fd,
+			    "HTTP/1.1 500 Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 		}
 		free(body);
 		close(fd);
@@ -207,11 +212,12 @@ static void test_good_event_and_bad_event(void)
 					"\"CreateUser\",\"params\":{\"UserName\":\"mallory\"}}",
 					NULL),
 			200);
-	CU_ASSERT_EQUAL(irx_sim_control(&sim, "POST", "/__awssim/call",
-					"{\"account\":\"" A1 "\",\"service\":\"iam\",\"operation\":"
-					"\"CreateAccessKey\",\"params\":{\"UserName\":\"mallory\"}}",
-					&r),
-			200);
+	CU_ASSERT_EQUAL(
+	    irx_sim_control(&sim, "POST", "/__awssim/call",
+			    "{\"account\":\"" A1 "\",\"service\":\"iam\",\"operation\":"
+			    "\"CreateAccessKey\",\"params\":{\"UserName\":\"mallory\"}}",
+			    &r),
+	    200);
 	json_object_object_get_ex(r, "result", &res);
 	json_object_object_get_ex(res, "AccessKey", &ak);
 	json_object_object_get_ex(ak, "AccessKeyId", &id);
@@ -232,10 +238,11 @@ static void test_good_event_and_bad_event(void)
 					NULL),
 			200);
 	snprintf(config, sizeof(config), "%s/irx.yaml", work);
-	CU_ASSERT_EQUAL_FATAL(irx_test_write(config, "version: 1\ndefaults: {region: us-east-1}\n"
-						     "notifications:\n  - {name: soc, type: sns, topic_arn: "
-						     "'arn:aws:sns:us-east-1:" A1 ":irx-alerts'}\n"),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    irx_test_write(config, "version: 1\ndefaults: {region: us-east-1}\n"
+				   "notifications:\n  - {name: soc, type: sns, topic_arn: "
+				   "'arn:aws:sns:us-east-1:" A1 ":irx-alerts'}\n"),
+	    0);
 	CU_ASSERT_EQUAL_FATAL(api_start(&a, events, 2, "posts"), 0);
 	CU_ASSERT_EQUAL(bootstrap(&a, config, "2", &out, &err), 0);
 	rec = api_finish(&a);
@@ -246,8 +253,10 @@ static void test_good_event_and_bad_event(void)
 	second[-1] = '\0';
 	resp = json_tokener_parse(rec + 47);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(resp);
-	CU_ASSERT_TRUE(json_object_object_get_ex(resp, "executed", &v) && json_object_get_int(v) == 1);
-	CU_ASSERT_TRUE(json_object_object_get_ex(resp, "failed", &v) && json_object_get_int(v) == 0);
+	CU_ASSERT_TRUE(json_object_object_get_ex(resp, "executed", &v) &&
+		       json_object_get_int(v) == 1);
+	CU_ASSERT_TRUE(json_object_object_get_ex(resp, "failed", &v) &&
+		       json_object_get_int(v) == 0);
 	json_object_object_get_ex(resp, "targets", &v);
 	t0 = json_object_array_get_idx(v, 0);
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(t0, "runbook")),
@@ -291,9 +300,9 @@ static void test_init_error(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"bootstrap answers a finding with its execution and a bad payload with an error",
-	 test_good_event_and_bad_event},
-	{"a bad configuration is reported as an init error", test_init_error},
-	CU_TEST_INFO_NULL,
+    {"bootstrap answers a finding with its execution and a bad payload with an error",
+     test_good_event_and_bad_event},
+    {"a bad configuration is reported as an init error", test_init_error},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("lambda_runtime", tests, setup, teardown)

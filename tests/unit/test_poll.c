@@ -57,7 +57,8 @@ static struct json_object *call(const char *service, const char *op, const char 
 		service, op, params);
 	st = irx_sim_control(&sim, "POST", "/__awssim/call", body, &r);
 	if (st != 200)
-		fprintf(stderr, "\n  %s:%s -> %ld %s\n", service, op, st, json_object_to_json_string(r));
+		fprintf(stderr, "\n  %s:%s -> %ld %s\n", service, op, st,
+			json_object_to_json_string(r));
 	CU_ASSERT_EQUAL(st, 200);
 	free(body);
 	json_object_object_get_ex(r, "result", &res);
@@ -121,9 +122,9 @@ static struct json_object *queue_state(void)
 {
 	struct json_object *st = NULL, *q = NULL;
 
-	CU_ASSERT_EQUAL(irx_sim_control(&sim, "GET", "/__awssim/state?account=" A1 "&service=sqs",
-					NULL, &st),
-			200);
+	CU_ASSERT_EQUAL(
+	    irx_sim_control(&sim, "GET", "/__awssim/state?account=" A1 "&service=sqs", NULL, &st),
+	    200);
 	/* {"state": {"111111111111/us-east-1/sqs": {"queues": {...}}}} or the state itself */
 	json_object_object_foreach(st, k, v)
 	{
@@ -161,7 +162,8 @@ static size_t count_requests(const char *service, const char *op)
 		for (size_t i = 0; i < json_object_array_length(r); i++) {
 			struct json_object *e = json_object_array_get_idx(r, i), *st = NULL;
 
-			if (json_object_object_get_ex(e, "status", &st) && json_object_get_int(st) == 200)
+			if (json_object_object_get_ex(e, "status", &st) &&
+			    json_object_get_int(st) == 200)
 				n++;
 		}
 	} else {
@@ -290,17 +292,19 @@ static void test_three_workers_duplicates_redeliveries(void)
 		}
 	/* a consumer that crashed: three messages in flight for 1 s, never deleted */
 	r = call("sqs", "ReceiveMessage",
-		 "{\"QueueUrl\":\"" QUEUE_URL "\",\"MaxNumberOfMessages\":3,\"VisibilityTimeout\":1}");
+		 "{\"QueueUrl\":\"" QUEUE_URL
+		 "\",\"MaxNumberOfMessages\":3,\"VisibilityTimeout\":1}");
 	json_object_object_get_ex(r, "Messages", &msgs);
 	CU_ASSERT_EQUAL(msgs ? json_object_array_length(msgs) : 0, 3);
 	json_object_put(r);
 
 	snprintf(cfgpath, sizeof(cfgpath), "%s/irx.yaml", work);
-	CU_ASSERT_EQUAL_FATAL(irx_test_write(cfgpath, "version: 1\n"
-						       "defaults: {region: us-east-1}\n"
-						       "notifications:\n"
-						       "  - {name: soc, type: sns, topic_arn: "
-						       "'arn:aws:sns:us-east-1:" A1 ":irx-alerts'}\n"),
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(cfgpath,
+					     "version: 1\n"
+					     "defaults: {region: us-east-1}\n"
+					     "notifications:\n"
+					     "  - {name: soc, type: sns, topic_arn: "
+					     "'arn:aws:sns:us-east-1:" A1 ":irx-alerts'}\n"),
 			      0);
 	/* posix_spawn takes the whole environment: the simulator's "K=V" entries only */
 	for (size_t i = 0; simenv[i] && e < 70; i++)
@@ -384,8 +388,8 @@ static void test_three_workers_duplicates_redeliveries(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"three workers, duplicates and redeliveries: every finding contained once",
-	 test_three_workers_duplicates_redeliveries},
-	CU_TEST_INFO_NULL,
+    {"three workers, duplicates and redeliveries: every finding contained once",
+     test_three_workers_duplicates_redeliveries},
+    CU_TEST_INFO_NULL,
 };
 IRX_SUITE("poll", tests, setup, teardown)
