@@ -190,6 +190,17 @@ static int host_aws_call(struct irx_call *call, const char *service, const char 
 	return call->aws_call(call->aws_ud, call, service, operation, params, response);
 }
 
+/* True when e is an AWS error whose code is listed in expected (NULL-terminated). */
+static bool expected_code(const char *const *expected, const struct irx_error *e)
+{
+	if (e->code != IRX_ERR_AWS || !e->aws_code[0])
+		return false;
+	for (size_t i = 0; expected && expected[i]; i++)
+		if (strcmp(expected[i], e->aws_code) == 0)
+			return true;
+	return false;
+}
+
 static int host_aws_call_expect(struct irx_call *call, const char *service,
 				const char *operation, struct json_object *params,
 				const char *const *expected, struct json_object **response)
@@ -199,16 +210,11 @@ static int host_aws_call_expect(struct irx_call *call, const char *service,
 	if (host_aws_call(call, service, operation, params, response) == 0)
 		return 0;
 	/* Only an error this call set can be taken back: an earlier failure stands. */
-	if (!clean || call->error.code != IRX_ERR_AWS || !call->error.aws_code[0])
+	if (!clean || !expected_code(expected, &call->error))
 		return -1;
-	for (size_t i = 0; expected && expected[i]; i++) {
-		if (strcmp(expected[i], call->error.aws_code) == 0) {
-			irx_error_clear(&call->error);
-			*response = NULL;
-			return 1;
-		}
-	}
-	return -1;
+	irx_error_clear(&call->error);
+	*response = NULL;
+	return 1;
 }
 
 static int host_checkpoint(struct irx_call *call, struct json_object *undo)
@@ -261,14 +267,22 @@ static size_t host_aws_call_many(struct irx_call *call, struct irx_aws_request *
 		return call->aws_call_many(call->aws_ud, call, reqs, n);
 	for (size_t i = 0; i < n; i++) {
 		struct irx_error saved = call ? call->error : (struct irx_error){0};
+		int rc = 0;
 
 		reqs[i].response = NULL;
 		reqs[i].failed = 0;
 		reqs[i].error[0] = '\0';
 		if (call)
 			irx_error_clear(&call->error);
-		if (host_aws_call(call, reqs[i].service, reqs[i].operation, reqs[i].params,
-				  &reqs[i].response) < 0) {
+		reqs[i].expected_code[0] = '\0';
+		rc = host_aws_call(call, reqs[i].service, reqs[i].operation, reqs[i].params,
+				   &reqs[i].response);
+		if (rc < 0 && call && expected_code(reqs[i].expected, &call->error)) {
+			/* an answer, not a failure ("NoSuchEntity": no password) */
+			snprintf(reqs[i].expected_code, sizeof(reqs[i].expected_code), "%s",
+				 call->error.aws_code);
+			irx_error_clear(&call->error);
+		} else if (rc < 0) {
 			reqs[i].failed = 1;
 			snprintf(reqs[i].error, sizeof(reqs[i].error), "%s",
 				 call ? call->error.message : "no call");

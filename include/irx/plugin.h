@@ -117,6 +117,10 @@ struct irx_aws_request {
 	struct json_object *response; /* out: transferred on success, NULL on failure */
 	int failed;                   /* out */
 	char error[512];              /* out: "Code: message (HTTP n, request id x)" */
+	/* in: AWS error codes that are answers, not failures, as for aws_call_expect
+	   (NULL-terminated; NULL = none). out: the one it failed with, "" otherwise. */
+	const char *const *expected;
+	char expected_code[64];
 };
 
 /* What the host tells an action about the step it runs in. Borrowed. */

@@ -271,9 +271,16 @@ static size_t batch_send(const struct irx_context *ctx, struct batch *b)
 		return h->aws_call_many(ctx->call, b->reqs, b->n);
 	for (size_t i = 0; i < b->n; i++) {
 		struct json_object *params = json_object_get(b->reqs[i].params);
+		const char *code = b->reqs[i].expected ? b->reqs[i].expected[0] : NULL;
+		int rc = code ? aws_expect(ctx, b->reqs[i].service, b->meta[i].op, params, code,
+					   &b->reqs[i].response)
+			      : aws(ctx, b->reqs[i].service, b->meta[i].op, params,
+				    &b->reqs[i].response);
 
-		b->reqs[i].failed =
-		    aws(ctx, b->reqs[i].service, b->meta[i].op, params, &b->reqs[i].response) < 0;
+		if (rc == 1)
+			snprintf(b->reqs[i].expected_code, sizeof(b->reqs[i].expected_code), "%s",
+				 code);
+		b->reqs[i].failed = rc < 0;
 		failed += (size_t)b->reqs[i].failed;
 	}
 	return failed;
@@ -696,7 +703,8 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	struct json_object *attached = NULL, *inlines = NULL;
 	struct json_object *days = json_object_object_get(inputs, "RecentDays");
 	struct batch rd = {0}, wr = {0};
-	size_t i_user = 0, i_keys = 0, i_att = 0, i_inl = 0, i_mfa = 0;
+	static const char *const no_such_entity[] = {"NoSuchEntity", NULL};
+	size_t i_user = 0, i_login = 0, i_keys = 0, i_att = 0, i_inl = 0, i_mfa = 0;
 	long long recent_days = days ? json_object_get_int64(days) : 7;
 	char deny_arn[128] = "", before[32] = "", done[MSG_MAX] = "", have[MSG_MAX] = "";
 	char recent[MSG_MAX] = "";
@@ -723,9 +731,11 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	deny_all_arn(a.partition, deny_arn, sizeof(deny_arn));
 	json_object_object_add(res->outputs, "UserName", json_object_new_string(a.name));
 
-	/* Read everything first, at once: the plan (and a dry run) rests on live state. The
-	 * login profile goes alone: its absence is an answer (NoSuchEntity), not a failure. */
+	/* Read everything first, at once: the plan (and a dry run) rests on live state. A
+	 * missing login profile is an answer (NoSuchEntity), not a failure. */
 	i_user = batch_add(&rd, "iam", "GetUser", name_params(&p), NULL, NULL);
+	i_login = batch_add(&rd, "iam", "GetLoginProfile", name_params(&p), NULL, NULL);
+	rd.reqs[i_login].expected = no_such_entity;
 	i_keys = batch_add(&rd, "iam", "ListAccessKeys", name_params(&p), NULL, NULL);
 	/* RecentDays 0: no report, and no ListMFADevices call */
 	if (recent_days > 0)
@@ -748,9 +758,8 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	revoked = arr_has_string(inlines, REVOKE_POLICY);
 	if (recent_days > 0)
 		report_recent(ctx, res, keys, mfas, recent_days, recent, sizeof(recent));
-	lp = aws_expect(ctx, "iam", "GetLoginProfile", name_params(&p), "NoSuchEntity", &login);
-	if (lp < 0)
-		goto out;
+	login = json_object_get(rd.reqs[i_login].response);
+	lp = rd.reqs[i_login].expected_code[0] ? 1 : 0;
 	active = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(keys); i++) {
 		struct json_object *k = json_object_array_get_idx(keys, i);

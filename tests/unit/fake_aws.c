@@ -162,10 +162,17 @@ static size_t fake_call_many(struct irx_call *call, struct irx_aws_request *reqs
 	for (size_t i = 0; i < n; i++) {
 		char before[sizeof(f->failure)];
 
+		int rc = 0;
+
 		memcpy(before, f->failure, sizeof(before));
 		f->failure[0] = '\0';
-		reqs[i].failed = fake_call(call, reqs[i].service, reqs[i].operation, reqs[i].params,
-					   &reqs[i].response) < 0;
+		reqs[i].expected_code[0] = '\0';
+		rc = fake_call_expect(call, reqs[i].service, reqs[i].operation, reqs[i].params,
+				      reqs[i].expected, &reqs[i].response);
+		if (rc == 1)
+			snprintf(reqs[i].expected_code, sizeof(reqs[i].expected_code), "%s",
+				 f->last_code);
+		reqs[i].failed = rc < 0;
 		snprintf(reqs[i].error, sizeof(reqs[i].error), "%s",
 			 reqs[i].failed ? f->failure : "");
 		/* the first failure stays the step's */
