@@ -8,10 +8,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "executor.h"
 #include "util.h"
 
 #define MAX_RUNBOOK_DIRS 32
+
+bool irx_cli_progress_tty(void)
+{
+	return isatty(STDERR_FILENO) == 1;
+}
+
+void irx_cli_progress(void *ud, enum irx_step_event ev, const char *step, const char *action, const char *status,
+		      long long duration_ms, const char *message)
+{
+	const bool *tty = ud;
+
+	if (ev == IRX_STEP_STARTED) {
+		if (tty && *tty)
+			fprintf(stderr, "  .. %-32s %-28s running", step, action);
+		return;
+	}
+	if (tty && *tty)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "  %s %-32s %-28s %-9s %6lld ms%s%s\n",
+		strcmp(status, "Success") == 0	 ? "ok"
+		: strcmp(status, "Skipped") == 0 ? "--"
+						 : "!!",
+		step, action, status, duration_ms, message && *message ? "  " : "",
+		message ? message : "");
+}
 
 void irx_cli_error(const char *cmd, const char *fmt, ...)
 {

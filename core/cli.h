@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "executor.h"
+
 struct irx_plugins;
 struct irx_host;
 
@@ -77,6 +79,15 @@ void irx_cli_each_runbook(void (*fn)(void *ud, const char *name, const char *pat
 
 /* "--output json|text" parsing; returns 0 or -1 (message printed). */
 int irx_cli_parse_output(const char *value, bool *json);
+
+/*
+ * Step progress on stderr, for irx_exec_options.progress: one line per finished step
+ * ("ok", "--" skipped, "!!" otherwise), with a "running" line updated in place when ud points
+ * to a true bool (stderr is a terminal: see irx_cli_progress_tty).
+ */
+void irx_cli_progress(void *ud, enum irx_step_event ev, const char *step, const char *action, const char *status,
+		      long long duration_ms, const char *message);
+bool irx_cli_progress_tty(void);
 
 /* Prints "irx <cmd>: <message>" to stderr. */
 void irx_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -141,20 +141,6 @@ static int parse_args(int argc, char **argv, struct resume_options *o)
 	return 0;
 }
 
-static void on_progress(void *ud, enum irx_step_event ev, const char *step, const char *action,
-			const char *status, long long duration_ms, const char *message)
-{
-	(void)ud;
-	if (ev == IRX_STEP_STARTED)
-		return;
-	fprintf(stderr, "  %s %-32s %-28s %-9s %6lld ms%s%s\n",
-		strcmp(status, "Success") == 0	 ? "ok"
-		: strcmp(status, "Skipped") == 0 ? "--"
-						 : "!!",
-		step, action, status, duration_ms, message && *message ? "  " : "",
-		message ? message : "");
-}
-
 /* The runbook the execution ran: its recorded file if still there, else by name. */
 static struct irx_runbook *load_runbook(const struct irx_resume *r, struct irx_actions *actions,
 					int *rc)
@@ -246,7 +232,7 @@ int irx_cmd_resume(int argc, char **argv)
 	}
 	eo.state_dir = state_dir;
 	irx_resume_exec_options(&r, &eo);
-	eo.progress = on_progress;
+	eo.progress = irx_cli_progress;
 	/* the journal does not say which role the run used: --role-arn, else the account's */
 	if (!o.aws.role_arn && eo.account_id && *eo.account_id) {
 		char *chain[IRX_CONFIG_MAX_ROLE_CHAIN] = {0};

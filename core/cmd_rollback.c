@@ -113,27 +113,6 @@ static int parse_args(int argc, char **argv, struct rollback_options *o)
 	return 0;
 }
 
-struct progress {
-	bool tty;
-};
-
-static void on_progress(void *ud, enum irx_step_event ev, const char *step, const char *action,
-			const char *status, long long duration_ms, const char *message)
-{
-	const struct progress *p = ud;
-
-	if (ev == IRX_STEP_STARTED) {
-		if (p->tty)
-			fprintf(stderr, "  .. %-32s %-28s running", step, action);
-		return;
-	}
-	if (p->tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr, "  %s %-32s %-28s %-9s %6lld ms%s%s\n",
-		strcmp(status, "Success") == 0 ? "ok" : "!!", step, action, status, duration_ms,
-		message && *message ? "  " : "", message ? message : "");
-}
-
 /* The original execution's region (its AWS calls ran there), or "". */
 static char *original_region(const char *state_dir, const char *id)
 {
@@ -177,7 +156,7 @@ int irx_cmd_rollback(int argc, char **argv)
 	struct irx_rollback_result res = {0};
 	struct irx_exec_options eo = {0};
 	struct irx_error err = {0};
-	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1};
+	bool tty = irx_cli_progress_tty();
 	const char *dirs[64];
 	char *dir_store = NULL, *state_dir = NULL, *region = NULL;
 	struct irx_plugins *plugins = NULL;
@@ -213,8 +192,8 @@ int irx_cmd_rollback(int argc, char **argv)
 	ro.state_dir = state_dir;
 	ro.dry_run = o.dry_run;
 	ro.actions = actions;
-	ro.progress = on_progress;
-	ro.progress_ud = &prog;
+	ro.progress = irx_cli_progress;
+	ro.progress_ud = &tty;
 	ro.aws_call = eo.aws_call;
 	ro.aws_call_many = eo.aws_call_many;
 	ro.aws_ud = eo.aws_ud;

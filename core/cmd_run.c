@@ -54,31 +54,6 @@ struct run_options {
 	unsigned concurrency, per_account, per_region;
 };
 
-/* Progress on stderr: in place on a terminal, one plain line per step otherwise. */
-struct progress {
-	bool tty;
-};
-
-static void on_progress(void *ud, enum irx_step_event ev, const char *step, const char *action,
-			const char *status, long long duration_ms, const char *message)
-{
-	const struct progress *p = ud;
-
-	if (ev == IRX_STEP_STARTED) {
-		if (p->tty)
-			fprintf(stderr, "  .. %-32s %-28s running", step, action);
-		return;
-	}
-	if (p->tty)
-		fputs("\r\033[K", stderr);
-	fprintf(stderr, "  %s %-32s %-28s %-9s %6lld ms%s%s\n",
-		strcmp(status, "Success") == 0	 ? "ok"
-		: strcmp(status, "Skipped") == 0 ? "--"
-						 : "!!",
-		step, action, status, duration_ms,
-		message && *message ? "  " : "", message ? message : "");
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -357,7 +332,7 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	struct irx_exec_options eo = {0};
 	struct irx_exec_result res = {0};
 	struct irx_error err = {0};
-	struct progress prog = {.tty = isatty(STDERR_FILENO) == 1};
+	bool tty = irx_cli_progress_tty();
 	struct irx_arn arn;
 	bool have_arn = false;
 	const char *assign[MAX_ASSIGNMENTS + 3] = {0};
@@ -402,8 +377,8 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	eo.ignore_exceptions = o->ignore_exceptions;
 	eo.exception_tag = o->exception_tag;
 	eo.exception_registry = o->exception_registry;
-	eo.progress = on_progress;
-	eo.progress_ud = &prog;
+	eo.progress = irx_cli_progress;
+	eo.progress_ud = &tty;
 	if (attach_aws(&eo, o, aws, &err) < 0) {
 		irx_cli_error("run", "%s", err.message);
 		rc = IRX_EXIT_INVALID;
