@@ -196,6 +196,7 @@ int irx_cmd_rollback(int argc, char **argv)
 	ro.progress_ud = &tty;
 	ro.aws_call = eo.aws_call;
 	ro.aws_call_many = eo.aws_call_many;
+	ro.aws_call_in = eo.aws_call_in;
 	ro.aws_ud = eo.aws_ud;
 	fprintf(stderr, "irx: rolling back %s%s\n", o.execution_id,
 		o.dry_run ? " (dry run: nothing will change)" : "");

@@ -754,6 +754,7 @@ static int attempt_once(struct exec *x, const struct irx_step_def *st,
 	call.sleep_ud = x->opts->sleep_ud;
 	call.aws_call = x->opts->aws_call;
 	call.aws_call_many = x->opts->aws_call_many;
+	call.aws_call_in = x->opts->aws_call_in;
 	call.aws_ud = x->opts->aws_ud;
 	call.cancel = x->opts->cancel;
 	call.checkpoint = journal_checkpoint;

@@ -51,6 +51,7 @@ struct irx_exec_options {
 	/* The AWS client's call (core/host.h). NULL: plugins see host->aws_call == NULL. */
 	irx_aws_call_fn *aws_call;
 	irx_aws_call_many_fn *aws_call_many; /* NULL: batches are sent one call at a time */
+	irx_aws_call_in_fn *aws_call_in;     /* NULL: no call in another region */
 	void *aws_ud;
 	/* Set to nonzero (from a SIGINT handler, say) to cancel: the running step ends
 	   Cancelled at its next check (sleeps are cut short), no further step starts, and

@@ -190,6 +190,24 @@ static int host_aws_call(struct irx_call *call, const char *service, const char 
 	return call->aws_call(call->aws_ud, call, service, operation, params, response);
 }
 
+static int host_aws_call_in(struct irx_call *call, const char *region, const char *service,
+			    const char *operation, struct json_object *params,
+			    struct json_object **response)
+{
+	*response = NULL;
+	if (call && check_declared(call, service, operation) < 0)
+		return -1;
+	if (!call || !call->aws_call_in) {
+		if (call)
+			irx_error_set(&call->error, IRX_ERR_AWS,
+				      "cannot call %s:%s in '%s': no AWS client is configured",
+				      service, operation, region);
+		return -1;
+	}
+	return call->aws_call_in(call->aws_ud, call, region, service, operation, params,
+				 response);
+}
+
 /* True when e is an AWS error whose code is listed in expected (NULL-terminated). */
 static bool expected_code(const char *const *expected, const struct irx_error *e)
 {
@@ -316,6 +334,7 @@ static const struct irx_host host_with_aws = {
     .sleep = host_sleep,
     .aws_call_expect = host_aws_call_expect,
     .aws_call_many = host_aws_call_many,
+    .aws_call_in = host_aws_call_in,
 };
 
 const struct irx_host *irx_host_table(bool with_aws)

@@ -35,6 +35,11 @@ typedef int irx_aws_call_fn(void *ud, struct irx_call *call, const char *service
 typedef size_t irx_aws_call_many_fn(void *ud, struct irx_call *call, struct irx_aws_request *reqs,
 				    size_t n);
 
+/* irx_aws_call_fn in another region (see irx_host.aws_call_in). */
+typedef int irx_aws_call_in_fn(void *ud, struct irx_call *call, const char *region,
+			       const char *service, const char *operation,
+			       struct json_object *params, struct json_object **response);
+
 struct irx_call {
 	struct irx_error error; /* why the attempt failed: first failure wins */
 	const char *step;	/* borrowed; NULL outside a step */
@@ -64,6 +69,7 @@ struct irx_call {
 	/* The AWS client; NULL until one exists (the host table's aws_call is NULL then). */
 	irx_aws_call_fn *aws_call;
 	irx_aws_call_many_fn *aws_call_many; /* NULL: the host sends a batch one by one */
+	irx_aws_call_in_fn *aws_call_in;     /* NULL: no call in another region */
 	void *aws_ud;
 	/* Dry-run: [{service, operation, parameters}] the AWS client did not send. Owned. */
 	struct json_object *planned_calls;

@@ -241,6 +241,7 @@ static int roll_back_unit(struct rb *r, struct json_object *start_rec, const str
 	call.sleep_ud = o->sleep_ud;
 	call.aws_call = o->aws_call;
 	call.aws_call_many = o->aws_call_many;
+	call.aws_call_in = o->aws_call_in;
 	call.aws_ud = o->aws_ud;
 	/* a rollback may call only what its action declares, as the run did */
 	call.aws_calls = ref ? ref->action->aws_calls : NULL;

@@ -6,6 +6,7 @@
  * call->planned_calls as {service, operation, parameters}; a read-only one is sent, so a plan
  * sees the real state.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,9 +41,26 @@ static void make_context(const struct host_state *h, const struct irx_call *call
 	ctx->deadline_ms = call->deadline_ms;
 }
 
-static int host_aws_call(void *ud, struct irx_call *call, const char *service,
-			 const char *operation, struct json_object *params,
-			 struct json_object **response)
+/* "eu-west-1", "us-gov-east-1", "cn-north-1": a region names a host, so nothing else passes. */
+static bool region_ok(const char *r)
+{
+	size_t n = strlen(r), dashes = 0;
+
+	if (n < 4 || n > 32 || !islower((unsigned char)r[0]) || !isdigit((unsigned char)r[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i] == '-')
+			dashes++;
+		else if (!islower((unsigned char)r[i]) && !isdigit((unsigned char)r[i]))
+			return false;
+	}
+	return dashes >= 2;
+}
+
+/* One call, in region (NULL: the execution's). */
+static int call_in(void *ud, struct irx_call *call, const char *region, const char *service,
+		   const char *operation, struct json_object *params,
+		   struct json_object **response)
 {
 	const struct host_state *h = ud;
 	struct irx_aws_context ctx = {0};
@@ -51,6 +69,10 @@ static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 	bool mutating = false;
 
 	*response = NULL;
+	if (region && !region_ok(region)) {
+		irx_error_set(&call->error, IRX_ERR_INVALID, "'%s' is not an AWS region", region);
+		return -1;
+	}
 	if (irx_aws_lookup(service, operation, &sid, &opname, &mutating, &call->error) < 0)
 		return -1;
 	if (call->dry_run && mutating) {
@@ -73,7 +95,23 @@ static int host_aws_call(void *ud, struct irx_call *call, const char *service,
 		return 0;
 	}
 	make_context(h, call, &ctx, session);
+	if (region)
+		ctx.region = region;
 	return irx_aws_call(h->client, &ctx, sid, opname, params, response, &call->error);
+}
+
+static int host_aws_call(void *ud, struct irx_call *call, const char *service,
+			 const char *operation, struct json_object *params,
+			 struct json_object **response)
+{
+	return call_in(ud, call, NULL, service, operation, params, response);
+}
+
+static int host_aws_call_in(void *ud, struct irx_call *call, const char *region,
+			    const char *service, const char *operation, struct json_object *params,
+			    struct json_object **response)
+{
+	return call_in(ud, call, region, service, operation, params, response);
 }
 
 /* An AWS error whose code the caller listed as an answer ("NoSuchEntity": no password). */
@@ -175,6 +213,7 @@ void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
 	irx_aws_client_attach(c, h);
 	eo->aws_call = host_aws_call;
 	eo->aws_call_many = host_aws_call_many;
+	eo->aws_call_in = host_aws_call_in;
 	eo->aws_ud = h;
 }
 

@@ -243,6 +243,16 @@ struct irx_host {
 	 * Added after 1.0: use only when host->size covers it.
 	 */
 	size_t (*aws_call_many)(struct irx_call *call, struct irx_aws_request *reqs, size_t n);
+
+	/*
+	 * aws_call in another region of the step's account, with the step's
+	 * credentials: for what AWS wants called in a destination region (a
+	 * snapshot copied across regions is created by CopySnapshot there).
+	 * Added after 1.0: use only when host->size covers it.
+	 */
+	int (*aws_call_in)(struct irx_call *call, const char *region, const char *service,
+			   const char *operation, struct json_object *params,
+			   struct json_object **response);
 };
 
 typedef int irx_plugin_init_fn(const struct irx_host *host, void **plugin_data);

@@ -23,12 +23,15 @@
  * permissions the step added (reading the live permissions first) and reports the snapshots
  * it kept.
  *
- * Not here: copying to another region. CopySnapshot must be called in the destination region,
- * and host->aws_call always calls in the step's region (see the plugin's report / README).
+ * Copy to another region (CopyToRegion): CopySnapshot is called in the destination region
+ * (host->aws_call_in) for each snapshot (or its KMS copy), tagged like the originals and found
+ * again by those tags on a re-run. The copies are not waited for: they complete in the
+ * background, and they are evidence too, so rollback keeps them.
  */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,9 +227,11 @@ struct run {
 	bool wait;
 	const char *kms_key; /* NULL = no copy */
 	const char *share;   /* NULL = no share */
+	const char *region_copy; /* NULL = no copy to another region */
 	const char *description;
 	struct json_object *snaps;  /* owned: originals, DescribeSnapshots-shaped */
 	struct json_object *copies; /* owned: copies under kms_key, same order as snaps */
+	struct json_object *region_copies; /* owned: ids of the copies in region_copy */
 	struct json_object *keys;   /* owned: KMS key id -> "AWS" / "CUSTOMER" */
 	bool reused, copies_reused;
 	int shares_added, shares_present;
@@ -237,6 +242,7 @@ static void run_free(struct run *r)
 {
 	json_object_put(r->snaps);
 	json_object_put(r->copies);
+	json_object_put(r->region_copies);
 	json_object_put(r->keys);
 }
 
@@ -621,6 +627,105 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 	return wait_completed(r, r->copies, "copies");
 }
 
+/* --- copy to another region ------------------------------------------------------------------ */
+
+/* "eu-west-1": a region names a host, so nothing else passes. */
+static bool valid_region(const char *s)
+{
+	size_t n = strlen(s), dashes = 0;
+
+	if (n < 4 || n > 32 || !islower((unsigned char)s[0]) || !isdigit((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-')
+			dashes++;
+		else if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return false;
+	}
+	return dashes >= 2;
+}
+
+/* The copy of sid this execution already made in the destination region, or NULL. */
+static int find_region_copy(struct run *r, const char *sid, char *id, size_t len)
+{
+	struct json_object *params = json_object_new_object(), *filters = json_object_new_array();
+	struct json_object *resp = NULL, *snaps = NULL;
+	int rc = 0;
+
+	id[0] = '\0';
+	json_object_array_add(filters, filter("tag:" TAG_EXEC, r->ctx->execution_id));
+	json_object_array_add(filters, filter("tag:" TAG_SOURCE_SNAPSHOT, sid));
+	json_object_object_add(params, "OwnerIds", json_object_new_array());
+	json_object_array_add(json_object_object_get(params, "OwnerIds"),
+			      json_object_new_string("self"));
+	json_object_object_add(params, "Filters", filters);
+	rc = r->ctx->host->aws_call_in(r->ctx->call, r->region_copy, "ec2", "DescribeSnapshots",
+				       params, &resp);
+	json_object_put(params);
+	if (rc < 0)
+		return -1;
+	snaps = jarr(resp, "Snapshots");
+	if (snaps && json_object_array_length(snaps) > 0 && jstr(jidx(snaps, 0), "SnapshotId"))
+		snprintf(id, len, "%s", jstr(jidx(snaps, 0), "SnapshotId"));
+	json_object_put(resp);
+	return 0;
+}
+
+static int copy_to_region(struct run *r, struct json_object *sources)
+{
+	const struct irx_host *h = r->ctx->host;
+
+	if (h->size < offsetof(struct irx_host, aws_call_in) + sizeof(h->aws_call_in) ||
+	    !h->aws_call_in)
+		return h->fail(r->ctx->call, "cannot copy snapshots to region '%s': this irx "
+					     "cannot call AWS in another region",
+			       r->region_copy);
+	for (size_t i = 0; i < json_object_array_length(sources); i++) {
+		const char *sid = jstr(jidx(sources, i), "SnapshotId");
+		struct json_object *params = NULL, *resp = NULL;
+		char id[64] = "", desc[512] = "";
+
+		if (find_region_copy(r, sid, id, sizeof(id)) < 0)
+			return -1;
+		if (id[0]) {
+			json_object_array_add(r->region_copies, json_object_new_string(id));
+			continue;
+		}
+		snprintf(desc, sizeof(desc), "irx %s: copy of %s from %s", r->ctx->execution_id,
+			 sid, r->ctx->region);
+		params = json_object_new_object();
+		json_object_object_add(params, "SourceSnapshotId", json_object_new_string(sid));
+		json_object_object_add(params, "SourceRegion",
+				       json_object_new_string(r->ctx->region));
+		json_object_object_add(params, "Description", json_object_new_string(desc));
+		json_object_object_add(params, "TagSpecifications", tag_specs(r, sid));
+		if (checkpoint(r) < 0 || h->aws_call_in(r->ctx->call, r->region_copy, "ec2",
+							"CopySnapshot", params, &resp) < 0) {
+			json_object_put(params);
+			return -1;
+		}
+		json_object_put(params);
+		if (r->ctx->dry_run)
+			snprintf(id, sizeof(id), "(copy of %s)", sid);
+		else if (jstr(resp, "SnapshotId"))
+			snprintf(id, sizeof(id), "%s", jstr(resp, "SnapshotId"));
+		json_object_put(resp);
+		if (!id[0])
+			return h->fail(r->ctx->call, "CopySnapshot of '%s' to '%s' returned no "
+						     "SnapshotId",
+				       sid, r->region_copy);
+		json_object_array_add(r->region_copies, json_object_new_string(id));
+		if (!r->ctx->dry_run) {
+			struct json_object *u = json_object_new_object();
+
+			json_object_object_add(u, "Region", json_object_new_string(r->region_copy));
+			json_object_object_add(u, "SnapshotId", json_object_new_string(id));
+			json_object_array_add(undo_list(r, "RegionCopies"), u);
+		}
+	}
+	return 0;
+}
+
 /* --- share with a forensic account ----------------------------------------------------------- */
 
 /* Refuses before sharing anything when any snapshot is under an AWS managed key. */
@@ -775,8 +880,12 @@ static int finish(struct run *r, struct json_object *existing_copies, const char
 	}
 	if (r->share && share_snapshots(r, to_share) < 0)
 		return -1;
+	if (r->region_copy && copy_to_region(r, to_share) < 0)
+		return -1;
 	json_object_object_add(r->res->outputs, "SnapshotIds", snapshot_ids(r->snaps));
 	json_object_object_add(r->res->outputs, "CopiedSnapshotIds", snapshot_ids(r->copies));
+	json_object_object_add(r->res->outputs, "RegionCopySnapshotIds",
+			       json_object_get(r->region_copies));
 
 	if (r->ctx->dry_run && !r->reused)
 		appendf(text, "would snapshot %s", what);
@@ -810,6 +919,14 @@ static int finish(struct run *r, struct json_object *existing_copies, const char
 		else
 			appendf(text, "; shared with account '%s'", r->share);
 	}
+	if (r->region_copy) {
+		appendf(text, "; %s to region '%s': ",
+			r->ctx->dry_run ? "would copy them" : "copying them (in the background)",
+			r->region_copy);
+		for (size_t i = 0; i < json_object_array_length(r->region_copies); i++)
+			appendf(text, "%s%s", i ? ", " : "",
+				json_object_get_string(json_object_array_get_idx(r->region_copies, i)));
+	}
 	if (r->store_note[0])
 		appendf(text, "; %s", r->store_note);
 	summarise(r->res, text);
@@ -823,6 +940,8 @@ static int read_common(const struct irx_context *ctx, struct json_object *inputs
 	r->kms_key = opt_in(inputs, "KmsKeyId");
 	r->share = opt_in(inputs, "ShareWithAccount");
 	r->description = opt_in(inputs, "Description");
+	r->region_copy = opt_in(inputs, "CopyToRegion");
+	r->region_copies = json_object_new_array();
 	r->snaps = json_object_new_array();
 	r->copies = json_object_new_array();
 	r->keys = json_object_new_object();
@@ -836,11 +955,18 @@ static int read_common(const struct irx_context *ctx, struct json_object *inputs
 		return ctx->host->fail(ctx->call,
 				       "ShareWithAccount '%s' is the account the snapshots are in",
 				       r->share);
-	if (!r->wait && (r->kms_key || r->share))
+	if (r->region_copy && !valid_region(r->region_copy))
+		return ctx->host->fail(ctx->call, "CopyToRegion '%s' is not an AWS region",
+				       r->region_copy);
+	if (r->region_copy && ctx->region && strcmp(r->region_copy, ctx->region) == 0)
+		return ctx->host->fail(ctx->call,
+				       "CopyToRegion '%s' is the region the snapshots are in",
+				       r->region_copy);
+	if (!r->wait && (r->kms_key || r->share || r->region_copy))
 		return ctx->host->fail(
-		    ctx->call, "WaitForCompletion false cannot be combined with KmsKeyId or "
-			       "ShareWithAccount: copying and sharing need completed "
-			       "snapshots");
+		    ctx->call, "WaitForCompletion false cannot be combined with KmsKeyId, "
+			       "ShareWithAccount or CopyToRegion: copying and sharing need "
+			       "completed snapshots");
 	return 0;
 }
 
@@ -1249,6 +1375,9 @@ out:
 	    {"ShareWithAccount", IRX_PARAM_STRING, 0, NULL,                                        \
 	     "12-digit forensic account to share the snapshots (or their copies) with; refused "   \
 	     "for snapshots under 'aws/ebs'"},                                                     \
+	    {"CopyToRegion", IRX_PARAM_STRING, 0, NULL,                                            \
+	     "also copy the snapshots (or their KMS copies) to this region, as evidence kept "     \
+	     "away from the incident's region"},                                                   \
 	{                                                                                          \
 		"Description", IRX_PARAM_STRING, 0, NULL,                                          \
 		    "snapshot description (default names "                                         \

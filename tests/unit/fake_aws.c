@@ -183,6 +183,20 @@ static size_t fake_call_many(struct irx_call *call, struct irx_aws_request *reqs
 	return failed;
 }
 
+/* A call in another region: recorded with "region", answered like any other. */
+static int fake_call_in(struct irx_call *call, const char *region, const char *service,
+			const char *operation, struct json_object *params,
+			struct json_object **response)
+{
+	struct fake_aws *f = FAKE(call);
+	int rc = fake_call(call, service, operation, params, response);
+	struct json_object *rec = json_object_array_get_idx(
+	    f->calls, json_object_array_length(f->calls) - 1);
+
+	json_object_object_add(rec, "region", json_object_new_string(region));
+	return rc;
+}
+
 static int fake_checkpoint(struct irx_call *call, struct json_object *undo)
 {
 	(void)undo;
@@ -212,6 +226,7 @@ struct fake_aws *fake_aws_new(void)
 	f->host.checkpoint = fake_checkpoint;
 	f->host.sleep = fake_sleep;
 	f->host.aws_call_many = fake_call_many;
+	f->host.aws_call_in = fake_call_in;
 	f->host.aws_call_expect = fake_call_expect;
 	return f;
 }

@@ -863,6 +863,48 @@ static void test_volume(void)
 	fake_aws_free(f);
 }
 
+/* CopyToRegion: CopySnapshot called in the destination region, found again on a re-run. */
+static void test_copy_to_region(void)
+{
+	struct fake_aws *f = fake_aws_new();
+	struct json_object *calls = NULL;
+	struct outcome o;
+
+	fake_aws_reply(f, "ec2:DescribeVolumes", "{\"Volumes\":[{\"VolumeId\":\"" V2 "\"}]}");
+	fake_aws_reply(f, "ec2:DescribeSnapshots", NONE);
+	fake_aws_reply(f, "ec2:DescribeSnapshots",
+		       "{\"Snapshots\":[" SNAP(S4, V2, "completed", "100%") "]}");
+	fake_aws_reply(f, "ec2:DescribeSnapshots", NONE);
+	fake_aws_reply(f, "ec2:CreateSnapshot",
+		       "{\"SnapshotId\":\"" S4 "\",\"VolumeId\":\"" V2 "\",\"State\":\"pending\"}");
+	fake_aws_reply(f, "ec2:CopySnapshot", "{\"SnapshotId\":\"snap-0eu\"}");
+	o = run("volume", ctx_for(f, false, NULL),
+		"{\"TargetArn\":\"" V2 "\",\"CopyToRegion\":\"eu-west-1\"}");
+	CU_ASSERT_EQUAL(o.rc, 0);
+	EXPECT_STR(fake_aws_call_names(f), "ec2:DescribeVolumes,ec2:DescribeSnapshots,"
+					   "ec2:CreateSnapshot,ec2:DescribeSnapshots,"
+					   "ec2:DescribeSnapshots,ec2:CopySnapshot");
+	calls = fake_aws_calls(f);
+	/* the last two go to the destination region; the copy names its source region */
+	EXPECT_STR(json_object_get_string(json_object_object_get(
+		       json_object_array_get_idx(calls, 5), "region")),
+		   "eu-west-1");
+	EXPECT_STR(json_object_get_string(json_object_object_get(
+		       json_object_array_get_idx(calls, 4), "region")),
+		   "eu-west-1");
+	CU_ASSERT_PTR_NULL(json_object_object_get(json_object_array_get_idx(calls, 3), "region"));
+	IRX_ASSERT_CONTAINS(call_params(f, 5), "\"SourceSnapshotId\":\"" S4
+					       "\",\"SourceRegion\":\"us-east-1\"");
+	IRX_ASSERT_CONTAINS(call_params(f, 5), "{\"Key\":\"irx:source-snapshot\",\"Value\":\"" S4
+					       "\"}");
+	IRX_ASSERT_CONTAINS(o.message, "copying them (in the background) to region 'eu-west-1': "
+				       "snap-0eu");
+	IRX_ASSERT_CONTAINS(text(o.undo),
+			    "\"RegionCopies\":[{\"Region\":\"eu-west-1\",\"SnapshotId\":\"snap-0eu\"}]");
+	outcome_free(&o);
+	fake_aws_free(f);
+}
+
 static void expect_refused(const char *name, const char *inputs, const char *msg)
 {
 	struct fake_aws *f = fake_aws_new();
@@ -900,8 +942,13 @@ static void test_bad_inputs(void)
 		       "ShareWithAccount '111111111111' is the account the snapshots are in");
 	expect_refused("volume",
 		       "{\"TargetArn\":\"" V1 "\",\"WaitForCompletion\":false,\"KmsKeyId\":\"k\"}",
-		       "WaitForCompletion false cannot be combined with KmsKeyId or "
-		       "ShareWithAccount: copying and sharing need completed snapshots");
+		       "WaitForCompletion false cannot be combined with KmsKeyId, "
+		       "ShareWithAccount or CopyToRegion: copying and sharing need completed "
+		       "snapshots");
+	expect_refused("volume", "{\"TargetArn\":\"" V1 "\",\"CopyToRegion\":\"evil.example/x\"}",
+		       "CopyToRegion 'evil.example/x' is not an AWS region");
+	expect_refused("volume", "{\"TargetArn\":\"" V1 "\",\"CopyToRegion\":\"us-east-1\"}",
+		       "CopyToRegion 'us-east-1' is the region the snapshots are in");
 }
 
 static void test_descriptor(void)
@@ -919,6 +966,7 @@ static void test_descriptor(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"copy to another region", test_copy_to_region},
     {"every EBS volume, crash-consistent (seed: root volume only)", test_every_volume_snapshotted},
     {"a CreateSnapshots answer missing a volume fails", test_missing_volume_fails},
     {"the deadline stops the wait, snapshots kept", test_deadline_stops_wait},
