@@ -30,7 +30,7 @@ int irx_cmd_help(int argc, char **argv)
 	       "'0.3') whose actions are built-in aws:* actions or plugins.\n\n"
 	       "Commands:\n");
 	for (const struct irx_command *c = irx_commands; c->name; c++)
-		printf("  %-11s %s\n", c->name, c->summary);
+		printf("  %-15s %s\n", c->name, c->summary);
 	printf("\n'irx <command> --help' shows a command's options.\n\n"
 	       "Environment: IRX_STATE_DIR (journals), IRX_PLUGIN_PATH, IRX_RUNBOOK_PATH\n"
 	       "(colon-separated search paths).\n\n%s",
