@@ -76,6 +76,16 @@ static size_t split_path(char *copy, const char **dirs, size_t n, size_t max)
 	return n;
 }
 
+int irx_cli_add_plugin_dir(struct irx_cli_common *c, const char *cmd, const char *dir)
+{
+	if (c->plugin_dir_count == sizeof(c->plugin_dirs) / sizeof(c->plugin_dirs[0])) {
+		irx_cli_error(cmd, "too many --plugin-dir options");
+		return -1;
+	}
+	c->plugin_dirs[c->plugin_dir_count++] = dir;
+	return 0;
+}
+
 size_t irx_cli_plugin_path(const struct irx_cli_common *c, const char **dirs, size_t max,
 			   char **store)
 {

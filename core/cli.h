@@ -60,6 +60,9 @@ struct irx_cli_common {
 	bool json;                  /* --output json */
 };
 
+/* Adds a --plugin-dir; -1 (message printed, naming cmd) when there are too many. */
+int irx_cli_add_plugin_dir(struct irx_cli_common *c, const char *cmd, const char *dir);
+
 /*
  * The plugin search path: --plugin-dir entries, IRX_PLUGIN_PATH (colon-
  * separated), then the install location. Fills dirs (strings owned by *store,

@@ -572,12 +572,8 @@ int irx_cmd_drill(int argc, char **argv)
 			o.common.state_dir = optarg;
 			break;
 		case OPT_PLUGIN:
-			if (o.common.plugin_dir_count ==
-			    sizeof(o.common.plugin_dirs) / sizeof(o.common.plugin_dirs[0])) {
-				irx_cli_error("drill", "too many --plugin-dir options");
+			if (irx_cli_add_plugin_dir(&o.common, "drill", optarg) < 0)
 				return IRX_EXIT_INVALID;
-			}
-			o.common.plugin_dirs[o.common.plugin_dir_count++] = optarg;
 			break;
 		case 'q':
 			o.quiet = true;

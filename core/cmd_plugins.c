@@ -201,12 +201,8 @@ int irx_cmd_plugins(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "P:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
-			if (common.plugin_dir_count ==
-			    sizeof(common.plugin_dirs) / sizeof(common.plugin_dirs[0])) {
-				irx_cli_error("plugins", "too many --plugin-dir options");
+			if (irx_cli_add_plugin_dir(&common, "plugins", optarg) < 0)
 				return IRX_EXIT_INVALID;
-			}
-			common.plugin_dirs[common.plugin_dir_count++] = optarg;
 			break;
 		case 'o':
 			if (irx_cli_parse_output(optarg, &common.json) < 0)

@@ -90,12 +90,8 @@ int irx_cmd_policy(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "P:ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
-			if (common.plugin_dir_count ==
-			    sizeof(common.plugin_dirs) / sizeof(common.plugin_dirs[0])) {
-				irx_cli_error("policy", "too many --plugin-dir options");
+			if (irx_cli_add_plugin_dir(&common, "policy", optarg) < 0)
 				return IRX_EXIT_INVALID;
-			}
-			common.plugin_dirs[common.plugin_dir_count++] = optarg;
 			break;
 		case 'c':
 			cfn = true;

@@ -178,11 +178,8 @@ int irx_cmd_poll(int argc, char **argv)
 			common.state_dir = optarg;
 			break;
 		case OPT_PLUGIN:
-			if (common.plugin_dir_count == 16) {
-				irx_cli_error("poll", "too many --plugin-dir options");
+			if (irx_cli_add_plugin_dir(&common, "poll", optarg) < 0)
 				return IRX_EXIT_INVALID;
-			}
-			common.plugin_dirs[common.plugin_dir_count++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);

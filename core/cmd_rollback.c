@@ -82,12 +82,8 @@ static int parse_args(int argc, char **argv, struct rollback_options *o)
 			o->common.state_dir = optarg;
 			break;
 		case OPT_PLUGIN:
-			if (o->common.plugin_dir_count ==
-			    sizeof(o->common.plugin_dirs) / sizeof(o->common.plugin_dirs[0])) {
-				irx_cli_error("rollback", "too many --plugin-dir options");
+			if (irx_cli_add_plugin_dir(&o->common, "rollback", optarg) < 0)
 				return -1;
-			}
-			o->common.plugin_dirs[o->common.plugin_dir_count++] = optarg;
 			break;
 		case 'o':
 			if (irx_cli_parse_output(optarg, &o->common.json) < 0)

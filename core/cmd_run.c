@@ -215,12 +215,8 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			o->common.state_dir = optarg;
 			break;
 		case OPT_PLUGIN:
-			if (o->common.plugin_dir_count == sizeof(o->common.plugin_dirs) /
-								  sizeof(o->common.plugin_dirs[0])) {
-				irx_cli_error("run", "too many --plugin-dir options");
+			if (irx_cli_add_plugin_dir(&o->common, "run", optarg) < 0)
 				return -1;
-			}
-			o->common.plugin_dirs[o->common.plugin_dir_count++] = optarg;
 			break;
 		case 'o':
 			if (irx_cli_parse_output(optarg, &o->common.json) < 0)
