@@ -11,7 +11,10 @@
  *   Date differs from the signing clock by 4 minutes or more sets the client's offset to the
  *   difference, and the job is re-sent once without counting as an attempt (the SDKs' rule).
  * - Credentials are resolved once (first call) and again only when they are within 5 minutes
- *   of expiry; assumed roles likewise, cached per role ARN + external id.
+ *   of expiry; assumed roles likewise, cached per hop of a role chain: the key of hop i is the
+ *   chain's ARNs up to i, and for the last hop also the external id and the session tags. A
+ *   call whose whole chain is cached sends no AssumeRole; one whose hub hop is cached assumes
+ *   only the member role.
  * - Configured endpoints (AWS_ENDPOINT_URL...) get no endpoint hostPrefix: a local endpoint is
  *   an address, not a DNS tree.
  */
@@ -40,7 +43,7 @@
 #define SKEW_THRESHOLD_S 240 /* a skew error with a clock off by 4 minutes or more */
 
 struct role_entry {
-	char *key; /* role ARN "\n" external id */
+	char *key; /* the chain's ARNs to this hop, '\n'-separated; the last hop: + ext id, tags */
 	struct irx_credentials creds;
 	struct role_entry *next;
 };
@@ -688,17 +691,25 @@ static char *take_secret(struct json_object *o, const char *key)
 	return s;
 }
 
-/* sts:AssumeRole with source credentials `src`. */
+/* One hop of a chain, for error messages: "" for a single role, else " (hop 1 of 2)". */
+struct hop {
+	size_t index, count; /* 1-based; count 0 or 1: no chain */
+};
+
+/*
+ * sts:AssumeRole with source credentials `src`; tags (may be NULL) become the session's tags.
+ */
 static int sts_assume_role(struct irx_aws_client *c, const struct irx_credentials *src,
 			   const char *region, const char *role_arn, const char *external_id,
-			   const char *session, long duration, long long deadline_ms,
+			   const struct irx_aws_tag *tags, size_t tag_count, const char *session,
+			   long duration, long long deadline_ms, struct hop hop,
 			   struct irx_credentials *out, struct irx_error *err)
 {
 	struct job j = {0};
 	struct irx_aws_context sctx = {0};
 	struct json_object *p = json_object_new_object();
 	struct json_object *cr = NULL, *exp = NULL;
-	char sn[65] = "";
+	char sn[65] = "", where[48] = "";
 	char *akid = NULL, *secret = NULL, *token = NULL;
 	double expiration = 0;
 	int rc = -1;
@@ -710,6 +721,22 @@ static int sts_assume_role(struct irx_aws_client *c, const struct irx_credential
 		json_object_object_add(p, "ExternalId", json_object_new_string(external_id));
 	if (duration > 0)
 		json_object_object_add(p, "DurationSeconds", json_object_new_int64(duration));
+	if (tag_count) {
+		struct json_object *a = json_object_new_array();
+
+		for (size_t i = 0; i < tag_count; i++) {
+			struct json_object *t = json_object_new_object();
+
+			json_object_object_add(t, "Key", json_object_new_string(tags[i].key));
+			json_object_object_add(t, "Value", json_object_new_string(tags[i].value
+										   ? tags[i].value
+										   : ""));
+			json_object_array_add(a, t);
+		}
+		json_object_object_add(p, "Tags", a);
+	}
+	if (hop.count > 1)
+		snprintf(where, sizeof(where), " (hop %zu of %zu)", hop.index, hop.count);
 	j.service = "sts";
 	j.operation = "AssumeRole";
 	j.params = p;
@@ -720,8 +747,8 @@ static int sts_assume_role(struct irx_aws_client *c, const struct irx_credential
 	sctx.deadline_ms = deadline_ms;
 	run_jobs(c, &sctx, &j, 1);
 	if (!j.response) {
-		irx_error_set(err, IRX_ERR_CREDENTIALS, "cannot assume role '%s': %s", role_arn,
-			      j.err.message);
+		irx_error_set(err, IRX_ERR_CREDENTIALS, "cannot assume role '%s'%s: %s", role_arn,
+			      where, j.err.message);
 		err->http_status = j.err.http_status;
 		memcpy(err->aws_code, j.err.aws_code, sizeof(err->aws_code));
 		memcpy(err->aws_message, j.err.aws_message, sizeof(err->aws_message));
@@ -736,9 +763,9 @@ static int sts_assume_role(struct irx_aws_client *c, const struct irx_credential
 	if (!akid || !secret || !token || !exp ||
 	    irx_timestamp_parse(json_object_get_string(exp), &expiration) < 0) {
 		irx_error_set(err, IRX_ERR_CREDENTIALS,
-			      "cannot assume role '%s': sts:AssumeRole answered without complete "
+			      "cannot assume role '%s'%s: sts:AssumeRole answered without complete "
 			      "credentials",
-			      role_arn);
+			      role_arn, where);
 		goto out;
 	}
 	irx_credentials_set(out, akid, secret, token, (time_t)expiration);
@@ -759,38 +786,66 @@ static int assume_role_cb(void *ctx, const struct irx_assume_role *role,
 {
 	struct irx_aws_client *c = ctx;
 
+	struct hop single = {1, 1};
+
 	return sts_assume_role(c, &role->source, role->region, role->role_arn, role->external_id,
-			       role->role_session_name, role->duration_seconds, 0, out, err);
+			       NULL, 0, role->role_session_name, role->duration_seconds, 0, single,
+			       out, err);
 }
 
-/* Credentials for a call: the base ones, or the context's role (cached). */
-static int call_credentials(struct irx_aws_client *c, const struct irx_aws_context *ctx,
-			    const char *region, struct irx_credentials *out, struct irx_error *err)
+/* The cache key of hop i (0-based) of ctx's chain: the ARNs so far; the last adds ext id, tags. */
+static char *hop_key(const struct irx_aws_context *ctx, size_t i)
 {
-	struct irx_credentials base = {0};
-	struct role_entry *e = NULL;
-	char *key = NULL;
-	int rc = -1;
+	size_t hops = ctx->via_count + 1;
+	size_t cap = 64, len = 0;
+	char *k = irx_xmalloc(cap);
 
-	if (!ctx || !ctx->role_arn || !*ctx->role_arn)
-		return base_credentials(c, out, err);
-	key = irx_xasprintf("%s\n%s", ctx->role_arn, ctx->external_id ? ctx->external_id : "");
-	pthread_mutex_lock(&c->lock);
-	for (e = c->roles; e; e = e->next)
+#define PUT(s_)                                                                                   \
+	do {                                                                                      \
+		const char *s__ = (s_) ? (s_) : "";                                               \
+		size_t n__ = strlen(s__);                                                         \
+		if (len + n__ + 2 > cap)                                                          \
+			k = irx_xrealloc(k, cap = (len + n__ + 2) * 2);                           \
+		memcpy(k + len, s__, n__);                                                        \
+		len += n__;                                                                       \
+		k[len] = '\0';                                                                    \
+	} while (0)
+	k[0] = '\0';
+	for (size_t h = 0; h <= i; h++) {
+		PUT(h + 1 < hops ? ctx->via_roles[h] : ctx->role_arn);
+		PUT("\n");
+	}
+	if (i + 1 == hops) {
+		/* separators that cannot occur in an ARN, an external id or a tag */
+		PUT("\x1e");
+		PUT(ctx->external_id);
+		for (size_t t = 0; t < ctx->tag_count; t++) {
+			PUT("\x1f");
+			PUT(ctx->tags[t].key);
+			PUT("=");
+			PUT(ctx->tags[t].value);
+		}
+	}
+#undef PUT
+	return k;
+}
+
+/* A cached, unexpired entry for key copied into out: true. c->lock held. */
+static bool cache_get(struct irx_aws_client *c, const char *key, struct irx_credentials *out)
+{
+	for (struct role_entry *e = c->roles; e; e = e->next)
 		if (strcmp(e->key, key) == 0 &&
 		    !irx_credentials_expired(&e->creds, now_s(c), REFRESH_MARGIN_S)) {
 			irx_credentials_copy(out, &e->creds);
-			rc = 0;
-			break;
+			return true;
 		}
-	pthread_mutex_unlock(&c->lock);
-	if (rc == 0)
-		goto out;
-	if (base_credentials(c, &base, err) < 0)
-		goto out;
-	if (sts_assume_role(c, &base, region, ctx->role_arn, ctx->external_id, ctx->session_name,
-			    ctx->duration_seconds, ctx->deadline_ms, out, err) < 0)
-		goto out;
+	return false;
+}
+
+static void cache_put(struct irx_aws_client *c, const char *key, const struct irx_credentials *cr)
+{
+	struct role_entry *e = NULL;
+
 	pthread_mutex_lock(&c->lock);
 	for (e = c->roles; e; e = e->next)
 		if (strcmp(e->key, key) == 0)
@@ -801,12 +856,71 @@ static int call_credentials(struct irx_aws_client *c, const struct irx_aws_conte
 		e->next = c->roles;
 		c->roles = e;
 	}
-	irx_credentials_copy(&e->creds, out);
+	irx_credentials_release(&e->creds);
+	irx_credentials_copy(&e->creds, cr);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Credentials for a call: the base ones, or the last role of the context's chain. The longest
+ * cached prefix of the chain is reused; the hops after it are assumed in order, each with the
+ * credentials of the one before, and cached.
+ */
+static int call_credentials(struct irx_aws_client *c, const struct irx_aws_context *ctx,
+			    const char *region, struct irx_credentials *out, struct irx_error *err)
+{
+	struct irx_credentials cur = {0};
+	size_t hops = 0, start = 0;
+	char *keys[IRX_AWS_MAX_ROLE_CHAIN] = {0};
+	int rc = -1;
+
+	if (!ctx || !ctx->role_arn || !*ctx->role_arn)
+		return base_credentials(c, out, err);
+	hops = ctx->via_count + 1;
+	if (hops > IRX_AWS_MAX_ROLE_CHAIN) {
+		irx_error_set(err, IRX_ERR_INVALID, "a role chain has at most %d roles, got %zu",
+			      IRX_AWS_MAX_ROLE_CHAIN, hops);
+		return -1;
+	}
+	for (size_t i = 0; i + 1 < hops; i++)
+		if (!ctx->via_roles[i] || !*ctx->via_roles[i]) {
+			irx_error_set(err, IRX_ERR_INVALID, "role %zu of %zu in the chain is empty",
+				      i + 1, hops);
+			return -1;
+		}
+	for (size_t i = 0; i < hops; i++)
+		keys[i] = hop_key(ctx, i);
+	pthread_mutex_lock(&c->lock);
+	for (start = hops; start > 0; start--)
+		if (cache_get(c, keys[start - 1], &cur))
+			break;
+	pthread_mutex_unlock(&c->lock);
+	if (start == 0 && base_credentials(c, &cur, err) < 0)
+		goto out;
+	for (size_t i = start; i < hops; i++) {
+		struct irx_credentials next = {0};
+		struct hop hop = {i + 1, hops};
+		bool last = i + 1 == hops;
+		long duration = ctx->duration_seconds;
+
+		/* AWS refuses more than an hour for a session assumed with a role's credentials */
+		if (i > 0 && duration > 3600)
+			duration = 3600;
+		if (sts_assume_role(c, &cur, region, last ? ctx->role_arn : ctx->via_roles[i],
+				    last ? ctx->external_id : NULL, last ? ctx->tags : NULL,
+				    last ? ctx->tag_count : 0, ctx->session_name, duration,
+				    ctx->deadline_ms, hop, &next, err) < 0)
+			goto out;
+		cache_put(c, keys[i], &next);
+		irx_credentials_release(&cur);
+		cur = next;
+	}
+	irx_credentials_copy(out, &cur);
 	rc = 0;
 out:
-	irx_credentials_release(&base);
-	free(key);
+	irx_credentials_release(&cur);
+	for (size_t i = 0; i < hops; i++)
+		free(keys[i]);
 	return rc;
 }
 

@@ -5,7 +5,9 @@
  * (libcurl through aws/http.h, or an injected transport), parse, and retry in the SDKs'
  * "standard" mode. Credentials are resolved once through the chain (aws/credentials.h) and cached
  * until shortly before they expire; roles are assumed with sts:AssumeRole made through the
- * client itself and cached per role ARN + external id until 5 minutes before expiry.
+ * client itself, hop by hop for a role chain (a hub account's role, then the member account's),
+ * and cached per chain prefix (+ external id and session tags for the last hop) until 5 minutes
+ * before expiry: 1000 calls in one account assume each hop once.
  *
  *     struct irx_aws_client_options o = {.region = "us-east-1"};
  *     struct irx_aws_client *c = irx_aws_client_new(&o, &err);
@@ -126,14 +128,36 @@ const char *irx_aws_client_region(const struct irx_aws_client *c);
 /* Seconds added to the local clock when signing (learned from a server's Date). */
 long irx_aws_client_clock_skew(const struct irx_aws_client *c);
 
-/* Who and where a call runs as. Every member may be NULL / 0. All borrowed. */
+/* The most roles one context's chain may hold (via_roles and role_arn). */
+#define IRX_AWS_MAX_ROLE_CHAIN 5
+
+/* A session tag for sts:AssumeRole (Tags.member.N.Key / Value). Borrowed. */
+struct irx_aws_tag {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * Who and where a call runs as. Every member may be NULL / 0. All borrowed.
+ *
+ * A role chain: via_roles are assumed in order before role_arn, each with the credentials of
+ * the one before it (the first with the client's own), and role_arn with the last one's. The
+ * ExternalId and the session tags go only to the last hop (role_arn: the member account's role,
+ * whose trust policy checks them); every hop gets the same RoleSessionName. AWS caps a chained
+ * session at one hour, so hops after the first ask for at most 3600 DurationSeconds. via_roles
+ * are ignored when role_arn is NULL.
+ */
 struct irx_aws_context {
 	const char *region;	  /* NULL or "": the client's */
 	const char *role_arn;	  /* assume this role first (NULL: the client's credentials) */
-	const char *external_id;  /* sts:AssumeRole ExternalId */
+	const char *external_id;  /* sts:AssumeRole ExternalId, for role_arn only */
 	const char *session_name; /* RoleSessionName; NULL: "irx" */
 	long duration_seconds;	  /* DurationSeconds; 0: STS's default (1 hour) */
 	long long deadline_ms;	  /* CLOCK_MONOTONIC ms; no attempt or backoff runs past it */
+	const char *const *via_roles; /* role ARNs assumed before role_arn, in order */
+	size_t via_count;
+	const struct irx_aws_tag *tags; /* session tags for role_arn's AssumeRole */
+	size_t tag_count;
 };
 
 /*
@@ -142,7 +166,9 @@ struct irx_aws_context {
  * set (first failure wins):
  * - IRX_ERR_NOT_FOUND: unknown service or operation;
  * - IRX_ERR_INVALID: params that do not fit the input shape, no region;
- * - IRX_ERR_CREDENTIALS: no or expired credentials, a refused AssumeRole (its AWS fields set);
+ * - IRX_ERR_CREDENTIALS: no or expired credentials, a refused AssumeRole (its AWS fields set;
+ *   in a chain the message names the hop: "cannot assume role 'arn:aws:iam::444444444444:role/
+ *   irx-hub' (hop 1 of 2): sts:AssumeRole failed: AccessDenied: ...");
  * - IRX_ERR_AWS: the service answered with an error (http_status, aws_code, aws_message,
  *   request_id set); after retries the message is "ec2:DescribeInstances failed after 3
  *   attempts: RequestLimitExceeded: Request limit exceeded. (request id ...)";
@@ -207,11 +233,17 @@ struct irx_aws_cli_options {
 	const char *external_id;  /* --external-id */
 	const char *session_name; /* RoleSessionName, e.g. "irx-<execution id>"; NULL: "irx" */
 	long duration_seconds;	  /* 0: STS's default */
+	/* a role chain: assumed before role_arn (struct irx_aws_context says how) */
+	const char *const *via_roles;
+	size_t via_count;
+	const struct irx_aws_tag *tags; /* session tags for role_arn */
+	size_t tag_count;
 };
 
 /*
  * Creates a client for o and points eo->aws_call / eo->aws_ud at it: every plugin's and
- * built-in's AWS call then runs in eo->region (else the client's), as o->role_arn when set, and
+ * built-in's AWS call then runs in eo->region (else the client's), as o->role_arn when set
+ * (reached through o->via_roles), and
  * in dry-run (eo->dry_run) mutating operations are recorded in the step's planned_calls
  * ({service, operation, parameters}) instead of being sent, while read-only ones are sent.
  * Call after filling eo->region and eo->dry_run. *out is transferred: free it with
@@ -222,7 +254,7 @@ int irx_aws_setup_exec(struct irx_exec_options *eo, const struct irx_aws_cli_opt
 
 /*
  * The same for an existing client (tests, several executions on one client): the host state
- * is owned by the client and freed with it. ctx members are copied.
+ * is owned by the client and freed with it. ctx members are copied (role chain and tags too).
  */
 void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
 			 const struct irx_aws_context *ctx);

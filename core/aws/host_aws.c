@@ -7,6 +7,7 @@
  * sees the real state.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,12 @@ struct host_state {
 	char external_id[1280];
 	char session_name[128];
 	long duration_seconds;
+	/* the role chain and session tags: arrays and strings in store (one block with h) */
+	const char **via_roles;
+	size_t via_count;
+	struct irx_aws_tag *tags;
+	size_t tag_count;
+	_Alignas(max_align_t) char store[];
 };
 
 /* The call context for the execution: region, role, and a session name carrying the id. */
@@ -39,6 +46,10 @@ static void make_context(const struct host_state *h, const struct irx_call *call
 	ctx->session_name = h->session_name[0] ? h->session_name : session[0] ? session : NULL;
 	ctx->duration_seconds = h->duration_seconds;
 	ctx->deadline_ms = call->deadline_ms;
+	ctx->via_roles = h->via_count ? h->via_roles : NULL;
+	ctx->via_count = h->via_count;
+	ctx->tags = h->tag_count ? h->tags : NULL;
+	ctx->tag_count = h->tag_count;
 }
 
 /* "eu-west-1", "us-gov-east-1", "cn-north-1": a region names a host, so nothing else passes. */
@@ -194,11 +205,34 @@ static size_t host_aws_call_many(void *ud, struct irx_call *call, struct irx_aws
 	return failed;
 }
 
+/* Copies s into the block at *p (advanced); returns the copy. */
+static const char *pack(char **p, const char *s)
+{
+	size_t n = strlen(s ? s : "") + 1;
+	char *d = *p;
+
+	memcpy(d, s ? s : "", n);
+	*p += n;
+	return d;
+}
+
 void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
 			 const struct irx_aws_context *ctx)
 {
-	struct host_state *h = irx_xcalloc(1, sizeof(*h));
+	size_t vias = ctx && ctx->role_arn ? ctx->via_count : 0;
+	size_t tags = ctx && ctx->role_arn ? ctx->tag_count : 0;
+	size_t size = sizeof(struct host_state) + vias * sizeof(char *) +
+		      tags * sizeof(struct irx_aws_tag);
+	struct host_state *h = NULL;
+	char *p = NULL;
 
+	/* one block: the client frees attachments with free() */
+	for (size_t i = 0; i < vias; i++)
+		size += strlen(ctx->via_roles[i] ? ctx->via_roles[i] : "") + 1;
+	for (size_t i = 0; i < tags; i++)
+		size += strlen(ctx->tags[i].key ? ctx->tags[i].key : "") + 1 +
+			strlen(ctx->tags[i].value ? ctx->tags[i].value : "") + 1;
+	h = irx_xcalloc(1, size);
 	h->client = c;
 	if (ctx) {
 		snprintf(h->region, sizeof(h->region), "%s", ctx->region ? ctx->region : "");
@@ -210,6 +244,17 @@ void irx_aws_attach_exec(struct irx_exec_options *eo, struct irx_aws_client *c,
 			 ctx->session_name ? ctx->session_name : "");
 		h->duration_seconds = ctx->duration_seconds;
 	}
+	h->via_roles = (const char **)(void *)h->store;
+	h->tags = (struct irx_aws_tag *)(void *)(h->store + vias * sizeof(char *));
+	p = h->store + vias * sizeof(char *) + tags * sizeof(struct irx_aws_tag);
+	for (size_t i = 0; i < vias; i++)
+		h->via_roles[i] = pack(&p, ctx->via_roles[i]);
+	for (size_t i = 0; i < tags; i++) {
+		h->tags[i].key = pack(&p, ctx->tags[i].key);
+		h->tags[i].value = pack(&p, ctx->tags[i].value);
+	}
+	h->via_count = vias;
+	h->tag_count = tags;
 	irx_aws_client_attach(c, h);
 	eo->aws_call = host_aws_call;
 	eo->aws_call_many = host_aws_call_many;
@@ -236,6 +281,10 @@ int irx_aws_setup_exec(struct irx_exec_options *eo, const struct irx_aws_cli_opt
 		ctx.external_id = o->external_id;
 		ctx.session_name = o->session_name;
 		ctx.duration_seconds = o->duration_seconds;
+		ctx.via_roles = o->via_roles;
+		ctx.via_count = o->via_count;
+		ctx.tags = o->tags;
+		ctx.tag_count = o->tag_count;
 	}
 	irx_aws_attach_exec(eo, c, &ctx);
 	*out = c;
