@@ -11,9 +11,14 @@ A rule is a dict:
    "message": "..."                         this message (default "awssim fault F: injected CODE")
    "delay_ms": 5000,                      slow: headers sent, then the body this much later
    "after": 4,                            optional: the first 4 matching calls pass untouched
-   "count": 2}                            optional: the rule applies to that many calls, then ends
+   "count": 2,                            optional: the rule applies to that many calls, then ends
+   "probability": 0.3, "seed": 7}         optional: each matching call is hit with this chance
+                                          (on top of a throttle's every or rate, if any); the rule
+                                          draws from its own generator, seeded with 'seed' when
+                                          given, so the same sequence of calls gets the same faults
 "drop" closes the connection without any response.
 """
+import random
 import threading
 import time
 
@@ -30,8 +35,18 @@ class Faults:
         rule = dict(rule)
         if rule.get("kind") not in KINDS:
             raise ValueError("unknown fault kind %r (expected one of %s)" % (rule.get("kind"), ", ".join(KINDS)))
-        if rule["kind"] == "throttle" and not rule.get("every") and not rule.get("rate"):
-            raise ValueError("a throttle fault needs 'every' or 'rate'")
+        if rule["kind"] == "throttle" and not rule.get("every") and not rule.get("rate") and \
+                rule.get("probability") is None:
+            raise ValueError("a throttle fault needs 'every', 'rate' or 'probability'")
+        if rule.get("probability") is not None:
+            p = rule["probability"]
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p <= 1:
+                raise ValueError("a fault's probability is a number above 0, at most 1")
+        if rule.get("seed") is not None:
+            if isinstance(rule["seed"], bool) or not isinstance(rule["seed"], int):
+                raise ValueError("a fault's seed is an integer")
+            if rule.get("probability") is None:
+                raise ValueError("a fault's seed needs a probability")
         if rule["kind"] == "error" and rule.get("code") is not None:
             if not isinstance(rule["code"], str) or not rule["code"]:
                 raise ValueError("an error fault's code is a non-empty string")
@@ -49,6 +64,8 @@ class Faults:
             if rule.get("rate"):
                 rule["_tokens"] = float(rule.get("burst", 1))
                 rule["_t"] = time.monotonic()
+            if rule.get("probability") is not None:
+                rule["_rng"] = random.Random(rule.get("seed"))
             self.rules.append(rule)
         return rule["id"]
 
@@ -60,7 +77,7 @@ class Faults:
 
     def list(self):
         with self.lock:
-            return [{k: v for k, v in r.items() if not k.startswith("_t")} for r in self.rules]
+            return [{k: v for k, v in r.items() if not k.startswith(("_t", "_rng"))} for r in self.rules]
 
     def match(self, account, service, operation):
         """The actions for this call: [(kind, rule)], counting it against each matching rule."""
@@ -76,7 +93,9 @@ class Faults:
                     r["_passed"] += 1
                     continue
                 r["_calls"] += 1
-                if r["kind"] == "throttle":
+                if r.get("probability") is not None and r["_rng"].random() >= float(r["probability"]):
+                    continue
+                if r["kind"] == "throttle" and (r.get("every") or r.get("rate")):
                     if r.get("every"):
                         if r["_calls"] % int(r["every"]) != 0:
                             continue
@@ -88,7 +107,7 @@ class Faults:
                             r["_tokens"] -= 1
                             continue
                 r["_applied"] += 1
-                out.append((r["kind"], dict(r)))
+                out.append((r["kind"], {k: v for k, v in r.items() if k != "_rng"}))
         return out
 
 
