@@ -133,14 +133,14 @@ PLUGIN_CFLAGS := -fPIC -fvisibility=hidden
 # libraries a plugin links beyond json-c (pkg-config names), per plugin
 PLUGIN_PKGS_notify := libcurl openssl
 .SECONDEXPANSION:
-$(B)/plugins/%.so: $$(wildcard plugins/%/*.c) include/irx/plugin.h
+$(B)/plugins/%.so: $$(wildcard plugins/%/*.c) $(wildcard include/irx/*.h)
 	@install -d -m 0755 $(dir $@)
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PLUGIN_CFLAGS) -shared -o $@ \
 		$(filter %.c,$^) $(ALL_LDFLAGS) $(shell pkg-config --libs json-c $(PLUGIN_PKGS_$*))
 	$(Q)chmod 0755 $@
 
-$(B)/tests/plugins/%.so: $$(wildcard tests/plugins/%/*.c) include/irx/plugin.h
+$(B)/tests/plugins/%.so: $$(wildcard tests/plugins/%/*.c) $(wildcard include/irx/*.h)
 	@install -d -m 0755 $(dir $@)
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PLUGIN_CFLAGS) -shared -o $@ \
