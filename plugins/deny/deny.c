@@ -34,341 +34,13 @@
 #include <time.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define REVOKE_POLICY "irx-revoke-older-sessions"
 #define DENY_ALL "AWSDenyAll"
 #define MSG_MAX 2048
 
 /* --- small helpers --------------------------------------------------------------------- */
-
-static const char *str_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *arr_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
-static struct json_object *obj_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
-/* {"k1": "v1", "k2": "v2", ...}; NULL-terminated key/value pairs. Transferred. */
-static struct json_object *params_new(const char *key, ...)
-{
-	struct json_object *o = json_object_new_object();
-	va_list ap;
-
-	va_start(ap, key);
-	for (const char *k = key; k; k = va_arg(ap, const char *))
-		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
-	va_end(ap);
-	return o;
-}
-
-/* Calls service:op with params (transferred). *resp transferred (may be NULL). */
-static int aws(const struct irx_context *ctx, const char *service, const char *op,
-	       struct json_object *params, struct json_object **resp)
-{
-	struct json_object *r = NULL;
-	int rc = 0;
-
-	if (!ctx->host->aws_call) {
-		json_object_put(params);
-		return ctx->host->fail(ctx->call, "cannot call %s:%s: no AWS client", service, op);
-	}
-	rc = ctx->host->aws_call(ctx->call, service, op, params, &r);
-	json_object_put(params);
-	if (resp)
-		*resp = r;
-	else
-		json_object_put(r);
-	return rc;
-}
-
-/*
- * As aws(), when one AWS error code is an answer: returns 1 on that code. A host older than
- * aws_call_expect fails the step on it instead (the safe side: nothing is assumed).
- */
-static int aws_expect(const struct irx_context *ctx, const char *service, const char *op,
-		      struct json_object *params, const char *code, struct json_object **resp)
-{
-	const char *expected[] = {code, NULL};
-	const struct irx_host *h = ctx->host;
-	int rc = 0;
-
-	*resp = NULL;
-	if (h->size < offsetof(struct irx_host, aws_call_expect) + sizeof(h->aws_call_expect) ||
-	    !h->aws_call_expect)
-		return aws(ctx, service, op, params, resp);
-	rc = h->aws_call_expect(ctx->call, service, op, params, expected, resp);
-	json_object_put(params);
-	return rc;
-}
-
-/*
- * Every item of a paginated IAM list (Marker in, IsTruncated + Marker out), appended to
- * *items (transferred, an array). params transferred.
- */
-static int aws_list(const struct irx_context *ctx, const char *service, const char *op,
-		    struct json_object *params, const char *key, struct json_object **items)
-{
-	struct json_object *resp = NULL, *page = NULL;
-	const char *marker = NULL;
-	int rc = -1;
-
-	*items = json_object_new_array();
-	for (int guard = 0; guard < 1000; guard++) {
-		struct json_object *p = NULL;
-
-		json_object_deep_copy(params, &p, NULL);
-		if (marker) /* else: the caller's Marker, if any, starts the list */
-			json_object_object_add(p, "Marker", json_object_new_string(marker));
-		json_object_put(resp);
-		resp = NULL;
-		if (aws(ctx, service, op, p, &resp) < 0)
-			goto out;
-		page = arr_in(resp, key);
-		for (size_t i = 0; page && i < json_object_array_length(page); i++)
-			json_object_array_add(*items,
-					      json_object_get(json_object_array_get_idx(page, i)));
-		marker = str_in(resp, "Marker");
-		if (!json_object_get_boolean(json_object_object_get(resp, "IsTruncated")) ||
-		    !marker || !*marker)
-			break;
-	}
-	rc = 0;
-out:
-	json_object_put(resp);
-	json_object_put(params);
-	if (rc < 0) {
-		json_object_put(*items);
-		*items = NULL;
-	}
-	return rc;
-}
-
-static bool arr_has_string(struct json_object *arr, const char *s)
-{
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		struct json_object *v = json_object_array_get_idx(arr, i);
-
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), s) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* The item of arr whose member key equals value, or NULL. Borrowed. */
-static struct json_object *arr_find(struct json_object *arr, const char *key, const char *value)
-{
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		struct json_object *v = json_object_array_get_idx(arr, i);
-		const char *s = str_in(v, key);
-
-		if (s && strcmp(s, value) == 0)
-			return v;
-	}
-	return NULL;
-}
-
-/* The array undo[key], created when missing. Borrowed. */
-static struct json_object *undo_list(struct json_object *undo, const char *key)
-{
-	struct json_object *a = arr_in(undo, key);
-
-	if (!a) {
-		a = json_object_new_array();
-		json_object_object_add(undo, key, a);
-	}
-	return a;
-}
-
-/*
- * Independent calls sent together (host->aws_call_many; one by one on an older host): a
- * containment's latency is its number of round trips. A mutating call carries the undo entry
- * it added, taken back out when AWS refuses the call.
- */
-struct batch {
-	struct irx_aws_request *reqs;
-	struct batch_meta {
-		char op[64];
-		const char *undo_key; /* NULL: a read */
-		char undo_item[160];  /* an entry of the undo list undo_key; "" = the member */
-	} * meta;
-	size_t n, cap;
-};
-
-/* Adds service:op with params (transferred); returns its index. service: static storage. */
-static size_t batch_add(struct batch *b, const char *service, const char *op,
-			struct json_object *params, const char *undo_key, const char *undo_item)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		struct irx_aws_request *r = realloc(b->reqs, cap * sizeof(*r));
-		struct batch_meta *m = r ? realloc(b->meta, cap * sizeof(*m)) : NULL;
-
-		if (r)
-			b->reqs = r;
-		if (!r || !m)
-			abort(); /* out of memory */
-		b->meta = m;
-		b->cap = cap;
-	}
-	memset(&b->reqs[b->n], 0, sizeof(b->reqs[0]));
-	memset(&b->meta[b->n], 0, sizeof(b->meta[0]));
-	snprintf(b->meta[b->n].op, sizeof(b->meta[0].op), "%s", op);
-	b->meta[b->n].undo_key = undo_key;
-	snprintf(b->meta[b->n].undo_item, sizeof(b->meta[0].undo_item), "%s",
-		 undo_item ? undo_item : "");
-	b->reqs[b->n].service = service;
-	b->reqs[b->n].params = params;
-	return b->n++;
-}
-
-static void batch_release(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		json_object_put(b->reqs[i].params);
-		json_object_put(b->reqs[i].response);
-	}
-	free(b->reqs);
-	free(b->meta);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Sends every call; returns how many failed (the step's error is the first failure's). */
-static size_t batch_send(const struct irx_context *ctx, struct batch *b)
-{
-	const struct irx_host *h = ctx->host;
-	size_t failed = 0;
-
-	for (size_t i = 0; i < b->n; i++)
-		b->reqs[i].operation = b->meta[i].op;
-	if (b->n == 0)
-		return 0;
-	if (h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
-	    h->aws_call_many && h->aws_call)
-		return h->aws_call_many(ctx->call, b->reqs, b->n);
-	for (size_t i = 0; i < b->n; i++) {
-		struct json_object *params = json_object_get(b->reqs[i].params);
-		const char *code = b->reqs[i].expected ? b->reqs[i].expected[0] : NULL;
-		int rc = code ? aws_expect(ctx, b->reqs[i].service, b->meta[i].op, params, code,
-					   &b->reqs[i].response)
-			      : aws(ctx, b->reqs[i].service, b->meta[i].op, params,
-				    &b->reqs[i].response);
-
-		if (rc == 1)
-			snprintf(b->reqs[i].expected_code, sizeof(b->reqs[i].expected_code), "%s",
-				 code);
-		b->reqs[i].failed = rc < 0;
-		failed += (size_t)b->reqs[i].failed;
-	}
-	return failed;
-}
-
-/* Takes an entry back out of the undo record: its change did not happen. */
-static void undo_remove(struct json_object *undo, const char *key, const char *item)
-{
-	struct json_object *a = arr_in(undo, key);
-
-	if (!item[0]) {
-		json_object_object_del(undo, key);
-		if (strcmp(key, "InlinePolicy") == 0)
-			json_object_object_del(undo, "RevokedBefore");
-		return;
-	}
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)), item) == 0) {
-			json_object_array_del_idx(a, i, 1);
-			break;
-		}
-	}
-	if (a && json_object_array_length(a) == 0)
-		json_object_object_del(undo, key);
-}
-
-/*
- * The changes: journals the undo record (every entry already in it), sends them all, then
- * takes out the entries of the calls AWS refused. Returns 0, or -1 when any failed.
- */
-static int batch_commit(const struct irx_context *ctx, struct irx_result *res, struct batch *b)
-{
-	size_t failed = 0;
-
-	if (b->n == 0)
-		return 0;
-	if (ctx->host->checkpoint(ctx->call, res->undo) < 0)
-		return ctx->host->fail(ctx->call, "cannot journal the undo record");
-	failed = batch_send(ctx, b);
-	for (size_t i = 0; i < b->n; i++)
-		if (b->reqs[i].failed && b->meta[i].undo_key)
-			undo_remove(res->undo, b->meta[i].undo_key, b->meta[i].undo_item);
-	return failed ? -1 : 0;
-}
-
-/*
- * The rest of a paginated IAM list whose first page is `first` (borrowed): every item in
- * *items (transferred). params transferred (the first page's request, without Marker).
- */
-static int list_rest(const struct irx_context *ctx, const char *service, const char *op,
-		     struct json_object *params, const char *key, struct json_object *first,
-		     struct json_object **items)
-{
-	struct json_object *page = arr_in(first, key);
-	const char *marker = str_in(first, "Marker");
-	int rc = 0;
-
-	*items = json_object_new_array();
-	for (size_t i = 0; page && i < json_object_array_length(page); i++)
-		json_object_array_add(*items, json_object_get(json_object_array_get_idx(page, i)));
-	if (json_object_get_boolean(json_object_object_get(first, "IsTruncated")) && marker &&
-	    *marker) {
-		struct json_object *p = NULL, *more = NULL;
-
-		json_object_deep_copy(params, &p, NULL);
-		json_object_object_add(p, "Marker", json_object_new_string(marker));
-		rc = aws_list(ctx, service, op, p, key, &more);
-		for (size_t i = 0; rc == 0 && i < json_object_array_length(more); i++)
-			json_object_array_add(*items,
-					      json_object_get(json_object_array_get_idx(more, i)));
-		json_object_put(more);
-	}
-	json_object_put(params);
-	if (rc < 0) {
-		json_object_put(*items);
-		*items = NULL;
-	}
-	return rc;
-}
-
-static void iso8601_now(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm = {0};
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* Deny * * to every session whose token was issued before `before`. Transferred string. */
 static struct json_object *revoke_document(const char *before)
@@ -397,25 +69,6 @@ static struct json_object *revoke_document(const char *before)
 }
 
 /* Appends ", text" (or "text" first) to a message buffer. */
-static void add_part(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_part(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	va_list ap;
-
-	if (n + 3 >= len)
-		return;
-	if (n) {
-		memcpy(buf + n, ", ", 3);
-		n += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
 /* The step's summary: outputs.Summary, and result->message borrowing it. */
 static void summarise(struct irx_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -516,7 +169,7 @@ static void op_name(char *buf, size_t len, const char *fmt, const struct princip
 
 static struct json_object *name_params(const struct principal *p)
 {
-	return params_new(p->name_key, p->name, NULL);
+	return irx_json_strings(p->name_key, p->name, NULL);
 }
 
 /* Is the managed policy attached? (List{User,Role}AttachedPolicies, every page) */
@@ -527,9 +180,10 @@ static int policy_attached(const struct irx_context *ctx, const struct principal
 	struct json_object *items = NULL;
 
 	op_name(op, sizeof(op), "ListAttached%sPolicies", p);
-	if (aws_list(ctx, "iam", op, name_params(p), "AttachedPolicies", &items) < 0)
+	if (irx_call_aws_list(ctx, "iam", op, name_params(p), "AttachedPolicies", IRX_PAGING_IAM,
+			      NULL, &items) < 0)
 		return -1;
-	*attached = arr_find(items, "PolicyArn", policy_arn) != NULL;
+	*attached = irx_json_array_find(items, "PolicyArn", policy_arn) != NULL;
 	json_object_put(items);
 	return 0;
 }
@@ -541,50 +195,56 @@ static int inline_exists(const struct irx_context *ctx, const struct principal *
 	struct json_object *items = NULL;
 
 	op_name(op, sizeof(op), "List%sPolicies", p);
-	if (aws_list(ctx, "iam", op, name_params(p), "PolicyNames", &items) < 0)
+	if (irx_call_aws_list(ctx, "iam", op, name_params(p), "PolicyNames", IRX_PAGING_IAM, NULL,
+			      &items) < 0)
 		return -1;
-	*exists = arr_has_string(items, policy);
+	*exists = irx_json_array_has(items, policy);
 	json_object_put(items);
 	return 0;
 }
 
 /* Plans attaching policy_arn: recorded in undo.AttachedPolicies. */
-static void plan_attach(struct batch *b, const struct principal *p, struct irx_result *res,
+static void plan_attach(struct irx_batch *b, const struct principal *p, struct irx_result *res,
 			const char *policy_arn)
 {
 	char op[64];
 	struct json_object *params = name_params(p);
 
-	json_object_array_add(undo_list(res->undo, "AttachedPolicies"),
+	json_object_array_add(irx_undo_list(res->undo, "AttachedPolicies"),
 			      json_object_new_string(policy_arn));
 	op_name(op, sizeof(op), "Attach%sPolicy", p);
 	json_object_object_add(params, "PolicyArn", json_object_new_string(policy_arn));
-	batch_add(b, "iam", op, params, "AttachedPolicies", policy_arn);
+	irx_batch_change(b, "iam", op, params, "AttachedPolicies", policy_arn);
 }
 
-/* Plans the revoke-older-sessions inline policy: recorded in undo.InlinePolicy. */
-static void plan_revoke(struct batch *b, const struct principal *p, struct irx_result *res,
+/* Plans the revoke-older-sessions inline policy: recorded in undo.InlinePolicy and
+ * undo.RevokedBefore. */
+static void plan_revoke(struct irx_batch *b, const struct principal *p, struct irx_result *res,
 			const char *before)
 {
 	char op[64];
 	struct json_object *params = name_params(p);
+	size_t i = 0;
 
 	json_object_object_add(res->undo, "InlinePolicy", json_object_new_string(REVOKE_POLICY));
 	json_object_object_add(res->undo, "RevokedBefore", json_object_new_string(before));
 	op_name(op, sizeof(op), "Put%sPolicy", p);
 	json_object_object_add(params, "PolicyName", json_object_new_string(REVOKE_POLICY));
 	json_object_object_add(params, "PolicyDocument", revoke_document(before));
-	batch_add(b, "iam", op, params, "InlinePolicy", NULL);
+	i = irx_batch_change(b, "iam", op, params, "InlinePolicy", NULL);
+	irx_batch_undo(b, i, "RevokedBefore", NULL);
 }
 
 /* Plans key Status=Inactive: recorded in undo.DeactivatedKeys. */
-static void plan_deactivate(struct batch *b, const char *user, const char *key,
+static void plan_deactivate(struct irx_batch *b, const char *user, const char *key,
 			    struct irx_result *res)
 {
-	json_object_array_add(undo_list(res->undo, "DeactivatedKeys"), json_object_new_string(key));
-	batch_add(b, "iam", "UpdateAccessKey",
-		  params_new("UserName", user, "AccessKeyId", key, "Status", "Inactive", NULL),
-		  "DeactivatedKeys", key);
+	json_object_array_add(irx_undo_list(res->undo, "DeactivatedKeys"),
+			      json_object_new_string(key));
+	irx_batch_change(
+	    b, "iam", "UpdateAccessKey",
+	    irx_json_strings("UserName", user, "AccessKeyId", key, "Status", "Inactive", NULL),
+	    "DeactivatedKeys", key);
 }
 
 /*
@@ -592,7 +252,7 @@ static void plan_deactivate(struct batch *b, const char *user, const char *key,
  * previous value (or null) goes into undo.Tags. current: the principal's tags as
  * GetUser/GetRole returned them ([{Key, Value}]), borrowed.
  */
-static void plan_tags(struct batch *b, const struct irx_context *ctx, const struct principal *p,
+static void plan_tags(struct irx_batch *b, const struct irx_context *ctx, const struct principal *p,
 		      struct irx_result *res, struct json_object *current, const char *action)
 {
 	const char *keys[3] = {"irx:execution-id", "irx:action", "irx:case-id"};
@@ -607,17 +267,18 @@ static void plan_tags(struct batch *b, const struct irx_context *ctx, const stru
 
 		if (!values[i] || !*values[i])
 			continue;
-		was = arr_find(current, "Key", keys[i]);
+		was = irx_json_array_find(current, "Key", keys[i]);
 		json_object_object_add(prev, keys[i],
-				       was && str_in(was, "Value")
-					   ? json_object_new_string(str_in(was, "Value"))
+				       was && irx_json_str(was, "Value")
+					   ? json_object_new_string(irx_json_str(was, "Value"))
 					   : NULL);
-		json_object_array_add(tags, params_new("Key", keys[i], "Value", values[i], NULL));
+		json_object_array_add(tags,
+				      irx_json_strings("Key", keys[i], "Value", values[i], NULL));
 	}
 	json_object_object_add(res->undo, "Tags", prev);
 	op_name(op, sizeof(op), "Tag%s", p);
 	json_object_object_add(params, "Tags", tags);
-	batch_add(b, "iam", op, params, "Tags", NULL);
+	irx_batch_change(b, "iam", op, params, "Tags", NULL);
 }
 
 static void set_common_undo(const struct irx_context *ctx, struct irx_result *res,
@@ -670,17 +331,17 @@ static void report_recent(const struct irx_context *ctx, struct irx_result *res,
 
 		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 			struct json_object *it = json_object_array_get_idx(arr, i);
-			const char *id = str_in(it, pass ? "SerialNumber" : "AccessKeyId");
-			const char *when = str_in(it, pass ? "EnableDate" : "CreateDate");
+			const char *id = irx_json_str(it, pass ? "SerialNumber" : "AccessKeyId");
+			const char *when = irx_json_str(it, pass ? "EnableDate" : "CreateDate");
 			long long t = iam_time(when);
 
 			if (!id || t < 0 || t < cutoff)
 				continue;
-			json_object_array_add(recent,
-					      params_new("Kind", pass ? "MFADevice" : "AccessKey",
-							 "Id", id, "Created", when, NULL));
-			add_part(items, sizeof(items), "%s '%s' (%s)",
-				 pass ? "MFA device" : "access key", id, when);
+			json_object_array_add(
+			    recent, irx_json_strings("Kind", pass ? "MFADevice" : "AccessKey", "Id",
+						     id, "Created", when, NULL));
+			irx_text_add(items, sizeof(items), ", ", "%s '%s' (%s)",
+				     pass ? "MFA device" : "access key", id, when);
 		}
 	}
 	json_object_object_add(res->outputs, "RecentlyCreated", recent);
@@ -696,13 +357,13 @@ static void report_recent(const struct irx_context *ctx, struct irx_result *res,
 static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 		     struct irx_result *res)
 {
-	const char *arn = str_in(inputs, "TargetArn");
+	const char *arn = irx_json_str(inputs, "TargetArn");
 	struct iam_arn a = {0};
 	struct principal p = {"user", "UserName", NULL, "User"};
 	struct json_object *user = NULL, *keys = NULL, *login = NULL, *active = NULL, *mfas = NULL;
 	struct json_object *attached = NULL, *inlines = NULL;
 	struct json_object *days = json_object_object_get(inputs, "RecentDays");
-	struct batch rd = {0}, wr = {0};
+	struct irx_batch rd = {0}, wr = {0};
 	static const char *const no_such_entity[] = {"NoSuchEntity", NULL};
 	size_t i_user = 0, i_login = 0, i_keys = 0, i_att = 0, i_inl = 0, i_mfa = 0;
 	long long recent_days = days ? json_object_get_int64(days) : 7;
@@ -733,29 +394,31 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 
 	/* Read everything first, at once: the plan (and a dry run) rests on live state. A
 	 * missing login profile is an answer (NoSuchEntity), not a failure. */
-	i_user = batch_add(&rd, "iam", "GetUser", name_params(&p), NULL, NULL);
-	i_login = batch_add(&rd, "iam", "GetLoginProfile", name_params(&p), NULL, NULL);
+	i_user = irx_batch_add(&rd, "iam", "GetUser", name_params(&p));
+	i_login = irx_batch_add(&rd, "iam", "GetLoginProfile", name_params(&p));
 	rd.reqs[i_login].expected = no_such_entity;
-	i_keys = batch_add(&rd, "iam", "ListAccessKeys", name_params(&p), NULL, NULL);
+	i_keys = irx_batch_add(&rd, "iam", "ListAccessKeys", name_params(&p));
 	/* RecentDays 0: no report, and no ListMFADevices call */
 	if (recent_days > 0)
-		i_mfa = batch_add(&rd, "iam", "ListMFADevices", name_params(&p), NULL, NULL);
-	i_att = batch_add(&rd, "iam", "ListAttachedUserPolicies", name_params(&p), NULL, NULL);
-	i_inl = batch_add(&rd, "iam", "ListUserPolicies", name_params(&p), NULL, NULL);
-	if (batch_send(ctx, &rd) > 0)
+		i_mfa = irx_batch_add(&rd, "iam", "ListMFADevices", name_params(&p));
+	i_att = irx_batch_add(&rd, "iam", "ListAttachedUserPolicies", name_params(&p));
+	i_inl = irx_batch_add(&rd, "iam", "ListUserPolicies", name_params(&p));
+	if (irx_batch_send(ctx, &rd) > 0)
 		goto out;
 	user = json_object_get(rd.reqs[i_user].response);
-	if (list_rest(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata",
-		      rd.reqs[i_keys].response, &keys) < 0 ||
-	    list_rest(ctx, "iam", "ListAttachedUserPolicies", name_params(&p), "AttachedPolicies",
-		      rd.reqs[i_att].response, &attached) < 0 ||
-	    list_rest(ctx, "iam", "ListUserPolicies", name_params(&p), "PolicyNames",
-		      rd.reqs[i_inl].response, &inlines) < 0 ||
-	    (recent_days > 0 && list_rest(ctx, "iam", "ListMFADevices", name_params(&p),
-					  "MFADevices", rd.reqs[i_mfa].response, &mfas) < 0))
+	if (irx_call_aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata",
+			      IRX_PAGING_IAM, rd.reqs[i_keys].response, &keys) < 0 ||
+	    irx_call_aws_list(ctx, "iam", "ListAttachedUserPolicies", name_params(&p),
+			      "AttachedPolicies", IRX_PAGING_IAM, rd.reqs[i_att].response,
+			      &attached) < 0 ||
+	    irx_call_aws_list(ctx, "iam", "ListUserPolicies", name_params(&p), "PolicyNames",
+			      IRX_PAGING_IAM, rd.reqs[i_inl].response, &inlines) < 0 ||
+	    (recent_days > 0 &&
+	     irx_call_aws_list(ctx, "iam", "ListMFADevices", name_params(&p), "MFADevices",
+			       IRX_PAGING_IAM, rd.reqs[i_mfa].response, &mfas) < 0))
 		goto out;
-	denied = arr_find(attached, "PolicyArn", deny_arn) != NULL;
-	revoked = arr_has_string(inlines, REVOKE_POLICY);
+	denied = irx_json_array_find(attached, "PolicyArn", deny_arn) != NULL;
+	revoked = irx_json_array_has(inlines, REVOKE_POLICY);
 	if (recent_days > 0)
 		report_recent(ctx, res, keys, mfas, recent_days, recent, sizeof(recent));
 	login = json_object_get(rd.reqs[i_login].response);
@@ -763,7 +426,7 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	active = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(keys); i++) {
 		struct json_object *k = json_object_array_get_idx(keys, i);
-		const char *st = str_in(k, "Status"), *id = str_in(k, "AccessKeyId");
+		const char *st = irx_json_str(k, "Status"), *id = irx_json_str(k, "AccessKeyId");
 
 		if (id && st && strcmp(st, "Active") == 0)
 			json_object_array_add(active, json_object_new_string(id));
@@ -780,23 +443,23 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 	}
 
 	set_common_undo(ctx, res, "deny:iamUser", a.partition, &p);
-	iso8601_now(before, sizeof(before));
+	irx_iso8601_now(before, sizeof(before));
 	/* Every change at once; the undo record holds them all before any is sent. */
 	if (!denied) {
 		plan_attach(&wr, &p, res, deny_arn);
-		add_part(done, sizeof(done), "%s %s", ctx->dry_run ? "attach" : "attached",
-			 DENY_ALL);
+		irx_text_add(done, sizeof(done), ", ", "%s %s",
+			     ctx->dry_run ? "attach" : "attached", DENY_ALL);
 	} else {
-		add_part(have, sizeof(have), "%s was attached", DENY_ALL);
+		irx_text_add(have, sizeof(have), ", ", "%s was attached", DENY_ALL);
 	}
 	if (!revoked) {
 		plan_revoke(&wr, &p, res, before);
-		add_part(done, sizeof(done), "%s sessions issued before %s",
-			 ctx->dry_run ? "revoke" : "revoked", before);
+		irx_text_add(done, sizeof(done), ", ", "%s sessions issued before %s",
+			     ctx->dry_run ? "revoke" : "revoked", before);
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 	} else {
-		add_part(have, sizeof(have), "older sessions were revoked");
+		irx_text_add(have, sizeof(have), ", ", "older sessions were revoked");
 	}
 	for (size_t i = 0; i < json_object_array_length(active); i++)
 		plan_deactivate(&wr, a.name,
@@ -809,24 +472,28 @@ static int deny_user(const struct irx_context *ctx, struct json_object *inputs,
 			snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s'%s'",
 				 i ? ", " : "",
 				 json_object_get_string(json_object_array_get_idx(active, i)));
-		add_part(done, sizeof(done), "%s %zu access key%s (%s)",
-			 ctx->dry_run ? "deactivate" : "deactivated", n, n == 1 ? "" : "s", ids);
+		irx_text_add(done, sizeof(done), ", ", "%s %zu access key%s (%s)",
+			     ctx->dry_run ? "deactivate" : "deactivated", n, n == 1 ? "" : "s",
+			     ids);
 	}
 	if (lp == 0) {
 		struct json_object *rec = json_object_new_object();
-		const char *created = str_in(obj_in(login, "LoginProfile"), "CreateDate");
+		const char *created =
+		    irx_json_str(irx_json_object(login, "LoginProfile"), "CreateDate");
 
 		json_object_object_add(rec, "CreateDate",
 				       created ? json_object_new_string(created) : NULL);
 		json_object_object_add(rec, "Restorable", json_object_new_boolean(0));
 		json_object_object_add(res->undo, "DeletedLoginProfile", rec);
-		batch_add(&wr, "iam", "DeleteLoginProfile", name_params(&p), "DeletedLoginProfile",
-			  NULL);
-		add_part(done, sizeof(done), "%s the console password (rollback cannot restore it)",
-			 ctx->dry_run ? "delete" : "deleted");
+		irx_batch_change(&wr, "iam", "DeleteLoginProfile", name_params(&p),
+				 "DeletedLoginProfile", NULL);
+		irx_text_add(done, sizeof(done), ", ",
+			     "%s the console password (rollback cannot restore it)",
+			     ctx->dry_run ? "delete" : "deleted");
 	}
-	plan_tags(&wr, ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:iamUser");
-	if (batch_commit(ctx, res, &wr) < 0)
+	plan_tags(&wr, ctx, &p, res, irx_json_array(irx_json_object(user, "User"), "Tags"),
+		  "deny:iamUser");
+	if (irx_batch_commit(ctx, res->undo, &wr) < 0)
 		goto out;
 	json_object_object_add(res->outputs, "DeactivatedKeys", json_object_get(active));
 	output_bool(res, "PasswordDeleted", lp == 0 && !ctx->dry_run);
@@ -842,8 +509,8 @@ out:
 	json_object_put(mfas);
 	json_object_put(attached);
 	json_object_put(inlines);
-	batch_release(&rd);
-	batch_release(&wr);
+	irx_batch_release(&rd);
+	irx_batch_release(&wr);
 	return rc;
 }
 
@@ -852,12 +519,12 @@ out:
 static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 		     struct irx_result *res)
 {
-	const char *arn = str_in(inputs, "TargetArn");
-	const char *mode = str_in(inputs, "Mode");
+	const char *arn = irx_json_str(inputs, "TargetArn");
+	const char *mode = irx_json_str(inputs, "Mode");
 	struct iam_arn a = {0};
 	struct principal p = {"role", "RoleName", NULL, "Role"};
 	struct json_object *role = NULL, *items = NULL;
-	struct batch rd = {0}, wr = {0};
+	struct irx_batch rd = {0}, wr = {0};
 	const char *path = NULL;
 	char deny_arn[128] = "", before[32] = "";
 	bool deny_all = false, present = false;
@@ -887,13 +554,13 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 		    a.name, a.path);
 	deny_all_arn(a.partition, deny_arn, sizeof(deny_arn));
 	/* The role and the policy that would contain it, read at once. */
-	batch_add(&rd, "iam", "GetRole", name_params(&p), NULL, NULL);
-	batch_add(&rd, "iam", deny_all ? "ListAttachedRolePolicies" : "ListRolePolicies",
-		  name_params(&p), NULL, NULL);
-	if (batch_send(ctx, &rd) > 0)
+	irx_batch_add(&rd, "iam", "GetRole", name_params(&p));
+	irx_batch_add(&rd, "iam", deny_all ? "ListAttachedRolePolicies" : "ListRolePolicies",
+		      name_params(&p));
+	if (irx_batch_send(ctx, &rd) > 0)
 		goto out;
 	role = json_object_get(rd.reqs[0].response);
-	path = str_in(obj_in(role, "Role"), "Path");
+	path = irx_json_str(irx_json_object(role, "Role"), "Path");
 	if (path && strncmp(path, "/aws-service-role/", 18) == 0) {
 		ctx->host->fail(ctx->call,
 				"cannot deny role '%s': it is a service-linked role (path '%s'); "
@@ -902,12 +569,13 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 				a.name, path);
 		goto out;
 	}
-	if (list_rest(ctx, "iam", deny_all ? "ListAttachedRolePolicies" : "ListRolePolicies",
-		      name_params(&p), deny_all ? "AttachedPolicies" : "PolicyNames",
-		      rd.reqs[1].response, &items) < 0)
+	if (irx_call_aws_list(ctx, "iam",
+			      deny_all ? "ListAttachedRolePolicies" : "ListRolePolicies",
+			      name_params(&p), deny_all ? "AttachedPolicies" : "PolicyNames",
+			      IRX_PAGING_IAM, rd.reqs[1].response, &items) < 0)
 		goto out;
-	present = deny_all ? arr_find(items, "PolicyArn", deny_arn) != NULL
-			   : arr_has_string(items, REVOKE_POLICY);
+	present = deny_all ? irx_json_array_find(items, "PolicyArn", deny_arn) != NULL
+			   : irx_json_array_has(items, REVOKE_POLICY);
 	if (present) {
 		output_bool(res, "Changed", false);
 		summarise(res, "role '%s' already contained: %s", a.name,
@@ -921,13 +589,14 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 	if (deny_all) {
 		plan_attach(&wr, &p, res, deny_arn);
 	} else {
-		iso8601_now(before, sizeof(before));
+		irx_iso8601_now(before, sizeof(before));
 		plan_revoke(&wr, &p, res, before);
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 	}
-	plan_tags(&wr, ctx, &p, res, arr_in(obj_in(role, "Role"), "Tags"), "deny:iamRole");
-	if (batch_commit(ctx, res, &wr) < 0)
+	plan_tags(&wr, ctx, &p, res, irx_json_array(irx_json_object(role, "Role"), "Tags"),
+		  "deny:iamRole");
+	if (irx_batch_commit(ctx, res->undo, &wr) < 0)
 		goto out;
 	output_bool(res, "Changed", !ctx->dry_run);
 	if (deny_all)
@@ -947,8 +616,8 @@ static int deny_role(const struct irx_context *ctx, struct json_object *inputs,
 out:
 	json_object_put(role);
 	json_object_put(items);
-	batch_release(&rd);
-	batch_release(&wr);
+	irx_batch_release(&rd);
+	irx_batch_release(&wr);
 	return rc;
 }
 
@@ -969,12 +638,12 @@ static bool looks_like_key_id(const char *s)
 static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 		    struct irx_result *res)
 {
-	const char *target = str_in(inputs, "TargetArn");
-	const char *key = str_in(inputs, "AccessKeyId");
+	const char *target = irx_json_str(inputs, "TargetArn");
+	const char *key = irx_json_str(inputs, "AccessKeyId");
 	struct iam_arn a = {0};
 	struct principal p = {"user", "UserName", NULL, "User"};
 	struct json_object *last = NULL, *user = NULL, *keys = NULL, *meta = NULL, *inlines = NULL;
-	struct batch rd = {0}, wr = {0};
+	struct irx_batch rd = {0}, wr = {0};
 	const char *owner = NULL, *status = NULL, *partition = "aws";
 	char before[32] = "", done[MSG_MAX] = "";
 	bool revoked = false;
@@ -1018,10 +687,10 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 		partition = a.partition;
 	}
 	json_object_object_add(res->outputs, "AccessKeyId", json_object_new_string(key));
-	if (aws(ctx, "iam", "GetAccessKeyLastUsed", params_new("AccessKeyId", key, NULL), &last) <
-	    0)
+	if (irx_call_aws(ctx, "iam", "GetAccessKeyLastUsed",
+			 irx_json_strings("AccessKeyId", key, NULL), &last) < 0)
 		goto out;
-	owner = str_in(last, "UserName");
+	owner = irx_json_str(last, "UserName");
 	if (!owner || !*owner) {
 		ctx->host->fail(ctx->call,
 				"cannot deny access key '%s': iam:GetAccessKeyLastUsed "
@@ -1038,33 +707,33 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	}
 	p.name = owner;
 	json_object_object_add(res->outputs, "UserName", json_object_new_string(owner));
-	batch_add(&rd, "iam", "GetUser", name_params(&p), NULL, NULL);
-	batch_add(&rd, "iam", "ListAccessKeys", name_params(&p), NULL, NULL);
-	batch_add(&rd, "iam", "ListUserPolicies", name_params(&p), NULL, NULL);
-	if (batch_send(ctx, &rd) > 0)
+	irx_batch_add(&rd, "iam", "GetUser", name_params(&p));
+	irx_batch_add(&rd, "iam", "ListAccessKeys", name_params(&p));
+	irx_batch_add(&rd, "iam", "ListUserPolicies", name_params(&p));
+	if (irx_batch_send(ctx, &rd) > 0)
 		goto out;
 	user = json_object_get(rd.reqs[0].response);
-	if (list_rest(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata",
-		      rd.reqs[1].response, &keys) < 0 ||
-	    list_rest(ctx, "iam", "ListUserPolicies", name_params(&p), "PolicyNames",
-		      rd.reqs[2].response, &inlines) < 0)
+	if (irx_call_aws_list(ctx, "iam", "ListAccessKeys", name_params(&p), "AccessKeyMetadata",
+			      IRX_PAGING_IAM, rd.reqs[1].response, &keys) < 0 ||
+	    irx_call_aws_list(ctx, "iam", "ListUserPolicies", name_params(&p), "PolicyNames",
+			      IRX_PAGING_IAM, rd.reqs[2].response, &inlines) < 0)
 		goto out;
-	revoked = arr_has_string(inlines, REVOKE_POLICY);
+	revoked = irx_json_array_has(inlines, REVOKE_POLICY);
 	if (!target) {
 		/* The partition of the ARN GetUser reports, for the undo record. */
-		const char *uarn = str_in(obj_in(user, "User"), "Arn");
+		const char *uarn = irx_json_str(irx_json_object(user, "User"), "Arn");
 
 		if (uarn && iam_arn_parse(ctx, uarn, &a) == 0)
 			partition = a.partition;
 	}
-	meta = arr_find(keys, "AccessKeyId", key);
+	meta = irx_json_array_find(keys, "AccessKeyId", key);
 	if (!meta) {
 		ctx->host->fail(ctx->call,
 				"cannot deny access key '%s': user '%s' does not list it", key,
 				owner);
 		goto out;
 	}
-	status = str_in(meta, "Status");
+	status = irx_json_str(meta, "Status");
 	if (status && strcmp(status, "Inactive") == 0 && revoked) {
 		output_bool(res, "Changed", false);
 		summarise(res,
@@ -1077,19 +746,20 @@ static int deny_key(const struct irx_context *ctx, struct json_object *inputs,
 	set_common_undo(ctx, res, "deny:accessKey", partition, &p);
 	if (!status || strcmp(status, "Inactive") != 0) {
 		plan_deactivate(&wr, owner, key, res);
-		add_part(done, sizeof(done), "%s the key",
-			 ctx->dry_run ? "deactivate" : "deactivated");
+		irx_text_add(done, sizeof(done), ", ", "%s the key",
+			     ctx->dry_run ? "deactivate" : "deactivated");
 	}
 	if (!revoked) {
-		iso8601_now(before, sizeof(before));
+		irx_iso8601_now(before, sizeof(before));
 		plan_revoke(&wr, &p, res, before);
-		add_part(done, sizeof(done), "%s the owner's sessions issued before %s",
-			 ctx->dry_run ? "revoke" : "revoked", before);
+		irx_text_add(done, sizeof(done), ", ", "%s the owner's sessions issued before %s",
+			     ctx->dry_run ? "revoke" : "revoked", before);
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 	}
-	plan_tags(&wr, ctx, &p, res, arr_in(obj_in(user, "User"), "Tags"), "deny:accessKey");
-	if (batch_commit(ctx, res, &wr) < 0)
+	plan_tags(&wr, ctx, &p, res, irx_json_array(irx_json_object(user, "User"), "Tags"),
+		  "deny:accessKey");
+	if (irx_batch_commit(ctx, res->undo, &wr) < 0)
 		goto out;
 	output_bool(res, "Changed", !ctx->dry_run);
 	summarise(res, "%s access key '%s' of user '%s': %s",
@@ -1100,8 +770,8 @@ out:
 	json_object_put(user);
 	json_object_put(keys);
 	json_object_put(inlines);
-	batch_release(&rd);
-	batch_release(&wr);
+	irx_batch_release(&rd);
+	irx_batch_release(&wr);
 	return rc;
 }
 
@@ -1120,7 +790,8 @@ static int undo_tags(const struct irx_context *ctx, const struct principal *p,
 	{
 		if (v && json_object_is_type(v, json_type_string))
 			json_object_array_add(
-			    retag, params_new("Key", k, "Value", json_object_get_string(v), NULL));
+			    retag,
+			    irx_json_strings("Key", k, "Value", json_object_get_string(v), NULL));
 		else
 			json_object_array_add(untag, json_object_new_string(k));
 	}
@@ -1128,17 +799,17 @@ static int undo_tags(const struct irx_context *ctx, const struct principal *p,
 		op_name(op, sizeof(op), "Untag%s", p);
 		params = name_params(p);
 		json_object_object_add(params, "TagKeys", json_object_get(untag));
-		if (aws(ctx, "iam", op, params, NULL) < 0)
+		if (irx_call_aws(ctx, "iam", op, params, NULL) < 0)
 			goto out;
 	}
 	if (json_object_array_length(retag)) {
 		op_name(op, sizeof(op), "Tag%s", p);
 		params = name_params(p);
 		json_object_object_add(params, "Tags", json_object_get(retag));
-		if (aws(ctx, "iam", op, params, NULL) < 0)
+		if (irx_call_aws(ctx, "iam", op, params, NULL) < 0)
 			goto out;
 	}
-	add_part(done, len, "%s the irx tags", ctx->dry_run ? "restore" : "restored");
+	irx_text_add(done, len, ", ", "%s the irx tags", ctx->dry_run ? "restore" : "restored");
 	rc = 0;
 out:
 	json_object_put(untag);
@@ -1152,29 +823,30 @@ static int undo_keys(const struct irx_context *ctx, const struct principal *p,
 	struct json_object *keys = NULL;
 	int n = 0, rc = -1;
 
-	if (aws_list(ctx, "iam", "ListAccessKeys", name_params(p), "AccessKeyMetadata", &keys) < 0)
+	if (irx_call_aws_list(ctx, "iam", "ListAccessKeys", name_params(p), "AccessKeyMetadata",
+			      IRX_PAGING_IAM, NULL, &keys) < 0)
 		return -1;
 	for (size_t i = 0; i < json_object_array_length(ids); i++) {
 		const char *id = json_object_get_string(json_object_array_get_idx(ids, i));
-		struct json_object *meta = arr_find(keys, "AccessKeyId", id);
-		const char *st = str_in(meta, "Status");
+		struct json_object *meta = irx_json_array_find(keys, "AccessKeyId", id);
+		const char *st = irx_json_str(meta, "Status");
 
 		if (!meta) {
-			add_part(skipped, slen, "access key '%s' no longer exists", id);
+			irx_text_add(skipped, slen, ", ", "access key '%s' no longer exists", id);
 			continue;
 		}
 		if (st && strcmp(st, "Active") == 0)
 			continue; /* someone already reactivated it */
-		if (aws(ctx, "iam", "UpdateAccessKey",
-			params_new("UserName", p->name, "AccessKeyId", id, "Status", "Active",
-				   NULL),
-			NULL) < 0)
+		if (irx_call_aws(ctx, "iam", "UpdateAccessKey",
+				 irx_json_strings("UserName", p->name, "AccessKeyId", id, "Status",
+						  "Active", NULL),
+				 NULL) < 0)
 			goto out;
 		n++;
 	}
 	if (n)
-		add_part(done, len, "%s %d access key%s",
-			 ctx->dry_run ? "reactivate" : "reactivated", n, n == 1 ? "" : "s");
+		irx_text_add(done, len, ", ", "%s %d access key%s",
+			     ctx->dry_run ? "reactivate" : "reactivated", n, n == 1 ? "" : "s");
 	rc = 0;
 out:
 	json_object_put(keys);
@@ -1185,25 +857,25 @@ static int rollback(const struct irx_context *ctx, struct json_object *undo, str
 {
 	struct principal p = {0};
 	struct json_object *v = NULL, *not_restored = json_object_new_array();
-	const char *inline_policy = str_in(undo, "InlinePolicy");
+	const char *inline_policy = irx_json_str(undo, "InlinePolicy");
 	char done[MSG_MAX] = "", skipped[MSG_MAX] = "", op[64];
 	bool present = false;
 	int rc = -1;
 
-	if (str_in(undo, "UserName")) {
-		p = (struct principal){"user", "UserName", str_in(undo, "UserName"), "User"};
-	} else if (str_in(undo, "RoleName")) {
-		p = (struct principal){"role", "RoleName", str_in(undo, "RoleName"), "Role"};
+	if (irx_json_str(undo, "UserName")) {
+		p = (struct principal){"user", "UserName", irx_json_str(undo, "UserName"), "User"};
+	} else if (irx_json_str(undo, "RoleName")) {
+		p = (struct principal){"role", "RoleName", irx_json_str(undo, "RoleName"), "Role"};
 	} else {
 		ctx->host->fail(ctx->call, "undo record names no UserName or RoleName");
 		goto out;
 	}
 	json_object_object_add(res->outputs, p.name_key, json_object_new_string(p.name));
 	/* Reverse order of execute: tags, password, keys, sessions, deny-all. */
-	v = obj_in(undo, "Tags");
+	v = irx_json_object(undo, "Tags");
 	if (v && undo_tags(ctx, &p, v, done, sizeof(done)) < 0)
 		goto out;
-	if (obj_in(undo, "DeletedLoginProfile")) {
+	if (irx_json_object(undo, "DeletedLoginProfile")) {
 		char why[512];
 
 		snprintf(why, sizeof(why),
@@ -1214,7 +886,7 @@ static int rollback(const struct irx_context *ctx, struct json_object *undo, str
 			 p.name);
 		json_object_array_add(not_restored, json_object_new_string(why));
 	}
-	v = arr_in(undo, "DeactivatedKeys");
+	v = irx_json_array(undo, "DeactivatedKeys");
 	if (v && undo_keys(ctx, &p, v, done, sizeof(done), skipped, sizeof(skipped)) < 0)
 		goto out;
 	if (inline_policy) {
@@ -1226,16 +898,16 @@ static int rollback(const struct irx_context *ctx, struct json_object *undo, str
 			op_name(op, sizeof(op), "Delete%sPolicy", &p);
 			json_object_object_add(params, "PolicyName",
 					       json_object_new_string(inline_policy));
-			if (aws(ctx, "iam", op, params, NULL) < 0)
+			if (irx_call_aws(ctx, "iam", op, params, NULL) < 0)
 				goto out;
-			add_part(done, sizeof(done), "%s inline policy '%s'",
-				 ctx->dry_run ? "delete" : "deleted", inline_policy);
+			irx_text_add(done, sizeof(done), ", ", "%s inline policy '%s'",
+				     ctx->dry_run ? "delete" : "deleted", inline_policy);
 		} else {
-			add_part(skipped, sizeof(skipped), "inline policy '%s' was already gone",
-				 inline_policy);
+			irx_text_add(skipped, sizeof(skipped), ", ",
+				     "inline policy '%s' was already gone", inline_policy);
 		}
 	}
-	v = arr_in(undo, "AttachedPolicies");
+	v = irx_json_array(undo, "AttachedPolicies");
 	for (size_t i = 0; v && i < json_object_array_length(v); i++) {
 		const char *parn = json_object_get_string(json_object_array_get_idx(v, i));
 		struct json_object *params = NULL;
@@ -1243,15 +915,17 @@ static int rollback(const struct irx_context *ctx, struct json_object *undo, str
 		if (policy_attached(ctx, &p, parn, &present) < 0)
 			goto out;
 		if (!present) {
-			add_part(skipped, sizeof(skipped), "'%s' was already detached", parn);
+			irx_text_add(skipped, sizeof(skipped), ", ", "'%s' was already detached",
+				     parn);
 			continue;
 		}
 		op_name(op, sizeof(op), "Detach%sPolicy", &p);
 		params = name_params(&p);
 		json_object_object_add(params, "PolicyArn", json_object_new_string(parn));
-		if (aws(ctx, "iam", op, params, NULL) < 0)
+		if (irx_call_aws(ctx, "iam", op, params, NULL) < 0)
 			goto out;
-		add_part(done, sizeof(done), "%s '%s'", ctx->dry_run ? "detach" : "detached", parn);
+		irx_text_add(done, sizeof(done), ", ", "%s '%s'",
+			     ctx->dry_run ? "detach" : "detached", parn);
 	}
 	json_object_object_add(res->outputs, "NotRestored", json_object_get(not_restored));
 	{
