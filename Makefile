@@ -216,7 +216,8 @@ $(B)/tests/bench/%: tests/bench/%.c $(B)/libirxcore.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(B)/tests/bench/bench_client $(B)/tests/bench/bench_contain
+bench: all $(B)/tests/bench/bench_client $(B)/tests/bench/bench_contain \
+		$(B)/tests/bench/bench_serve
 	$(Q)tools/bench $(B)
 
 # --- install -----------------------------------------------------------------
