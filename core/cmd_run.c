@@ -52,6 +52,9 @@ struct run_options {
 	bool force_sample;  /* --force-sample */
 	const char *targets_file; /* --targets: a fleet (fleet.h) */
 	unsigned concurrency, per_account, per_region;
+	/* the configuration: without --role-arn, a --target's account is reached through its
+	   access path (irx_config_access); NULL: the caller's credentials */
+	const struct irx_config *cfg;
 };
 
 static void usage(FILE *out)
@@ -79,7 +82,8 @@ static void usage(FILE *out)
 		"      --account-id ID         account for {{ global:ACCOUNT_ID }}\n"
 		"      --case-id ID            incident case id, recorded and tagged\n"
 		"      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
-		"      --role-arn ARN          assume this role for every AWS call\n"
+		"      --role-arn ARN          assume this role for every AWS call (default: the\n"
+		"                              configuration's role chain into each target's account)\n"
 		"      --external-id ID        ExternalId for --role-arn\n"
 		"      --ignore-exceptions     contain exempted resources too (journaled)\n"
 		"      --exception-tag KEY     the exception tag's key (default irx:exception)\n"
@@ -305,16 +309,20 @@ static const char *pick_region(const struct run_options *o, const struct irx_arn
  * Points the execution's AWS calls at the client (created on first use, shared by every
  * target's execution so connections and assumed-role credentials are reused).
  */
-static int attach_aws(struct irx_exec_options *eo, const struct run_options *o,
+static int attach_aws(struct irx_exec_options *eo, const struct irx_aws_cli_options *o,
 		      struct irx_aws_client **aws, struct irx_error *err)
 {
 	struct irx_aws_context ctx = {0};
 
 	if (!*aws)
-		return irx_aws_setup_exec(eo, &o->aws, aws, err);
+		return irx_aws_setup_exec(eo, o, aws, err);
 	ctx.region = eo->region;
-	ctx.role_arn = o->aws.role_arn;
-	ctx.external_id = o->aws.external_id;
+	ctx.role_arn = o->role_arn;
+	ctx.external_id = o->external_id;
+	ctx.via_roles = o->via_roles;
+	ctx.via_count = o->via_count;
+	ctx.tags = o->tags;
+	ctx.tag_count = o->tag_count;
 	irx_aws_attach_exec(eo, *aws, &ctx);
 	return 0;
 }
@@ -329,6 +337,8 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	struct irx_exec_result res = {0};
 	struct irx_error err = {0};
 	bool tty = irx_cli_progress_tty();
+	struct irx_aws_cli_options aws_opts = o->aws;
+	struct irx_config_access access = {0};
 	struct irx_arn arn;
 	bool have_arn = false;
 	const char *assign[MAX_ASSIGNMENTS + 3] = {0};
@@ -351,6 +361,14 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 			return IRX_EXIT_INVALID;
 		}
 		have_arn = true;
+		/* --role-arn wins; else the configuration's role chain into the target's account */
+		if (!o->aws.role_arn && o->cfg && strlen(arn.account) == 12) {
+			if (irx_config_access(o->cfg, arn.account, arn.partition, &access, &err) < 0) {
+				irx_cli_error("run", "target '%s': %s", target, err.message);
+				return IRX_EXIT_INVALID;
+			}
+			irx_config_access_cli(&access, &aws_opts);
+		}
 		target_assign = irx_xasprintf("TargetArn=%s", target);
 		assign[n++] = target_assign;
 	}
@@ -375,7 +393,7 @@ static int run_one(const struct irx_runbook *rb, struct irx_actions *actions,
 	eo.exception_registry = o->exception_registry;
 	eo.progress = irx_cli_progress;
 	eo.progress_ud = &tty;
-	if (attach_aws(&eo, o, aws, &err) < 0) {
+	if (attach_aws(&eo, &aws_opts, aws, &err) < 0) {
 		irx_cli_error("run", "%s", err.message);
 		rc = IRX_EXIT_INVALID;
 		goto out;
@@ -433,6 +451,7 @@ out:
 	free(target_assign);
 	free(key_assign);
 	irx_diags_release(&diags);
+	irx_config_access_release(&access);
 	return rc;
 }
 
@@ -551,10 +570,10 @@ static int run_event(struct run_options *o, struct irx_actions *actions, struct 
 		}
 		to.dry_run = t->dry_run;
 		to.access_key_id = t->access_key_id;
-		if (!o->aws.role_arn && t->role_arn) {
-			to.aws.role_arn = t->role_arn;
-			to.aws.external_id = t->external_id;
-		}
+		/* the plan's access path into the target's account, unless --role-arn */
+		to.cfg = NULL;
+		if (!o->aws.role_arn && t->access)
+			irx_config_access_cli(t->access, &to.aws);
 		if (!o->case_id && cfg->case_id_prefix && t->finding_id)
 			to.case_id = case_id = irx_xasprintf("%s%s", cfg->case_id_prefix, t->finding_id);
 		notify = bind_notify_topic(rb, cfg, &to);
@@ -714,6 +733,7 @@ int irx_cmd_run(int argc, char **argv)
 	struct irx_runbook *rb = NULL;
 	struct json_object *results = NULL;
 	struct irx_aws_client *aws = NULL;
+	struct irx_config *cfg = NULL;
 	size_t ndirs = 0;
 	int rc = parse_args(argc, argv, &o, &name);
 
@@ -754,6 +774,16 @@ int irx_cmd_run(int argc, char **argv)
 		rc = run_fleet(&o, rb, actions);
 		goto out;
 	}
+	/* a --target's account is reached as the configuration says, unless --role-arn */
+	if (o.target_count && !o.aws.role_arn) {
+		if (!(cfg = irx_config_open(o.config, &diags))) {
+			irx_diags_print(&diags, stderr);
+			irx_cli_error("run", "the configuration is not valid; nothing was run");
+			rc = IRX_EXIT_INVALID;
+			goto out;
+		}
+		o.cfg = cfg;
+	}
 	state_dir = irx_state_dir_resolve(o.common.state_dir);
 	results = json_object_new_array();
 	if (o.target_count == 0) {
@@ -779,6 +809,7 @@ int irx_cmd_run(int argc, char **argv)
 out:
 	json_object_put(results);
 	irx_aws_client_free(aws);
+	irx_config_free(cfg);
 	irx_runbook_free(rb);
 	irx_actions_free(actions);
 	irx_plugins_free(plugins);

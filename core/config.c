@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "arn.h"
+#include "aws/client.h"
 #include "diag.h"
 #include "events.h"
 #include "exceptions.h"
@@ -1243,6 +1244,113 @@ const char *irx_config_external_id(const struct irx_config *c, const char *accou
 	if (a && a->external_id)
 		return a->external_id;
 	return c ? c->default_external_id : NULL;
+}
+
+/* "aws", "aws-cn", "aws-us-gov", "aws-iso-b": lowercase letters and '-' */
+static bool partition_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || n > 15 || p[0] == '-' || p[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)p[i]) && p[i] != '-')
+			return false;
+	return true;
+}
+
+int irx_config_access(const struct irx_config *c, const char *account_id, const char *partition,
+		      struct irx_config_access *out, struct irx_error *err)
+{
+	const struct irx_config_account *a = NULL;
+	const char **roles = NULL;
+	const char *xid = NULL;
+	size_t n = 0;
+	char why[512] = "";
+
+	memset(out, 0, sizeof(*out));
+	if (!account_id || strlen(account_id) != 12 || !all_digits(account_id, 12)) {
+		irx_error_set(err, IRX_ERR_INVALID, "'%s' is not an AWS account id (12 digits)",
+			      account_id ? account_id : "");
+		return -1;
+	}
+	if (!partition || !*partition)
+		partition = "aws";
+	if (!partition_ok(partition)) {
+		irx_error_set(err, IRX_ERR_INVALID, "'%s' is not an AWS partition", partition);
+		return -1;
+	}
+	if (!c)
+		return 0;
+	a = irx_config_account(c, account_id);
+	roles = a && a->role_count ? a->roles : c->default_roles;
+	n = a && a->role_count ? a->role_count : c->default_role_count;
+	out->roles = irx_xcalloc(n ? n : 1, sizeof(*out->roles));
+	for (size_t i = 0; i < n; i++) {
+		char *x = role_arn(roles[i], account_id, partition, why, sizeof(why));
+
+		if (!x) {
+			irx_error_set(err, IRX_ERR_INVALID, "account %s: role %zu of %zu: %s",
+				      account_id, i + 1, n, why);
+			irx_config_access_release(out);
+			return -1;
+		}
+		out->roles[out->role_count++] = x;
+	}
+	if (n == 0)
+		return 0; /* the caller's own credentials: nothing to pass an ExternalId or tags to */
+	xid = irx_config_external_id(c, account_id);
+	out->external_id = xid ? irx_xstrdup(xid) : NULL;
+	if (a && a->session_tag_count) {
+		out->tags = irx_xcalloc(a->session_tag_count, sizeof(*out->tags));
+		for (size_t i = 0; i < a->session_tag_count; i++) {
+			out->tags[i].key = irx_xstrdup(a->session_tags[i].key);
+			out->tags[i].value = irx_xstrdup(a->session_tags[i].value);
+		}
+		out->tag_count = a->session_tag_count;
+	}
+	return 0;
+}
+
+void irx_config_access_release(struct irx_config_access *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->role_count; i++)
+		free(a->roles[i]);
+	free(a->roles);
+	free(a->external_id);
+	for (size_t i = 0; i < a->tag_count; i++) {
+		free((char *)a->tags[i].key);
+		free((char *)a->tags[i].value);
+	}
+	free(a->tags);
+	memset(a, 0, sizeof(*a));
+}
+
+void irx_config_access_context(const struct irx_config_access *a, struct irx_aws_context *ctx)
+{
+	bool any = a && a->role_count;
+
+	ctx->role_arn = any ? a->roles[a->role_count - 1] : NULL;
+	ctx->via_roles = any && a->role_count > 1 ? (const char *const *)a->roles : NULL;
+	ctx->via_count = any ? a->role_count - 1 : 0;
+	ctx->external_id = any ? a->external_id : NULL;
+	ctx->tags = any && a->tag_count ? a->tags : NULL;
+	ctx->tag_count = any ? a->tag_count : 0;
+}
+
+void irx_config_access_cli(const struct irx_config_access *a, struct irx_aws_cli_options *o)
+{
+	struct irx_aws_context ctx = {0};
+
+	irx_config_access_context(a, &ctx);
+	o->role_arn = ctx.role_arn;
+	o->via_roles = ctx.via_roles;
+	o->via_count = ctx.via_count;
+	o->external_id = ctx.external_id;
+	o->tags = ctx.tags;
+	o->tag_count = ctx.tag_count;
 }
 
 static bool same_ct(const char *a, const char *b)

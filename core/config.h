@@ -22,6 +22,10 @@
 
 struct irx_diags;
 struct irx_doc;
+struct irx_error;
+struct irx_aws_tag;
+struct irx_aws_context;
+struct irx_aws_cli_options;
 
 #define IRX_CONFIG_MAX_ROLE_CHAIN 5
 
@@ -134,6 +138,38 @@ size_t irx_config_role_chain(const struct irx_config *cfg, const char *account_i
 			     const char *partition, char **out, size_t max);
 /* The ExternalId for AssumeRole into account (the account's, else the defaults'), or NULL. */
 const char *irx_config_external_id(const struct irx_config *cfg, const char *account_id);
+
+/*
+ * How irx reaches an account: the role chain (each template expanded for the account and
+ * partition), the ExternalId and the session tags. ExternalId and tags go to the last hop's
+ * AssumeRole (the member account's role); the roles before it are hops (a hub account's role).
+ * Everything is owned: release with irx_config_access_release.
+ */
+struct irx_config_access {
+	char **roles;		  /* role ARNs in chain order; the account's own role last */
+	size_t role_count;	  /* 0: no role configured: the caller's own credentials */
+	char *external_id;	  /* NULL: none */
+	struct irx_aws_tag *tags; /* the account's session_tags; key and value owned */
+	size_t tag_count;
+};
+
+/*
+ * Fills out with the access path to account_id: the account's roles, else the defaults'; its
+ * external_id, else the defaults'; its session_tags. partition (NULL or "": "aws") fills
+ * {{partition}} and the ARN of a bare role name. cfg NULL: no roles. Returns 0, or -1 with err
+ * set (IRX_ERR_INVALID: "'12345' is not an AWS account id (12 digits)", "'aws cn' is not an AWS
+ * partition", "account 111111111111: role 2 of 2: <why>"); out is zeroed first and left empty
+ * on failure.
+ */
+int irx_config_access(const struct irx_config *cfg, const char *account_id, const char *partition,
+		      struct irx_config_access *out, struct irx_error *err);
+void irx_config_access_release(struct irx_config_access *a);
+/*
+ * Points the role members of ctx / o (role_arn, via_roles, external_id, tags) at a, which must
+ * outlive them; with no role configured they are cleared. Other members are left alone.
+ */
+void irx_config_access_context(const struct irx_config_access *a, struct irx_aws_context *ctx);
+void irx_config_access_cli(const struct irx_config_access *a, struct irx_aws_cli_options *o);
 /*
  * True if given is the ExternalId SNS entity messages must carry: events.external_id when set,
  * else the ExternalId configured for the entity's account. Compared in constant time.

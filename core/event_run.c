@@ -130,10 +130,9 @@ static int run_target(const struct irx_config *cfg, const struct irx_plan_target
 			 diags.count ? diags.items[0].message : "invalid");
 		goto out;
 	}
-	if (!aws.role_arn && t->role_arn) {
-		aws.role_arn = t->role_arn;
-		aws.external_id = t->external_id;
-	}
+	/* --role-arn wins; else the configuration's chain into the target's account */
+	if (!aws.role_arn && t->access)
+		irx_config_access_cli(t->access, &aws);
 	if (cfg->case_id_prefix && t->finding_id)
 		case_id = irx_xasprintf("%s%s", cfg->case_id_prefix, t->finding_id);
 	eo.state_dir = o->state_dir;

@@ -273,26 +273,35 @@ static char *no_rule_reason(const struct irx_event *ev, const struct irx_finding
 			     irx_entity_kind_name(e->kind));
 }
 
-static void set_role(const struct irx_config *cfg, struct irx_plan_target *t)
+/*
+ * The access path into the target's account (config.h). Returns 0 (also when the ARN names no
+ * account: the caller's credentials), or -1 with t->skip_reason set.
+ */
+static int set_role(const struct irx_config *cfg, struct irx_plan_target *t)
 {
+	struct irx_config_access *acc = NULL;
+	struct irx_error err = {0};
 	struct irx_arn arn;
 	char why[64] = "";
-	char *chain[IRX_CONFIG_MAX_ROLE_CHAIN] = {0};
-	size_t n = 0;
 
-	if (!cfg || !t->arn || irx_arn_parse(t->arn, &arn, why, sizeof(why)) < 0)
-		return;
-	n = irx_config_role_chain(cfg, arn.account, arn.partition, chain,
-				  IRX_CONFIG_MAX_ROLE_CHAIN);
-	/* the AWS client assumes one role per call: a chain is reported, not half-used */
-	if (n == 1) {
-		t->role_arn_store = chain[0];
-		t->role_arn = chain[0];
-		t->external_id = irx_config_external_id(cfg, arn.account);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			free(chain[i]);
+	if (!cfg || !t->arn || irx_arn_parse(t->arn, &arn, why, sizeof(why)) < 0 ||
+	    strlen(arn.account) != 12)
+		return 0;
+	acc = irx_xcalloc(1, sizeof(*acc));
+	if (irx_config_access(cfg, arn.account, arn.partition, acc, &err) < 0) {
+		t->skip_reason = irx_xasprintf("cannot reach account %s: %s", arn.account,
+					       err.message);
+		free(acc);
+		return -1;
 	}
+	if (acc->role_count == 0) {
+		free(acc);
+		return 0;
+	}
+	t->access = acc;
+	t->role_arn = acc->roles[acc->role_count - 1];
+	t->external_id = acc->external_id;
+	return 0;
 }
 
 int irx_events_plan(const struct irx_config *cfg, const struct irx_event *ev,
@@ -340,7 +349,10 @@ int irx_events_plan(const struct irx_config *cfg, const struct irx_event *ev,
 				    irx_xstrdup("sample finding (contain it for real "
 						"with --force-sample)");
 			t->dry_run = t->dry_run_reason != NULL;
-			set_role(cfg, t);
+			if (set_role(cfg, t) < 0) {
+				t->runbook = NULL; /* callers run what has a runbook */
+				continue;
+			}
 			if (f->id && o->state_dir && window > 0) {
 				char key[65];
 				int c = 1;
@@ -378,7 +390,8 @@ void irx_plan_release(struct irx_plan *p)
 		free(t->dry_run_reason);
 		free(t->dedupe_key);
 		free(t->skip_reason);
-		free(t->role_arn_store);
+		irx_config_access_release(t->access);
+		free(t->access);
 	}
 	free(p->targets);
 	memset(p, 0, sizeof(*p));
@@ -410,6 +423,14 @@ struct json_object *irx_plan_json(const struct irx_plan *p)
 		add_opt(o, "skipReason", t->skip_reason);
 		if (t->role_arn)
 			add_opt(o, "roleArn", t->role_arn);
+		if (t->access && t->access->role_count > 1) {
+			struct json_object *via = json_object_new_array();
+
+			for (size_t k = 0; k + 1 < t->access->role_count; k++)
+				json_object_array_add(via,
+						      json_object_new_string(t->access->roles[k]));
+			json_object_object_add(o, "viaRoles", via);
+		}
 		json_object_array_add(a, o);
 	}
 	return a;

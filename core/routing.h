@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 struct irx_config;
+struct irx_config_access;
 struct irx_event;
 struct irx_entity;
 struct irx_finding;
@@ -66,9 +67,11 @@ struct irx_plan_target {
 	bool duplicate;		 /* seen within the window: not run */
 	char *dedupe_key;	 /* owned; 64 hex characters, or NULL (no finding id) */
 	char *skip_reason;	 /* owned; why nothing runs for it, or NULL */
-	const char *role_arn;	 /* borrowed from the config: the account's single-hop role */
-	char *role_arn_store;	 /* owned expansion behind role_arn */
-	const char *external_id; /* borrowed from the config */
+	/* How the target's account is reached (config.h): owned; NULL when the configuration
+	   names no role for it (the caller's credentials) or the ARN names no account. */
+	struct irx_config_access *access;
+	const char *role_arn;	 /* the chain's last role (into access), or NULL */
+	const char *external_id; /* access's ExternalId, or NULL */
 };
 
 struct irx_plan {
@@ -87,14 +90,18 @@ struct irx_plan_options {
 
 /*
  * Decides, for every entity of every finding of ev, the runbook (or why none), the targets,
- * dry-run or not and why, and whether it is a duplicate. With o->claim, the dedupe key of each
+ * dry-run or not and why, whether it is a duplicate, and the role chain into its account
+ * (irx_config_access; a target whose access path cannot be built is skipped, saying why). With o->claim, the dedupe key of each
  * runnable target is claimed, so a second plan within the window finds it duplicate.
  * Returns 0, or -1 with err set (IRX_ERR_IO: the dedupe store cannot be written).
  */
 int irx_events_plan(const struct irx_config *cfg, const struct irx_event *ev,
 		    const struct irx_plan_options *o, struct irx_plan *out, struct irx_error *err);
 void irx_plan_release(struct irx_plan *p);
-/* [{"arn", "kind", "runbook", "rule", "dryRun", "dryRunReason", "duplicate", ...}]. */
+/*
+ * [{"arn", "kind", "runbook", "rule", "dryRun", "dryRunReason", "duplicate", "skipReason",
+ *   "roleArn", "viaRoles": [hub role ARNs before roleArn, only for a chain]}].
+ */
 struct json_object *irx_plan_json(const struct irx_plan *p);
 
 /*

@@ -1,4 +1,10 @@
-"""STS: who am I, and AssumeRole into any account whose role trusts the caller."""
+"""STS: who am I, and AssumeRole into any account whose role trusts the caller.
+
+AssumeRole works with any credentials as the source, a role session's included (role chaining:
+the member role's trust policy names the hub role's ARN or its account). As in AWS, a chained
+session lasts at most an hour, and session Tags need sts:TagSession in the trust policy too;
+the tags are kept on the session's credential record ("SessionTags" in GET /__awssim/state).
+"""
 import fnmatch
 import json
 import re
@@ -70,6 +76,23 @@ def trust_allows(doc, cred, action, context):
     return allowed
 
 
+def _session_tags(given):
+    """AssumeRole's Tags as a dict, checked as STS checks them."""
+    tags = {}
+    for t in given or []:
+        key, value = t.get("Key", ""), t.get("Value", "")
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise AwsError("ValidationError", "1 validation error detected: Value '%s' at 'tags' failed to satisfy constraint: "
+                           "a tag key must be 1-128 characters and a value at most 256" % key)
+        if key.lower() in (k.lower() for k in tags):
+            raise AwsError("InvalidParameterValue", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        tags[key] = value
+    if len(tags) > 50:
+        raise AwsError("ValidationError", "1 validation error detected: Value at 'tags' failed to satisfy constraint: "
+                       "Member must have length less than or equal to 50")
+    return tags
+
+
 class SERVICE(Service):
     NAME = "sts"
     GLOBAL = True
@@ -93,11 +116,21 @@ class SERVICE(Service):
         role = iam["roles"].get(name)
         if role is None or role["Path"] != path:
             raise denied
+        tags = _session_tags(p.get("Tags"))
         context = {"sts:externalid": p.get("ExternalId"), "aws:principalaccount": ctx.account,
-                   "aws:principalarn": ctx.cred["Arn"], "sts:rolesessionname": p["RoleSessionName"]}
+                   "aws:principalarn": ctx.cred.get("RoleArn") or ctx.cred["Arn"],
+                   "sts:rolesessionname": p["RoleSessionName"]}
+        for k, v in tags.items():
+            context["aws:requesttag/" + k.lower()] = v
         if not trust_allows(role["AssumeRolePolicyDocument"], ctx.cred, "sts:AssumeRole", context):
             raise denied
+        if tags and not trust_allows(role["AssumeRolePolicyDocument"], ctx.cred, "sts:TagSession", context):
+            raise AwsError("AccessDenied", "User: %s is not authorized to perform: sts:TagSession on resource: %s" % (
+                ctx.cred["Arn"], p["RoleArn"]), 403)
         duration = int(p.get("DurationSeconds", 3600))
+        chained = ctx.cred.get("Kind") == "assumed-role"
+        if chained and duration > 3600:
+            raise AwsError("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
         if duration < 900 or duration > int(role.get("MaxSessionDuration", 3600)):
             raise AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role." if duration > 900 else
                            "1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900" % duration)
@@ -107,6 +140,7 @@ class SERVICE(Service):
         rec["RoleArn"] = role["Arn"]
         rec["RoleName"] = name
         rec["ExternalId"] = p.get("ExternalId")
+        rec["SessionTags"] = tags
         role.setdefault("RoleLastUsed", {})["LastUsedDate"] = now().isoformat()
         return {"Credentials": {k: rec[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")},
                 "AssumedRoleUser": {"AssumedRoleId": user_id, "Arn": arn}, "PackedPolicySize": 0}
