@@ -976,6 +976,24 @@ static struct json_object *redacted_params(const struct exec *x)
 	return out;
 }
 
+static void exec_release(struct exec *x);
+
+struct json_object *irx_exec_journal_params(const struct irx_runbook *rb,
+					    struct irx_actions *actions, struct json_object *params)
+{
+	struct exec x = {0};
+	struct json_object *out = NULL;
+
+	x.rb = rb;
+	x.actions = actions;
+	x.params = params;
+	x.secret_params = json_object_new_object();
+	find_secret_params(&x);
+	out = redacted_params(&x);
+	exec_release(&x);
+	return out;
+}
+
 static int journal_execution_start(struct exec *x, const char *start)
 {
 	struct json_object *r = json_object_new_object();
@@ -996,6 +1014,7 @@ static int journal_execution_start(struct exec *x, const char *start)
 	json_object_object_add(r, "case_id", json_object_new_string(o->case_id ? o->case_id : ""));
 	json_object_object_add(r, "mode", json_object_new_string("run"));
 	json_object_object_add(r, "parent_execution_id", NULL);
+	json_object_object_add(r, "fleet_id", str_or_null(o->fleet_id));
 	json_object_object_add(r, "ignore_exceptions", json_object_new_boolean(o->ignore_exceptions));
 	json_object_object_add(
 	    r, "exception_tag",

@@ -65,6 +65,9 @@ struct irx_exec_options {
 	time_t exception_now;	       /* tests: the time expiry is judged at; 0: now */
 	/* Continue an interrupted execution instead of starting one (core/resume.h). NULL: new. */
 	const struct irx_exec_resume *resume;
+	/* The fleet this execution is part of (core/fleet_journal.h), written in execution_start so
+	   a fleet killed at any instant still knows which execution ran which target. NULL: none. */
+	const char *fleet_id;
 };
 
 /*
@@ -103,5 +106,13 @@ int irx_execute(const struct irx_runbook *rb, struct json_object *params,
 		struct irx_actions *actions, const struct irx_exec_options *opts,
 		struct irx_exec_result *result, struct irx_error *err);
 void irx_exec_result_release(struct irx_exec_result *result);
+
+/*
+ * params (borrowed: a JSON object of parameter values) as an execution journal of rb records
+ * them: a parameter that feeds a secret input of an action becomes "********", and its value is
+ * redacted wherever it appears in the others. Transferred.
+ */
+struct json_object *irx_exec_journal_params(const struct irx_runbook *rb,
+					    struct irx_actions *actions, struct json_object *params);
 
 #endif

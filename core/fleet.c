@@ -19,8 +19,11 @@
 #include "error.h"
 #include "executor.h"
 #include "fleet.h"
+#include "fleet_journal.h"
+#include "journal.h"
 #include "node.h"
 #include "params.h"
+#include "resume.h"
 #include "runbook.h"
 #include "util.h"
 
@@ -364,10 +367,14 @@ struct irx_fleet {
 	struct region_count *regions;
 	size_t region_count;
 	/* the run */
-	const char *const *targets;
+	const struct irx_fleet_target *plan;
 	struct irx_fleet_result *results;
 	bool *started;
 	size_t count, next, done;
+	/* the fleet journal: written under lock; its first write failure */
+	char id[IRX_FLEET_ID_LEN + 1];
+	struct irx_journal *journal;
+	struct irx_error jerr;
 };
 
 struct irx_fleet *irx_fleet_new(const struct irx_fleet_options *o, struct irx_error *err)
@@ -378,10 +385,18 @@ struct irx_fleet *irx_fleet_new(const struct irx_fleet_options *o, struct irx_er
 	if (!o->rb || !o->base.state_dir) {
 		irx_error_set(err, IRX_ERR_INVALID,
 			      "a fleet needs a runbook and a state directory");
+		if (o->resume)
+			irx_journal_close(o->resume->journal);
 		return NULL;
 	}
 	f = irx_xcalloc(1, sizeof(*f));
 	f->o = *o;
+	if (o->resume) {
+		snprintf(f->id, sizeof(f->id), "%s", o->resume->fleet_id);
+		f->journal = o->resume->journal;
+	} else {
+		irx_fleet_id_new(f->id);
+	}
 	if (!f->o.concurrency)
 		f->o.concurrency = IRX_FLEET_DEFAULT_CONCURRENCY;
 	if (!f->o.per_account)
@@ -423,6 +438,7 @@ void irx_fleet_free(struct irx_fleet *f)
 	}
 	free(f->accounts);
 	free(f->regions);
+	irx_journal_close(f->journal);
 	for (size_t i = 0; i < f->pool.n; i++)
 		irx_aws_curl_free(f->pool.all[i]);
 	free(f->pool.all);
@@ -432,6 +448,11 @@ void irx_fleet_free(struct irx_fleet *f)
 	pthread_mutex_destroy(&f->lock);
 	pthread_cond_destroy(&f->changed);
 	free(f);
+}
+
+const char *irx_fleet_id(const struct irx_fleet *f)
+{
+	return f->id;
 }
 
 /*
@@ -716,6 +737,22 @@ static char *skipped_reason(struct json_object *skipped)
 	return out;
 }
 
+/* r's outcome from an execution that ran to its end. */
+static void set_outcome(struct irx_fleet_result *r, const struct irx_exec_result *res)
+{
+	memcpy(r->execution_id, res->execution_id, sizeof(r->execution_id));
+	r->status = res->status;
+	if (strcmp(res->status, "Success") != 0) {
+		r->outcome = IRX_FLEET_FAILED;
+		r->reason = irx_xstrdup(res->failure_message[0] ? res->failure_message : res->status);
+	} else if (res->skipped_steps && json_object_array_length(res->skipped_steps) > 0) {
+		r->outcome = IRX_FLEET_SKIPPED;
+		r->reason = skipped_reason(res->skipped_steps);
+	} else {
+		r->outcome = IRX_FLEET_CONTAINED;
+	}
+}
+
 /* One target's execution, on a worker thread; r's arn, account and region are set. */
 static void run_target(struct irx_fleet *f, struct irx_fleet_result *r)
 {
@@ -769,16 +806,7 @@ static void run_target(struct irx_fleet *f, struct irx_fleet_result *r)
 		r->reason = irx_xstrdup(err.message[0] ? err.message : res.failure_message);
 		goto out;
 	}
-	memcpy(r->execution_id, res.execution_id, sizeof(r->execution_id));
-	r->status = res.status;
-	if (strcmp(res.status, "Success") != 0) {
-		r->reason = irx_xstrdup(res.failure_message[0] ? res.failure_message : res.status);
-	} else if (res.skipped_steps && json_object_array_length(res.skipped_steps) > 0) {
-		r->outcome = IRX_FLEET_SKIPPED;
-		r->reason = skipped_reason(res.skipped_steps);
-	} else {
-		r->outcome = IRX_FLEET_CONTAINED;
-	}
+	set_outcome(r, &res);
 out:
 	r->duration_ms = irx_now_ms() - t0;
 	irx_exec_result_release(&res);
@@ -786,6 +814,91 @@ out:
 	irx_diags_release(&diags);
 	free(target_assign);
 	free(assign);
+}
+
+/*
+ * Continues a target's interrupted execution (irx resume FLEET_ID) on a worker thread, as `irx
+ * resume EXECUTION_ID` would. When it cannot be continued, r says why and stays interrupted.
+ */
+static void resume_target(struct irx_fleet *f, struct irx_fleet_result *r, const char *id)
+{
+	const struct irx_fleet_resume *fr = f->o.resume;
+	struct irx_resume rs = {0};
+	struct irx_diags diags = {0};
+	struct irx_exec_options eo = f->o.base;
+	struct irx_exec_result res = {0};
+	struct irx_aws_context ctx = {0};
+	struct irx_error err = {0};
+	struct log_ctx lc = {.f = f, .arn = r->arn};
+	struct json_object *params = NULL;
+	struct account *a = NULL;
+	long long t0 = irx_now_ms();
+
+	r->outcome = IRX_FLEET_FAILED;
+	r->status = "Interrupted";
+	r->interrupted = true;
+	snprintf(r->execution_id, sizeof(r->execution_id), "%s", id);
+	pthread_mutex_lock(&f->lock);
+	a = account_get(f, r->account, &err);
+	pthread_mutex_unlock(&f->lock);
+	if (!a || a->role_error) {
+		r->reason = irx_xstrdup(a ? a->role_error : err.message);
+		goto out;
+	}
+	if (irx_resume_load(eo.state_dir, id, &rs, &err) < 0 ||
+	    irx_resume_plan(&rs, f->o.rb, f->o.actions, &err) < 0) {
+		r->reason = irx_xstrdup(err.message);
+		goto out;
+	}
+	params = irx_resume_params(&rs, f->o.rb, fr ? fr->overrides : NULL,
+				   fr ? fr->override_count : 0, &diags);
+	if (!params) {
+		r->reason =
+		    irx_xstrdup(diags.count ? diags.items[0].message : "invalid parameters");
+		goto out;
+	}
+	irx_resume_exec_options(&rs, &eo);
+	eo.progress = NULL;
+	eo.progress_ud = NULL;
+	eo.log = fleet_log;
+	eo.log_ud = &lc;
+	ctx.region = eo.region && *eo.region ? eo.region : NULL;
+	ctx.role_arn = a->role_arn;
+	ctx.external_id = a->external_id;
+	irx_aws_attach_exec(&eo, a->client, &ctx);
+	if (irx_resume_execute(&rs, f->o.rb, params, f->o.actions, &eo, fr && fr->force, &res,
+			       &err) < 0) {
+		r->reason = irx_xstrdup(err.message[0] ? err.message : res.failure_message);
+		goto out;
+	}
+	r->interrupted = false;
+	set_outcome(r, &res);
+out:
+	r->duration_ms = irx_now_ms() - t0;
+	irx_exec_result_release(&res);
+	json_object_put(params);
+	irx_diags_release(&diags);
+	irx_resume_release(&rs);
+}
+
+/* Appends a record (taken) to the fleet journal (f->lock held, or no worker running). */
+static void fleet_append(struct irx_fleet *f, struct json_object *rec)
+{
+	struct irx_error e = {0};
+
+	if (f->journal && irx_journal_append(f->journal, rec, &e) < 0)
+		irx_error_set(&f->jerr, e.code, "%s", e.message);
+	json_object_put(rec);
+}
+
+/* A target ended (f->lock held): its record, then the caller's callback. */
+static void target_done(struct irx_fleet *f, struct irx_fleet_result *r, bool record)
+{
+	if (record && !r->interrupted)
+		fleet_append(f, irx_fleet_record_target_end(r));
+	f->done++;
+	if (f->o.done)
+		f->o.done(f->o.done_ud, r, f->done, f->count);
 }
 
 /* The next target whose account and region have room (f->lock held), or -1. */
@@ -838,54 +951,140 @@ static void *worker(void *ud)
 			continue;
 		}
 		pthread_mutex_unlock(&f->lock);
-		run_target(f, &f->results[i]);
+		if (f->plan[i].action == IRX_FLEET_RESUME)
+			resume_target(f, &f->results[i], f->plan[i].execution_id);
+		else
+			run_target(f, &f->results[i]);
 		pthread_mutex_lock(&f->lock);
 		if (a)
 			a->running--;
 		if (rc)
 			rc->running--;
-		f->done++;
-		if (f->o.done)
-			f->o.done(f->o.done_ud, &f->results[i], f->done, f->count);
+		target_done(f, &f->results[i], true);
 		pthread_cond_broadcast(&f->changed);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
 }
 
+/* The fleet's assignments as its journal keeps them: {NAME: VALUE}, secrets redacted. */
+static struct json_object *journal_assignments(const struct irx_fleet *f)
+{
+	struct json_object *raw = json_object_new_object(), *out = NULL;
+
+	for (size_t i = 0; i < f->o.assignment_count; i++) {
+		const char *a = f->o.assignments[i], *eq = strchr(a, '=');
+		char *name = NULL;
+
+		if (!eq)
+			continue;
+		name = irx_xstrndup(a, (size_t)(eq - a));
+		json_object_object_add(raw, name, json_object_new_string(eq + 1));
+		free(name);
+	}
+	out = irx_exec_journal_params(f->o.rb, f->o.actions, raw);
+	json_object_put(raw);
+	return out;
+}
+
+/* fleet_start (a new fleet) or resume (a continued one): the journal exists before any work. */
+static int journal_begin(struct irx_fleet *f, const struct irx_fleet_target *plan, size_t count,
+			 struct irx_error *err)
+{
+	struct json_object *rec = NULL;
+	size_t n[3] = {0};
+	int rc = 0;
+
+	if (f->o.resume) {
+		for (size_t i = 0; i < count; i++)
+			n[plan[i].action]++;
+		rec = irx_fleet_record_resume(n[IRX_FLEET_DONE], n[IRX_FLEET_RESUME],
+					      n[IRX_FLEET_START], f->o.resume->force);
+	} else {
+		const char **arns = irx_xcalloc(count ? count : 1, sizeof(*arns));
+		struct json_object *assign = journal_assignments(f);
+
+		for (size_t i = 0; i < count; i++)
+			arns[i] = plan[i].arn;
+		f->journal = irx_journal_create_kind(&irx_journal_kind_fleet, f->o.base.state_dir,
+						     f->id, err);
+		if (f->journal)
+			rec = irx_fleet_record_start(f->id, &f->o, arns, count, assign);
+		json_object_put(assign);
+		free(arns);
+		if (!f->journal)
+			return -1;
+	}
+	if (irx_journal_append(f->journal, rec, err) < 0)
+		rc = -1;
+	json_object_put(rec);
+	return rc;
+}
+
 int irx_fleet_run(struct irx_fleet *f, const char *const *targets, size_t count,
 		  struct irx_fleet_result **results, struct irx_error *err)
 {
-	pthread_t *threads = NULL;
-	size_t nthreads = count < f->o.concurrency ? count : f->o.concurrency, started = 0;
+	struct irx_fleet_target *plan = irx_xcalloc(count ? count : 1, sizeof(*plan));
+	int rc = 0;
 
+	for (size_t i = 0; i < count; i++)
+		plan[i].arn = targets[i];
+	rc = irx_fleet_run_plan(f, plan, count, results, err);
+	free(plan);
+	return rc;
+}
+
+int irx_fleet_run_plan(struct irx_fleet *f, const struct irx_fleet_target *plan, size_t count,
+		       struct irx_fleet_result **results, struct irx_error *err)
+{
+	pthread_t *threads = NULL;
+	size_t nthreads = 0, started = 0, ninterrupted = 0;
+	const char **interrupted = NULL;
+	long long t0 = irx_now_ms();
+
+	*results = NULL;
+	if (journal_begin(f, plan, count, err) < 0)
+		return -1;
 	*results = irx_xcalloc(count ? count : 1, sizeof(**results));
-	f->targets = targets;
+	f->plan = plan;
 	f->results = *results;
 	f->started = irx_xcalloc(count ? count : 1, sizeof(*f->started));
 	f->count = count;
 	f->next = 0;
 	f->done = 0;
+	f->o.base.fleet_id = f->id;
 	for (size_t i = 0; i < count; i++) {
 		struct irx_fleet_result *r = &f->results[i];
 		struct irx_arn arn;
 		char why[128] = "";
 
-		r->arn = irx_xstrdup(targets[i]);
+		r->arn = irx_xstrdup(plan[i].arn);
 		r->outcome = IRX_FLEET_FAILED;
 		r->status = "NotStarted";
-		if (irx_arn_parse(targets[i], &arn, why, sizeof(why)) < 0) {
+		if (irx_arn_parse(plan[i].arn, &arn, why, sizeof(why)) == 0) {
+			snprintf(r->account, sizeof(r->account), "%s", arn.account);
+			snprintf(r->region, sizeof(r->region), "%s", arn.region);
+		}
+		if (plan[i].action == IRX_FLEET_DONE) {
+			snprintf(r->execution_id, sizeof(r->execution_id), "%s",
+				 plan[i].execution_id ? plan[i].execution_id : "");
+			r->outcome = plan[i].outcome;
+			r->status = plan[i].status ? plan[i].status : "NotStarted";
+			r->reason = plan[i].reason ? irx_xstrdup(plan[i].reason) : NULL;
+			r->duration_ms = plan[i].duration_ms;
+			f->started[i] = true;
+			target_done(f, r, !plan[i].recorded);
+		} else if (why[0]) {
 			/* reported as failed without running; no slot taken */
 			r->reason = irx_xasprintf("not an ARN: %s", why);
 			f->started[i] = true;
-			f->done++;
-			if (f->o.done)
-				f->o.done(f->o.done_ud, r, f->done, f->count);
-			continue;
+			target_done(f, r, true);
+		} else {
+			nthreads++;
 		}
-		snprintf(r->account, sizeof(r->account), "%s", arn.account);
-		snprintf(r->region, sizeof(r->region), "%s", arn.region);
 	}
+	if (nthreads > f->o.concurrency)
+		nthreads = f->o.concurrency;
 	threads = irx_xcalloc(nthreads ? nthreads : 1, sizeof(*threads));
 	for (size_t i = 0; i < nthreads; i++) {
 		if (pthread_create(&threads[i], NULL, worker, f) != 0)
@@ -904,6 +1103,20 @@ int irx_fleet_run(struct irx_fleet *f, const char *const *targets, size_t count,
 	free(threads);
 	free(f->started);
 	f->started = NULL;
+	interrupted = irx_xcalloc(count ? count : 1, sizeof(*interrupted));
+	for (size_t i = 0; i < count; i++)
+		if (f->results[i].interrupted)
+			interrupted[ninterrupted++] = f->results[i].arn;
+	/* a fleet with an execution still interrupted can be resumed again (with --force) */
+	if (ninterrupted)
+		fleet_append(f, irx_fleet_record_resume_end(interrupted, ninterrupted));
+	else
+		fleet_append(f, irx_fleet_record_end(f->results, count, irx_now_ms() - t0));
+	free(interrupted);
+	if (f->jerr.code) {
+		irx_error_set(err, f->jerr.code, "%s", f->jerr.message);
+		return -1;
+	}
 	return 0;
 }
 
@@ -916,13 +1129,15 @@ void irx_fleet_results_free(struct irx_fleet_result *results, size_t count)
 	free(results);
 }
 
-struct json_object *irx_fleet_summary_json(const char *runbook, bool dry_run,
-					   const struct irx_fleet_result *results, size_t count,
-					   long long duration_ms)
+static struct json_object *summary(const char *fleet_id, const char *runbook, bool dry_run,
+				   const struct irx_fleet_result *results, size_t count,
+				   long long duration_ms)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 	size_t n[4] = {0};
 
+	if (fleet_id)
+		json_object_object_add(o, "FleetId", json_object_new_string(fleet_id));
 	for (size_t i = 0; i < count; i++) {
 		const struct irx_fleet_result *r = &results[i];
 		struct json_object *e = json_object_new_object();
@@ -954,4 +1169,43 @@ struct json_object *irx_fleet_summary_json(const char *runbook, bool dry_run,
 	json_object_object_add(o, "DurationMs", json_object_new_int64(duration_ms));
 	json_object_object_add(o, "Executions", list);
 	return o;
+}
+
+struct json_object *irx_fleet_summary_json(const char *runbook, bool dry_run,
+					   const struct irx_fleet_result *results, size_t count,
+					   long long duration_ms)
+{
+	return summary(NULL, runbook, dry_run, results, count, duration_ms);
+}
+
+struct json_object *irx_fleet_summary(const struct irx_fleet *f,
+				      const struct irx_fleet_result *results, size_t count,
+				      long long duration_ms)
+{
+	return summary(f->id, f->o.rb->name, f->o.base.dry_run, results, count, duration_ms);
+}
+
+char *irx_fleet_summary_text(bool dry_run, const struct irx_fleet_result *results, size_t count,
+			     long long duration_ms)
+{
+	char *buf = NULL;
+	size_t len = 0, n[4] = {0};
+	FILE *out = open_memstream(&buf, &len);
+
+	if (!out)
+		abort();
+	for (size_t i = 0; i < count; i++)
+		n[results[i].outcome]++;
+	fprintf(out, "%zu target%s: %zu %s, %zu skipped by exception, %zu failed (%.1f s)\n",
+		count, count == 1 ? "" : "s", n[IRX_FLEET_CONTAINED],
+		dry_run ? "would be contained" : "contained", n[IRX_FLEET_SKIPPED],
+		n[IRX_FLEET_FAILED], (double)duration_ms / 1000.0);
+	for (size_t i = 0; i < count; i++)
+		if (results[i].outcome != IRX_FLEET_CONTAINED)
+			fprintf(out, "%s\t%s\t%s\t%s\n", irx_fleet_outcome_name(results[i].outcome),
+				results[i].arn,
+				results[i].execution_id[0] ? results[i].execution_id : "-",
+				results[i].reason ? results[i].reason : "");
+	fclose(out);
+	return buf;
 }

@@ -19,6 +19,11 @@
  * and retry quota: AWS throttles per account), all sharing one pool of connections. Throttling
  * is retried by the client (standard mode, IRX_FLEET_MAX_ATTEMPTS attempts unless
  * AWS_MAX_ATTEMPTS says otherwise); an execution fails only when its retries are exhausted.
+ *
+ * Every fleet has an id ("fleet-<uuid>") and a journal (core/fleet_journal.h): what it set out
+ * to do, each target's end, and the fleet's end; each execution's execution_start names the
+ * fleet. `irx resume FLEET_ID` reads them back and runs the fleet again with a plan per target
+ * (irx_fleet_run_plan): already ended, resume the interrupted execution, or start one.
  */
 #ifndef IRX_FLEET_H
 #define IRX_FLEET_H
@@ -34,6 +39,7 @@ struct irx_actions;
 struct irx_config;
 struct irx_diags;
 struct irx_error;
+struct irx_journal;
 struct irx_runbook;
 
 #define IRX_FLEET_DEFAULT_CONCURRENCY 8
@@ -88,6 +94,9 @@ struct irx_fleet_result {
 	const char *status; /* the execution's status (static), or "NotStarted" */
 	char *reason;	    /* owned: why it failed or was skipped; NULL when contained */
 	long long duration_ms;
+	/* Its execution is still interrupted: a resume was refused (a non-idempotent step would
+	 * run again without force, ...). Its outcome is failed; the fleet does not end. */
+	bool interrupted;
 };
 
 /* Called (serialised: never two at once) as each execution ends; done counts the ended ones. */
@@ -116,6 +125,37 @@ struct irx_fleet_options {
 	void *done_ud;
 	irx_log_fn *log; /* plugins' log lines (warnings and errors); NULL: none */
 	void *log_ud;
+	/* Continue a fleet (irx resume FLEET_ID) instead of starting one. NULL: a new fleet. */
+	const struct irx_fleet_resume *resume;
+};
+
+/* A fleet continued: its journal is appended to, its id kept. */
+struct irx_fleet_resume {
+	const char *fleet_id;
+	struct irx_journal *journal; /* open for append; taken over by irx_fleet_new (always) */
+	bool force;		     /* re-run interrupted non-idempotent steps */
+	/* "NAME=VALUE" for secret parameters the executions' journals redacted (borrowed) */
+	const char *const *overrides;
+	size_t override_count;
+};
+
+/* What irx_fleet_run_plan does with a target. */
+enum irx_fleet_action {
+	IRX_FLEET_START = 0,  /* run a new execution */
+	IRX_FLEET_RESUME = 1, /* continue the interrupted execution_id (core/resume.h) */
+	IRX_FLEET_DONE = 2,   /* it ended before: report result, run nothing */
+};
+
+struct irx_fleet_target {
+	const char *arn; /* borrowed */
+	enum irx_fleet_action action;
+	const char *execution_id; /* RESUME; DONE: its execution ("" or NULL when none) */
+	/* DONE: the recorded result (borrowed; copied into the results) */
+	enum irx_fleet_outcome outcome;
+	const char *status; /* static (irx_fleet_status_static) */
+	const char *reason; /* NULL when contained */
+	long long duration_ms;
+	bool recorded; /* DONE: the fleet journal has its target_end already */
 };
 
 struct irx_fleet;
@@ -123,6 +163,10 @@ struct irx_fleet;
 /* A fleet for o (borrowed until irx_fleet_free); nothing is sent yet. NULL with err set. */
 struct irx_fleet *irx_fleet_new(const struct irx_fleet_options *o, struct irx_error *err);
 void irx_fleet_free(struct irx_fleet *f);
+
+/* The fleet's id ("fleet-<uuid>"; borrowed, valid until irx_fleet_free), known from
+ * irx_fleet_new on: print it before the run, so a responder can resume a killed fleet. */
+const char *irx_fleet_id(const struct irx_fleet *f);
 
 /*
  * The targets a spec names: its ARNs, or the query's matches in every account and region
@@ -134,11 +178,22 @@ int irx_fleet_resolve(struct irx_fleet *f, const struct irx_fleet_spec *spec, ch
 
 /*
  * Runs one execution per target (borrowed strings) and fills *results (owned; release with
- * irx_fleet_results_free), in the targets' order. Returns 0 once every target has ended
- * (check the outcomes), or -1 with err set when no worker could be started.
+ * irx_fleet_results_free), in the targets' order. The fleet journal is created first (with
+ * fleet_start), then each target's end and the fleet's end are appended. Returns 0 once every
+ * target has ended (check the outcomes), or -1 with err set when no worker could be started or
+ * the fleet journal could not be created (then nothing ran and *results is NULL), or when it
+ * could not be written to later (then every target ran: *results is filled).
  */
 int irx_fleet_run(struct irx_fleet *f, const char *const *targets, size_t count,
 		  struct irx_fleet_result **results, struct irx_error *err);
+/*
+ * The same with a plan per target (irx resume FLEET_ID; o->resume set): a "resume" record is
+ * appended instead of fleet_start, DONE targets are reported at once (and their target_end
+ * recorded unless it was), the others run on the workers within the same bounds. The fleet
+ * ends (fleet_end) unless an execution is left interrupted (then resume_end).
+ */
+int irx_fleet_run_plan(struct irx_fleet *f, const struct irx_fleet_target *plan, size_t count,
+		       struct irx_fleet_result **results, struct irx_error *err);
 void irx_fleet_results_free(struct irx_fleet_result *results, size_t count);
 
 /* "contained", "skipped", "failed". */
@@ -152,5 +207,15 @@ const char *irx_fleet_outcome_name(enum irx_fleet_outcome o);
 struct json_object *irx_fleet_summary_json(const char *runbook, bool dry_run,
 					   const struct irx_fleet_result *results, size_t count,
 					   long long duration_ms);
+/* The same with "FleetId" first, the runbook and dry run taken from f. Transferred. */
+struct json_object *irx_fleet_summary(const struct irx_fleet *f,
+				      const struct irx_fleet_result *results, size_t count,
+				      long long duration_ms);
+/*
+ * The text summary `irx run --targets` prints (a count line, then a line per target not
+ * contained: outcome, ARN, execution id, reason; tab-separated). Transferred (free).
+ */
+char *irx_fleet_summary_text(bool dry_run, const struct irx_fleet_result *results, size_t count,
+			     long long duration_ms);
 
 #endif

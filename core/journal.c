@@ -127,9 +127,12 @@ char *irx_state_dir_resolve(const char *explicit_dir)
 	return irx_xasprintf("%s/.local/state/irx", home);
 }
 
-static char *journal_path(const char *state_dir, const char *execution_id)
+const struct irx_journal_kind irx_journal_kind_execution = {
+    .dir = "executions", .noun = "execution", .valid = irx_execution_id_valid};
+
+static char *kind_path(const struct irx_journal_kind *k, const char *state_dir, const char *id)
 {
-	return irx_xasprintf("%s/executions/%s.jsonl", state_dir, execution_id);
+	return irx_xasprintf("%s/%s/%s.jsonl", state_dir, k->dir, id);
 }
 
 static int fsync_dir(const char *dir)
@@ -199,20 +202,27 @@ out:
 struct irx_journal *irx_journal_create(const char *state_dir, const char *execution_id,
 				       struct irx_error *err)
 {
+	return irx_journal_create_kind(&irx_journal_kind_execution, state_dir, execution_id, err);
+}
+
+struct irx_journal *irx_journal_create_kind(const struct irx_journal_kind *k,
+					    const char *state_dir, const char *execution_id,
+					    struct irx_error *err)
+{
 	struct irx_journal *j = NULL;
 	char *dir = NULL;
 	char *path = NULL;
 	int fd = -1;
 
-	if (!irx_execution_id_valid(execution_id)) {
-		irx_error_set(err, IRX_ERR_INVALID, "invalid execution id '%s'",
+	if (!k->valid(execution_id)) {
+		irx_error_set(err, IRX_ERR_INVALID, "invalid %s id '%s'", k->noun,
 			      execution_id ? execution_id : "(null)");
 		goto fail;
 	}
-	dir = irx_xasprintf("%s/executions", state_dir);
+	dir = irx_xasprintf("%s/%s", state_dir, k->dir);
 	if (make_dirs(dir, err) < 0)
 		goto fail;
-	path = journal_path(state_dir, execution_id);
+	path = kind_path(k, state_dir, execution_id);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		irx_error_set(err, IRX_ERR_IO, "cannot create journal '%s': %s", path,
@@ -256,18 +266,26 @@ fail:
 struct irx_journal *irx_journal_open_append(const char *state_dir, const char *execution_id,
 					    struct irx_error *err)
 {
+	return irx_journal_open_append_kind(&irx_journal_kind_execution, state_dir, execution_id,
+					    err);
+}
+
+struct irx_journal *irx_journal_open_append_kind(const struct irx_journal_kind *k,
+						 const char *state_dir, const char *execution_id,
+						 struct irx_error *err)
+{
 	struct irx_journal *j = NULL;
 	char *path = NULL;
 	struct stat st;
 	off_t end = 0;
 	int fd = -1;
 
-	if (!irx_execution_id_valid(execution_id)) {
-		irx_error_set(err, IRX_ERR_INVALID, "invalid execution id '%s'",
+	if (!k->valid(execution_id)) {
+		irx_error_set(err, IRX_ERR_INVALID, "invalid %s id '%s'", k->noun,
 			      execution_id ? execution_id : "(null)");
 		return NULL;
 	}
-	path = journal_path(state_dir, execution_id);
+	path = kind_path(k, state_dir, execution_id);
 	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		irx_error_set(err, errno == ENOENT ? IRX_ERR_NOT_FOUND : IRX_ERR_IO,
@@ -275,7 +293,8 @@ struct irx_journal *irx_journal_open_append(const char *state_dir, const char *e
 		goto fail;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		irx_error_set(err, IRX_ERR_INVALID, "execution %s is still running", execution_id);
+		irx_error_set(err, IRX_ERR_INVALID, "%s %s is still running", k->noun,
+			      execution_id);
 		goto fail;
 	}
 	/* A line torn by a crash would swallow the next record: cut it off. */
@@ -395,16 +414,22 @@ void irx_journal_close(struct irx_journal *j)
 
 int irx_journal_running(const char *state_dir, const char *execution_id, struct irx_error *err)
 {
+	return irx_journal_running_kind(&irx_journal_kind_execution, state_dir, execution_id, err);
+}
+
+int irx_journal_running_kind(const struct irx_journal_kind *k, const char *state_dir,
+			     const char *execution_id, struct irx_error *err)
+{
 	char *path = NULL;
 	int fd = -1;
 	int rc = -1;
 
-	if (!irx_execution_id_valid(execution_id)) {
-		irx_error_set(err, IRX_ERR_INVALID, "invalid execution id '%s'",
+	if (!k->valid(execution_id)) {
+		irx_error_set(err, IRX_ERR_INVALID, "invalid %s id '%s'", k->noun,
 			      execution_id ? execution_id : "(null)");
 		return -1;
 	}
-	path = journal_path(state_dir, execution_id);
+	path = kind_path(k, state_dir, execution_id);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		if (errno == ENOENT) {
@@ -479,6 +504,14 @@ out:
 struct json_object *irx_journal_read(const char *state_dir, const char *execution_id,
 				     int *truncated, struct irx_error *err)
 {
+	return irx_journal_read_kind(&irx_journal_kind_execution, state_dir, execution_id,
+				     truncated, err);
+}
+
+struct json_object *irx_journal_read_kind(const struct irx_journal_kind *k, const char *state_dir,
+					  const char *execution_id, int *truncated,
+					  struct irx_error *err)
+{
 	struct json_object *records = NULL;
 	char *path = NULL;
 	char *buf = NULL;
@@ -488,15 +521,15 @@ struct json_object *irx_journal_read(const char *state_dir, const char *executio
 
 	if (truncated)
 		*truncated = 0;
-	if (!irx_execution_id_valid(execution_id)) {
-		irx_error_set(err, IRX_ERR_INVALID, "invalid execution id '%s'",
+	if (!k->valid(execution_id)) {
+		irx_error_set(err, IRX_ERR_INVALID, "invalid %s id '%s'", k->noun,
 			      execution_id ? execution_id : "(null)");
 		return NULL;
 	}
-	path = journal_path(state_dir, execution_id);
+	path = kind_path(k, state_dir, execution_id);
 	if (irx_read_file(path, JOURNAL_MAX_BYTES, &buf, &len) < 0) {
 		if (errno == ENOENT)
-			irx_error_set(err, IRX_ERR_NOT_FOUND, "no execution '%s' in %s",
+			irx_error_set(err, IRX_ERR_NOT_FOUND, "no %s '%s' in %s", k->noun,
 				      execution_id, state_dir);
 		else if (errno == EFBIG)
 			irx_error_set(err, IRX_ERR_LIMIT, "journal '%s' is larger than %u MiB",
@@ -581,16 +614,15 @@ static int iso8601_ms(const char *s, long long *out)
 	return 0;
 }
 
-/* The execution_start record's start_time, from the journal's first line. */
-static int first_start_ms(const char *path, long long *out)
+/* The journal's first line as a record (transferred), or NULL. */
+static struct json_object *first_record(const char *path)
 {
 	char *buf = irx_xmalloc(FIRST_LINE_MAX + 1);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	size_t have = 0;
 	char *nl = NULL;
-	struct json_object *rec = NULL, *v = NULL;
+	struct json_object *rec = NULL;
 	const char *why = NULL;
-	int rc = -1;
 
 	if (fd < 0)
 		goto out;
@@ -606,9 +638,34 @@ static int first_start_ms(const char *path, long long *out)
 			break;
 	}
 	nl = memchr(buf, '\n', have);
-	if (!nl)
-		goto out;
-	rec = parse_line(buf, (size_t)(nl - buf), &why);
+	if (nl)
+		rec = parse_line(buf, (size_t)(nl - buf), &why);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rec;
+}
+
+struct json_object *irx_journal_read_first(const char *state_dir, const char *execution_id)
+{
+	char *path = NULL;
+	struct json_object *rec = NULL;
+
+	if (!irx_execution_id_valid(execution_id))
+		return NULL;
+	path = kind_path(&irx_journal_kind_execution, state_dir, execution_id);
+	rec = first_record(path);
+	free(path);
+	return rec;
+}
+
+/* The execution_start record's start_time, from the journal's first line. */
+static int first_start_ms(const char *path, long long *out)
+{
+	struct json_object *rec = first_record(path), *v = NULL;
+	int rc = -1;
+
 	if (!rec || !json_object_object_get_ex(rec, "type", &v) ||
 	    strcmp(json_object_get_string(v), "execution_start") != 0)
 		goto out;
@@ -618,9 +675,6 @@ static int first_start_ms(const char *path, long long *out)
 	rc = iso8601_ms(json_object_get_string(v), out);
 out:
 	json_object_put(rec);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return rc;
 }
 

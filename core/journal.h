@@ -8,7 +8,8 @@
  *   execution_start  execution_id, runbook, runbook_path, parameters (secrets
  *                    redacted), dry_run, account_id, region, case_id, mode
  *                    ("run" | "rollback"), parent_execution_id (rollback),
- *                    start_time (ISO-8601 UTC), irx_version
+ *                    fleet_id (the fleet it is part of, core/fleet_journal.h;
+ *                    null when none), start_time (ISO-8601 UTC), irx_version
  *   step_start       step, action, attempt, inputs (secrets redacted), start_time
  *   step_end         step, action, attempt, status (Success | Failed | TimedOut
  *                    | Skipped | Cancelled), outputs, undo (object or null),
@@ -93,6 +94,38 @@ int irx_journal_running(const char *state_dir, const char *execution_id, struct 
 typedef void irx_journal_each_fn(void *ud, const char *execution_id);
 int irx_journal_list(const char *state_dir, irx_journal_each_fn *fn, void *ud,
 		     struct irx_error *err);
+
+/*
+ * The first record of an execution's journal (its execution_start, read from the first line
+ * only: cheap on a state directory of many executions), or NULL when there is none (no such
+ * journal, an empty one, a first line that is not a JSON object). Transferred.
+ */
+struct json_object *irx_journal_read_first(const char *state_dir, const char *execution_id);
+
+/*
+ * Other journals in the same format and with the same guarantees (0600 files in a 0700
+ * <state-dir>/<dir>/, fsync'd appends, a torn last line cut off, the writer's flock): a kind
+ * names the directory, the noun its messages use ("no fleet 'x' in DIR", "fleet x is still
+ * running") and the check an id passes before it becomes a file name. The functions above are
+ * these for irx_journal_kind_execution.
+ */
+struct irx_journal_kind {
+	const char *dir;
+	const char *noun;
+	int (*valid)(const char *id);
+};
+extern const struct irx_journal_kind irx_journal_kind_execution;
+
+struct irx_journal *irx_journal_create_kind(const struct irx_journal_kind *k,
+					    const char *state_dir, const char *id,
+					    struct irx_error *err);
+struct irx_journal *irx_journal_open_append_kind(const struct irx_journal_kind *k,
+						 const char *state_dir, const char *id,
+						 struct irx_error *err);
+struct json_object *irx_journal_read_kind(const struct irx_journal_kind *k, const char *state_dir,
+					  const char *id, int *truncated, struct irx_error *err);
+int irx_journal_running_kind(const struct irx_journal_kind *k, const char *state_dir,
+			     const char *id, struct irx_error *err);
 
 /*
  * Summarises an execution from its records, in the shape of
