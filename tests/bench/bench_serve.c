@@ -43,6 +43,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,15 +66,16 @@ extern char **environ;
 #define FIRST_URL "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-bench-%02d.pem"
 #define XID "bench-external-id-7f3a"
 #define ENTITY "arn:aws:iam::123456789012:user/bench"
-#define KEEP 16		 /* distinct messages the steady phases cycle through */
-#define FIRST 32	 /* certificate URLs for the first-message figure */
-#define DISPATCHED 2000	 /* new messages for the dispatched figure */
+#define KEEP 16		/* distinct messages the steady phases cycle through */
+#define FIRST 32	/* certificate URLs for the first-message figure */
+#define DISPATCHED 2000 /* new messages for the dispatched figure */
 #define MAX_CLIENTS 8
 
 static EVP_PKEY *g_key;
 static char *g_message; /* the GuardDuty event */
 static const char *g_src;
 static int g_port;
+static pid_t g_serve; /* stopped by die() too: never left running */
 
 static double now_s(void)
 {
@@ -99,6 +101,10 @@ static char *slurp(const char *rel)
 static void die(const char *what)
 {
 	fprintf(stderr, "bench_serve: %s\n", what);
+	if (g_serve > 0) {
+		kill(g_serve, SIGTERM);
+		waitpid(g_serve, NULL, 0);
+	}
 	exit(1);
 }
 
@@ -172,6 +178,7 @@ static char *signed_request(const char *id, const char *topic, const char *url, 
 static int exchange(const char *req, int *status, char *text, size_t cap)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)g_port)};
+	struct timeval tv = {.tv_sec = 30}; /* serve's own limit is 10 s */
 	char buf[4096];
 	size_t len = strlen(req), off = 0, have = 0;
 	const char *body = NULL;
@@ -181,6 +188,7 @@ static int exchange(const char *req, int *status, char *text, size_t cap)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto out;
 	while (off < len) {
@@ -287,7 +295,8 @@ static double server_cpu(pid_t pid)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* fields after the command name: state is field 3 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return 0;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -338,8 +347,8 @@ static struct json_object *phase(pid_t pid, char **reqs, size_t nreq, int client
 	json_object_object_add(r, "per_second", json_object_new_double((double)total / wall));
 	json_object_object_add(r, "p50_ms",
 			       json_object_new_double(total ? all[total / 2] / 1000.0 : 0));
-	json_object_object_add(
-	    r, "p99_ms", json_object_new_double(total ? all[total * 99 / 100] / 1000.0 : 0));
+	json_object_object_add(r, "p99_ms",
+			       json_object_new_double(total ? all[total * 99 / 100] / 1000.0 : 0));
 	json_object_object_add(r, "max_ms",
 			       json_object_new_double(total ? all[total - 1] / 1000.0 : 0));
 	json_object_object_add(
@@ -418,8 +427,7 @@ static long file_size(const char *path)
 #define EXITED "irx run exited with status "
 
 /* Waits for want dispatches (log lines after offset); returns the time they took, -1 if not. */
-static double wait_dispatched(const char *log, long offset, size_t want, double t0,
-			      size_t *nonzero)
+static double wait_dispatched(const char *log, long offset, size_t want, double t0, size_t *nonzero)
 {
 	while (log_count(log, offset, EXITED, nonzero) < want) {
 		if (now_s() - t0 > 300)
@@ -431,18 +439,17 @@ static double wait_dispatched(const char *log, long offset, size_t want, double 
 
 static pid_t start_serve(const char *build, const char *dir, const char *state, const char *log)
 {
-	char *irx = irx_xasprintf("%s/irx", build), *ca = irx_xasprintf("%s/" CONS
-									 "TEST-ONLY-SimpleNotificationService-test.pem",
-									 g_src);
+	char *irx = irx_xasprintf("%s/irx", build),
+	     *ca = irx_xasprintf("%s/" CONS "TEST-ONLY-SimpleNotificationService-test.pem", g_src);
 	char *cfg = irx_xasprintf("%s/irx.yaml", dir);
-	const char *argv[] = {irx,	 "serve",     "--listen", "127.0.0.1:0", "--topic",
-			      TOPIC,	 "--ca-file", ca,	  "--state-dir", state,
-			      "--",	 "--config",  cfg,	  "--state-dir", state,
-			      NULL};
+	const char *argv[] = {irx,	     "serve",	    "--listen",	 "127.0.0.1:0",
+			      "--topic",     TOPIC,	    "--ca-file", ca,
+			      "--state-dir", state,	    "--",	 "--config",
+			      cfg,	     "--state-dir", state,	 NULL};
 	/* a certificate cache miss must not leave the machine: every proxy is a closed port */
-	static const char *const extra[] = {"https_proxy=http://127.0.0.1:9",
-					    "HTTPS_PROXY=http://127.0.0.1:9",
-					    "ALL_PROXY=http://127.0.0.1:9", "IRX_SERVE_EXTERNAL_ID=" XID};
+	static const char *const extra[] = {
+	    "https_proxy=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+	    "ALL_PROXY=http://127.0.0.1:9", "IRX_SERVE_EXTERNAL_ID=" XID};
 	size_t n = 0, envc = 0;
 	const char **envp = NULL;
 	posix_spawn_file_actions_t fa;
@@ -473,6 +480,7 @@ static pid_t start_serve(const char *build, const char *dir, const char *state, 
 					 0600);
 	if (posix_spawn(&pid, irx, &fa, NULL, (char *const *)argv, (char *const *)envp) != 0)
 		die("cannot start irx serve");
+	g_serve = pid;
 	posix_spawn_file_actions_destroy(&fa);
 	for (int i = 0; i < 1000 && !g_port; i++) { /* "listening on 127.0.0.1:0 port N" */
 		const char *p = NULL;
@@ -482,8 +490,10 @@ static pid_t start_serve(const char *build, const char *dir, const char *state, 
 			g_port = atoi(p + 6);
 		free(text);
 		text = NULL;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			g_serve = 0;
 			die("irx serve exited at start (see its log)");
+		}
 	}
 	if (!g_port)
 		die("irx serve did not say its port");
@@ -594,8 +604,10 @@ int main(int argc, char **argv)
 	json_object_object_add(figs, "valid_v1_4", phase(pid, keep_v1, KEEP, 4, secs, 0, dup));
 	json_object_object_add(figs, "tampered_1", phase(pid, tampered, KEEP, 1, secs, 0, forged));
 	json_object_object_add(figs, "tampered_4", phase(pid, tampered, KEEP, 4, secs, 0, forged));
-	json_object_object_add(figs, "unknown_topic_1", phase(pid, other, KEEP, 1, secs, 0, unknown));
-	json_object_object_add(figs, "unknown_topic_4", phase(pid, other, KEEP, 4, secs, 0, unknown));
+	json_object_object_add(figs, "unknown_topic_1",
+			       phase(pid, other, KEEP, 1, secs, 0, unknown));
+	json_object_object_add(figs, "unknown_topic_4",
+			       phase(pid, other, KEEP, 4, secs, 0, unknown));
 	/* each a certificate URL serve has not used yet: load from its cache dir and validate */
 	json_object_object_add(figs, "first_message", phase(pid, first, FIRST, 1, 0, FIRST, dup));
 
@@ -619,6 +631,7 @@ int main(int argc, char **argv)
 	kill(pid, SIGTERM);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	g_serve = 0;
 	json_object_object_add(out, "serve_exit",
 			       json_object_new_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1));
 	json_object_object_add(out, "figures", figs);
