@@ -335,12 +335,18 @@ class Route:
         self.headers = [shape.members[n].serialization.get("name", n).lower() for n in
                         (shape.required_members if shape is not None else [])
                         if shape.members[n].serialization.get("location") == "header"]
-        self.weight = (len(self.query), len(self.headers), len(re.sub(r"\{[^}]+\}", "", path)))
+        # required query members tell apart operations on one URI (s3 DeleteObject and
+        # AbortMultipartUpload, which needs ?uploadId)
+        self.required_query = [shape.members[n].serialization.get("name", n) for n in
+                               (shape.required_members if shape is not None else [])
+                               if shape.members[n].serialization.get("location") == "querystring"]
+        self.weight = (len(self.query) + len(self.required_query), len(self.headers),
+                       len(re.sub(r"\{[^}]+\}", "", path)))
 
     def match(self, method, path, query, headers=None):
         if method != self.method:
             return None
-        if any(h not in (headers or {}) for h in self.headers):
+        if any(h not in (headers or {}) for h in self.headers) or any(q not in query for q in self.required_query):
             return None
         for k, v in self.query.items():
             if k not in query or (v and query[k] != v):
