@@ -41,299 +41,13 @@
 #include <time.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define REVOKE_POLICY "irx-revoke-older-sessions"
 #define ACTION_NAME "concurrency-zero:lambda"
 #define MSG_MAX 2048
 
 /* --- small helpers --------------------------------------------------------------------- */
-
-static const char *str_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *arr_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
-static struct json_object *obj_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
-static bool bool_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return obj && json_object_object_get_ex(obj, key, &v) && json_object_get_boolean(v);
-}
-
-/* {"k1": "v1", ...}; NULL-terminated key/value pairs. Transferred. */
-static struct json_object *params_new(const char *key, ...)
-{
-	struct json_object *o = json_object_new_object();
-	va_list ap;
-
-	va_start(ap, key);
-	for (const char *k = key; k; k = va_arg(ap, const char *))
-		json_object_object_add(o, k, json_object_new_string(va_arg(ap, const char *)));
-	va_end(ap);
-	return o;
-}
-
-/* Calls service:op with params (transferred). *resp transferred (may be NULL). */
-static int aws(const struct irx_context *ctx, const char *service, const char *op,
-	       struct json_object *params, struct json_object **resp)
-{
-	struct json_object *r = NULL;
-	int rc = 0;
-
-	if (!ctx->host->aws_call) {
-		json_object_put(params);
-		return ctx->host->fail(ctx->call, "cannot call %s:%s: no AWS client", service, op);
-	}
-	rc = ctx->host->aws_call(ctx->call, service, op, params, &r);
-	json_object_put(params);
-	if (resp)
-		*resp = r;
-	else
-		json_object_put(r);
-	return rc;
-}
-
-/* As aws(), when one AWS error code is an answer: returns 1 on it (older hosts: -1). */
-static int aws_expect(const struct irx_context *ctx, const char *service, const char *op,
-		      struct json_object *params, const char *code, struct json_object **resp)
-{
-	const char *expected[] = {code, NULL};
-	const struct irx_host *h = ctx->host;
-	int rc = 0;
-
-	*resp = NULL;
-	if (h->size < offsetof(struct irx_host, aws_call_expect) + sizeof(h->aws_call_expect) ||
-	    !h->aws_call_expect)
-		return aws(ctx, service, op, params, resp);
-	rc = h->aws_call_expect(ctx->call, service, op, params, expected, resp);
-	json_object_put(params);
-	return rc;
-}
-
-/*
- * Every item of a paginated list, appended to *items (transferred). The marker goes in as
- * "Marker" and comes back as out_marker ("Marker" for IAM with IsTruncated, "NextMarker" for
- * Lambda). params transferred. first: the first page when already fetched (borrowed), or NULL.
- */
-static int aws_list(const struct irx_context *ctx, const char *service, const char *op,
-		    struct json_object *params, const char *key, const char *out_marker,
-		    struct json_object *first, struct json_object **items)
-{
-	struct json_object *resp = NULL, *page = NULL;
-	char marker[2048] = "";
-	int rc = -1;
-
-	*items = json_object_new_array();
-	for (int guard = 0; guard < 1000; guard++) {
-		struct json_object *p = NULL;
-		const char *next = NULL;
-
-		json_object_deep_copy(params, &p, NULL);
-		if (marker[0])
-			json_object_object_add(p, "Marker", json_object_new_string(marker));
-		json_object_put(resp);
-		resp = NULL;
-		if (guard == 0 && first) {
-			json_object_put(p);
-			resp = json_object_get(first);
-		} else if (aws(ctx, service, op, p, &resp) < 0) {
-			goto out;
-		}
-		page = arr_in(resp, key);
-		for (size_t i = 0; page && i < json_object_array_length(page); i++)
-			json_object_array_add(*items,
-					      json_object_get(json_object_array_get_idx(page, i)));
-		next = str_in(resp, out_marker);
-		if (!next || !*next || strlen(next) >= sizeof(marker) ||
-		    (strcmp(out_marker, "Marker") == 0 && !bool_in(resp, "IsTruncated")))
-			break;
-		snprintf(marker, sizeof(marker), "%s", next);
-	}
-	rc = 0;
-out:
-	json_object_put(resp);
-	json_object_put(params);
-	if (rc < 0) {
-		json_object_put(*items);
-		*items = NULL;
-	}
-	return rc;
-}
-
-static bool arr_has_string(struct json_object *arr, const char *s)
-{
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		struct json_object *v = json_object_array_get_idx(arr, i);
-
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), s) == 0)
-			return true;
-	}
-	return false;
-}
-
-static struct json_object *undo_list(struct json_object *undo, const char *key)
-{
-	struct json_object *a = arr_in(undo, key);
-
-	if (!a) {
-		a = json_object_new_array();
-		json_object_object_add(undo, key, a);
-	}
-	return a;
-}
-
-/*
- * Independent calls sent together (host->aws_call_many; one by one on an older host): a
- * containment's latency is its number of round trips. A mutating call carries the undo entry
- * it added, taken back out when AWS refuses the call.
- */
-struct batch {
-	struct irx_aws_request *reqs;
-	struct batch_meta {
-		char op[64];
-		const char *undo_key; /* NULL: a read */
-		char undo_item[160];  /* an entry of the undo list undo_key; "" = the member */
-	} * meta;
-	size_t n, cap;
-};
-
-/* Adds service:op with params (transferred); returns its index. service: static storage. */
-static size_t batch_add(struct batch *b, const char *service, const char *op,
-			struct json_object *params, const char *undo_key, const char *undo_item)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		struct irx_aws_request *r = realloc(b->reqs, cap * sizeof(*r));
-		struct batch_meta *m = r ? realloc(b->meta, cap * sizeof(*m)) : NULL;
-
-		if (r)
-			b->reqs = r;
-		if (!r || !m)
-			abort(); /* out of memory */
-		b->meta = m;
-		b->cap = cap;
-	}
-	memset(&b->reqs[b->n], 0, sizeof(b->reqs[0]));
-	memset(&b->meta[b->n], 0, sizeof(b->meta[0]));
-	snprintf(b->meta[b->n].op, sizeof(b->meta[0].op), "%s", op);
-	b->meta[b->n].undo_key = undo_key;
-	snprintf(b->meta[b->n].undo_item, sizeof(b->meta[0].undo_item), "%s",
-		 undo_item ? undo_item : "");
-	b->reqs[b->n].service = service;
-	b->reqs[b->n].params = params;
-	return b->n++;
-}
-
-static void batch_release(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		json_object_put(b->reqs[i].params);
-		json_object_put(b->reqs[i].response);
-	}
-	free(b->reqs);
-	free(b->meta);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Sends every call; returns how many failed (the step's error is the first failure's). */
-static size_t batch_send(const struct irx_context *ctx, struct batch *b)
-{
-	const struct irx_host *h = ctx->host;
-	size_t failed = 0;
-
-	for (size_t i = 0; i < b->n; i++)
-		b->reqs[i].operation = b->meta[i].op;
-	if (b->n == 0)
-		return 0;
-	if (h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
-	    h->aws_call_many && h->aws_call)
-		return h->aws_call_many(ctx->call, b->reqs, b->n);
-	for (size_t i = 0; i < b->n; i++) {
-		struct json_object *params = json_object_get(b->reqs[i].params);
-
-		b->reqs[i].failed =
-		    aws(ctx, b->reqs[i].service, b->meta[i].op, params, &b->reqs[i].response) < 0;
-		failed += (size_t)b->reqs[i].failed;
-	}
-	return failed;
-}
-
-/* Takes an entry back out of the undo record: its change did not happen. */
-static void undo_remove(struct json_object *undo, const char *key, const char *item)
-{
-	struct json_object *a = arr_in(undo, key);
-
-	if (!item[0]) {
-		json_object_object_del(undo, key);
-		if (strcmp(key, "InlinePolicy") == 0) {
-			json_object_object_del(undo, "RevokedBefore");
-			json_object_object_del(undo, "RoleName");
-		}
-		return;
-	}
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		if (strcmp(json_object_get_string(json_object_array_get_idx(a, i)), item) == 0) {
-			json_object_array_del_idx(a, i, 1);
-			break;
-		}
-	}
-	if (a && json_object_array_length(a) == 0)
-		json_object_object_del(undo, key);
-}
-
-/*
- * The changes: journals the undo record (every entry already in it), sends them all, then
- * takes out the entries of the calls AWS refused. Returns 0, or -1 when any failed.
- */
-static int batch_commit(const struct irx_context *ctx, struct irx_result *res, struct batch *b)
-{
-	size_t failed = 0;
-
-	if (b->n == 0)
-		return 0;
-	if (ctx->host->checkpoint(ctx->call, res->undo) < 0)
-		return ctx->host->fail(ctx->call, "cannot journal the undo record");
-	failed = batch_send(ctx, b);
-	for (size_t i = 0; i < b->n; i++)
-		if (b->reqs[i].failed && b->meta[i].undo_key)
-			undo_remove(res->undo, b->meta[i].undo_key, b->meta[i].undo_item);
-	return failed ? -1 : 0;
-}
-
-static void iso8601_now(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm = {0};
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* Deny * * to every session whose token was issued before `before`. Transferred string. */
 static struct json_object *revoke_document(const char *before)
@@ -349,48 +63,8 @@ static struct json_object *revoke_document(const char *before)
 }
 
 /* Appends text to a message buffer, after sep when the buffer is not empty. */
-static void add_sep(char *buf, size_t len, const char *sep, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-
-static void add_sep(char *buf, size_t len, const char *sep, const char *fmt, va_list ap)
-{
-	size_t n = strlen(buf);
-
-	if (n + strlen(sep) + 1 >= len)
-		return;
-	if (n) {
-		memcpy(buf + n, sep, strlen(sep) + 1);
-		n += strlen(sep);
-	}
-	vsnprintf(buf + n, len - n, fmt, ap);
-}
-
 /* A change in a list of changes: ", " between them. */
-static void add_part(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_part(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_sep(buf, len, ", ", fmt, ap);
-	va_end(ap);
-}
-
 /* A remark on the changes: "; " between them. */
-static void add_note(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void add_note(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_sep(buf, len, "; ", fmt, ap);
-	va_end(ap);
-}
-
 static void summarise(struct irx_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -495,11 +169,12 @@ static int shared_role(struct json_object *fns, const char *self, const char *ro
 
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
-		const char *name = str_in(fn, "FunctionName"), *role = str_in(fn, "Role");
+		const char *name = irx_json_str(fn, "FunctionName"),
+			   *role = irx_json_str(fn, "Role");
 
 		if (!name || !role || strcmp(name, self) == 0 || strcmp(role, role_arn) != 0)
 			continue;
-		add_part(buf, len, "'%s'", name);
+		irx_text_add(buf, len, ", ", "'%s'", name);
 		count++;
 	}
 	return count;
@@ -513,27 +188,27 @@ static bool esm_enabled(const char *state)
 }
 
 /* Plans tagging the function; each key's previous value (or null) goes into undo.Tags. */
-static void plan_tags(struct batch *b, const struct irx_context *ctx, struct irx_result *res,
+static void plan_tags(struct irx_batch *b, const struct irx_context *ctx, struct irx_result *res,
 		      const char *fn_arn, struct json_object *current)
 {
 	const char *keys[3] = {"irx:execution-id", "irx:action", "irx:case-id"};
 	const char *values[3] = {ctx->execution_id, ACTION_NAME, ctx->case_id};
 	struct json_object *prev = json_object_new_object();
 	struct json_object *tags = json_object_new_object();
-	struct json_object *params = params_new("Resource", fn_arn, NULL);
+	struct json_object *params = irx_json_strings("Resource", fn_arn, NULL);
 
 	for (int i = 0; i < 3; i++) {
 		const char *was = NULL;
 
 		if (!values[i] || !*values[i])
 			continue;
-		was = str_in(current, keys[i]);
+		was = irx_json_str(current, keys[i]);
 		json_object_object_add(prev, keys[i], was ? json_object_new_string(was) : NULL);
 		json_object_object_add(tags, keys[i], json_object_new_string(values[i]));
 	}
 	json_object_object_add(res->undo, "Tags", prev);
 	json_object_object_add(params, "Tags", tags);
-	batch_add(b, "lambda", "TagResource", params, "Tags", NULL);
+	irx_batch_change(b, "lambda", "TagResource", params, "Tags", NULL);
 }
 
 /*
@@ -544,18 +219,18 @@ static void plan_tags(struct batch *b, const struct irx_context *ctx, struct irx
 static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 		    struct irx_result *res)
 {
-	const char *target = str_in(inputs, "TargetArn");
-	bool disable_esm = bool_in(inputs, "DisableEventSources");
-	bool revoke = bool_in(inputs, "RevokeRoleSessions");
+	const char *target = irx_json_str(inputs, "TargetArn");
+	bool disable_esm = irx_json_bool(inputs, "DisableEventSources");
+	bool revoke = irx_json_bool(inputs, "RevokeRoleSessions");
 	struct fn_ref fn = {0};
-	struct batch rd = {0}, wr = {0};
+	struct irx_batch rd = {0}, wr = {0};
 	struct json_object *func = NULL, *qfunc = NULL, *conc = NULL, *esms = NULL, *fns = NULL;
 	struct json_object *to_disable = NULL, *policies = NULL, *cfg = NULL, *v = NULL;
 	struct json_object *params = NULL;
 	const char *role_arn = NULL, *role = NULL, *fn_arn = NULL;
 	char before[32] = "", done[MSG_MAX] = "", notes[MSG_MAX] = "", others[MSG_MAX] = "";
 	bool has_prev = false, revoked = false;
-	size_t i_q = 0, i_fns = 0, i_esm = 0;
+	size_t i_q = 0, i_fns = 0, i_esm = 0, i_put = 0;
 	int64_t prev = 0;
 	int nothers = 0, rc = -1;
 
@@ -571,37 +246,35 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	if (fn.qualifier[0]) {
 		json_object_object_add(res->outputs, "Qualifier",
 				       json_object_new_string(fn.qualifier));
-		add_note(notes, sizeof(notes),
-			 "reserved concurrency applies to the whole function '%s', not to '%s' "
-			 "alone: every version and alias stops",
-			 fn.name, fn.qualifier);
+		irx_text_add(notes, sizeof(notes), "; ",
+			     "reserved concurrency applies to the whole function '%s', not to '%s' "
+			     "alone: every version and alias stops",
+			     fn.name, fn.qualifier);
 	}
 
 	/* Read everything first: the plan (and a dry run) rests on live state. */
-	batch_add(&rd, "lambda", "GetFunction", params_new("FunctionName", fn.name, NULL), NULL,
-		  NULL);
-	batch_add(&rd, "lambda", "GetFunctionConcurrency",
-		  params_new("FunctionName", fn.name, NULL), NULL, NULL);
+	irx_batch_add(&rd, "lambda", "GetFunction",
+		      irx_json_strings("FunctionName", fn.name, NULL));
+	irx_batch_add(&rd, "lambda", "GetFunctionConcurrency",
+		      irx_json_strings("FunctionName", fn.name, NULL));
 	/* A version keeps the role it was published with: a qualified ARN runs as its
 	 * version's role, which is the one to revoke. */
 	if (revoke && fn.qualifier[0])
-		i_q =
-		    batch_add(&rd, "lambda", "GetFunction",
-			      params_new("FunctionName", fn.name, "Qualifier", fn.qualifier, NULL),
-			      NULL, NULL);
+		i_q = irx_batch_add(
+		    &rd, "lambda", "GetFunction",
+		    irx_json_strings("FunctionName", fn.name, "Qualifier", fn.qualifier, NULL));
 	if (revoke)
-		i_fns =
-		    batch_add(&rd, "lambda", "ListFunctions", json_object_new_object(), NULL, NULL);
+		i_fns = irx_batch_add(&rd, "lambda", "ListFunctions", json_object_new_object());
 	if (disable_esm)
-		i_esm = batch_add(&rd, "lambda", "ListEventSourceMappings",
-				  params_new("FunctionName", fn.name, NULL), NULL, NULL);
-	if (batch_send(ctx, &rd) > 0)
+		i_esm = irx_batch_add(&rd, "lambda", "ListEventSourceMappings",
+				      irx_json_strings("FunctionName", fn.name, NULL));
+	if (irx_batch_send(ctx, &rd) > 0)
 		goto out;
 	func = json_object_get(rd.reqs[0].response);
 	conc = json_object_get(rd.reqs[1].response);
-	cfg = obj_in(func, "Configuration");
-	role_arn = str_in(cfg, "Role");
-	fn_arn = str_in(cfg, "FunctionArn");
+	cfg = irx_json_object(func, "Configuration");
+	role_arn = irx_json_str(cfg, "Role");
+	fn_arn = irx_json_str(cfg, "FunctionArn");
 	if (!fn_arn) {
 		ctx->host->fail(ctx->call,
 				"cannot stop function '%s': GetFunction returned no FunctionArn",
@@ -616,12 +289,13 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 		const char *qrole = NULL;
 
 		qfunc = json_object_get(rd.reqs[i_q].response);
-		qrole = str_in(obj_in(qfunc, "Configuration"), "Role");
+		qrole = irx_json_str(irx_json_object(qfunc, "Configuration"), "Role");
 		if (qrole && role_arn && strcmp(qrole, role_arn) != 0)
-			add_note(notes, sizeof(notes),
-				 "warning: '%s' runs as role '%s' but the unqualified function as "
-				 "'%s', which this action does not revoke",
-				 fn.qualifier, qrole, role_arn);
+			irx_text_add(
+			    notes, sizeof(notes), "; ",
+			    "warning: '%s' runs as role '%s' but the unqualified function as "
+			    "'%s', which this action does not revoke",
+			    fn.qualifier, qrole, role_arn);
 		if (qrole)
 			role_arn = qrole;
 	}
@@ -636,26 +310,29 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 			goto out;
 		}
 		json_object_object_add(res->outputs, "RoleName", json_object_new_string(role));
-		if (aws_list(ctx, "lambda", "ListFunctions", json_object_new_object(), "Functions",
-			     "NextMarker", rd.reqs[i_fns].response, &fns) < 0 ||
-		    aws_list(ctx, "iam", "ListRolePolicies", params_new("RoleName", role, NULL),
-			     "PolicyNames", "Marker", NULL, &policies) < 0)
+		if (irx_call_aws_list(ctx, "lambda", "ListFunctions", json_object_new_object(),
+				      "Functions", IRX_PAGING_NEXT_MARKER, rd.reqs[i_fns].response,
+				      &fns) < 0 ||
+		    irx_call_aws_list(ctx, "iam", "ListRolePolicies",
+				      irx_json_strings("RoleName", role, NULL), "PolicyNames",
+				      IRX_PAGING_IAM, NULL, &policies) < 0)
 			goto out;
-		revoked = arr_has_string(policies, REVOKE_POLICY);
+		revoked = irx_json_array_has(policies, REVOKE_POLICY);
 		nothers = shared_role(fns, fn.name, role_arn, others, sizeof(others));
 	}
 	to_disable = json_object_new_array();
 	if (disable_esm) {
-		if (aws_list(ctx, "lambda", "ListEventSourceMappings",
-			     params_new("FunctionName", fn.name, NULL), "EventSourceMappings",
-			     "NextMarker", rd.reqs[i_esm].response, &esms) < 0)
+		if (irx_call_aws_list(ctx, "lambda", "ListEventSourceMappings",
+				      irx_json_strings("FunctionName", fn.name, NULL),
+				      "EventSourceMappings", IRX_PAGING_NEXT_MARKER,
+				      rd.reqs[i_esm].response, &esms) < 0)
 			goto out;
 		for (size_t i = 0; i < json_object_array_length(esms); i++) {
 			struct json_object *m = json_object_array_get_idx(esms, i);
 
-			if (str_in(m, "UUID") && esm_enabled(str_in(m, "State")))
-				json_object_array_add(to_disable,
-						      json_object_new_string(str_in(m, "UUID")));
+			if (irx_json_str(m, "UUID") && esm_enabled(irx_json_str(m, "State")))
+				json_object_array_add(
+				    to_disable, json_object_new_string(irx_json_str(m, "UUID")));
 		}
 	}
 	json_object_object_add(res->outputs, "PreviousConcurrency",
@@ -679,29 +356,31 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 	if (!has_prev || prev != 0) {
 		json_object_object_add(res->undo, "PreviousConcurrency",
 				       has_prev ? json_object_new_int64(prev) : NULL);
-		params = params_new("FunctionName", fn.name, NULL);
+		params = irx_json_strings("FunctionName", fn.name, NULL);
 		json_object_object_add(params, "ReservedConcurrentExecutions",
 				       json_object_new_int(0));
-		batch_add(&wr, "lambda", "PutFunctionConcurrency", params, "PreviousConcurrency",
-			  NULL);
+		irx_batch_change(&wr, "lambda", "PutFunctionConcurrency", params,
+				 "PreviousConcurrency", NULL);
 		if (has_prev)
-			add_part(done, sizeof(done), "set reserved concurrency to 0 (was %lld)",
-				 (long long)prev);
+			irx_text_add(done, sizeof(done), ", ",
+				     "set reserved concurrency to 0 (was %lld)", (long long)prev);
 		else
-			add_part(done, sizeof(done),
-				 "set reserved concurrency to 0 (none was reserved)");
+			irx_text_add(done, sizeof(done), ", ",
+				     "set reserved concurrency to 0 (none was reserved)");
 	}
 	if (revoke && !revoked) {
-		iso8601_now(before, sizeof(before));
+		irx_iso8601_now(before, sizeof(before));
 		json_object_object_add(res->undo, "RoleName", json_object_new_string(role));
 		json_object_object_add(res->undo, "InlinePolicy",
 				       json_object_new_string(REVOKE_POLICY));
 		json_object_object_add(res->undo, "RevokedBefore", json_object_new_string(before));
-		params = params_new("RoleName", role, "PolicyName", REVOKE_POLICY, NULL);
+		params = irx_json_strings("RoleName", role, "PolicyName", REVOKE_POLICY, NULL);
 		json_object_object_add(params, "PolicyDocument", revoke_document(before));
-		batch_add(&wr, "iam", "PutRolePolicy", params, "InlinePolicy", NULL);
-		add_part(done, sizeof(done), "%s sessions of role '%s' issued before %s",
-			 ctx->dry_run ? "revoke" : "revoked", role, before);
+		i_put = irx_batch_change(&wr, "iam", "PutRolePolicy", params, "InlinePolicy", NULL);
+		irx_batch_undo(&wr, i_put, "RevokedBefore", NULL);
+		irx_batch_undo(&wr, i_put, "RoleName", NULL);
+		irx_text_add(done, sizeof(done), ", ", "%s sessions of role '%s' issued before %s",
+			     ctx->dry_run ? "revoke" : "revoked", role, before);
 		json_object_object_add(res->outputs, "RevokedBefore",
 				       json_object_new_string(before));
 		if (nothers) {
@@ -709,33 +388,33 @@ static int lockdown(const struct irx_context *ctx, struct json_object *inputs,
 				       "role '%s' is shared with %d other function%s (%s): their "
 				       "older sessions are revoked too",
 				       role, nothers, nothers == 1 ? "" : "s", others);
-			add_note(notes, sizeof(notes),
-				 "warning: role '%s' is shared with %d other function%s (%s): "
-				 "their sessions issued before then are revoked too",
-				 role, nothers, nothers == 1 ? "" : "s", others);
+			irx_text_add(notes, sizeof(notes), "; ",
+				     "warning: role '%s' is shared with %d other function%s (%s): "
+				     "their sessions issued before then are revoked too",
+				     role, nothers, nothers == 1 ? "" : "s", others);
 		}
 	}
 	json_object_object_add(res->outputs, "RoleSharedWith", json_object_new_int(nothers));
 	for (size_t i = 0; i < json_object_array_length(to_disable); i++) {
 		const char *uuid = json_object_get_string(json_object_array_get_idx(to_disable, i));
 
-		json_object_array_add(undo_list(res->undo, "DisabledEventSourceMappings"),
+		json_object_array_add(irx_undo_list(res->undo, "DisabledEventSourceMappings"),
 				      json_object_new_string(uuid));
-		params = params_new("UUID", uuid, NULL);
+		params = irx_json_strings("UUID", uuid, NULL);
 		json_object_object_add(params, "Enabled", json_object_new_boolean(0));
-		batch_add(&wr, "lambda", "UpdateEventSourceMapping", params,
-			  "DisabledEventSourceMappings", uuid);
+		irx_batch_change(&wr, "lambda", "UpdateEventSourceMapping", params,
+				 "DisabledEventSourceMappings", uuid);
 	}
 	if (json_object_array_length(to_disable)) {
 		size_t n = json_object_array_length(to_disable);
 
-		add_part(done, sizeof(done), "%s %zu event source mapping%s",
-			 ctx->dry_run ? "disable" : "disabled", n, n == 1 ? "" : "s");
+		irx_text_add(done, sizeof(done), ", ", "%s %zu event source mapping%s",
+			     ctx->dry_run ? "disable" : "disabled", n, n == 1 ? "" : "s");
 	}
 	json_object_object_add(res->outputs, "DisabledEventSourceMappings",
 			       json_object_get(to_disable));
-	plan_tags(&wr, ctx, res, fn_arn, obj_in(func, "Tags"));
-	if (batch_commit(ctx, res, &wr) < 0)
+	plan_tags(&wr, ctx, res, fn_arn, irx_json_object(func, "Tags"));
+	if (irx_batch_commit(ctx, res->undo, &wr) < 0)
 		goto out;
 	json_object_object_add(res->outputs, "Changed", json_object_new_boolean(!ctx->dry_run));
 	summarise(res, "%s function '%s': %s%s%s", ctx->dry_run ? "would stop" : "stopped", fn.name,
@@ -749,8 +428,8 @@ out:
 	json_object_put(fns);
 	json_object_put(to_disable);
 	json_object_put(policies);
-	batch_release(&rd);
-	batch_release(&wr);
+	irx_batch_release(&rd);
+	irx_batch_release(&wr);
 	return rc;
 }
 
@@ -773,18 +452,18 @@ static int undo_tags(const struct irx_context *ctx, const char *fn_arn, struct j
 			json_object_array_add(untag, json_object_new_string(k));
 	}
 	if (json_object_array_length(untag)) {
-		params = params_new("Resource", fn_arn, NULL);
+		params = irx_json_strings("Resource", fn_arn, NULL);
 		json_object_object_add(params, "TagKeys", json_object_get(untag));
-		if (aws(ctx, "lambda", "UntagResource", params, NULL) < 0)
+		if (irx_call_aws(ctx, "lambda", "UntagResource", params, NULL) < 0)
 			goto out;
 	}
 	if (json_object_object_length(retag)) {
-		params = params_new("Resource", fn_arn, NULL);
+		params = irx_json_strings("Resource", fn_arn, NULL);
 		json_object_object_add(params, "Tags", json_object_get(retag));
-		if (aws(ctx, "lambda", "TagResource", params, NULL) < 0)
+		if (irx_call_aws(ctx, "lambda", "TagResource", params, NULL) < 0)
 			goto out;
 	}
-	add_part(done, len, "%s the irx tags", ctx->dry_run ? "restore" : "restored");
+	irx_text_add(done, len, ", ", "%s the irx tags", ctx->dry_run ? "restore" : "restored");
 	rc = 0;
 out:
 	json_object_put(untag);
@@ -795,46 +474,47 @@ out:
 static int undo_esms(const struct irx_context *ctx, struct json_object *uuids, char *done,
 		     size_t len, char *skipped, size_t slen)
 {
+	static const char *const not_found[] = {"ResourceNotFoundException", NULL};
 	int n = 0;
 
 	for (size_t i = 0; i < json_object_array_length(uuids); i++) {
 		const char *uuid = json_object_get_string(json_object_array_get_idx(uuids, i));
 		struct json_object *m = NULL, *params = NULL;
 		const char *state = NULL;
-		int rc =
-		    aws_expect(ctx, "lambda", "GetEventSourceMapping",
-			       params_new("UUID", uuid, NULL), "ResourceNotFoundException", &m);
+		int rc = irx_call_aws_expect(ctx, "lambda", "GetEventSourceMapping",
+					     irx_json_strings("UUID", uuid, NULL), not_found, &m);
 
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
-			add_part(skipped, slen, "event source mapping '%s' no longer exists", uuid);
+			irx_text_add(skipped, slen, ", ",
+				     "event source mapping '%s' no longer exists", uuid);
 			continue;
 		}
-		state = str_in(m, "State");
+		state = irx_json_str(m, "State");
 		if (esm_enabled(state)) {
 			json_object_put(m);
 			continue; /* someone already re-enabled it */
 		}
 		json_object_put(m);
-		params = params_new("UUID", uuid, NULL);
+		params = irx_json_strings("UUID", uuid, NULL);
 		json_object_object_add(params, "Enabled", json_object_new_boolean(1));
-		if (aws(ctx, "lambda", "UpdateEventSourceMapping", params, NULL) < 0)
+		if (irx_call_aws(ctx, "lambda", "UpdateEventSourceMapping", params, NULL) < 0)
 			return -1;
 		n++;
 	}
 	if (n)
-		add_part(done, len, "%s %d event source mapping%s",
-			 ctx->dry_run ? "re-enable" : "re-enabled", n, n == 1 ? "" : "s");
+		irx_text_add(done, len, ", ", "%s %d event source mapping%s",
+			     ctx->dry_run ? "re-enable" : "re-enabled", n, n == 1 ? "" : "s");
 	return 0;
 }
 
 static int release(const struct irx_context *ctx, struct json_object *undo, struct irx_result *res)
 {
-	const char *name = str_in(undo, "FunctionName");
-	const char *fn_arn = str_in(undo, "FunctionArn");
-	const char *role = str_in(undo, "RoleName");
-	const char *policy = str_in(undo, "InlinePolicy");
+	const char *name = irx_json_str(undo, "FunctionName");
+	const char *fn_arn = irx_json_str(undo, "FunctionArn");
+	const char *role = irx_json_str(undo, "RoleName");
+	const char *policy = irx_json_str(undo, "InlinePolicy");
 	struct json_object *v = NULL, *policies = NULL, *conc = NULL, *params = NULL;
 	char done[MSG_MAX] = "", skipped[MSG_MAX] = "";
 	int rc = -1;
@@ -843,54 +523,58 @@ static int release(const struct irx_context *ctx, struct json_object *undo, stru
 		return ctx->host->fail(ctx->call, "undo record lacks FunctionName or FunctionArn");
 	json_object_object_add(res->outputs, "FunctionName", json_object_new_string(name));
 	/* Reverse order of execute: tags, event sources, role sessions, concurrency. */
-	v = obj_in(undo, "Tags");
+	v = irx_json_object(undo, "Tags");
 	if (v && undo_tags(ctx, fn_arn, v, done, sizeof(done)) < 0)
 		goto out;
-	v = arr_in(undo, "DisabledEventSourceMappings");
+	v = irx_json_array(undo, "DisabledEventSourceMappings");
 	if (v && undo_esms(ctx, v, done, sizeof(done), skipped, sizeof(skipped)) < 0)
 		goto out;
 	if (role && policy) {
-		if (aws_list(ctx, "iam", "ListRolePolicies", params_new("RoleName", role, NULL),
-			     "PolicyNames", "Marker", NULL, &policies) < 0)
+		if (irx_call_aws_list(ctx, "iam", "ListRolePolicies",
+				      irx_json_strings("RoleName", role, NULL), "PolicyNames",
+				      IRX_PAGING_IAM, NULL, &policies) < 0)
 			goto out;
-		if (arr_has_string(policies, policy)) {
-			if (aws(ctx, "iam", "DeleteRolePolicy",
-				params_new("RoleName", role, "PolicyName", policy, NULL), NULL) < 0)
+		if (irx_json_array_has(policies, policy)) {
+			if (irx_call_aws(
+				ctx, "iam", "DeleteRolePolicy",
+				irx_json_strings("RoleName", role, "PolicyName", policy, NULL),
+				NULL) < 0)
 				goto out;
-			add_part(done, sizeof(done), "%s inline policy '%s' of role '%s'",
-				 ctx->dry_run ? "delete" : "deleted", policy, role);
+			irx_text_add(done, sizeof(done), ", ", "%s inline policy '%s' of role '%s'",
+				     ctx->dry_run ? "delete" : "deleted", policy, role);
 		} else {
-			add_part(skipped, sizeof(skipped),
-				 "inline policy '%s' of role '%s' was already gone", policy, role);
+			irx_text_add(skipped, sizeof(skipped), ", ",
+				     "inline policy '%s' of role '%s' was already gone", policy,
+				     role);
 		}
 	}
 	if (json_object_object_get_ex(undo, "PreviousConcurrency", &v)) {
 		struct json_object *cur = NULL;
 
-		if (aws(ctx, "lambda", "GetFunctionConcurrency",
-			params_new("FunctionName", name, NULL), &conc) < 0)
+		if (irx_call_aws(ctx, "lambda", "GetFunctionConcurrency",
+				 irx_json_strings("FunctionName", name, NULL), &conc) < 0)
 			goto out;
 		if (!json_object_object_get_ex(conc, "ReservedConcurrentExecutions", &cur) ||
 		    !cur || json_object_get_int64(cur) != 0) {
 			/* Not as this execution left it: whoever changed it wins. */
-			add_part(skipped, sizeof(skipped),
-				 "reserved concurrency was changed since (left as it is)");
+			irx_text_add(skipped, sizeof(skipped), ", ",
+				     "reserved concurrency was changed since (left as it is)");
 		} else if (!v) {
-			if (aws(ctx, "lambda", "DeleteFunctionConcurrency",
-				params_new("FunctionName", name, NULL), NULL) < 0)
+			if (irx_call_aws(ctx, "lambda", "DeleteFunctionConcurrency",
+					 irx_json_strings("FunctionName", name, NULL), NULL) < 0)
 				goto out;
-			add_part(done, sizeof(done),
-				 "%s the reserved concurrency (none was reserved)",
-				 ctx->dry_run ? "remove" : "removed");
+			irx_text_add(done, sizeof(done), ", ",
+				     "%s the reserved concurrency (none was reserved)",
+				     ctx->dry_run ? "remove" : "removed");
 		} else {
-			params = params_new("FunctionName", name, NULL);
+			params = irx_json_strings("FunctionName", name, NULL);
 			json_object_object_add(params, "ReservedConcurrentExecutions",
 					       json_object_new_int64(json_object_get_int64(v)));
-			if (aws(ctx, "lambda", "PutFunctionConcurrency", params, NULL) < 0)
+			if (irx_call_aws(ctx, "lambda", "PutFunctionConcurrency", params, NULL) < 0)
 				goto out;
-			add_part(done, sizeof(done), "%s reserved concurrency %lld",
-				 ctx->dry_run ? "restore" : "restored",
-				 (long long)json_object_get_int64(v));
+			irx_text_add(done, sizeof(done), ", ", "%s reserved concurrency %lld",
+				     ctx->dry_run ? "restore" : "restored",
+				     (long long)json_object_get_int64(v));
 		}
 	}
 	summarise(res, "%s function '%s': %s%s%s", ctx->dry_run ? "would release" : "released",

@@ -21,24 +21,9 @@
 #include <unistd.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define STATE_MAX (16 * 1024 * 1024)
-
-static const char *str_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool bool_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return json_object_object_get_ex(obj, key, &v) && json_object_get_boolean(v);
-}
 
 /* Loads the state file; a missing file is an empty state. *out transferred. */
 static int state_load(const struct irx_context *ctx, const char *path, struct json_object **out)
@@ -150,12 +135,7 @@ static struct json_object *entities(struct json_object *root)
 /* The entity's record, or NULL. Borrowed. */
 static struct json_object *entity_get(struct json_object *root, const char *arn)
 {
-	struct json_object *e = NULL;
-
-	if (!json_object_object_get_ex(entities(root), arn, &e) ||
-	    !json_object_is_type(e, json_type_object))
-		return NULL;
-	return e;
+	return irx_json_object(entities(root), arn);
 }
 
 /* The entity's record, created empty when missing. Borrowed. */
@@ -199,22 +179,13 @@ static int check_arn(const struct irx_context *ctx, const char *arn)
 	return 0;
 }
 
-/* Sets the human summary from a string output (so it outlives this call). */
-static void summarise(struct irx_result *res, const char *key, const char *text)
-{
-	struct json_object *s = json_object_new_string(text);
-
-	json_object_object_add(res->outputs, key, s);
-	res->message = json_object_get_string(s);
-}
-
 /* --- demo:describeEntity ------------------------------------------------------ */
 
 static int describe_entity(const struct irx_context *ctx, struct json_object *inputs,
 			   struct irx_result *res)
 {
-	const char *arn = str_in(inputs, "TargetArn");
-	const char *path = str_in(inputs, "StateFile");
+	const char *arn = irx_json_str(inputs, "TargetArn");
+	const char *path = irx_json_str(inputs, "StateFile");
 	struct json_object *root = NULL, *e = NULL, *tags = NULL;
 
 	if (check_arn(ctx, arn) < 0 || state_load(ctx, path, &root) < 0)
@@ -223,7 +194,7 @@ static int describe_entity(const struct irx_context *ctx, struct json_object *in
 	json_object_object_add(res->outputs, "TargetArn", json_object_new_string(arn));
 	json_object_object_add(res->outputs, "Exists", json_object_new_boolean(e != NULL));
 	json_object_object_add(res->outputs, "Quarantined",
-			       json_object_new_boolean(e && bool_in(e, "quarantined")));
+			       json_object_new_boolean(e && irx_json_bool(e, "quarantined")));
 	if (e && json_object_object_get_ex(e, "tags", &tags))
 		json_object_object_add(res->outputs, "Tags", json_object_get(tags));
 	else
@@ -237,10 +208,10 @@ static int describe_entity(const struct irx_context *ctx, struct json_object *in
 static int tag_entity(const struct irx_context *ctx, struct json_object *inputs,
 		      struct irx_result *res)
 {
-	const char *arn = str_in(inputs, "TargetArn");
-	const char *path = str_in(inputs, "StateFile");
-	const char *key = str_in(inputs, "Key");
-	const char *value = str_in(inputs, "Value");
+	const char *arn = irx_json_str(inputs, "TargetArn");
+	const char *path = irx_json_str(inputs, "StateFile");
+	const char *key = irx_json_str(inputs, "Key");
+	const char *value = irx_json_str(inputs, "Value");
 	struct json_object *root = NULL, *e = NULL, *tags = NULL, *old = NULL;
 	const char *prev = NULL;
 	char text[1024] = "";
@@ -260,7 +231,7 @@ static int tag_entity(const struct irx_context *ctx, struct json_object *inputs,
 			       prev ? json_object_new_string(prev) : NULL);
 	if (prev && strcmp(prev, value) == 0) {
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
-		summarise(res, "Summary", "already tagged");
+		irx_result_summary(res, "Summary", "already tagged");
 		rc = 0;
 		goto out;
 	}
@@ -269,7 +240,7 @@ static int tag_entity(const struct irx_context *ctx, struct json_object *inputs,
 			 "would set tag '%s' to '%s' (was %s%s%s) on '%s' in '%s'", key, value,
 			 prev ? "'" : "", prev ? prev : "unset", prev ? "'" : "", arn, path);
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
-		summarise(res, "PlannedChange", text);
+		irx_result_summary(res, "PlannedChange", text);
 		rc = 0;
 		goto out;
 	}
@@ -289,7 +260,7 @@ static int tag_entity(const struct irx_context *ctx, struct json_object *inputs,
 		goto out;
 	json_object_object_add(res->outputs, "Changed", json_object_new_boolean(1));
 	snprintf(text, sizeof(text), "tagged '%s' with %s=%s", arn, key, value);
-	summarise(res, "Summary", text);
+	irx_result_summary(res, "Summary", text);
 	rc = 0;
 out:
 	json_object_put(root);
@@ -299,10 +270,10 @@ out:
 static int untag_entity(const struct irx_context *ctx, struct json_object *undo,
 			struct irx_result *res)
 {
-	const char *arn = str_in(undo, "TargetArn");
-	const char *path = str_in(undo, "StateFile");
-	const char *key = str_in(undo, "Key");
-	const char *prev = str_in(undo, "PreviousValue");
+	const char *arn = irx_json_str(undo, "TargetArn");
+	const char *path = irx_json_str(undo, "StateFile");
+	const char *key = irx_json_str(undo, "Key");
+	const char *prev = irx_json_str(undo, "PreviousValue");
 	struct json_object *root = NULL, *e = NULL, *tags = NULL;
 	char text[1024] = "";
 	int rc = -1;
@@ -317,7 +288,7 @@ static int untag_entity(const struct irx_context *ctx, struct json_object *undo,
 		else
 			snprintf(text, sizeof(text), "would remove tag '%s' from '%s' in '%s'", key,
 				 arn, path);
-		summarise(res, "PlannedChange", text);
+		irx_result_summary(res, "PlannedChange", text);
 		return 0;
 	}
 	if (state_load(ctx, path, &root) < 0)
@@ -337,7 +308,7 @@ static int untag_entity(const struct irx_context *ctx, struct json_object *undo,
 	}
 	if (state_save(ctx, path, root) < 0)
 		goto out;
-	summarise(res, "Summary", prev ? "tag restored" : "tag removed");
+	irx_result_summary(res, "Summary", prev ? "tag restored" : "tag removed");
 	rc = 0;
 out:
 	json_object_put(root);
@@ -349,9 +320,9 @@ out:
 static int quarantine(const struct irx_context *ctx, struct json_object *inputs,
 		      struct irx_result *res)
 {
-	const char *arn = str_in(inputs, "TargetArn");
-	const char *path = str_in(inputs, "StateFile");
-	const char *reason = str_in(inputs, "Reason");
+	const char *arn = irx_json_str(inputs, "TargetArn");
+	const char *path = irx_json_str(inputs, "StateFile");
+	const char *reason = irx_json_str(inputs, "Reason");
 	struct json_object *root = NULL, *e = NULL;
 	bool was = false;
 	char text[1024] = "";
@@ -362,11 +333,11 @@ static int quarantine(const struct irx_context *ctx, struct json_object *inputs,
 	if (!reason)
 		reason = "contained by irx";
 	e = entity_get(root, arn);
-	was = e && bool_in(e, "quarantined");
+	was = e && irx_json_bool(e, "quarantined");
 	json_object_object_add(res->outputs, "PreviouslyQuarantined", json_object_new_boolean(was));
 	if (was) {
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
-		summarise(res, "Summary", "already quarantined");
+		irx_result_summary(res, "Summary", "already quarantined");
 		rc = 0;
 		goto out;
 	}
@@ -375,7 +346,7 @@ static int quarantine(const struct irx_context *ctx, struct json_object *inputs,
 			 "would quarantine '%s' in '%s': set \"quarantined\" to true, reason '%s'",
 			 arn, path, reason);
 		json_object_object_add(res->outputs, "Changed", json_object_new_boolean(0));
-		summarise(res, "PlannedChange", text);
+		irx_result_summary(res, "PlannedChange", text);
 		rc = 0;
 		goto out;
 	}
@@ -395,7 +366,7 @@ static int quarantine(const struct irx_context *ctx, struct json_object *inputs,
 	ctx->host->log(ctx->call, IRX_LOG_DEBUG, "wrote state file '%s'", path);
 	json_object_object_add(res->outputs, "Changed", json_object_new_boolean(1));
 	snprintf(text, sizeof(text), "quarantined '%s'", arn);
-	summarise(res, "Summary", text);
+	irx_result_summary(res, "Summary", text);
 	rc = 0;
 out:
 	json_object_put(root);
@@ -404,8 +375,8 @@ out:
 
 static int release(const struct irx_context *ctx, struct json_object *undo, struct irx_result *res)
 {
-	const char *arn = str_in(undo, "TargetArn");
-	const char *path = str_in(undo, "StateFile");
+	const char *arn = irx_json_str(undo, "TargetArn");
+	const char *path = irx_json_str(undo, "StateFile");
 	struct json_object *root = NULL, *e = NULL;
 	char text[1024] = "";
 	int rc = -1;
@@ -415,7 +386,7 @@ static int release(const struct irx_context *ctx, struct json_object *undo, stru
 	if (ctx->dry_run) {
 		snprintf(text, sizeof(text), "would release '%s' from quarantine in '%s'", arn,
 			 path);
-		summarise(res, "PlannedChange", text);
+		irx_result_summary(res, "PlannedChange", text);
 		return 0;
 	}
 	if (state_load(ctx, path, &root) < 0)
@@ -426,13 +397,13 @@ static int release(const struct irx_context *ctx, struct json_object *undo, stru
 		json_object_object_del(e, "quarantineReason");
 		json_object_object_del(e, "quarantinedBy");
 		json_object_object_del(e, "case");
-		if (!bool_in(undo, "EntityExisted"))
+		if (!irx_json_bool(undo, "EntityExisted"))
 			entity_drop_if_empty(root, arn);
 	}
 	if (state_save(ctx, path, root) < 0)
 		goto out;
 	snprintf(text, sizeof(text), "released '%s'", arn);
-	summarise(res, "Summary", text);
+	irx_result_summary(res, "Summary", text);
 	rc = 0;
 out:
 	json_object_put(root);

@@ -51,6 +51,7 @@
 #include <openssl/hmac.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define ATTEMPTS 3
 #define BACKOFF_MS 1000LL
@@ -60,24 +61,6 @@
 #define SLACK_HEADER_MAX 150
 
 /* --- helpers -------------------------------------------------------------------------------- */
-
-static const char *jstr(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* A non-empty string input, or NULL. */
-static const char *opt_in(struct json_object *inputs, const char *key)
-{
-	const char *s = jstr(inputs, key);
-
-	return s && *s ? s : NULL;
-}
 
 static const char *or_none(const char *s, const char *none)
 {
@@ -143,15 +126,6 @@ static void wipe(char *s)
 	}
 }
 
-/* Puts text in outputs[key] and points the step message at it (so it outlives the call). */
-static void summarise(struct irx_result *res, const char *key, const char *text)
-{
-	struct json_object *s = json_object_new_string(text);
-
-	json_object_object_add(res->outputs, key, s);
-	res->message = json_object_get_string(s);
-}
-
 /* --- what to say ---------------------------------------------------------------------------- */
 
 struct note {
@@ -164,18 +138,18 @@ struct note {
 
 static void note_build(const struct irx_context *ctx, struct json_object *inputs, struct note *n)
 {
-	n->status = opt_in(inputs, "Status");
-	n->target = opt_in(inputs, "TargetArn");
-	n->summary = opt_in(inputs, "Summary");
-	n->runbook = opt_in(inputs, "Runbook");
-	n->subject = opt_in(inputs, "Subject");
+	n->status = irx_json_nonempty(inputs, "Status");
+	n->target = irx_json_nonempty(inputs, "TargetArn");
+	n->summary = irx_json_nonempty(inputs, "Summary");
+	n->runbook = irx_json_nonempty(inputs, "Runbook");
+	n->subject = irx_json_nonempty(inputs, "Subject");
 	if (!n->subject) {
 		snprintf(n->subject_buf, sizeof(n->subject_buf), "irx: %s%s%s",
 			 or_none(n->status, "notification"), n->target ? " for " : "",
 			 n->target ? n->target : "");
 		n->subject = n->subject_buf;
 	}
-	n->message = opt_in(inputs, "Message");
+	n->message = irx_json_nonempty(inputs, "Message");
 	if (!n->message) {
 		struct buf *b = &n->message_buf;
 
@@ -228,7 +202,7 @@ static bool valid_topic_arn(const char *s)
 static int notify_sns(const struct irx_context *ctx, struct json_object *inputs,
 		      struct irx_result *res)
 {
-	const char *topic = opt_in(inputs, "TopicArn");
+	const char *topic = irx_json_nonempty(inputs, "TopicArn");
 	struct note n = {0};
 	struct json_object *params = NULL, *resp = NULL;
 	char subject[SNS_SUBJECT_MAX + 1] = "";
@@ -251,14 +225,14 @@ static int notify_sns(const struct irx_context *ctx, struct json_object *inputs,
 		buf_printf(&text, "would publish to topic '%s': subject '%s', message: %s", topic,
 			   subject, n.message);
 	} else {
-		const char *id = jstr(resp, "MessageId");
+		const char *id = irx_json_str(resp, "MessageId");
 
 		json_object_object_add(res->outputs, "MessageId",
 				       json_object_new_string(id ? id : ""));
 		buf_printf(&text, "published to topic '%s' (message id '%s'): '%s'", topic,
 			   id ? id : "?", subject);
 	}
-	summarise(res, "Summary", text.p);
+	irx_result_summary(res, "Summary", text.p);
 	rc = 0;
 out:
 	json_object_put(params);
@@ -288,9 +262,9 @@ static int resolve(const struct irx_context *ctx, struct json_object *inputs, co
 	snprintf(kenv, sizeof(kenv), "%sEnv", what);
 	snprintf(kparam, sizeof(kparam), "%sParameter", what);
 	snprintf(ksecret, sizeof(ksecret), "%sSecretId", what);
-	env = opt_in(inputs, kenv);
-	param = opt_in(inputs, kparam);
-	secret = opt_in(inputs, ksecret);
+	env = irx_json_nonempty(inputs, kenv);
+	param = irx_json_nonempty(inputs, kparam);
+	secret = irx_json_nonempty(inputs, ksecret);
 	count = !!env + !!param + !!secret;
 	if (count == 0 && !required)
 		return 0;
@@ -318,14 +292,14 @@ static int resolve(const struct irx_context *ctx, struct json_object *inputs, co
 		if (ctx->host->aws_call(ctx->call, "ssm", "GetParameter", params, &resp) < 0)
 			goto out;
 		json_object_object_get_ex(resp, "Parameter", &p);
-		value = jstr(p, "Value");
+		value = irx_json_str(p, "Value");
 	} else {
 		snprintf(source, source_len, "Secrets Manager secret '%s'", secret);
 		json_object_object_add(params, "SecretId", json_object_new_string(secret));
 		if (ctx->host->aws_call(ctx->call, "secretsmanager", "GetSecretValue", params,
 					&resp) < 0)
 			goto out;
-		value = jstr(resp, "SecretString");
+		value = irx_json_str(resp, "SecretString");
 	}
 	if (!value || !*value) {
 		ctx->host->fail(ctx->call, "cannot read the %s: %s has no %s", label, source,
@@ -707,7 +681,7 @@ static int deliver(const struct irx_context *ctx, struct json_object *inputs,
 		buf_printf(&text, "would post to %s at '%s' (URL from %s%s%s): %s", what, host,
 			   usource, signed_ ? ", signed with the secret from " : "",
 			   signed_ ? ssource : "", json_text(payload));
-		summarise(res, "Summary", text.p);
+		irx_result_summary(res, "Summary", text.p);
 		rc = 0;
 		goto out;
 	}
@@ -723,7 +697,7 @@ static int deliver(const struct irx_context *ctx, struct json_object *inputs,
 	json_object_object_add(res->outputs, "Attempts", json_object_new_int(p.attempts));
 	buf_printf(&text, "posted to %s at '%s' (HTTP %ld, attempt %d): '%s'", what, host, p.status,
 		   p.attempts, subject);
-	summarise(res, "Summary", text.p);
+	irx_result_summary(res, "Summary", text.p);
 	rc = 0;
 out:
 	wipe(url);
@@ -760,13 +734,10 @@ static int notify_webhook(const struct irx_context *ctx, struct json_object *inp
 	struct note n = {0};
 	struct json_object *payload = json_object_new_object();
 	char when[32] = "";
-	time_t now = time(NULL);
-	struct tm tm = {0};
 	int rc = 0;
 
 	note_build(ctx, inputs, &n);
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	irx_iso8601_now(when, sizeof(when));
 	add_str(payload, "version", "1");
 	add_str(payload, "subject", n.subject);
 	add_str(payload, "message", n.message);

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define TAG_EXEC "irx:execution-id"
 #define TAG_CASE "irx:case-id"
@@ -60,26 +61,6 @@
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
-static const char *jstr(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *jarr(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
 static bool jbool(struct json_object *obj, const char *key, bool dflt)
 {
 	struct json_object *v = NULL;
@@ -96,14 +77,6 @@ static struct json_object *jidx(struct json_object *arr, size_t i)
 	    i >= json_object_array_length(arr))
 		return NULL;
 	return json_object_array_get_idx(arr, i);
-}
-
-/* A non-empty string input, or NULL. */
-static const char *opt_in(struct json_object *inputs, const char *key)
-{
-	const char *s = jstr(inputs, key);
-
-	return s && *s ? s : NULL;
 }
 
 /* Appends printf text to buf (size TEXT_MAX), truncating quietly. */
@@ -124,27 +97,7 @@ static void appendf(char *buf, const char *fmt, ...)
 /* The value of tag key in an EC2 Tags list, or NULL. */
 static const char *tag_value(struct json_object *obj, const char *key)
 {
-	struct json_object *tags = jarr(obj, "Tags");
-	size_t n = tags ? json_object_array_length(tags) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *t = json_object_array_get_idx(tags, i);
-		const char *k = jstr(t, "Key");
-
-		if (k && strcmp(k, key) == 0)
-			return jstr(t, "Value");
-	}
-	return NULL;
-}
-
-static bool ids_contain(struct json_object *arr, const char *s)
-{
-	size_t n = arr ? json_object_array_length(arr) : 0;
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), s) == 0)
-			return true;
-	return false;
+	return irx_json_str(irx_json_array_find(irx_json_array(obj, "Tags"), "Key", key), "Value");
 }
 
 /* prefix followed by 8 or 17 lowercase hex digits: "i-0abc...", "vol-...", "snap-...". */
@@ -246,17 +199,6 @@ static void run_free(struct run *r)
 	json_object_put(r->keys);
 }
 
-static struct json_object *undo_list(struct run *r, const char *key)
-{
-	struct json_object *a = jarr(r->res->undo, key);
-
-	if (!a) {
-		a = json_object_new_array();
-		json_object_object_add(r->res->undo, key, a);
-	}
-	return a;
-}
-
 static int checkpoint(struct run *r)
 {
 	if (r->ctx->host->checkpoint(r->ctx->call, r->res->undo) < 0)
@@ -266,15 +208,6 @@ static int checkpoint(struct run *r)
 	return 0;
 }
 
-static struct json_object *tag(const char *k, const char *v)
-{
-	struct json_object *t = json_object_new_object();
-
-	json_object_object_add(t, "Key", json_object_new_string(k));
-	json_object_object_add(t, "Value", json_object_new_string(v));
-	return t;
-}
-
 /* TagSpecifications for a snapshot this run creates; source_snapshot for copies. */
 static struct json_object *tag_specs(struct run *r, const char *source_snapshot)
 {
@@ -282,13 +215,17 @@ static struct json_object *tag_specs(struct run *r, const char *source_snapshot)
 	struct json_object *spec = json_object_new_object();
 	struct json_object *specs = json_object_new_array();
 
-	json_object_array_add(tags, tag(TAG_EXEC, r->ctx->execution_id));
+	json_object_array_add(
+	    tags, irx_json_strings("Key", TAG_EXEC, "Value", r->ctx->execution_id, NULL));
 	if (r->ctx->case_id && *r->ctx->case_id)
-		json_object_array_add(tags, tag(TAG_CASE, r->ctx->case_id));
-	json_object_array_add(tags, tag(TAG_ACTION, r->action));
-	json_object_array_add(tags, tag(r->source_tag, r->source));
+		json_object_array_add(
+		    tags, irx_json_strings("Key", TAG_CASE, "Value", r->ctx->case_id, NULL));
+	json_object_array_add(tags, irx_json_strings("Key", TAG_ACTION, "Value", r->action, NULL));
+	json_object_array_add(tags,
+			      irx_json_strings("Key", r->source_tag, "Value", r->source, NULL));
 	if (source_snapshot)
-		json_object_array_add(tags, tag(TAG_SOURCE_SNAPSHOT, source_snapshot));
+		json_object_array_add(tags, irx_json_strings("Key", TAG_SOURCE_SNAPSHOT, "Value",
+							     source_snapshot, NULL));
 	json_object_object_add(spec, "ResourceType", json_object_new_string("snapshot"));
 	json_object_object_add(spec, "Tags", tags);
 	json_object_array_add(specs, spec);
@@ -323,12 +260,12 @@ static int describe_snapshots(struct run *r, struct json_object *params, struct 
 		if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeSnapshots", page, &resp) <
 		    0)
 			goto out;
-		list = jarr(resp, "Snapshots");
+		list = irx_json_array(resp, "Snapshots");
 		n = list ? json_object_array_length(list) : 0;
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(out,
 					      json_object_get(json_object_array_get_idx(list, i)));
-		next = jstr(resp, "NextToken");
+		next = irx_json_str(resp, "NextToken");
 		if (!next || !*next)
 			break;
 		/* A fresh object per page: the host may keep the params it was given. */
@@ -372,9 +309,9 @@ static int find_existing(struct run *r, struct json_object **copies_out)
 		goto out;
 	for (size_t i = 0; i < json_object_array_length(all); i++) {
 		struct json_object *s = json_object_array_get_idx(all, i);
-		const char *state = jstr(s, "State");
+		const char *state = irx_json_str(s, "State");
 
-		if (!jstr(s, "SnapshotId") || (state && strcmp(state, "error") == 0))
+		if (!irx_json_str(s, "SnapshotId") || (state && strcmp(state, "error") == 0))
 			continue;
 		json_object_array_add(tag_value(s, TAG_SOURCE_SNAPSHOT) ? copies : r->snaps,
 				      json_object_get(s));
@@ -394,7 +331,7 @@ static struct json_object *snapshot_ids(struct json_object *snaps)
 	struct json_object *ids = json_object_new_array();
 
 	for (size_t i = 0; i < json_object_array_length(snaps); i++)
-		json_object_array_add(ids, json_object_new_string(jstr(
+		json_object_array_add(ids, json_object_new_string(irx_json_str(
 					       json_object_array_get_idx(snaps, i), "SnapshotId")));
 	return ids;
 }
@@ -403,13 +340,13 @@ static void list_ids(char *buf, struct json_object *snaps)
 {
 	for (size_t i = 0; i < json_object_array_length(snaps); i++)
 		appendf(buf, "%s%s", i ? ", " : "",
-			jstr(json_object_array_get_idx(snaps, i), "SnapshotId"));
+			irx_json_str(json_object_array_get_idx(snaps, i), "SnapshotId"));
 }
 
 static int progress_of(struct json_object *s)
 {
-	const char *state = jstr(s, "State");
-	const char *p = jstr(s, "Progress");
+	const char *state = irx_json_str(s, "State");
+	const char *p = irx_json_str(s, "Progress");
 
 	if (state && strcmp(state, "completed") == 0)
 		return 100;
@@ -435,18 +372,19 @@ static int wait_completed(struct run *r, struct json_object *snaps, const char *
 
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *s = json_object_array_get_idx(snaps, i);
-			const char *state = jstr(s, "State");
+			const char *state = irx_json_str(s, "State");
 			int p = progress_of(s);
 
 			if (state && strcmp(state, "error") == 0)
-				return r->ctx->host->fail(
-				    r->ctx->call, "snapshot '%s' of %s failed: %s",
-				    jstr(s, "SnapshotId"), r->subject,
-				    jstr(s, "StateMessage") ? jstr(s, "StateMessage")
-							    : "state 'error'");
+				return r->ctx->host->fail(r->ctx->call,
+							  "snapshot '%s' of %s failed: %s",
+							  irx_json_str(s, "SnapshotId"), r->subject,
+							  irx_json_str(s, "StateMessage")
+							      ? irx_json_str(s, "StateMessage")
+							      : "state 'error'");
 			done += p == 100;
 			total += p;
-			appendf(text, "%s%s %d%%", i ? ", " : "", jstr(s, "SnapshotId"), p);
+			appendf(text, "%s%s %d%%", i ? ", " : "", irx_json_str(s, "SnapshotId"), p);
 		}
 		if (done == n)
 			return 0;
@@ -471,12 +409,13 @@ static int wait_completed(struct run *r, struct json_object *snaps, const char *
 		json_object_put(params);
 		/* Keep the order of snaps; a snapshot missing from the answer is an error. */
 		for (size_t i = 0; i < n; i++) {
-			const char *id = jstr(json_object_array_get_idx(snaps, i), "SnapshotId");
+			const char *id =
+			    irx_json_str(json_object_array_get_idx(snaps, i), "SnapshotId");
 			bool found = false;
 
 			for (size_t k = 0; k < json_object_array_length(fresh) && !found; k++) {
 				struct json_object *f = json_object_array_get_idx(fresh, k);
-				const char *fid = jstr(f, "SnapshotId");
+				const char *fid = irx_json_str(f, "SnapshotId");
 
 				if (fid && strcmp(fid, id) == 0) {
 					json_object_array_put_idx(snaps, i, json_object_get(f));
@@ -504,14 +443,14 @@ static int wait_completed(struct run *r, struct json_object *snaps, const char *
 static const char *key_manager(struct run *r, const char *key)
 {
 	struct json_object *params = NULL, *resp = NULL, *meta = NULL;
-	const char *cached = jstr(r->keys, key);
+	const char *cached = irx_json_str(r->keys, key);
 	const char *mgr = NULL;
 
 	if (cached)
 		return cached;
 	if (is_aws_ebs_alias(key)) {
 		json_object_object_add(r->keys, key, json_object_new_string("AWS"));
-		return jstr(r->keys, key);
+		return irx_json_str(r->keys, key);
 	}
 	params = json_object_new_object();
 	json_object_object_add(params, "KeyId", json_object_new_string(key));
@@ -521,21 +460,22 @@ static const char *key_manager(struct run *r, const char *key)
 	}
 	json_object_put(params);
 	json_object_object_get_ex(resp, "KeyMetadata", &meta);
-	mgr = jstr(meta, "KeyManager");
+	mgr = irx_json_str(meta, "KeyManager");
 	json_object_object_add(
 	    r->keys, key,
 	    json_object_new_string(mgr && strcmp(mgr, "AWS") == 0 ? "AWS" : "CUSTOMER"));
-	if (meta && jstr(meta, "KeyState") && strcmp(jstr(meta, "KeyState"), "Enabled") != 0 &&
-	    r->kms_key && strcmp(key, r->kms_key) == 0) {
+	if (meta && irx_json_str(meta, "KeyState") &&
+	    strcmp(irx_json_str(meta, "KeyState"), "Enabled") != 0 && r->kms_key &&
+	    strcmp(key, r->kms_key) == 0) {
 		r->ctx->host->fail(r->ctx->call,
 				   "cannot copy the snapshots of %s under key '%s': "
 				   "the key is '%s', not 'Enabled'",
-				   r->subject, key, jstr(meta, "KeyState"));
+				   r->subject, key, irx_json_str(meta, "KeyState"));
 		json_object_put(resp);
 		return NULL;
 	}
 	json_object_put(resp);
-	return jstr(r->keys, key);
+	return irx_json_str(r->keys, key);
 }
 
 /* --- copy under a customer managed key ------------------------------------------------------ */
@@ -568,7 +508,7 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *s = json_object_array_get_idx(r->snaps, i);
-		const char *sid = jstr(s, "SnapshotId");
+		const char *sid = irx_json_str(s, "SnapshotId");
 		struct json_object *params = NULL, *resp = NULL, *copy = NULL;
 		const char *cid = NULL;
 		char desc[512] = "";
@@ -601,7 +541,7 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 			return -1;
 		}
 		json_object_put(params);
-		cid = jstr(resp, "SnapshotId");
+		cid = irx_json_str(resp, "SnapshotId");
 		if (r->ctx->dry_run) {
 			snprintf(desc, sizeof(desc), "(copy of %s)", sid);
 			cid = desc;
@@ -617,7 +557,7 @@ static int copy_snapshots(struct run *r, struct json_object *existing_copies)
 		json_object_object_add(copy, "KmsKeyId", json_object_new_string(r->kms_key));
 		json_object_array_add(r->copies, copy);
 		if (!r->ctx->dry_run)
-			json_object_array_add(undo_list(r, "CopiedSnapshotIds"),
+			json_object_array_add(irx_undo_list(r->res->undo, "CopiedSnapshotIds"),
 					      json_object_new_string(cid));
 		json_object_put(resp); /* cid may point into it */
 	}
@@ -664,9 +604,10 @@ static int find_region_copy(struct run *r, const char *sid, char *id, size_t len
 	json_object_put(params);
 	if (rc < 0)
 		return -1;
-	snaps = jarr(resp, "Snapshots");
-	if (snaps && json_object_array_length(snaps) > 0 && jstr(jidx(snaps, 0), "SnapshotId"))
-		snprintf(id, len, "%s", jstr(jidx(snaps, 0), "SnapshotId"));
+	snaps = irx_json_array(resp, "Snapshots");
+	if (snaps && json_object_array_length(snaps) > 0 &&
+	    irx_json_str(jidx(snaps, 0), "SnapshotId"))
+		snprintf(id, len, "%s", irx_json_str(jidx(snaps, 0), "SnapshotId"));
 	json_object_put(resp);
 	return 0;
 }
@@ -675,13 +616,12 @@ static int copy_to_region(struct run *r, struct json_object *sources)
 {
 	const struct irx_host *h = r->ctx->host;
 
-	if (h->size < offsetof(struct irx_host, aws_call_in) + sizeof(h->aws_call_in) ||
-	    !h->aws_call_in)
+	if (!IRX_HOST_HAS(h, aws_call_in))
 		return h->fail(r->ctx->call, "cannot copy snapshots to region '%s': this irx "
 					     "cannot call AWS in another region",
 			       r->region_copy);
 	for (size_t i = 0; i < json_object_array_length(sources); i++) {
-		const char *sid = jstr(jidx(sources, i), "SnapshotId");
+		const char *sid = irx_json_str(jidx(sources, i), "SnapshotId");
 		struct json_object *params = NULL, *resp = NULL;
 		char id[64] = "", desc[512] = "";
 
@@ -707,8 +647,8 @@ static int copy_to_region(struct run *r, struct json_object *sources)
 		json_object_put(params);
 		if (r->ctx->dry_run)
 			snprintf(id, sizeof(id), "(copy of %s)", sid);
-		else if (jstr(resp, "SnapshotId"))
-			snprintf(id, sizeof(id), "%s", jstr(resp, "SnapshotId"));
+		else if (irx_json_str(resp, "SnapshotId"))
+			snprintf(id, sizeof(id), "%s", irx_json_str(resp, "SnapshotId"));
 		json_object_put(resp);
 		if (!id[0])
 			return h->fail(r->ctx->call, "CopySnapshot of '%s' to '%s' returned no "
@@ -720,7 +660,7 @@ static int copy_to_region(struct run *r, struct json_object *sources)
 
 			json_object_object_add(u, "Region", json_object_new_string(r->region_copy));
 			json_object_object_add(u, "SnapshotId", json_object_new_string(id));
-			json_object_array_add(undo_list(r, "RegionCopies"), u);
+			json_object_array_add(irx_undo_list(r->res->undo, "RegionCopies"), u);
 		}
 	}
 	return 0;
@@ -733,7 +673,7 @@ static int check_shareable(struct run *r, struct json_object *snaps)
 {
 	for (size_t i = 0; i < json_object_array_length(snaps); i++) {
 		struct json_object *s = json_object_array_get_idx(snaps, i);
-		const char *key = jstr(s, "KmsKeyId");
+		const char *key = irx_json_str(s, "KmsKeyId");
 		const char *mgr = NULL;
 
 		if (!jbool(s, "Encrypted", false))
@@ -747,17 +687,18 @@ static int check_shareable(struct run *r, struct json_object *snaps)
 			return r->ctx->host->fail(r->ctx->call,
 						  "cannot share snapshot '%s' of %s with account "
 						  "'%s': " AWS_EBS_REFUSAL,
-						  jstr(s, "SnapshotId"), r->subject, r->share);
+						  irx_json_str(s, "SnapshotId"), r->subject,
+						  r->share);
 	}
 	return 0;
 }
 
 static bool has_permission(struct json_object *resp, const char *account)
 {
-	struct json_object *perms = jarr(resp, "CreateVolumePermissions");
+	struct json_object *perms = irx_json_array(resp, "CreateVolumePermissions");
 
 	for (size_t i = 0; perms && i < json_object_array_length(perms); i++) {
-		const char *u = jstr(json_object_array_get_idx(perms, i), "UserId");
+		const char *u = irx_json_str(json_object_array_get_idx(perms, i), "UserId");
 
 		if (u && strcmp(u, account) == 0)
 			return true;
@@ -801,7 +742,7 @@ static int share_snapshots(struct run *r, struct json_object *snaps)
 	if (!r->ctx->dry_run && check_shareable(r, snaps) < 0)
 		return -1;
 	for (size_t i = 0; i < json_object_array_length(snaps); i++) {
-		const char *sid = jstr(json_object_array_get_idx(snaps, i), "SnapshotId");
+		const char *sid = irx_json_str(json_object_array_get_idx(snaps, i), "SnapshotId");
 		struct json_object *resp = NULL, *params = NULL, *entry = NULL;
 		bool present = false;
 
@@ -817,7 +758,7 @@ static int share_snapshots(struct run *r, struct json_object *snaps)
 			entry = json_object_new_object();
 			json_object_object_add(entry, "SnapshotId", json_object_new_string(sid));
 			json_object_object_add(entry, "UserId", json_object_new_string(r->share));
-			json_object_array_add(undo_list(r, "SharedWith"), entry);
+			json_object_array_add(irx_undo_list(r->res->undo, "SharedWith"), entry);
 		}
 		if (present) {
 			r->shares_present++;
@@ -831,7 +772,7 @@ static int share_snapshots(struct run *r, struct json_object *snaps)
 		if (r->ctx->host->aws_call(r->ctx->call, "ec2", "ModifySnapshotAttribute", params,
 					   &resp) < 0) {
 			/* Refused: not shared, so not in the final undo record. */
-			struct json_object *list = undo_list(r, "SharedWith");
+			struct json_object *list = irx_undo_list(r->res->undo, "SharedWith");
 
 			json_object_array_del_idx(list, json_object_array_length(list) - 1, 1);
 			json_object_put(params);
@@ -853,14 +794,6 @@ static bool all_completed(struct json_object *snaps)
 }
 
 /* --- shared tail of both actions ---------------------------------------------------------- */
-
-static void summarise(struct irx_result *res, const char *text)
-{
-	struct json_object *s = json_object_new_string(text);
-
-	json_object_object_add(res->outputs, "Summary", s);
-	res->message = json_object_get_string(s);
-}
 
 /*
  * After r->snaps holds the originals (existing, created, or planned in a dry run): waits,
@@ -929,7 +862,7 @@ static int finish(struct run *r, struct json_object *existing_copies, const char
 	}
 	if (r->store_note[0])
 		appendf(text, "; %s", r->store_note);
-	summarise(r->res, text);
+	irx_result_summary(r->res, "Summary", text);
 	return 0;
 }
 
@@ -937,10 +870,10 @@ static int read_common(const struct irx_context *ctx, struct json_object *inputs
 {
 	r->ctx = ctx;
 	r->wait = jbool(inputs, "WaitForCompletion", true);
-	r->kms_key = opt_in(inputs, "KmsKeyId");
-	r->share = opt_in(inputs, "ShareWithAccount");
-	r->description = opt_in(inputs, "Description");
-	r->region_copy = opt_in(inputs, "CopyToRegion");
+	r->kms_key = irx_json_nonempty(inputs, "KmsKeyId");
+	r->share = irx_json_nonempty(inputs, "ShareWithAccount");
+	r->description = irx_json_nonempty(inputs, "Description");
+	r->region_copy = irx_json_nonempty(inputs, "CopyToRegion");
 	r->region_copies = json_object_new_array();
 	r->snaps = json_object_new_array();
 	r->copies = json_object_new_array();
@@ -976,7 +909,7 @@ static void start_undo(struct run *r)
 		return; /* nothing changes, nothing to undo */
 	json_object_object_add(r->res->undo, "Action", json_object_new_string(r->action));
 	json_object_object_add(r->res->undo, "Source", json_object_new_string(r->source));
-	undo_list(r, "SnapshotIds");
+	irx_undo_list(r->res->undo, "SnapshotIds");
 	if (r->share)
 		json_object_object_add(r->res->undo, "ShareWithAccount",
 				       json_object_new_string(r->share));
@@ -989,8 +922,8 @@ static int instance_store_note(struct run *r, struct json_object *inst)
 	struct json_object *params = json_object_new_object();
 	struct json_object *types = json_object_new_array();
 	struct json_object *resp = NULL, *info = NULL, *storage = NULL;
-	const char *type = jstr(inst, "InstanceType");
-	const char *root_type = jstr(inst, "RootDeviceType");
+	const char *type = irx_json_str(inst, "InstanceType");
+	const char *root_type = irx_json_str(inst, "RootDeviceType");
 	int rc = -1;
 
 	if (root_type && strcmp(root_type, "instance-store") == 0)
@@ -1004,7 +937,7 @@ static int instance_store_note(struct run *r, struct json_object *inst)
 	json_object_array_add(types, json_object_new_string(type));
 	if (r->ctx->host->aws_call(r->ctx->call, "ec2", "DescribeInstanceTypes", params, &resp) < 0)
 		goto out;
-	info = jidx(jarr(resp, "InstanceTypes"), 0);
+	info = jidx(irx_json_array(resp, "InstanceTypes"), 0);
 	if (info && jbool(info, "InstanceStorageSupported", false)) {
 		json_object_object_get_ex(info, "InstanceStorageInfo", &storage);
 		snprintf(r->store_note, sizeof(r->store_note),
@@ -1026,20 +959,21 @@ out:
 static struct json_object *ebs_volumes(struct json_object *inst)
 {
 	struct json_object *out = json_object_new_array();
-	struct json_object *bdm = jarr(inst, "BlockDeviceMappings");
+	struct json_object *bdm = irx_json_array(inst, "BlockDeviceMappings");
 
 	for (size_t i = 0; bdm && i < json_object_array_length(bdm); i++) {
 		struct json_object *m = json_object_array_get_idx(bdm, i);
 		struct json_object *ebs = NULL, *v = NULL;
 
-		if (!json_object_object_get_ex(m, "Ebs", &ebs) || !jstr(ebs, "VolumeId"))
+		if (!json_object_object_get_ex(m, "Ebs", &ebs) || !irx_json_str(ebs, "VolumeId"))
 			continue;
 		v = json_object_new_object();
 		json_object_object_add(v, "VolumeId",
-				       json_object_new_string(jstr(ebs, "VolumeId")));
-		json_object_object_add(
-		    v, "DeviceName",
-		    json_object_new_string(jstr(m, "DeviceName") ? jstr(m, "DeviceName") : "?"));
+				       json_object_new_string(irx_json_str(ebs, "VolumeId")));
+		json_object_object_add(v, "DeviceName",
+				       json_object_new_string(irx_json_str(m, "DeviceName")
+								  ? irx_json_str(m, "DeviceName")
+								  : "?"));
 		json_object_array_add(out, v);
 	}
 	return out;
@@ -1048,11 +982,12 @@ static struct json_object *ebs_volumes(struct json_object *inst)
 static bool covers(struct json_object *snaps, struct json_object *volumes)
 {
 	for (size_t i = 0; i < json_object_array_length(volumes); i++) {
-		const char *vid = jstr(json_object_array_get_idx(volumes, i), "VolumeId");
+		const char *vid = irx_json_str(json_object_array_get_idx(volumes, i), "VolumeId");
 		bool hit = false;
 
 		for (size_t k = 0; k < json_object_array_length(snaps) && !hit; k++) {
-			const char *sv = jstr(json_object_array_get_idx(snaps, k), "VolumeId");
+			const char *sv =
+			    irx_json_str(json_object_array_get_idx(snaps, k), "VolumeId");
 
 			hit = sv && strcmp(sv, vid) == 0;
 		}
@@ -1076,7 +1011,7 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 	r.action = ACTION_INSTANCE;
 	r.source_tag = TAG_INSTANCE;
 	if (read_common(ctx, inputs, &r) < 0 ||
-	    parse_target(ctx, jstr(inputs, "TargetArn"), "instance", "i-", r.source,
+	    parse_target(ctx, irx_json_str(inputs, "TargetArn"), "instance", "i-", r.source,
 			 sizeof(r.source)) < 0)
 		goto out;
 	snprintf(r.subject, sizeof(r.subject), "instance '%s'", r.source);
@@ -1087,7 +1022,7 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 			      json_object_new_string(r.source));
 	if (ctx->host->aws_call(ctx->call, "ec2", "DescribeInstances", params, &resp) < 0)
 		goto out;
-	inst = jidx(jarr(jidx(jarr(resp, "Reservations"), 0), "Instances"), 0);
+	inst = jidx(irx_json_array(jidx(irx_json_array(resp, "Reservations"), 0), "Instances"), 0);
 	if (!inst) {
 		ctx->host->fail(ctx->call, "cannot snapshot %s: DescribeInstances does not know it",
 				r.subject);
@@ -1106,7 +1041,8 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 	for (size_t i = 0; i < nvol; i++) {
 		struct json_object *v = json_object_array_get_idx(vols, i);
 
-		appendf(what, "%s%s %s", i ? ", " : "", jstr(v, "VolumeId"), jstr(v, "DeviceName"));
+		appendf(what, "%s%s %s", i ? ", " : "", irx_json_str(v, "VolumeId"),
+			irx_json_str(v, "DeviceName"));
 	}
 	appendf(what, ")");
 
@@ -1147,22 +1083,22 @@ static int snapshot_instance(const struct irx_context *ctx, struct json_object *
 			char ph[96] = "";
 
 			snprintf(ph, sizeof(ph), "(snapshot of %s)",
-				 jstr(json_object_array_get_idx(vols, i), "VolumeId"));
+				 irx_json_str(json_object_array_get_idx(vols, i), "VolumeId"));
 			json_object_object_add(s, "SnapshotId", json_object_new_string(ph));
 			json_object_array_add(r.snaps, s);
 		}
 		rc = finish(&r, existing_copies, what);
 		goto out;
 	}
-	created = jarr(resp, "Snapshots");
+	created = irx_json_array(resp, "Snapshots");
 	for (size_t i = 0; created && i < json_object_array_length(created); i++) {
 		struct json_object *s = json_object_array_get_idx(created, i);
 
-		if (!jstr(s, "SnapshotId"))
+		if (!irx_json_str(s, "SnapshotId"))
 			continue;
 		json_object_array_add(r.snaps, json_object_get(s));
-		json_object_array_add(undo_list(&r, "SnapshotIds"),
-				      json_object_new_string(jstr(s, "SnapshotId")));
+		json_object_array_add(irx_undo_list(r.res->undo, "SnapshotIds"),
+				      json_object_new_string(irx_json_str(s, "SnapshotId")));
 	}
 	if (checkpoint(&r) < 0)
 		goto out;
@@ -1203,7 +1139,7 @@ static int snapshot_volume(const struct irx_context *ctx, struct json_object *in
 	r.action = ACTION_VOLUME;
 	r.source_tag = TAG_VOLUME;
 	if (read_common(ctx, inputs, &r) < 0 ||
-	    parse_target(ctx, jstr(inputs, "TargetArn"), "volume", "vol-", r.source,
+	    parse_target(ctx, irx_json_str(inputs, "TargetArn"), "volume", "vol-", r.source,
 			 sizeof(r.source)) < 0)
 		goto out;
 	snprintf(r.subject, sizeof(r.subject), "volume '%s'", r.source);
@@ -1214,18 +1150,18 @@ static int snapshot_volume(const struct irx_context *ctx, struct json_object *in
 	json_object_object_add(params, "VolumeIds", ids);
 	if (ctx->host->aws_call(ctx->call, "ec2", "DescribeVolumes", params, &resp) < 0)
 		goto out;
-	vol = jidx(jarr(resp, "Volumes"), 0);
+	vol = jidx(irx_json_array(resp, "Volumes"), 0);
 	if (!vol) {
 		ctx->host->fail(ctx->call, "cannot snapshot %s: DescribeVolumes does not know it",
 				r.subject);
 		goto out;
 	}
-	att = jidx(jarr(vol, "Attachments"), 0);
-	attached = jstr(att, "InstanceId");
+	att = jidx(irx_json_array(vol, "Attachments"), 0);
+	attached = irx_json_str(att, "InstanceId");
 	appendf(what, "%s", r.subject);
 	if (attached)
 		appendf(what, " (attached to instance '%s' as %s)", attached,
-			jstr(att, "Device") ? jstr(att, "Device") : "?");
+			irx_json_str(att, "Device") ? irx_json_str(att, "Device") : "?");
 
 	if (check_copy_key(&r) < 0 || find_existing(&r, &existing_copies) < 0)
 		goto out;
@@ -1262,14 +1198,14 @@ static int snapshot_volume(const struct irx_context *ctx, struct json_object *in
 		rc = finish(&r, existing_copies, what);
 		goto out;
 	}
-	if (!jstr(resp, "SnapshotId")) {
+	if (!irx_json_str(resp, "SnapshotId")) {
 		ctx->host->fail(ctx->call, "CreateSnapshot on %s returned no SnapshotId",
 				r.subject);
 		goto out;
 	}
 	json_object_array_add(r.snaps, json_object_get(resp));
-	json_object_array_add(undo_list(&r, "SnapshotIds"),
-			      json_object_new_string(jstr(resp, "SnapshotId")));
+	json_object_array_add(irx_undo_list(r.res->undo, "SnapshotIds"),
+			      json_object_new_string(irx_json_str(resp, "SnapshotId")));
 	if (checkpoint(&r) < 0)
 		goto out;
 	rc = finish(&r, existing_copies, what);
@@ -1285,17 +1221,17 @@ out:
 
 static int unshare(const struct irx_context *ctx, struct json_object *undo, struct irx_result *res)
 {
-	struct json_object *shared = jarr(undo, "SharedWith");
+	struct json_object *shared = irx_json_array(undo, "SharedWith");
 	struct json_object *kept = json_object_new_array();
 	struct json_object *removed = json_object_new_array();
-	struct json_object *snaps = jarr(undo, "SnapshotIds");
-	struct json_object *copies = jarr(undo, "CopiedSnapshotIds");
+	struct json_object *snaps = irx_json_array(undo, "SnapshotIds");
+	struct json_object *copies = irx_json_array(undo, "CopiedSnapshotIds");
 	char text[TEXT_MAX] = "";
-	const char *account = jstr(undo, "ShareWithAccount");
+	const char *account = irx_json_str(undo, "ShareWithAccount");
 	size_t absent = 0;
 	int rc = -1;
 
-	if (!jstr(undo, "Action") || !jstr(undo, "Source")) {
+	if (!irx_json_str(undo, "Action") || !irx_json_str(undo, "Source")) {
 		ctx->host->fail(ctx->call, "undo record lacks Action or Source");
 		goto out;
 	}
@@ -1306,7 +1242,7 @@ static int unshare(const struct irx_context *ctx, struct json_object *undo, stru
 
 	for (size_t i = 0; shared && i < json_object_array_length(shared); i++) {
 		struct json_object *e = json_object_array_get_idx(shared, i);
-		const char *sid = jstr(e, "SnapshotId"), *user = jstr(e, "UserId");
+		const char *sid = irx_json_str(e, "SnapshotId"), *user = irx_json_str(e, "UserId");
 		struct json_object *resp = NULL, *params = NULL;
 		bool present = false;
 
@@ -1315,7 +1251,7 @@ static int unshare(const struct irx_context *ctx, struct json_object *undo, stru
 						   "UserId");
 			goto out;
 		}
-		if (ids_contain(removed, sid))
+		if (irx_json_array_has(removed, sid))
 			continue;
 		/* Live state first: a permission already gone is not removed twice. */
 		if (read_permissions(ctx, sid, &resp) < 0)
@@ -1356,7 +1292,7 @@ static int unshare(const struct irx_context *ctx, struct json_object *undo, stru
 	}
 	json_object_object_add(res->outputs, "KeptSnapshotIds", json_object_get(kept));
 	json_object_object_add(res->outputs, "UnsharedSnapshotIds", json_object_get(removed));
-	summarise(res, text);
+	irx_result_summary(res, "Summary", text);
 	rc = 0;
 out:
 	json_object_put(kept);

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define POLL_FIRST_MS 2000LL
 #define POLL_MAX_MS 30000LL
@@ -37,22 +38,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static const char *str_in(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *get(struct json_object *obj, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return json_object_object_get_ex(obj, key, &v) ? v : NULL;
 }
 
 /* One SSM parameter value as text: strings as they are, numbers and booleans as JSON writes them.
@@ -103,15 +88,6 @@ static struct json_object *ssm_parameters_map(struct json_object *in, char *msg,
 	return out;
 }
 
-static void add_tag(struct json_object *tags, const char *key, const char *value)
-{
-	struct json_object *t = json_object_new_object();
-
-	json_object_object_add(t, "Key", json_object_new_string(key));
-	json_object_object_add(t, "Value", json_object_new_string(value));
-	json_object_array_add(tags, t);
-}
-
 /* Copies a list of strings into a new array; NULL when absent or empty. */
 static struct json_object *string_list(struct json_object *v)
 {
@@ -150,20 +126,20 @@ static struct json_object *start_params(const struct irx_context *ctx, struct js
 {
 	struct json_object *p = json_object_new_object();
 	struct json_object *params = NULL, *accounts = NULL, *regions = NULL, *tags = NULL;
-	const char *ver = str_in(inputs, "DocumentVersion");
-	const char *token = str_in(inputs, "ClientToken");
+	const char *ver = irx_json_str(inputs, "DocumentVersion");
+	const char *token = irx_json_str(inputs, "ClientToken");
 	char msg[512] = "";
 
 	json_object_object_add(p, "DocumentName",
-			       json_object_new_string(str_in(inputs, "DocumentName")));
+			       json_object_new_string(irx_json_str(inputs, "DocumentName")));
 	if (ver && *ver)
 		json_object_object_add(p, "DocumentVersion", json_object_new_string(ver));
-	if (get(inputs, "Parameters")) {
-		params = ssm_parameters_map(get(inputs, "Parameters"), msg, sizeof(msg));
+	if (irx_json_get(inputs, "Parameters")) {
+		params = ssm_parameters_map(irx_json_get(inputs, "Parameters"), msg, sizeof(msg));
 		if (!params) {
 			json_object_put(p);
 			ctx->host->fail(ctx->call, "cannot start automation '%s': %s",
-					str_in(inputs, "DocumentName"), msg);
+					irx_json_str(inputs, "DocumentName"), msg);
 			return NULL;
 		}
 		if (json_object_object_length(params) > 0)
@@ -171,14 +147,14 @@ static struct json_object *start_params(const struct irx_context *ctx, struct js
 		else
 			json_object_put(params);
 	}
-	accounts = string_list(get(inputs, "Accounts"));
-	regions = string_list(get(inputs, "Regions"));
+	accounts = string_list(irx_json_get(inputs, "Accounts"));
+	regions = string_list(irx_json_get(inputs, "Regions"));
 	if (accounts || regions) {
 		struct json_object *loc = json_object_new_object();
 		struct json_object *locs = json_object_new_array();
-		const char *role = str_in(inputs, "ExecutionRoleName");
-		const char *conc = str_in(inputs, "TargetLocationMaxConcurrency");
-		const char *errs = str_in(inputs, "TargetLocationMaxErrors");
+		const char *role = irx_json_str(inputs, "ExecutionRoleName");
+		const char *conc = irx_json_str(inputs, "TargetLocationMaxConcurrency");
+		const char *errs = irx_json_str(inputs, "TargetLocationMaxErrors");
 
 		/* SSM: the accounts default to this one, the regions to this region */
 		if (!accounts && ctx->account_id && *ctx->account_id) {
@@ -208,10 +184,14 @@ static struct json_object *start_params(const struct irx_context *ctx, struct js
 	if (token && *token)
 		json_object_object_add(p, "ClientToken", json_object_new_string(token));
 	tags = json_object_new_array();
-	add_tag(tags, "irx:execution-id", ctx->execution_id ? ctx->execution_id : "");
+	json_object_array_add(tags,
+			      irx_json_strings("Key", "irx:execution-id", "Value",
+					       ctx->execution_id ? ctx->execution_id : "", NULL));
 	if (ctx->case_id && *ctx->case_id)
-		add_tag(tags, "irx:case-id", ctx->case_id);
-	add_tag(tags, "irx:action", "ssm:startAutomation");
+		json_object_array_add(
+		    tags, irx_json_strings("Key", "irx:case-id", "Value", ctx->case_id, NULL));
+	json_object_array_add(
+	    tags, irx_json_strings("Key", "irx:action", "Value", "ssm:startAutomation", NULL));
 	json_object_object_add(p, "Tags", tags);
 	return p;
 }
@@ -219,7 +199,7 @@ static struct json_object *start_params(const struct irx_context *ctx, struct js
 /* Where the automation runs, for messages: "in 111/us-east-1" or "in accounts a, b; ...". */
 static void where_text(const struct irx_context *ctx, struct json_object *sp, char *buf, size_t len)
 {
-	struct json_object *locs = get(sp, "TargetLocations");
+	struct json_object *locs = irx_json_get(sp, "TargetLocations");
 	struct json_object *loc = locs ? json_object_array_get_idx(locs, 0) : NULL;
 	char acc[512] = "", reg[256] = "";
 
@@ -229,11 +209,12 @@ static void where_text(const struct irx_context *ctx, struct json_object *sp, ch
 			 ctx->region && *ctx->region ? ctx->region : "(default)");
 		return;
 	}
-	join(get(loc, "Accounts"), acc, sizeof(acc));
-	join(get(loc, "Regions"), reg, sizeof(reg));
+	join(irx_json_get(loc, "Accounts"), acc, sizeof(acc));
+	join(irx_json_get(loc, "Regions"), reg, sizeof(reg));
 	snprintf(buf, len, "in accounts %s, regions %s, as role '%s'", acc, reg,
-		 str_in(loc, "ExecutionRoleName") ? str_in(loc, "ExecutionRoleName")
-						  : "AWS-SystemsManager-AutomationExecutionRole");
+		 irx_json_str(loc, "ExecutionRoleName")
+		     ? irx_json_str(loc, "ExecutionRoleName")
+		     : "AWS-SystemsManager-AutomationExecutionRole");
 }
 
 /* The document must exist and be an Automation document (a read: sent in dry runs too). */
@@ -241,8 +222,8 @@ static int check_document(const struct irx_context *ctx, struct json_object *inp
 {
 	struct json_object *p = json_object_new_object();
 	struct json_object *resp = NULL;
-	const char *name = str_in(inputs, "DocumentName");
-	const char *ver = str_in(inputs, "DocumentVersion");
+	const char *name = irx_json_str(inputs, "DocumentName");
+	const char *ver = irx_json_str(inputs, "DocumentVersion");
 	const char *type = NULL;
 	int rc = -1;
 
@@ -253,7 +234,7 @@ static int check_document(const struct irx_context *ctx, struct json_object *inp
 		ctx->host->log(ctx->call, IRX_LOG_ERROR, "cannot describe document '%s'", name);
 		goto out;
 	}
-	type = str_in(get(resp, "Document"), "DocumentType");
+	type = irx_json_str(irx_json_get(resp, "Document"), "DocumentType");
 	if (type && strcmp(type, "Automation") != 0) {
 		ctx->host->fail(ctx->call,
 				"cannot start automation '%s': it is a %s document, not an "
@@ -295,14 +276,15 @@ static void set_outputs(struct irx_result *res, const char *id, struct json_obje
 						"ExecutionEndTime", "Outputs",
 						"ResponseCode",	    NULL};
 	struct json_object *steps = json_object_new_array();
-	struct json_object *src = get(ex, "StepExecutions");
-	struct json_object *outs = get(ex, "Outputs");
+	struct json_object *src = irx_json_get(ex, "StepExecutions");
+	struct json_object *outs = irx_json_get(ex, "Outputs");
 
 	json_object_object_add(res->outputs, "AutomationExecutionId", json_object_new_string(id));
-	json_object_object_add(res->outputs, "AutomationExecutionStatus",
-			       json_object_new_string(str_in(ex, "AutomationExecutionStatus")
-							  ? str_in(ex, "AutomationExecutionStatus")
-							  : ""));
+	json_object_object_add(
+	    res->outputs, "AutomationExecutionStatus",
+	    json_object_new_string(irx_json_str(ex, "AutomationExecutionStatus")
+				       ? irx_json_str(ex, "AutomationExecutionStatus")
+				       : ""));
 	json_object_object_add(res->outputs, "Outputs",
 			       json_object_is_type(outs, json_type_object)
 				   ? json_object_get(outs)
@@ -313,28 +295,29 @@ static void set_outputs(struct irx_result *res, const char *id, struct json_obje
 		struct json_object *d = json_object_new_object();
 
 		for (size_t k = 0; step_keys[k]; k++)
-			if (get(s, step_keys[k]))
-				json_object_object_add(d, step_keys[k],
-						       json_object_get(get(s, step_keys[k])));
+			if (irx_json_get(s, step_keys[k]))
+				json_object_object_add(
+				    d, step_keys[k],
+				    json_object_get(irx_json_get(s, step_keys[k])));
 		json_object_array_add(steps, d);
 	}
 	json_object_object_add(res->outputs, "StepExecutions", steps);
-	if (str_in(ex, "FailureMessage"))
+	if (irx_json_str(ex, "FailureMessage"))
 		json_object_object_add(res->outputs, "FailureMessage",
-				       json_object_new_string(str_in(ex, "FailureMessage")));
+				       json_object_new_string(irx_json_str(ex, "FailureMessage")));
 }
 
 /* The first step that did not succeed and is final. Borrowed, or NULL. */
 static struct json_object *failed_step(struct json_object *ex)
 {
-	struct json_object *steps = get(ex, "StepExecutions");
+	struct json_object *steps = irx_json_get(ex, "StepExecutions");
 
 	for (size_t i = 0;
 	     json_object_is_type(steps, json_type_array) && i < json_object_array_length(steps);
 	     i++) {
 		struct json_object *s = json_object_array_get_idx(steps, i);
 
-		if (in_list(str_in(s, "StepStatus"), final_bad))
+		if (in_list(irx_json_str(s, "StepStatus"), final_bad))
 			return s;
 	}
 	return NULL;
@@ -344,16 +327,17 @@ static int fail_final(const struct irx_context *ctx, const char *doc, const char
 		      const char *status, struct json_object *ex)
 {
 	struct json_object *s = failed_step(ex);
-	const char *why = str_in(ex, "FailureMessage");
+	const char *why = irx_json_str(ex, "FailureMessage");
 
 	if (s) {
-		const char *smsg = str_in(s, "FailureMessage");
+		const char *smsg = irx_json_str(s, "FailureMessage");
 
 		return ctx->host->fail(
 		    ctx->call, "automation '%s' (execution '%s') ended %s: step '%s' (%s) %s%s%s",
-		    doc, id, status, str_in(s, "StepName") ? str_in(s, "StepName") : "?",
-		    str_in(s, "Action") ? str_in(s, "Action") : "?", str_in(s, "StepStatus"),
-		    smsg || why ? ": " : "",
+		    doc, id, status,
+		    irx_json_str(s, "StepName") ? irx_json_str(s, "StepName") : "?",
+		    irx_json_str(s, "Action") ? irx_json_str(s, "Action") : "?",
+		    irx_json_str(s, "StepStatus"), smsg || why ? ": " : "",
 		    smsg  ? smsg
 		    : why ? why
 			  : "");
@@ -409,8 +393,8 @@ static int wait_for(const struct irx_context *ctx, const char *doc, const char *
 				       "cannot read automation execution '%s'", id);
 			return -1;
 		}
-		ex = get(resp, "AutomationExecution");
-		status = str_in(ex, "AutomationExecutionStatus");
+		ex = irx_json_get(resp, "AutomationExecution");
+		status = irx_json_str(ex, "AutomationExecutionStatus");
 		set_outputs(res, id, ex);
 		if (in_list(status, final_ok)) {
 			json_object_put(resp);
@@ -484,11 +468,11 @@ static const struct irx_param start_automation_params[] = {
 static int start_automation(const struct irx_context *ctx, struct json_object *inputs,
 			    struct irx_result *res)
 {
-	const char *doc = str_in(inputs, "DocumentName");
-	struct json_object *sp = NULL, *resp = NULL, *wait = get(inputs, "WaitForCompletion");
+	const char *doc = irx_json_str(inputs, "DocumentName");
+	struct json_object *sp = NULL, *resp = NULL,
+			   *wait = irx_json_get(inputs, "WaitForCompletion");
 	const char *id = NULL;
 	char where[1024] = "", text[2048] = "";
-	struct json_object *s = NULL;
 	int rc = -1;
 
 	if (!ctx->host->aws_call)
@@ -504,7 +488,7 @@ static int start_automation(const struct irx_context *ctx, struct json_object *i
 	if (check_document(ctx, inputs) < 0)
 		goto out;
 	if (ctx->dry_run) {
-		struct json_object *pm = get(sp, "Parameters");
+		struct json_object *pm = irx_json_get(sp, "Parameters");
 
 		snprintf(text, sizeof(text),
 			 "would start automation '%s' %s with parameters %s and wait for it; an "
@@ -531,13 +515,11 @@ static int start_automation(const struct irx_context *ctx, struct json_object *i
 				       json_object_new_string("NotStarted"));
 		json_object_object_add(res->outputs, "Outputs", json_object_new_object());
 		json_object_object_add(res->outputs, "StepExecutions", json_object_new_array());
-		s = json_object_new_string(text);
-		json_object_object_add(res->outputs, "PlannedChange", s);
-		res->message = json_object_get_string(s);
+		irx_result_summary(res, "PlannedChange", text);
 		rc = 0;
 		goto out;
 	}
-	id = str_in(resp, "AutomationExecutionId");
+	id = irx_json_str(resp, "AutomationExecutionId");
 	if (!id || !*id) {
 		ctx->host->fail(
 		    ctx->call, "StartAutomationExecution of '%s' returned no AutomationExecutionId",
@@ -563,9 +545,7 @@ static int start_automation(const struct irx_context *ctx, struct json_object *i
 		goto out;
 	snprintf(text, sizeof(text), "automation '%s' (execution '%s') succeeded %s", doc, id,
 		 where);
-	s = json_object_new_string(text);
-	json_object_object_add(res->outputs, "Summary", s);
-	res->message = json_object_get_string(s);
+	irx_result_summary(res, "Summary", text);
 	rc = 0;
 out:
 	json_object_put(resp);
