@@ -462,6 +462,7 @@ static void test_shipped_others(void)
 	drill_passes("drills/iam-credential-exposure.yaml", false, 1);
 	drill_passes("drills/lambda-lockdown.yaml", false, 1);
 	drill_passes("drills/entity-lockdown.yaml", false, 2);
+	drill_passes("drills/ec2-forensic-capture.yaml", false, 1);
 }
 
 static const char failing_scenario[] =
