@@ -31,6 +31,13 @@
  * anything else. Every change of a wave is in the undo record, checkpointed, before the wave
  * is sent; the entries of the calls that failed are taken out after it, and the step fails
  * with the first failure. A debug log line names each round trip.
+ *
+ * Executions isolating instances of one VPC at the same moment (a fleet) share its groups and
+ * race to make them: a group another execution created between the read and CreateSecurityGroup
+ * (InvalidGroup.Duplicate) is described again by name and used as a found one, never claimed as
+ * this run's; a rule change another made first (InvalidPermission.Duplicate or .NotFound) is
+ * done, not a failure, and the group is described again and settled before any ENI moves.
+ * Rollback never deletes the groups, so concurrent rollbacks cannot pull one from under an ENI.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -63,6 +70,9 @@ struct sgroup {
 	char id[64];		/* GroupId, or a placeholder in a dry run */
 	bool wanted;		/* the forensic group only when ForensicCidr is set */
 	bool created;		/* created by this run */
+	bool raced;		/* CreateSecurityGroup said InvalidGroup.Duplicate: another
+				   execution created it meanwhile (not this run's) */
+	bool recheck;		/* a rule change was answered "already so": describe again */
 	struct json_object *sg; /* the DescribeSecurityGroups record (borrowed from keep) */
 };
 
@@ -96,9 +106,11 @@ struct iso {
 	struct json_object *r_term, *r_shutdown, *r_asg, *r_tgs, *r_sgs, *r_addrs, *r_profile;
 	struct json_object *r_policies, *r_created, *r_asg_group;
 	struct json_object *r_create[G_COUNT];
-	struct json_object *tgs;     /* the target groups that can hold it (owned array) */
-	struct json_object **health; /* DescribeTargetHealth per entry of tgs */
-	const char *role_name;	     /* the instance profile's role, NULL when none */
+	struct json_object *r_raced;   /* the groups another execution created, by name */
+	struct json_object *r_recheck; /* groups whose rules another execution changed */
+	struct json_object *tgs;       /* the target groups that can hold it (owned array) */
+	struct json_object **health;   /* DescribeTargetHealth per entry of tgs */
+	const char *role_name;	       /* the instance profile's role, NULL when none */
 	char policy_name[128];
 
 	/* report */
@@ -288,6 +300,10 @@ struct wcall {
 	struct json_object **resp;  /* where the response goes (kept in s->keep), or NULL */
 	const char *undo_key;	    /* the undo entry this change added: out again if it fails */
 	struct json_object *undo_entry; /* in the array undo_key (borrowed), NULL: the key itself */
+	/* AWS codes that mean another execution already did it (NULL-terminated, or NULL) */
+	const char *const *expected;
+	struct sgroup *group;	  /* the group a CreateSecurityGroup or rule change is for */
+	struct json_object *note; /* its entry in Changes (borrowed) */
 };
 
 /* Calls that do not depend on each other, sent together: one round trip. */
@@ -315,7 +331,7 @@ static struct wcall *wave_push(struct wave *w, const char *svc, const char *op,
 		w->cap = cap;
 	}
 	c = &w->c[w->n++];
-	*c = (struct wcall){svc, op, params, resp, NULL, NULL};
+	*c = (struct wcall){svc, op, params, resp, NULL, NULL, NULL, NULL, NULL};
 	if (resp)
 		*resp = NULL;
 	return c;
@@ -355,9 +371,10 @@ static void undo_remove(struct iso *s, const char *key, struct json_object *entr
  * journaled when the wave is sent. In a dry run the host records the call and answers {}:
  * callers never rely on a mutating response then.
  */
-static void wave_change(struct iso *s, struct wave *w, const char *what, const char *svc,
-			const char *op, struct json_object *params, struct json_object **resp,
-			const char *key, struct json_object *value, bool push)
+static struct wcall *wave_change(struct iso *s, struct wave *w, const char *what, const char *svc,
+				 const char *op, struct json_object *params,
+				 struct json_object **resp, const char *key,
+				 struct json_object *value, bool push)
 {
 	struct wcall *c = NULL;
 
@@ -370,9 +387,10 @@ static void wave_change(struct iso *s, struct wave *w, const char *what, const c
 	note(s->changed, "%s", what);
 	s->h->log(s->ctx->call, IRX_LOG_INFO, "%s%s", s->ctx->dry_run ? "would " : "", what);
 	c = wave_push(w, svc, op, params, resp);
+	c->note = jidx(s->changed, jlen(s->changed) - 1);
 	if (!key || s->ctx->dry_run) {
 		json_object_put(value);
-		return;
+		return c;
 	}
 	c->undo_key = key;
 	if (push) {
@@ -382,6 +400,7 @@ static void wave_change(struct iso *s, struct wave *w, const char *what, const c
 		json_object_object_add(s->res->undo, key, value);
 	}
 	w->journal = true;
+	return c;
 }
 
 /* An undo entry with no call of its own in this wave (a later wave's change needs it). */
@@ -422,6 +441,37 @@ static bool has_call_many(const struct irx_host *h)
 {
 	return h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
 	       h->aws_call_many;
+}
+
+static bool has_call_expect(const struct irx_host *h)
+{
+	return h->size >= offsetof(struct irx_host, aws_call_expect) + sizeof(h->aws_call_expect) &&
+	       h->aws_call_expect;
+}
+
+/*
+ * A change answered with one of its expected codes: another execution sharing the group made
+ * the same change first (the group is there, the rule is there or gone). Not this execution's
+ * change, so it leaves Changes; the group is described again before anything relies on it.
+ */
+static void answered(struct iso *s, struct wcall *c, const char *code)
+{
+	for (size_t i = 0; i < jlen(s->changed); i++) {
+		if (jidx(s->changed, i) == c->note) {
+			json_object_array_del_idx(s->changed, i, 1);
+			s->changes--;
+			break;
+		}
+	}
+	s->h->log(s->ctx->call, IRX_LOG_INFO,
+		  "%s:%s answered %s while isolating '%s': another execution got there first",
+		  c->svc, c->op, code, s->id);
+	if (!c->group)
+		return;
+	if (strcmp(c->op, "CreateSecurityGroup") == 0)
+		c->group->raced = true;
+	else
+		c->group->recheck = true;
 }
 
 /* Takes a sent call's response into s->keep. */
@@ -472,6 +522,7 @@ static int wave_send(struct iso *s, struct wave *w)
 			reqs[i].service = w->c[i].svc;
 			reqs[i].operation = w->c[i].op;
 			reqs[i].params = w->c[i].params;
+			reqs[i].expected = w->c[i].expected;
 		}
 		s->h->aws_call_many(s->ctx->call, reqs, w->n);
 		for (size_t i = 0; i < w->n; i++) {
@@ -481,9 +532,11 @@ static int wave_send(struct iso *s, struct wave *w)
 				s->h->log(s->ctx->call, IRX_LOG_ERROR,
 					  "%s:%s failed while isolating '%s': %s", w->c[i].svc,
 					  w->c[i].op, s->id, reqs[i].error);
-			} else {
-				wave_keep(s, &w->c[i], reqs[i].response);
+				continue;
 			}
+			if (w->c[i].expected && reqs[i].expected_code[0])
+				answered(s, &w->c[i], reqs[i].expected_code);
+			wave_keep(s, &w->c[i], reqs[i].response);
 		}
 		free(reqs);
 	} else {
@@ -498,17 +551,30 @@ static int wave_send(struct iso *s, struct wave *w)
 			s->h->log(s->ctx->call, IRX_LOG_DEBUG,
 				  "isolating '%s': round trip %d: %s:%s", s->id, s->round_trips,
 				  w->c[i].svc, w->c[i].op);
-			if (s->h->aws_call(s->ctx->call, w->c[i].svc, w->c[i].op, w->c[i].params,
-					   &r) < 0) {
-				json_object_put(r);
-				failed[i] = true;
-				nfailed++;
-				s->h->log(s->ctx->call, IRX_LOG_ERROR,
-					  "%s:%s failed while isolating '%s'", w->c[i].svc,
-					  w->c[i].op, s->id);
+			if (w->c[i].expected && has_call_expect(s->h)) {
+				int rc1 =
+				    s->h->aws_call_expect(s->ctx->call, w->c[i].svc, w->c[i].op,
+							  w->c[i].params, w->c[i].expected, &r);
+
+				if (rc1 == 1) { /* each call expects one code: that one */
+					answered(s, &w->c[i], w->c[i].expected[0]);
+					wave_keep(s, &w->c[i], NULL);
+					continue;
+				}
+				if (rc1 == 0) {
+					wave_keep(s, &w->c[i], r);
+					continue;
+				}
+			} else if (s->h->aws_call(s->ctx->call, w->c[i].svc, w->c[i].op,
+						  w->c[i].params, &r) == 0) {
+				wave_keep(s, &w->c[i], r);
 				continue;
 			}
-			wave_keep(s, &w->c[i], r);
+			json_object_put(r);
+			failed[i] = true;
+			nfailed++;
+			s->h->log(s->ctx->call, IRX_LOG_ERROR, "%s:%s failed while isolating '%s'",
+				  w->c[i].svc, w->c[i].op, s->id);
 		}
 	}
 	for (size_t i = 0; i < w->n; i++) {
@@ -1310,21 +1376,34 @@ static struct json_object *perm_all(const char *v4, const char *v6)
 	return a;
 }
 
+/*
+ * The answers that mean another execution sharing the group got there first: the rule it
+ * adds is there, the rule it revokes is gone, the group it creates exists.
+ */
+static const char *const rule_there[] = {"InvalidPermission.Duplicate", NULL};
+static const char *const rule_gone[] = {"InvalidPermission.NotFound", NULL};
+static const char *const group_there[] = {"InvalidGroup.Duplicate", NULL};
+
 static void rule_change(struct iso *s, struct wave *w, struct sgroup *g, const char *op,
 			struct json_object *perms, const char *what)
 {
 	struct json_object *p = json_object_new_object();
+	struct wcall *c = NULL;
 	char text[512];
 
 	json_object_object_add(p, "GroupId", json_object_new_string(g->id));
 	json_object_object_add(p, "IpPermissions", perms);
 	snprintf(text, sizeof(text), "%s of %s group '%s' (%s)", what, g->role, g->name, g->id);
-	wave_change(s, w, text, "ec2", op, p, NULL, NULL, NULL, false);
+	c = wave_change(s, w, text, "ec2", op, p, NULL, NULL, NULL, false);
+	c->expected = strncmp(op, "Revoke", 6) == 0 ? rule_gone : rule_there;
+	c->group = g;
 }
 
 /*
  * Makes a group what its role needs (the changes go in the wave), or refuses a group that says
- * otherwise:
+ * otherwise. The allow-all egress CreateSecurityGroup adds is not a reason to refuse: the group
+ * may be one another irx execution has just created and is still settling; whichever of them
+ * changes a rule first wins and the others' answers say so (rule_there, rule_gone).
  * - isolation: no rules at all (the allow-all egress CreateSecurityGroup adds is revoked);
  * - untrack: all traffic in and out from 0.0.0.0/0 and ::/0 (that is what untracks flows);
  * - forensic: all traffic in from the forensic CIDR only, no egress.
@@ -1423,34 +1502,48 @@ static void read_groups(struct iso *s, struct wave *w)
 	wave_read(w, "ec2", "DescribeSecurityGroups", p, &s->r_sgs);
 }
 
+/* The group named g->name in the instance's VPC among a DescribeSecurityGroups answer. */
+static struct json_object *group_named(struct iso *s, struct json_object *resp,
+				       const struct sgroup *g)
+{
+	struct json_object *sgs = jget(resp, "SecurityGroups"), *found = NULL;
+
+	for (size_t i = 0; i < jlen(sgs); i++) {
+		const char *n = jstr(jidx(sgs, i), "GroupName");
+		const char *v = jstr(jidx(sgs, i), "VpcId");
+
+		if (n && strcmp(n, g->name) == 0 && (!v || strcmp(v, s->vpc) == 0))
+			found = jidx(sgs, i);
+	}
+	return found;
+}
+
+/* Takes the described group g->sg as g's, or refuses it when irx did not make it. */
+static int take_group(struct iso *s, struct sgroup *g)
+{
+	const char *role = tag_value(jget(g->sg, "Tags"), "irx:role");
+
+	snprintf(g->id, sizeof(g->id), "%s", jstr0(g->sg, "GroupId"));
+	/* A group irx did not make could hold anything: never trust it by name. */
+	if (!role || strcmp(role, g->role) != 0)
+		return s->h->fail(s->ctx->call,
+				  "cannot isolate instance '%s': security group '%s' (%s) "
+				  "in vpc '%s' is not tagged irx:role=%s, so irx did not "
+				  "create it; rename it or choose another group name",
+				  s->id, g->name, g->id, s->vpc, g->role);
+	return 0;
+}
+
 static int find_groups(struct iso *s)
 {
-	struct json_object *sgs = jget(s->r_sgs, "SecurityGroups");
-
 	for (int k = 0; k < G_COUNT; k++) {
 		struct sgroup *g = &s->groups[k];
-		const char *role = NULL;
 
 		if (!g->wanted)
 			continue;
-		for (size_t i = 0; i < jlen(sgs); i++) {
-			const char *n = jstr(jidx(sgs, i), "GroupName");
-			const char *v = jstr(jidx(sgs, i), "VpcId");
-
-			if (n && strcmp(n, g->name) == 0 && (!v || strcmp(v, s->vpc) == 0))
-				g->sg = jidx(sgs, i);
-		}
-		if (!g->sg)
-			continue;
-		role = tag_value(jget(g->sg, "Tags"), "irx:role");
-		snprintf(g->id, sizeof(g->id), "%s", jstr0(g->sg, "GroupId"));
-		/* A group irx did not make could hold anything: never trust it by name. */
-		if (!role || strcmp(role, g->role) != 0)
-			return s->h->fail(s->ctx->call,
-					  "cannot isolate instance '%s': security group '%s' (%s) "
-					  "in vpc '%s' is not tagged irx:role=%s, so irx did not "
-					  "create it; rename it or choose another group name",
-					  s->id, g->name, g->id, s->vpc, g->role);
+		g->sg = group_named(s, s->r_sgs, g);
+		if (g->sg && take_group(s, g) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1461,6 +1554,7 @@ static int plan_groups(struct iso *s, struct wave *w)
 	for (int k = 0; k < G_COUNT; k++) {
 		struct sgroup *g = &s->groups[k];
 		struct json_object *cp = NULL;
+		struct wcall *c = NULL;
 		char what[512];
 
 		if (!g->wanted)
@@ -1479,21 +1573,33 @@ static int plan_groups(struct iso *s, struct wave *w)
 		json_object_object_add(cp, "TagSpecifications", group_tags(s, g->role));
 		snprintf(what, sizeof(what), "create %s group '%s' in vpc '%s'", g->role, g->name,
 			 s->vpc);
-		wave_change(s, w, what, "ec2", "CreateSecurityGroup", cp, &s->r_create[k], NULL,
-			    NULL, false);
+		c = wave_change(s, w, what, "ec2", "CreateSecurityGroup", cp, &s->r_create[k], NULL,
+				NULL, false);
+		/* Another execution in the VPC may create it between our read and this. */
+		c->expected = group_there;
+		c->group = g;
 		g->created = true;
 	}
 	return 0;
 }
 
-/* After the creation wave: the new groups' ids, and their describe in the next wave. */
+/*
+ * After the creation wave: the new groups' ids, and their describe in the next wave. A group
+ * another execution created first (InvalidGroup.Duplicate) is not this run's: it is described
+ * by name, as in the reads, and then taken like a found one.
+ */
 static int created_groups(struct iso *s, struct wave *w)
 {
-	struct json_object *ids = json_object_new_array();
+	struct json_object *ids = json_object_new_array(), *names = json_object_new_array();
 
 	for (int k = 0; k < G_COUNT; k++) {
 		struct sgroup *g = &s->groups[k];
 
+		if (g->raced) {
+			g->created = false;
+			json_object_array_add(names, json_object_new_string(g->name));
+			continue;
+		}
 		if (!g->created)
 			continue;
 		if (s->ctx->dry_run) {
@@ -1507,6 +1613,7 @@ static int created_groups(struct iso *s, struct wave *w)
 		}
 		if (!jstr(s->r_create[k], "GroupId")) {
 			json_object_put(ids);
+			json_object_put(names);
 			return s->h->fail(s->ctx->call,
 					  "cannot isolate instance '%s': CreateSecurityGroup "
 					  "gave no GroupId",
@@ -1524,6 +1631,18 @@ static int created_groups(struct iso *s, struct wave *w)
 	} else {
 		json_object_put(ids);
 	}
+	if (jlen(names)) {
+		struct json_object *dp = json_object_new_object(), *f = json_object_new_object();
+		struct json_object *fs = filter("vpc-id", str_array1(s->vpc));
+
+		json_object_object_add(f, "Name", json_object_new_string("group-name"));
+		json_object_object_add(f, "Values", names);
+		json_object_array_add(fs, f);
+		json_object_object_add(dp, "Filters", fs);
+		wave_read(w, "ec2", "DescribeSecurityGroups", dp, &s->r_raced);
+	} else {
+		json_object_put(names);
+	}
 	return 0;
 }
 
@@ -1531,6 +1650,23 @@ static int created_groups(struct iso *s, struct wave *w)
 static int settle_created(struct iso *s, struct wave *w)
 {
 	struct json_object *sgs = jget(s->r_created, "SecurityGroups");
+
+	for (int k = 0; k < G_COUNT; k++) {
+		struct sgroup *g = &s->groups[k];
+
+		if (!g->raced)
+			continue;
+		g->sg = group_named(s, s->r_raced, g);
+		if (!g->sg)
+			return s->h->fail(s->ctx->call,
+					  "cannot isolate instance '%s': CreateSecurityGroup said "
+					  "%s group '%s' already exists in vpc '%s', but it is not "
+					  "found",
+					  s->id, g->role, g->name, s->vpc);
+		/* the same refusal as for a group found in the reads */
+		if (take_group(s, g) < 0 || settle_rules(s, w, g) < 0)
+			return -1;
+	}
 
 	for (size_t i = 0; i < jlen(sgs); i++) {
 		struct json_object *sg = jidx(sgs, i);
@@ -1561,6 +1697,68 @@ static int settle_created(struct iso *s, struct wave *w)
 		json_object_object_add(s->res->outputs, "ForensicGroupId",
 				       json_object_new_string(s->groups[G_FORENSIC].id));
 	return 0;
+}
+
+/*
+ * The groups whose rule changes were answered "already so" (another execution settling the
+ * same group got there first): described again and settled again until nothing is left to
+ * change, so no ENI is put in a group that still allows what it must not. Each round is one
+ * describe and one wave of changes; a few rounds settle any interleaving of executions that
+ * all move the group towards the same rules.
+ */
+#define RECHECK_ROUNDS 4
+
+static int recheck_groups(struct iso *s, struct wave *w)
+{
+	for (int round = 0;; round++) {
+		struct json_object *ids = json_object_new_array(), *p = NULL;
+
+		for (int k = 0; k < G_COUNT; k++)
+			if (s->groups[k].recheck)
+				json_object_array_add(ids, json_object_new_string(s->groups[k].id));
+		if (!jlen(ids)) {
+			json_object_put(ids);
+			return 0;
+		}
+		if (round == RECHECK_ROUNDS) {
+			json_object_put(ids);
+			for (int k = 0; k < G_COUNT; k++)
+				if (s->groups[k].recheck)
+					return s->h->fail(
+					    s->ctx->call,
+					    "cannot isolate instance '%s': the rules of %s group "
+					    "'%s' (%s) kept changing while irx settled them; run "
+					    "again",
+					    s->id, s->groups[k].role, s->groups[k].name,
+					    s->groups[k].id);
+		}
+		p = json_object_new_object();
+		json_object_object_add(p, "GroupIds", ids);
+		if (aws_read(s, "ec2", "DescribeSecurityGroups", p, &s->r_recheck) < 0)
+			return -1;
+		for (int k = 0; k < G_COUNT; k++) {
+			struct sgroup *g = &s->groups[k];
+			struct json_object *sgs = jget(s->r_recheck, "SecurityGroups");
+
+			if (!g->recheck)
+				continue;
+			g->recheck = false;
+			g->sg = NULL;
+			for (size_t i = 0; i < jlen(sgs); i++)
+				if (strcmp(jstr0(jidx(sgs, i), "GroupId"), g->id) == 0)
+					g->sg = jidx(sgs, i);
+			if (!g->sg)
+				return s->h->fail(
+				    s->ctx->call,
+				    "cannot isolate instance '%s': %s group '%s' (%s) "
+				    "is not found",
+				    s->id, g->role, g->name, g->id);
+			if (settle_rules(s, w, g) < 0)
+				return -1;
+		}
+		if (wave_send(s, w) < 0)
+			return -1;
+	}
 }
 
 /* The group list an isolated ENI holds: isolation (+ forensic). */
@@ -2031,6 +2229,9 @@ static int contain(struct iso *s, struct wave *w)
 	if (lowered)
 		auto_scaling(s, w, asg_group, asg_life);
 	if (wave_send(s, w) < 0)
+		return -1;
+	/* only when another execution changed a group's rules first: describe it again */
+	if (recheck_groups(s, w) < 0)
 		return -1;
 	/* 6, 7: untrack, wait, isolate */
 	if (swap_groups(s, w) < 0)

@@ -415,7 +415,29 @@ static int h_create_sg(void *ud, struct fake_aws *f, struct json_object *p,
 	return ok(resp, r);
 }
 
-/* Adds or removes every (protocol, cidr) of perms in group's list key. */
+/* The group's list key holds a rule (protocol, cidr) in ranges (IpRanges or Ipv6Ranges). */
+static bool has_rule(struct json_object *sg, const char *key, const char *proto, const char *ranges,
+		     const char *cidrk, const char *cidr)
+{
+	struct json_object *list = get(sg, key);
+
+	for (size_t r = 0; r < alen(list); r++) {
+		struct json_object *rr = get(at(list, r), ranges);
+
+		if (strcmp(gets(at(list, r), "IpProtocol"), proto) != 0)
+			continue;
+		for (size_t q = 0; q < alen(rr); q++)
+			if (strcmp(gets(at(rr, q), cidrk), cidr) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Adds or removes every (protocol, cidr) of perms in group's list key. As EC2 does, the call
+ * is all or nothing: a rule already there fails an add with InvalidPermission.Duplicate, a
+ * rule not there fails a revoke with InvalidPermission.NotFound.
+ */
 static int edit_rules(struct fake_aws *f, struct json_object *p, const char *key, bool add,
 		      struct json_object **resp)
 {
@@ -426,6 +448,27 @@ static int edit_rules(struct fake_aws *f, struct json_object *p, const char *key
 		return ok(resp, NULL);
 	if (!sg)
 		return fail(f, 400, "InvalidGroup.NotFound", "no such group");
+	for (size_t i = 0; i < alen(perms); i++) {
+		struct json_object *pm = at(perms, i);
+		const char *ranges[2] = {"IpRanges", "Ipv6Ranges"},
+			   *cidrk[2] = {"CidrIp", "CidrIpv6"};
+
+		for (int v = 0; v < 2; v++) {
+			for (size_t k = 0; k < alen(get(pm, ranges[v])); k++) {
+				bool there =
+				    has_rule(sg, key, gets(pm, "IpProtocol"), ranges[v], cidrk[v],
+					     gets(at(get(pm, ranges[v]), k), cidrk[v]));
+
+				if (add && there)
+					return fail(f, 400, "InvalidPermission.Duplicate",
+						    "the specified rule already exists");
+				if (!add && !there)
+					return fail(f, 400, "InvalidPermission.NotFound",
+						    "The specified rule does not exist in this "
+						    "security group.");
+			}
+		}
+	}
 	for (size_t i = 0; i < alen(perms); i++) {
 		struct json_object *pm = at(perms, i);
 		const char *ranges[2] = {"IpRanges", "Ipv6Ranges"},
@@ -977,6 +1020,15 @@ static int waves_call(struct irx_call *call, const char *service, const char *op
 	return W.real->aws_call(call, service, operation, params, response);
 }
 
+static int waves_call_expect(struct irx_call *call, const char *service, const char *operation,
+			     struct json_object *params, const char *const *expected,
+			     struct json_object **response)
+{
+	W.round_trips++;
+	waves_append(service, operation, true);
+	return W.real->aws_call_expect(call, service, operation, params, expected, response);
+}
+
 static size_t waves_call_many(struct irx_call *call, struct irx_aws_request *reqs, size_t n)
 {
 	W.round_trips++;
@@ -996,6 +1048,7 @@ static struct run exec_waves(struct fake_aws *f, const char *overrides, bool dry
 	W.real = W.ctx.host;
 	W.host = *W.real;
 	W.host.aws_call = waves_call;
+	W.host.aws_call_expect = waves_call_expect;
 	W.host.aws_call_many = waves_call_many;
 	if (without_many) {
 		W.host.aws_call_many = NULL;
@@ -1064,7 +1117,7 @@ static bool only_reads(struct fake_aws *f)
 	"ec2:DescribeSecurityGroups,ec2:DescribeAddresses,iam:GetInstanceProfile | "               \
 	"elasticloadbalancingv2:DescribeTargetGroups | " /* 3: protect, connection tracking, new   \
 							    groups; target health, role policies,  \
-							    the Auto Scaling group's sizes */                                                                          \
+							    the Auto Scaling group's sizes */      \
 	"ec2:ModifyInstanceAttribute,ec2:ModifyInstanceAttribute,ec2:ModifyInstanceAttribute,"     \
 	"ec2:ModifyNetworkInterfaceAttribute,ec2:ModifyNetworkInterfaceAttribute,"                 \
 	"ec2:ModifyNetworkInterfaceAttribute,"                                                     \
@@ -2318,6 +2371,419 @@ static void check_calls_against_models(struct fake_aws *f)
 	}
 }
 
+/* --- executions sharing a VPC's groups ------------------------------------------------- */
+
+/*
+ * Another irx execution isolating another instance of the VPC at the same moment: it creates
+ * the groups (or a foreign group of the name appears), and settles their rules, between this
+ * execution's read and its change. The handlers below do the other execution's change to the
+ * estate, then answer this execution's call as EC2 would then.
+ */
+static struct {
+	const char *name; /* CreateSecurityGroup of this name races */
+	const char *role; /* the irx:role the other group carries; NULL: a foreign group;
+			     "*": the role its name says (irx-ROLE) */
+	bool vanish;	  /* answer InvalidGroup.Duplicate but no group is found afterwards */
+	bool stuck;	  /* RevokeSecurityGroupEgress always answers NotFound, changes nothing */
+} RACE;
+
+/* A group as another execution's CreateSecurityGroup leaves it: EC2's allow-all IPv4 egress. */
+static struct json_object *other_group(const char *id, const char *name, const char *role)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"GroupId\":\"%s\",\"GroupName\":\"%s\",\"VpcId\":\"" VPC "\","
+		 "\"IpPermissions\":[],\"IpPermissionsEgress\":[{\"IpProtocol\":\"-1\","
+		 "\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]}],\"Tags\":[%s%s%s]}",
+		 id, name, role ? "{\"Key\":\"irx:role\",\"Value\":\"" : "", role ? role : "",
+		 role ? "\"},{\"Key\":\"irx:execution-id\",\"Value\":"
+			"\"00000000-0000-4000-8000-0000000000ff\"}"
+		      : "");
+	return J(buf);
+}
+
+static int h_create_sg_raced(void *ud, struct fake_aws *f, struct json_object *p,
+			     struct json_object **resp)
+{
+	const char *name = gets(p, "GroupName");
+
+	if (RACE.name && (strcmp(name, RACE.name) == 0 || strcmp(RACE.name, "*") == 0)) {
+		char id[32];
+
+		if (RACE.vanish)
+			return fail(f, 400, "InvalidGroup.Duplicate",
+				    "The security group already exists");
+		snprintf(id, sizeof(id), "sg-other-%s", strchr(name, '-') + 1);
+		json_object_array_add(E.sgs, other_group(id, name,
+							 RACE.role && strcmp(RACE.role, "*") == 0
+							     ? strchr(name, '-') + 1
+							     : RACE.role));
+	}
+	return h_create_sg(ud, f, p, resp);
+}
+
+/* The other execution makes the same rule change first; then ours is answered. */
+static int raced_rules(struct fake_aws *f, struct json_object *p, const char *key, bool add,
+		       struct json_object **resp)
+{
+	struct json_object *theirs = NULL;
+
+	if (edit_rules(f, p, key, add, &theirs) == 0)
+		json_object_put(theirs);
+	return edit_rules(f, p, key, add, resp);
+}
+
+static int h_revoke_egress_raced(void *ud, struct fake_aws *f, struct json_object *p,
+				 struct json_object **resp)
+{
+	(void)ud;
+	if (RACE.stuck)
+		return fail(f, 400, "InvalidPermission.NotFound",
+			    "The specified rule does not exist in this security group.");
+	return raced_rules(f, p, "IpPermissionsEgress", false, resp);
+}
+
+static int h_auth_egress_raced(void *ud, struct fake_aws *f, struct json_object *p,
+			       struct json_object **resp)
+{
+	(void)ud;
+	return raced_rules(f, p, "IpPermissionsEgress", true, resp);
+}
+
+static int h_auth_ingress_raced(void *ud, struct fake_aws *f, struct json_object *p,
+				struct json_object **resp)
+{
+	(void)ud;
+	return raced_rules(f, p, "IpPermissions", true, resp);
+}
+
+static bool has_change(struct run *r, const char *text)
+{
+	struct json_object *c = get(r->res.outputs, "Changes");
+
+	for (size_t i = 0; i < alen(c); i++)
+		if (strcmp(json_object_get_string(at(c, i)), text) == 0)
+			return true;
+	return false;
+}
+
+static int groups_named(const char *name)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < alen(E.sgs); i++)
+		n += strcmp(gets(at(E.sgs, i), "GroupName"), name) == 0;
+	return n;
+}
+
+/* "k1,k2,..." of an object's keys (static storage, two at a time). */
+static const char *keys_of(struct json_object *o)
+{
+	static char buf[2][512];
+	static int n;
+
+	n = !n;
+	buf[n][0] = '\0';
+	json_object_object_foreach(o, k, v)
+	{
+		(void)v;
+		snprintf(buf[n] + strlen(buf[n]), sizeof(buf[n]) - strlen(buf[n]), "%s%s",
+			 buf[n][0] ? "," : "", k);
+	}
+	return buf[n];
+}
+
+static const char *plain(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						     JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* The first ModifyNetworkInterfaceAttribute that changes an ENI's groups. */
+static int first_group_swap(struct fake_aws *f)
+{
+	for (int k = 0, i = 0; (i = find_call(f, "ec2:ModifyNetworkInterfaceAttribute", k)) >= 0;
+	     k++)
+		if (get(call_params(f, (size_t)i), "Groups"))
+			return i;
+	return -1;
+}
+
+/*
+ * CreateSecurityGroup answered InvalidGroup.Duplicate (another execution created the
+ * isolation group since the read): described again by name in the VPC, taken as found (its
+ * allow-all egress revoked here), never claimed as created by this execution, and rollback
+ * leaves it alone.
+ */
+static void test_create_duplicate_raced(void)
+{
+	struct fake_aws *f = NULL;
+	struct run plainrun, r, rb;
+	struct json_object *sg = NULL;
+	int i = 0;
+
+	/* The undo record of an execution that created both groups, for comparison. */
+	estate_reset();
+	f = fake();
+	plainrun = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL_FATAL(plainrun.rc, 0);
+	fake_aws_free(f);
+
+	estate_reset();
+	memset(&RACE, 0, sizeof(RACE));
+	RACE.name = "irx-isolation";
+	RACE.role = "isolation";
+	f = fake();
+	fake_aws_handle(f, "ec2:CreateSecurityGroup", h_create_sg_raced, NULL);
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	/* one change fewer than a run that creates both groups (23): the creation was not ours */
+	CU_ASSERT_STRING_EQUAL(r.message, "isolated instance '" IID "' (22 changes)");
+	CU_ASSERT_TRUE(has_change(&r, "create untrack group 'irx-untrack' in vpc '" VPC "'"));
+	CU_ASSERT_FALSE(has_change(&r, "create isolation group 'irx-isolation' in vpc '" VPC "'"));
+	CU_ASSERT_TRUE(has_change(&r, "revoke the allow-all egress of isolation group "
+				      "'irx-isolation' (sg-other-isolation)"));
+	CU_ASSERT_EQUAL(alen(get(r.res.outputs, "Changes")), 22);
+	/* described again by name in the VPC, with the new untrack group's describe */
+	i = find_call(f, "ec2:DescribeSecurityGroups", 1);
+	CU_ASSERT_STRING_EQUAL(plain(call_params(f, (size_t)i)), "{\"GroupIds\":[\"sg-new1\"]}");
+	i = find_call(f, "ec2:DescribeSecurityGroups", 2);
+	CU_ASSERT_STRING_EQUAL(plain(call_params(f, (size_t)i)),
+			       "{\"Filters\":[{\"Name\":\"vpc-id\",\"Values\":[\"" VPC "\"]},"
+			       "{\"Name\":\"group-name\",\"Values\":[\"irx-isolation\"]}]}");
+	CU_ASSERT_EQUAL(find_call(f, "ec2:DescribeSecurityGroups", 3), -1);
+	CU_ASSERT_EQUAL(find_call(f, "ec2:CreateSecurityGroup", 2), -1);
+	CU_ASSERT_EQUAL(groups_named("irx-isolation"), 1);
+	/* the other execution's group, settled: no rule at all, on every ENI */
+	sg = sg_by_id("sg-other-isolation");
+	CU_ASSERT_EQUAL(alen(get(sg, "IpPermissions")), 0);
+	CU_ASSERT_EQUAL(alen(get(sg, "IpPermissionsEgress")), 0);
+	for (int e = 0; e < 3; e++)
+		CU_ASSERT_STRING_EQUAL(eni_groups(e), "sg-other-isolation");
+	CU_ASSERT_STRING_EQUAL(gets(r.res.outputs, "IsolationGroupId"), "sg-other-isolation");
+	CU_ASSERT_STRING_EQUAL(gets(r.res.outputs, "UntrackGroupId"), "sg-new1");
+	/* the undo record says which groups are irx's, exactly as after creating both */
+	CU_ASSERT_STRING_EQUAL(keys_of(r.res.undo), keys_of(plainrun.res.undo));
+	CU_ASSERT_STRING_EQUAL(plain(get(r.res.undo, "SecurityGroups")),
+			       "{\"untrack\":\"sg-new1\",\"isolation\":\"sg-other-isolation\"}");
+	CU_ASSERT_PTR_NULL(strstr(plain(r.res.undo), "reate"));
+	fake_aws_free(f);
+
+	/* rollback restores the ENIs and deletes no group (shared per VPC) */
+	f = fake();
+	rb = rollback(f, r.res.undo, false);
+	CU_ASSERT_EQUAL(rb.rc, 0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	CU_ASSERT_STRING_EQUAL(eni_groups(0), "sg-web,sg-ssh");
+	CU_ASSERT_STRING_EQUAL(eni_groups(1), "sg-db");
+	CU_ASSERT_STRING_EQUAL(eni_groups(2), "sg-app");
+	CU_ASSERT_PTR_NOT_NULL(sg_by_id("sg-other-isolation"));
+	CU_ASSERT_PTR_NOT_NULL(sg_by_id("sg-new1"));
+	CU_ASSERT_PTR_NULL(strstr(fake_aws_call_names(f), "SecurityGroup"));
+	run_free(&rb);
+	run_free(&r);
+	run_free(&plainrun);
+	fake_aws_free(f);
+
+	/* Both groups raced, on a host that sends one call at a time (host->aws_call_expect). */
+	estate_reset();
+	RACE.name = "*";
+	RACE.role = "*";
+	f = fake();
+	fake_aws_handle(f, "ec2:CreateSecurityGroup", h_create_sg_raced, NULL);
+	r = exec_waves(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false, true);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	if (r.rc != 0)
+		fprintf(stderr, "\n  %s\n", fake_aws_failure(f));
+	CU_ASSERT_EQUAL(fake_aws_batches(f), 0);
+	CU_ASSERT_STRING_EQUAL(r.message, "isolated instance '" IID "' (21 changes)");
+	i = find_call(f, "ec2:DescribeSecurityGroups", 1);
+	CU_ASSERT_STRING_EQUAL(plain(call_params(f, (size_t)i)),
+			       "{\"Filters\":[{\"Name\":\"vpc-id\",\"Values\":[\"" VPC "\"]},"
+			       "{\"Name\":\"group-name\",\"Values\":[\"irx-untrack\","
+			       "\"irx-isolation\"]}]}");
+	CU_ASSERT_EQUAL(find_call(f, "ec2:DescribeSecurityGroups", 2), -1);
+	CU_ASSERT_EQUAL(groups_named("irx-untrack"), 1);
+	CU_ASSERT_EQUAL(groups_named("irx-isolation"), 1);
+	CU_ASSERT_STRING_EQUAL(plain(get(sg_by_id("sg-other-untrack"), "IpPermissionsEgress")),
+			       "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
+			       "{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
+	CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-other-isolation"), "IpPermissionsEgress")), 0);
+	for (int e = 0; e < 3; e++)
+		CU_ASSERT_STRING_EQUAL(eni_groups(e), "sg-other-isolation");
+	CU_ASSERT_STRING_EQUAL(plain(get(r.res.undo, "SecurityGroups")),
+			       "{\"untrack\":\"sg-other-untrack\",\"isolation\":"
+			       "\"sg-other-isolation\"}");
+	run_free(&r);
+	fake_aws_free(f);
+	memset(&RACE, 0, sizeof(RACE));
+}
+
+/* InvalidGroup.Duplicate, and the group of that name is not irx's: the found group's refusal. */
+static void test_create_duplicate_foreign_refused(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r;
+
+	estate_reset();
+	memset(&RACE, 0, sizeof(RACE));
+	RACE.name = "irx-isolation";
+	f = fake();
+	fake_aws_handle(f, "ec2:CreateSecurityGroup", h_create_sg_raced, NULL);
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
+			       "cannot isolate instance '" IID "': security group 'irx-isolation' "
+			       "(sg-other-isolation) in vpc '" VPC
+			       "' is not tagged irx:role=isolation, so irx "
+			       "did not create it; rename it or choose another group name");
+	/* nothing done to the foreign group, no ENI moved */
+	CU_ASSERT_EQUAL(find_call(f, "ec2:RevokeSecurityGroupEgress", 0), -1);
+	CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-other-isolation"), "IpPermissionsEgress")), 1);
+	CU_ASSERT_EQUAL(first_group_swap(f), -1);
+	CU_ASSERT_STRING_EQUAL(eni_groups(0), "sg-web,sg-ssh");
+	CU_ASSERT_STRING_EQUAL(eni_groups(1), "sg-db");
+	CU_ASSERT_STRING_EQUAL(eni_groups(2), "sg-app");
+	CU_ASSERT_PTR_NULL(get(r.res.undo, "SecurityGroups"));
+	run_free(&r);
+	fake_aws_free(f);
+
+	/* InvalidGroup.Duplicate, and then no group of the name: said, not guessed */
+	estate_reset();
+	RACE.name = "irx-untrack";
+	RACE.vanish = true;
+	f = fake();
+	fake_aws_handle(f, "ec2:CreateSecurityGroup", h_create_sg_raced, NULL);
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(
+	    fake_aws_failure(f),
+	    "cannot isolate instance '" IID "': CreateSecurityGroup said untrack "
+	    "group 'irx-untrack' already exists in vpc '" VPC "', but it is not found");
+	CU_ASSERT_EQUAL(first_group_swap(f), -1);
+	run_free(&r);
+	fake_aws_free(f);
+	memset(&RACE, 0, sizeof(RACE));
+}
+
+/* Both groups as another execution has just created them: found with the allow-all egress
+ * CreateSecurityGroup adds, settled here rather than refused. */
+static void test_found_group_still_settling(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r;
+
+	estate_reset();
+	json_object_array_add(E.sgs, other_group("sg-iso", "irx-isolation", "isolation"));
+	json_object_array_add(E.sgs, other_group("sg-unt", "irx-untrack", "untrack"));
+	f = fake();
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	CU_ASSERT_STRING_EQUAL(r.message, "isolated instance '" IID "' (21 changes)");
+	CU_ASSERT_EQUAL(find_call(f, "ec2:CreateSecurityGroup", 0), -1);
+	CU_ASSERT_TRUE(has_change(&r, "revoke the allow-all egress of isolation group "
+				      "'irx-isolation' (sg-iso)"));
+	CU_ASSERT_TRUE(has_change(&r, "allow all inbound traffic of untrack group "
+				      "'irx-untrack' (sg-unt)"));
+	CU_ASSERT_TRUE(has_change(&r, "allow all outbound traffic of untrack group "
+				      "'irx-untrack' (sg-unt)"));
+	CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-iso"), "IpPermissions")), 0);
+	CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-iso"), "IpPermissionsEgress")), 0);
+	CU_ASSERT_STRING_EQUAL(plain(get(sg_by_id("sg-unt"), "IpPermissions")),
+			       "[{\"IpProtocol\":\"-1\",\"IpRanges\":[{\"CidrIp\":\"0.0.0.0/0\"}]},"
+			       "{\"IpProtocol\":\"-1\",\"Ipv6Ranges\":[{\"CidrIpv6\":\"::/0\"}]}]");
+	/* the egress revoke goes before any ENI is moved */
+	CU_ASSERT_TRUE(find_call(f, "ec2:RevokeSecurityGroupEgress", 0) < first_group_swap(f));
+	for (int e = 0; e < 3; e++)
+		CU_ASSERT_STRING_EQUAL(eni_groups(e), "sg-iso");
+	run_free(&r);
+	fake_aws_free(f);
+}
+
+/*
+ * Every rule change answered "already so" (another execution settling the same groups made
+ * it first: InvalidPermission.NotFound to the revoke, InvalidPermission.Duplicate to the
+ * authorizations): fine, not this execution's changes; the groups are described again before
+ * any ENI is moved, and nothing is left to change. Then the same one call at a time.
+ */
+static void test_rule_changes_answered(void)
+{
+	for (int one_at_a_time = 0; one_at_a_time < 2; one_at_a_time++) {
+		struct fake_aws *f = NULL;
+		struct run r;
+		int i = 0;
+
+		estate_reset();
+		memset(&RACE, 0, sizeof(RACE));
+		json_object_array_add(E.sgs, other_group("sg-iso", "irx-isolation", "isolation"));
+		json_object_array_add(E.sgs, other_group("sg-unt", "irx-untrack", "untrack"));
+		f = fake();
+		fake_aws_handle(f, "ec2:RevokeSecurityGroupEgress", h_revoke_egress_raced, NULL);
+		fake_aws_handle(f, "ec2:AuthorizeSecurityGroupEgress", h_auth_egress_raced, NULL);
+		fake_aws_handle(f, "ec2:AuthorizeSecurityGroupIngress", h_auth_ingress_raced, NULL);
+		r = exec_waves(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false,
+			       one_at_a_time);
+		CU_ASSERT_EQUAL(r.rc, 0);
+		CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+		CU_ASSERT_STRING_EQUAL(r.message, "isolated instance '" IID "' (18 changes)");
+		CU_ASSERT_FALSE(has_change(&r, "revoke the allow-all egress of isolation group "
+					       "'irx-isolation' (sg-iso)"));
+		CU_ASSERT_FALSE(has_change(&r, "allow all inbound traffic of untrack group "
+					       "'irx-untrack' (sg-unt)"));
+		CU_ASSERT_EQUAL(alen(get(r.res.outputs, "Changes")), 18);
+		/* described again, once, before the first ENI moves; nothing more to change */
+		i = find_call(f, "ec2:DescribeSecurityGroups", 1);
+		CU_ASSERT_STRING_EQUAL(plain(call_params(f, (size_t)i)),
+				       "{\"GroupIds\":[\"sg-unt\",\"sg-iso\"]}");
+		CU_ASSERT_TRUE(i < first_group_swap(f));
+		CU_ASSERT_EQUAL(find_call(f, "ec2:DescribeSecurityGroups", 2), -1);
+		CU_ASSERT_EQUAL(find_call(f, "ec2:RevokeSecurityGroupEgress", 1), -1);
+		CU_ASSERT_EQUAL(find_call(f, "ec2:AuthorizeSecurityGroupIngress", 1), -1);
+		CU_ASSERT_EQUAL(find_call(f, "ec2:AuthorizeSecurityGroupEgress", 1), -1);
+		CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-iso"), "IpPermissionsEgress")), 0);
+		CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-unt"), "IpPermissions")), 2);
+		for (int e = 0; e < 3; e++)
+			CU_ASSERT_STRING_EQUAL(eni_groups(e), "sg-iso");
+		run_free(&r);
+		fake_aws_free(f);
+	}
+}
+
+/* A revoke answered NotFound while the group keeps the rule: a few rounds, then a refusal
+ * before any ENI is put in a group that allows egress. */
+static void test_rules_keep_changing(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r;
+
+	estate_reset();
+	memset(&RACE, 0, sizeof(RACE));
+	RACE.stuck = true;
+	json_object_array_add(E.sgs, other_group("sg-iso", "irx-isolation", "isolation"));
+	f = fake();
+	fake_aws_handle(f, "ec2:RevokeSecurityGroupEgress", h_revoke_egress_raced, NULL);
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
+			       "cannot isolate instance '" IID "': the rules of isolation group "
+			       "'irx-isolation' (sg-iso) kept changing while irx settled them; run "
+			       "again");
+	/* the first revoke and four rounds of describe + revoke */
+	CU_ASSERT_NOT_EQUAL(find_call(f, "ec2:RevokeSecurityGroupEgress", 4), -1);
+	CU_ASSERT_EQUAL(find_call(f, "ec2:RevokeSecurityGroupEgress", 5), -1);
+	CU_ASSERT_NOT_EQUAL(find_call(f, "ec2:DescribeSecurityGroups", 5), -1);
+	CU_ASSERT_EQUAL(find_call(f, "ec2:DescribeSecurityGroups", 6), -1);
+	CU_ASSERT_EQUAL(first_group_swap(f), -1);
+	CU_ASSERT_STRING_EQUAL(eni_groups(0), "sg-web,sg-ssh");
+	run_free(&r);
+	fake_aws_free(f);
+	memset(&RACE, 0, sizeof(RACE));
+}
+
 static void test_calls_match_models(void)
 {
 	struct fake_aws *f = NULL;
@@ -2392,6 +2858,13 @@ static CU_TestInfo tests[] = {
     {"groups found by name, VPC and tag", test_groups_found},
     {"untagged group of the same name refused", test_untagged_group_refused},
     {"isolation group with rules refused", test_isolation_group_with_rules_refused},
+    {"CreateSecurityGroup raced: InvalidGroup.Duplicate, described again",
+     test_create_duplicate_raced},
+    {"CreateSecurityGroup raced by a foreign group: refused",
+     test_create_duplicate_foreign_refused},
+    {"found group still settling: settled, not refused", test_found_group_still_settling},
+    {"rule changes answered already so: described again", test_rule_changes_answered},
+    {"rules that keep changing: refused after a few rounds", test_rules_keep_changing},
     {"dry run plans with placeholders, changes nothing", test_dry_run},
     {"second run changes nothing", test_second_run_changes_nothing},
     {"partial containment is finished", test_partial_finishes},
