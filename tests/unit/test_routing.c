@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/client.h"
 #include "config.h"
 #include "diag.h"
 #include "error.h"
@@ -407,7 +408,8 @@ static void test_roles_from_config(void)
 		   "  - id: '111122223333'\n"
 		   "    external_id: acct-xid\n"
 		   "  - id: '444455556666'\n"
-		   "    role: [arn:aws:iam::999999999999:role/hub, irx-responder]\n");
+		   "    role: [arn:aws:iam::999999999999:role/hub, irx-responder]\n"
+		   "    session_tags: {Case: ir}\n");
 	struct irx_plan_options o = {.now = NOW};
 	struct irx_plan p = {0};
 
@@ -421,10 +423,45 @@ static void test_roles_from_config(void)
 	CU_ASSERT_STRING_EQUAL(p.targets[0].role_arn,
 			       "arn:aws:iam::777777777777:role/irx-responder");
 	CU_ASSERT_STRING_EQUAL(p.targets[0].external_id, "def-xid");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p.targets[0].access);
+	CU_ASSERT_EQUAL(p.targets[0].access->role_count, 1);
+	CU_ASSERT_PTR_NULL(p.targets[0].access->tags);
 	irx_plan_release(&p);
-	/* a chain is not half-used by a one-role client */
-	CU_ASSERT_EQUAL(plan_of(c, "arn:aws:iam::444455556666:user/x", &o, &p), 0);
+	/* a chain: the hub, then the account's role (the plan's roleArn); ExternalId, tags */
+	CU_ASSERT_EQUAL(plan_of(c, "arn:aws-cn:iam::444455556666:user/x", &o, &p), 0);
+	CU_ASSERT_STRING_EQUAL(p.targets[0].role_arn,
+			       "arn:aws-cn:iam::444455556666:role/irx-responder");
+	CU_ASSERT_STRING_EQUAL(p.targets[0].external_id, "def-xid");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p.targets[0].access);
+	CU_ASSERT_EQUAL_FATAL(p.targets[0].access->role_count, 2);
+	CU_ASSERT_STRING_EQUAL(p.targets[0].access->roles[0], "arn:aws:iam::999999999999:role/hub");
+	CU_ASSERT_EQUAL_FATAL(p.targets[0].access->tag_count, 1);
+	CU_ASSERT_STRING_EQUAL(p.targets[0].access->tags[0].key, "Case");
+	CU_ASSERT_STRING_EQUAL(p.targets[0].access->tags[0].value, "ir");
+	{
+		struct json_object *j = irx_plan_json(&p);
+
+		CU_ASSERT_STRING_EQUAL(
+		    json_object_to_json_string_ext(
+			json_object_object_get(json_object_array_get_idx(j, 0), "viaRoles"),
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		    "[\"arn:aws:iam::999999999999:role/hub\"]");
+		CU_ASSERT_STRING_EQUAL(
+		    json_object_get_string(
+			json_object_object_get(json_object_array_get_idx(j, 0), "roleArn")),
+		    "arn:aws-cn:iam::444455556666:role/irx-responder");
+		json_object_put(j);
+	}
+	irx_plan_release(&p);
+	irx_config_free(c);
+	/* no role configured: no access path, the caller's credentials */
+	c = cfg_of("version: 1\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(plan_of(c, "arn:aws:iam::111122223333:user/x", &o, &p), 0);
+	CU_ASSERT_PTR_NULL(p.targets[0].access);
 	CU_ASSERT_PTR_NULL(p.targets[0].role_arn);
+	CU_ASSERT_PTR_NULL(p.targets[0].external_id);
+	CU_ASSERT_PTR_NOT_NULL(p.targets[0].runbook);
 	irx_plan_release(&p);
 	irx_config_free(c);
 }
