@@ -515,9 +515,10 @@ int main(int argc, char **argv)
 	static const struct expect unknown[2] = {{403, "topic '" OTHER_TOPIC "' is not allowed"},
 						 {0, ""}};
 	static const struct expect flood[2] = {{200, "accepted"}, {503, "queue full"}};
+	static const struct expect not_post[2] = {{405, "only POST is accepted"}, {0, ""}};
 	struct json_object *out = json_object_new_object(), *figs = json_object_new_object();
 	char *keep[KEEP], *keep_v1[KEEP], *tampered[KEEP], *other[KEEP], *first[FIRST];
-	char **fresh = irx_xcalloc(DISPATCHED, sizeof(char *));
+	char **fresh = irx_xcalloc(DISPATCHED, sizeof(char *)), *get = NULL;
 	char state[4096], cache[4096], log[4096], id[128], url[256];
 	char *pem = NULL, *key_pem = NULL, *event = NULL;
 	const char *build = NULL, *dir = NULL;
@@ -608,6 +609,11 @@ int main(int argc, char **argv)
 			       phase(pid, other, KEEP, 1, secs, 0, unknown));
 	json_object_object_add(figs, "unknown_topic_4",
 			       phase(pid, other, KEEP, 4, secs, 0, unknown));
+	/* the floor: a connection, a thread, a header block and an answer, no JSON, no signature */
+	get = irx_xasprintf("GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", g_port);
+	json_object_object_add(figs, "http_floor_1", phase(pid, &get, 1, 1, secs, 0, not_post));
+	json_object_object_add(figs, "http_floor_4", phase(pid, &get, 1, 4, secs, 0, not_post));
+	free(get);
 	/* each a certificate URL serve has not used yet: load from its cache dir and validate */
 	json_object_object_add(figs, "first_message", phase(pid, first, FIRST, 1, 0, FIRST, dup));
 
