@@ -1298,7 +1298,7 @@ int irx_config_access(const struct irx_config *c, const char *account_id, const 
 		out->roles[out->role_count++] = x;
 	}
 	if (n == 0)
-		return 0; /* the caller's own credentials: nothing to pass an ExternalId or tags to */
+		return 0; /* the caller's own credentials: no ExternalId or tags to send */
 	xid = irx_config_external_id(c, account_id);
 	out->external_id = xid ? irx_xstrdup(xid) : NULL;
 	if (a && a->session_tag_count) {

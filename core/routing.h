@@ -91,8 +91,9 @@ struct irx_plan_options {
 /*
  * Decides, for every entity of every finding of ev, the runbook (or why none), the targets,
  * dry-run or not and why, whether it is a duplicate, and the role chain into its account
- * (irx_config_access; a target whose access path cannot be built is skipped, saying why). With o->claim, the dedupe key of each
- * runnable target is claimed, so a second plan within the window finds it duplicate.
+ * (irx_config_access; a target whose access path cannot be built is skipped, saying why).
+ * With o->claim, the dedupe key of each runnable target is claimed, so a second plan within
+ * the window finds it duplicate.
  * Returns 0, or -1 with err set (IRX_ERR_IO: the dedupe store cannot be written).
  */
 int irx_events_plan(const struct irx_config *cfg, const struct irx_event *ev,

@@ -51,7 +51,7 @@ struct fake {
 	time_t now;
 	struct sent reqs[MAX_REQS];
 	size_t count;
-	const char *deny; /* AssumeRole of this role ARN (URL-encoded in the body) is refused */
+	const char *deny;  /* AssumeRole of this role ARN (URL-encoded in the body) is refused */
 	int member_serial; /* each member AssumeRole gets a new key */
 };
 
@@ -77,7 +77,9 @@ static char *url_arn(const char *arn)
 	char *out = irx_xmalloc(strlen(arn) * 3 + 1), *p = out;
 
 	for (const char *s = arn; *s; s++)
-		p += *s == ':' ? sprintf(p, "%%3A") : *s == '/' ? sprintf(p, "%%2F") : sprintf(p, "%c", *s);
+		p += *s == ':'	 ? sprintf(p, "%%3A")
+		     : *s == '/' ? sprintf(p, "%%2F")
+				 : sprintf(p, "%c", *s);
 	*p = '\0';
 	return out;
 }
@@ -123,7 +125,8 @@ static int fake_perform(void *ud, const struct irx_aws_transport_request *reqs,
 			else
 				snprintf(key, sizeof(key), "ASIAMEMBER%d", ++f->member_serial);
 			answer = irx_xasprintf(
-			    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+			    "<AssumeRoleResponse "
+			    "xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
 			    "<AssumeRoleResult><Credentials><AccessKeyId>%s</AccessKeyId>"
 			    "<SecretAccessKey>secret-%s</SecretAccessKey><SessionToken>token-%s"
 			    "</SessionToken><Expiration>%s</Expiration></Credentials>"
@@ -176,8 +179,7 @@ static int describe(struct irx_aws_client *c, const struct irx_aws_context *ctx,
 }
 
 static const char *const hub_only[] = {HUB};
-static const struct irx_aws_tag tags[] = {{"Purpose", "incident-response"},
-					  {"Team", "security"}};
+static const struct irx_aws_tag tags[] = {{"Purpose", "incident-response"}, {"Team", "security"}};
 
 static struct irx_aws_context chain_ctx(void)
 {
@@ -261,7 +263,8 @@ static void test_cached_per_hop(void)
 	other.tag_count = 1;
 	CU_ASSERT_EQUAL(describe(c, &other, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(f.count, 12);
-	IRX_ASSERT_CONTAINS(f.reqs[10].body, "&Tags.member.1.Key=Purpose&Tags.member.1.Value=drill");
+	IRX_ASSERT_CONTAINS(f.reqs[10].body,
+			    "&Tags.member.1.Key=Purpose&Tags.member.1.Value=drill");
 	IRX_ASSERT_CONTAINS(f.reqs[10].auth, "Credential=ASIAHUB/");
 	other = chain_ctx();
 	other.external_id = "ext-8";
@@ -302,10 +305,10 @@ static void test_errors_name_the_hop(void)
 	f.deny = HUB;
 	CU_ASSERT_EQUAL(describe(c, &ctx, &err), -1);
 	CU_ASSERT_EQUAL(err.code, IRX_ERR_CREDENTIALS);
-	CU_ASSERT_STRING_EQUAL(err.message,
-			       "ec2:DescribeInstances: cannot assume role 'arn:aws:iam::444444444444:"
-			       "role/irx-hub' (hop 1 of 2): sts:AssumeRole failed: AccessDenied: not "
-			       "authorized to perform sts:AssumeRole (request id sts-err)");
+	CU_ASSERT_STRING_EQUAL(
+	    err.message, "ec2:DescribeInstances: cannot assume role 'arn:aws:iam::444444444444:"
+			 "role/irx-hub' (hop 1 of 2): sts:AssumeRole failed: AccessDenied: not "
+			 "authorized to perform sts:AssumeRole (request id sts-err)");
 	CU_ASSERT_STRING_EQUAL(err.aws_code, "AccessDenied");
 	CU_ASSERT_EQUAL(err.http_status, 403);
 	CU_ASSERT_EQUAL(f.count, 1);
@@ -313,10 +316,10 @@ static void test_errors_name_the_hop(void)
 	irx_error_clear(&err);
 	f.deny = MEMBER;
 	CU_ASSERT_EQUAL(describe(c, &ctx, &err), -1);
-	CU_ASSERT_STRING_EQUAL(err.message,
-			       "ec2:DescribeInstances: cannot assume role 'arn:aws:iam::222222222222:"
-			       "role/irx-responder' (hop 2 of 2): sts:AssumeRole failed: AccessDenied: "
-			       "not authorized to perform sts:AssumeRole (request id sts-err)");
+	CU_ASSERT_STRING_EQUAL(
+	    err.message, "ec2:DescribeInstances: cannot assume role 'arn:aws:iam::222222222222:"
+			 "role/irx-responder' (hop 2 of 2): sts:AssumeRole failed: AccessDenied: "
+			 "not authorized to perform sts:AssumeRole (request id sts-err)");
 	CU_ASSERT_EQUAL(f.count, 3);
 	/* no secret in the message */
 	CU_ASSERT_PTR_NULL(strstr(err.message, "secret-"));
@@ -389,8 +392,8 @@ static void test_host_copies_chain(void)
 	memset(value, 'z', sizeof(value) - 1);
 	memset(&call, 0, sizeof(call));
 	call.execution_id = "3f2a";
-	CU_ASSERT_EQUAL_FATAL(eo.aws_call(eo.aws_ud, &call, "ec2", "DescribeInstances", NULL, &resp),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+	    eo.aws_call(eo.aws_ud, &call, "ec2", "DescribeInstances", NULL, &resp), 0);
 	json_object_put(resp);
 	CU_ASSERT_EQUAL_FATAL(f.count, 3);
 	CU_ASSERT_TRUE(assumes(f.reqs[0].body, HUB));
@@ -401,24 +404,23 @@ static void test_host_copies_chain(void)
 
 /* --- the configuration's access path -------------------------------------------------------- */
 
-static const char config_text[] =
-    "version: 1\n"
-    "defaults:\n"
-    "  role: irx-responder\n"
-    "  external_id: default-ext\n"
-    "accounts:\n"
-    "  - id: \"111111111111\"\n"
-    "    role:\n"
-    "      - \"arn:{{partition}}:iam::444444444444:role/irx-hub\"\n"
-    "      - security/irx-responder\n"
-    "    external_id: acct-ext\n"
-    "    session_tags:\n"
-    "      Purpose: incident-response\n"
-    "      Team: security\n"
-    "  - id: \"222222222222\"\n"
-    "    name: staging\n"
-    "  - id: \"333333333333\"\n"
-    "    role: \"arn:aws:iam::{{account}}:role/direct\"\n";
+static const char config_text[] = "version: 1\n"
+				  "defaults:\n"
+				  "  role: irx-responder\n"
+				  "  external_id: default-ext\n"
+				  "accounts:\n"
+				  "  - id: \"111111111111\"\n"
+				  "    role:\n"
+				  "      - \"arn:{{partition}}:iam::444444444444:role/irx-hub\"\n"
+				  "      - security/irx-responder\n"
+				  "    external_id: acct-ext\n"
+				  "    session_tags:\n"
+				  "      Purpose: incident-response\n"
+				  "      Team: security\n"
+				  "  - id: \"222222222222\"\n"
+				  "    name: staging\n"
+				  "  - id: \"333333333333\"\n"
+				  "    role: \"arn:aws:iam::{{account}}:role/direct\"\n";
 
 static struct irx_config *load(const char *text)
 {
@@ -443,7 +445,8 @@ static void test_config_access_chain(void)
 	CU_ASSERT_EQUAL_FATAL(irx_config_access(cfg, "111111111111", "aws-cn", &a, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(a.role_count, 2);
 	CU_ASSERT_STRING_EQUAL(a.roles[0], "arn:aws-cn:iam::444444444444:role/irx-hub");
-	CU_ASSERT_STRING_EQUAL(a.roles[1], "arn:aws-cn:iam::111111111111:role/security/irx-responder");
+	CU_ASSERT_STRING_EQUAL(a.roles[1],
+			       "arn:aws-cn:iam::111111111111:role/security/irx-responder");
 	CU_ASSERT_STRING_EQUAL(a.external_id, "acct-ext");
 	CU_ASSERT_EQUAL_FATAL(a.tag_count, 2);
 	CU_ASSERT_STRING_EQUAL(a.tags[0].key, "Purpose");
@@ -584,56 +587,61 @@ static const char *js(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
 
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+	return o && json_object_object_get_ex(o, key, &v) &&
+		       json_object_is_type(v, json_type_string)
 		   ? json_object_get_string(v)
 		   : "";
 }
 
 /* The trust policy JSON as a JSON string value (escaped once more). */
-#define TRUST(principal, actions, cond)                                                           \
+#define TRUST(principal, actions, cond)                                                            \
 	"\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","  \
-	"\\\"Principal\\\":{\\\"AWS\\\":\\\"" principal "\\\"},\\\"Action\\\":" actions cond "}]}\""
+	"\\\"Principal\\\":{\\\"AWS\\\":\\\"" principal "\\\"},\\\"Action\\\":" actions cond       \
+	"}]}\""
 
 static const char seed_doc[] =
     "{\"accounts\":{\"444444444444\":{}},\"calls\":["
     "{\"account\":\"444444444444\",\"service\":\"iam\",\"operation\":\"CreateRole\","
     "\"params\":{\"RoleName\":\"irx-hub\",\"AssumeRolePolicyDocument\":" TRUST(
-	"arn:aws:iam::111111111111:root", "\\\"sts:AssumeRole\\\"", "") "}},"
-    "{\"account\":\"222222222222\",\"service\":\"iam\",\"operation\":\"CreateRole\","
-    "\"params\":{\"RoleName\":\"irx-responder\",\"Path\":\"/security/\","
-    "\"AssumeRolePolicyDocument\":" TRUST(
-	"arn:aws:iam::444444444444:role/irx-hub",
-	"[\\\"sts:AssumeRole\\\",\\\"sts:TagSession\\\"]",
-	",\\\"Condition\\\":{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"member-ext\\\"}}") "}},"
-    "{\"account\":\"222222222222\",\"region\":\"us-east-1\",\"service\":\"ec2\","
-    "\"operation\":\"RunInstances\",\"params\":{\"ImageId\":\"ami-0a1b2c3d4e5f60004\","
-    "\"MinCount\":2,\"MaxCount\":2,\"InstanceType\":\"t3.micro\"}}]}";
+	"arn:aws:iam::111111111111:root", "\\\"sts:AssumeRole\\\"",
+	"") "}},"
+	    "{\"account\":\"222222222222\",\"service\":\"iam\",\"operation\":\"CreateRole\","
+	    "\"params\":{\"RoleName\":\"irx-responder\",\"Path\":\"/security/\","
+	    "\"AssumeRolePolicyDocument\":" TRUST(
+		"arn:aws:iam::444444444444:role/irx-hub",
+		"[\\\"sts:AssumeRole\\\",\\\"sts:TagSession\\\"]",
+		",\\\"Condition\\\":{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"member-"
+		"ext\\\"}}") "}},"
+			     "{\"account\":\"222222222222\",\"region\":\"us-east-1\",\"service\":"
+			     "\"ec2\","
+			     "\"operation\":\"RunInstances\",\"params\":{\"ImageId\":\"ami-"
+			     "0a1b2c3d4e5f60004\","
+			     "\"MinCount\":2,\"MaxCount\":2,\"InstanceType\":\"t3.micro\"}}]}";
 
-static const char runbook_text[] =
-    "schemaVersion: '0.3'\n"
-    "description: Stops an instance and tags it (role chain test).\n"
-    "parameters:\n"
-    "  TargetArn:\n"
-    "    type: String\n"
-    "  InstanceId:\n"
-    "    type: String\n"
-    "mainSteps:\n"
-    "  - name: stop\n"
-    "    action: aws:executeAwsApi\n"
-    "    inputs:\n"
-    "      Service: ec2\n"
-    "      Api: StopInstances\n"
-    "      InstanceIds: ['{{ InstanceId }}']\n"
-    "  - name: tag\n"
-    "    action: aws:executeAwsApi\n"
-    "    inputs:\n"
-    "      Service: ec2\n"
-    "      Api: CreateTags\n"
-    "      Resources: ['{{ InstanceId }}']\n"
-    "      Tags:\n"
-    "        - Key: irx:contained\n"
-    "          Value: 'true'\n"
-    "    isEnd: true\n";
+static const char runbook_text[] = "schemaVersion: '0.3'\n"
+				   "description: Stops an instance and tags it (role chain test).\n"
+				   "parameters:\n"
+				   "  TargetArn:\n"
+				   "    type: String\n"
+				   "  InstanceId:\n"
+				   "    type: String\n"
+				   "mainSteps:\n"
+				   "  - name: stop\n"
+				   "    action: aws:executeAwsApi\n"
+				   "    inputs:\n"
+				   "      Service: ec2\n"
+				   "      Api: StopInstances\n"
+				   "      InstanceIds: ['{{ InstanceId }}']\n"
+				   "  - name: tag\n"
+				   "    action: aws:executeAwsApi\n"
+				   "    inputs:\n"
+				   "      Service: ec2\n"
+				   "      Api: CreateTags\n"
+				   "      Resources: ['{{ InstanceId }}']\n"
+				   "      Tags:\n"
+				   "        - Key: irx:contained\n"
+				   "          Value: 'true'\n"
+				   "    isEnd: true\n";
 
 static const char chain_config[] =
     "version: 1\n"
@@ -681,10 +689,10 @@ static void test_run_target_through_hub(void)
 	r = control("POST", "/__awssim/seed", seed_doc);
 	CU_ASSERT_FATAL(r != NULL);
 	for (int i = 0; i < 2; i++) {
-		struct json_object *res = json_object_array_get_idx(
-		    json_object_object_get(r, "results"), 2);
-		struct json_object *inst = json_object_array_get_idx(
-		    json_object_object_get(res, "Instances"), (size_t)i);
+		struct json_object *res =
+		    json_object_array_get_idx(json_object_object_get(r, "results"), 2);
+		struct json_object *inst =
+		    json_object_array_get_idx(json_object_object_get(res, "Instances"), (size_t)i);
 
 		snprintf(id[i], sizeof(id[i]), "%s", js(inst, "InstanceId"));
 		CU_ASSERT_FATAL(strncmp(id[i], "i-", 2) == 0);
@@ -701,8 +709,8 @@ static void test_run_target_through_hub(void)
 	/* one target: both hops, then the containment as the member role */
 	snprintf(param[0], sizeof(param[0]), "InstanceId=%s", id[0]);
 	{
-		const char *args[] = {"run", rb, "--config", cfgpath, "--target", arn[0],
-				      "-p", param[0], NULL};
+		const char *args[] = {"run",  rb,   "--config", cfgpath, "--target",
+				      arn[0], "-p", param[0],	NULL};
 
 		status = run_irx(args, &out, &err);
 	}
@@ -718,8 +726,8 @@ static void test_run_target_through_hub(void)
 	snprintf(param[1], sizeof(param[1]), "InstanceId=%s", id[1]);
 	json_object_put(control("DELETE", "/__awssim/requests", NULL));
 	{
-		const char *args[] = {"run", rb, "--config", cfgpath, "--target", arn[1],
-				      "--target", arn[1], "-p", param[1], NULL};
+		const char *args[] = {"run",	  rb,	  "--config", cfgpath,	"--target", arn[1],
+				      "--target", arn[1], "-p",	      param[1], NULL};
 
 		status = run_irx(args, &out, &err);
 	}
@@ -738,7 +746,8 @@ static void test_run_target_through_hub(void)
 		    strcmp(who, "arn:aws:iam::111111111111:user/admin") == 0)
 			assumes_hub++;
 		else if (strcmp(op, "AssumeRole") == 0 &&
-			 strncmp(who, "arn:aws:sts::444444444444:assumed-role/irx-hub/irx-", 50) == 0)
+			 strncmp(who, "arn:aws:sts::444444444444:assumed-role/irx-hub/irx-", 50) ==
+			     0)
 			assumes_member++;
 		else if (strncmp(who, "arn:aws:sts::222222222222:assumed-role/irx-responder/irx-",
 				 57) == 0 &&
@@ -795,9 +804,12 @@ static void test_run_target_chain_refused(void)
 	    "  - id: \"222222222222\"\n"
 	    "    role: [arn:aws:iam::444444444444:role/irx-hub, security/irx-responder]\n"
 	    "    external_id: wrong-ext\n";
-	const char *args[] = {"run",	    rb,		  "--config", cfgpath, "--target",
-			      "arn:aws:ec2:us-east-1:222222222222:instance/i-0123456789abcdef0",
-			      "-p",	    "InstanceId=i-0123456789abcdef0",	       NULL};
+	const char *args[] = {
+	    "run",	rb,
+	    "--config", cfgpath,
+	    "--target", "arn:aws:ec2:us-east-1:222222222222:instance/i-0123456789abcdef0",
+	    "-p",	"InstanceId=i-0123456789abcdef0",
+	    NULL};
 
 	json_object_put(control("POST", "/__awssim/reset", NULL));
 	json_object_put(control("POST", "/__awssim/seed", seed_doc));
@@ -807,9 +819,10 @@ static void test_run_target_chain_refused(void)
 	CU_ASSERT_FATAL(irx_test_write(cfgpath, bad_ext) == 0);
 	status = run_irx(args, &out, &err);
 	CU_ASSERT_NOT_EQUAL(status, 0);
-	IRX_ASSERT_CONTAINS(err, "cannot assume role 'arn:aws:iam::222222222222:role/security/"
-				 "irx-responder' (hop 2 of 2): sts:AssumeRole failed: AccessDenied: "
-				 "User: arn:aws:sts::444444444444:assumed-role/irx-hub/irx-");
+	IRX_ASSERT_CONTAINS(err,
+			    "cannot assume role 'arn:aws:iam::222222222222:role/security/"
+			    "irx-responder' (hop 2 of 2): sts:AssumeRole failed: AccessDenied: "
+			    "User: arn:aws:sts::444444444444:assumed-role/irx-hub/irx-");
 	free(out);
 	free(err);
 }
@@ -828,7 +841,8 @@ static CU_TestInfo tests[] = {
     {"config access: no role, bad account ids and partitions", test_config_access_none_and_errors},
     {"irx run --target: a member instance contained through a hub role (simulator)",
      test_run_target_through_hub},
-    {"irx run --target: a refused member hop is reported with its hop", test_run_target_chain_refused},
+    {"irx run --target: a refused member hop is reported with its hop",
+     test_run_target_chain_refused},
     CU_TEST_INFO_NULL,
 };
 
