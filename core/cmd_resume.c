@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * irx resume: continue an interrupted execution in its own journal (core/resume.h). Progress on
- * stderr, the result on stdout as `irx run` prints it.
+ * irx resume: continue an interrupted execution in its own journal (core/resume.h), or a killed
+ * fleet (core/fleet_journal.h): its ended executions reported, its interrupted ones resumed, the
+ * targets it had not started started. Progress on stderr, the result on stdout as `irx run`
+ * prints it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include "diag.h"
 #include "error.h"
 #include "executor.h"
+#include "fleet.h"
+#include "fleet_journal.h"
 #include "host.h"
 #include "journal.h"
 #include "plugins.h"
@@ -40,17 +44,23 @@ struct resume_options {
 static void usage(FILE *out)
 {
 	fputs(
-	    "usage: irx resume EXECUTION_ID [options]\n\n"
+	    "usage: irx resume EXECUTION_ID|FLEET_ID [options]\n\n"
 	    "Continues an execution that was interrupted (killed, crashed, the host lost) in its\n"
 	    "own journal. Finished steps are not run again; the interrupted step runs again\n"
 	    "only if its action is idempotent (else irx stops and says so, unless --force).\n\n"
+	    "With a fleet id (fleet-..., printed by 'irx run --targets'), continues the whole\n"
+	    "fleet: executions that ended keep their result, interrupted ones are resumed as\n"
+	    "above (one whose step cannot safely run again is reported failed, unless --force),\n"
+	    "targets not started yet are started, within the fleet's concurrency bounds; then\n"
+	    "one summary as 'irx run --targets' prints it.\n\n"
 	    "  -f, --force                 run an interrupted non-idempotent step again\n"
 	    "  -p, --parameter NAME=VALUE  a secret parameter again (the journal redacts them)\n"
 	    "  -c, --config FILE           the configuration: the account's role (IRX_CONFIG,\n"
 	    "                              ./irx.yaml, ...)\n"
 	    "      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
 	    "      --role-arn ARN          assume this role for every AWS call\n"
-	    "      --external-id ID        ExternalId for --role-arn\n"
+	    "      --external-id ID        ExternalId for --role-arn (a fleet's again: its journal\n"
+	    "                              does not keep it)\n"
 	    "      --state-dir DIR         where journals are (IRX_STATE_DIR, "
 	    "$XDG_STATE_HOME/irx)\n"
 	    "      --plugin-dir DIR        search DIR for plugins first (repeatable)\n"
@@ -137,22 +147,21 @@ static int parse_args(int argc, char **argv, struct resume_options *o)
 	return 0;
 }
 
-/* The runbook the execution ran: its recorded file if still there, else by name. */
-static struct irx_runbook *load_runbook(const struct irx_resume *r, struct irx_actions *actions,
-					int *rc)
+/* The runbook the execution (or fleet) ran: its recorded file if still there, else by name. */
+static struct irx_runbook *load_runbook(const char *name, const char *recorded, const char *what,
+					const char *id, struct irx_actions *actions, int *rc)
 {
 	struct irx_diags diags = {0};
 	char *path = NULL;
 	struct irx_runbook *rb = NULL;
 
-	if (r->runbook_path && access(r->runbook_path, R_OK) == 0)
-		path = irx_xstrdup(r->runbook_path);
-	else if (r->runbook_name)
-		path = irx_cli_find_runbook(r->runbook_name);
+	if (recorded && access(recorded, R_OK) == 0)
+		path = irx_xstrdup(recorded);
+	else if (name)
+		path = irx_cli_find_runbook(name);
 	if (!path) {
-		irx_cli_error("resume", "the runbook '%s' of execution %s is gone (%s)",
-			      r->runbook_name ? r->runbook_name : "", r->execution_id,
-			      r->runbook_path ? r->runbook_path : "no path recorded");
+		irx_cli_error("resume", "the runbook '%s' of %s %s is gone (%s)", name ? name : "",
+			      what, id, recorded ? recorded : "no path recorded");
 		*rc = IRX_EXIT_NOT_FOUND;
 		return NULL;
 	}
@@ -169,6 +178,329 @@ static struct irx_runbook *load_runbook(const struct irx_resume *r, struct irx_a
 	irx_diags_release(&diags);
 	free(path);
 	return rb;
+}
+
+/* ---- fleets ---------------------------------------------------------------------------------- */
+
+/* A fleet's progress: one line per ended execution, as `irx run --targets` prints them. */
+static void fleet_done(void *ud, const struct irx_fleet_result *r, size_t done, size_t total)
+{
+	(void)ud;
+	fprintf(stderr, "irx: [%zu/%zu] %-9s %s %s %lld ms%s%s\n", done, total,
+		irx_fleet_outcome_name(r->outcome), r->arn, r->execution_id[0] ? r->execution_id : "-",
+		r->duration_ms, r->reason ? ": " : "", r->reason ? r->reason : "");
+}
+
+static void fleet_log(void *ud, enum irx_log_level level, const char *step, const char *message)
+{
+	(void)ud;
+	fprintf(stderr, "irx: %s: %s: %s\n", level >= IRX_LOG_ERROR ? "error" : "warning", step,
+		message);
+}
+
+static struct json_object *jget(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v = jget(o, key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static unsigned juint(struct json_object *o, const char *key)
+{
+	int64_t v = json_object_get_int64(jget(o, key));
+
+	return v > 0 && v <= IRX_FLEET_MAX_CONCURRENCY ? (unsigned)v : 0;
+}
+
+/* True if an -p override names the parameter. */
+static bool overridden(const struct resume_options *o, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < o->assignment_count; i++)
+		if (strncmp(o->assignments[i], name, n) == 0 && o->assignments[i][n] == '=')
+			return true;
+	return false;
+}
+
+/* Reads the fleet's journal and checks it can be continued: exit status, or 0. */
+static int fleet_check(const char *state_dir, const char *id, struct irx_fleet_state *st)
+{
+	struct irx_error err = {0};
+	int running = 0;
+
+	if (!irx_fleet_id_valid(id)) {
+		irx_cli_error("resume", "'%s' is not a fleet id", id);
+		return IRX_EXIT_INVALID;
+	}
+	running = irx_journal_running_kind(&irx_journal_kind_fleet, state_dir, id, &err);
+	if (running == 0 && irx_fleet_state_read(state_dir, id, st, &err) < 0)
+		running = -1;
+	if (running < 0) {
+		irx_cli_error("resume", "%s", err.message);
+		return err.code == IRX_ERR_NOT_FOUND ? IRX_EXIT_NOT_FOUND : IRX_EXIT_INVALID;
+	}
+	if (running) {
+		irx_cli_error("resume", "fleet %s is still running", id);
+		return IRX_EXIT_INVALID;
+	}
+	if (st->end) {
+		irx_cli_error("resume", "fleet %s already ended: there is nothing to resume", id);
+		return IRX_EXIT_INVALID;
+	}
+	return 0;
+}
+
+/* irx resume FLEET_ID: a plan per target from the journals, then the fleet's workers. */
+static int resume_fleet(struct resume_options *o)
+{
+	struct irx_fleet_state st = {0};
+	struct irx_diags diags = {0};
+	struct irx_error err = {0};
+	struct irx_fleet_options fo = {0};
+	struct irx_fleet_resume fr = {0};
+	struct irx_fleet_target *plan = NULL;
+	struct irx_fleet_result *ended = NULL, *results = NULL;
+	struct irx_config *cfg = NULL;
+	struct irx_plugins *plugins = NULL;
+	struct irx_actions *actions = NULL;
+	struct irx_runbook *rb = NULL;
+	struct irx_fleet *f = NULL;
+	struct irx_journal *journal = NULL;
+	struct json_object *start = NULL;
+	const char **assign = NULL;
+	char **owned = NULL;
+	const char *dirs[64];
+	char *dir_store = NULL, *state_dir = NULL;
+	size_t ndirs = 0, count = 0, nassign = 0, n[3] = {0}, ninterrupted = 0;
+	long long t0 = irx_now_ms();
+	bool need_secrets = false;
+	int rc = IRX_EXIT_OK;
+
+	if (!(cfg = irx_config_open(o->config, &diags))) {
+		irx_diags_print(&diags, stderr);
+		irx_cli_error("resume", "the configuration is not valid; nothing was run");
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	state_dir = irx_state_dir_resolve(o->common.state_dir ? o->common.state_dir
+							      : cfg->state_dir);
+	if (!state_dir) {
+		irx_cli_error("resume", "no state directory (set IRX_STATE_DIR or --state-dir)");
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	if ((rc = fleet_check(state_dir, o->execution_id, &st)) != 0)
+		goto out;
+	/* hold the fleet (its flock), then read it again: another resume may have ended it */
+	journal = irx_journal_open_append_kind(&irx_journal_kind_fleet, state_dir, o->execution_id,
+					       &err);
+	if (!journal) {
+		irx_cli_error("resume", "%s", err.message);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	irx_fleet_state_release(&st);
+	if (irx_fleet_state_read(state_dir, o->execution_id, &st, &err) < 0) {
+		irx_cli_error("resume", "%s", err.message);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	if (st.end) {
+		irx_cli_error("resume", "fleet %s already ended: there is nothing to resume",
+			      o->execution_id);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	start = st.start;
+	ndirs = irx_cli_plugin_path(&o->common, dirs, 64, &dir_store);
+	plugins = irx_plugins_new(dirs, ndirs, irx_host_table(true));
+	actions = irx_actions_new(plugins);
+	if (!(rb = load_runbook(jstr(start, "runbook"), jstr(start, "runbook_path"), "fleet",
+				o->execution_id, actions, &rc)))
+		goto out;
+	if (irx_fleet_state_find_executions(state_dir, &st, &err) < 0) {
+		irx_cli_error("resume", "%s", err.message);
+		rc = IRX_EXIT_INTERNAL;
+		goto out;
+	}
+	count = st.target_count;
+	plan = irx_xcalloc(count, sizeof(*plan));
+	ended = irx_xcalloc(count, sizeof(*ended));
+	for (size_t i = 0; i < count; i++) {
+		struct irx_fleet_target_state *t = &st.targets[i];
+		struct irx_fleet_target *p = &plan[i];
+		int e = 0;
+
+		p->arn = t->arn;
+		if (t->end) {
+			irx_fleet_result_from_record(t->end, &ended[i]);
+			e = 1;
+			p->recorded = true;
+		} else if (t->execution_id[0]) {
+			struct irx_error xe = {0};
+
+			/* unreadable: resuming it reports why and leaves it interrupted */
+			e = irx_fleet_execution_result(state_dir, t->execution_id, &ended[i], &xe);
+		}
+		if (e == 1) {
+			p->action = IRX_FLEET_DONE;
+			p->execution_id = ended[i].execution_id;
+			p->outcome = ended[i].outcome;
+			p->status = ended[i].status;
+			p->reason = ended[i].reason;
+			p->duration_ms = ended[i].duration_ms;
+		} else if (t->execution_id[0]) {
+			p->action = IRX_FLEET_RESUME;
+			p->execution_id = t->execution_id;
+		} else {
+			p->action = IRX_FLEET_START;
+		}
+		n[p->action]++;
+	}
+	/* the fleet's parameters again: the journal's, with -p for the secret ones it redacted */
+	{
+		struct json_object *journaled = jget(start, "assignments");
+		size_t cap = (journaled ? (size_t)json_object_object_length(journaled) : 0) +
+			     o->assignment_count + 1;
+
+		assign = irx_xcalloc(cap, sizeof(*assign));
+		owned = irx_xcalloc(cap, sizeof(*owned));
+		if (journaled) {
+			json_object_object_foreach(journaled, key, val)
+			{
+				const char *v = json_object_get_string(val);
+
+				if (overridden(o, key))
+					continue;
+				if (strcmp(v, "********") == 0) {
+					if (n[IRX_FLEET_START]) {
+						irx_cli_error(
+						    "resume",
+						    "parameter '%s' is a secret the fleet journal does "
+						    "not keep: give it again with --parameter %s=VALUE",
+						    key, key);
+						need_secrets = true;
+					}
+					continue;
+				}
+				owned[nassign] = irx_xasprintf("%s=%s", key, v);
+				assign[nassign] = owned[nassign];
+				nassign++;
+			}
+		}
+		for (size_t i = 0; i < o->assignment_count; i++)
+			assign[nassign++] = o->assignments[i];
+	}
+	if (need_secrets) {
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	fo.rb = rb;
+	fo.actions = actions;
+	fo.cfg = cfg;
+	fo.assignments = assign;
+	fo.assignment_count = nassign;
+	fo.base.state_dir = state_dir;
+	fo.base.dry_run = json_object_get_boolean(jget(start, "dry_run"));
+	fo.base.region = jstr(start, "region") ? jstr(start, "region") : "";
+	fo.base.case_id = jstr(start, "case_id") ? jstr(start, "case_id") : "";
+	fo.base.max_step_executions = (unsigned)json_object_get_int64(
+	    jget(start, "max_step_executions"));
+	fo.base.ignore_exceptions = json_object_get_boolean(jget(start, "ignore_exceptions"));
+	fo.base.exception_tag = jstr(start, "exception_tag");
+	fo.base.exception_registry = jstr(start, "exception_registry");
+	fo.profile = o->aws.profile ? o->aws.profile : jstr(start, "profile");
+	fo.role_arn = o->aws.role_arn ? o->aws.role_arn : jstr(start, "role_arn");
+	fo.external_id = o->aws.external_id;
+	if (!o->aws.role_arn && fo.role_arn && jstr(start, "external_id") && !fo.external_id) {
+		irx_cli_error("resume",
+			      "fleet %s assumed '%s' with an ExternalId, which its journal does not "
+			      "keep: give it again with --external-id",
+			      o->execution_id, fo.role_arn);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
+	fo.concurrency = juint(start, "concurrency");
+	fo.per_account = juint(start, "per_account");
+	fo.per_region = juint(start, "per_region");
+	fo.done = fleet_done;
+	fo.log = fleet_log;
+	fr.fleet_id = o->execution_id;
+	fr.journal = journal;
+	fr.force = o->force;
+	fr.overrides = o->assignments;
+	fr.override_count = o->assignment_count;
+	fo.resume = &fr;
+	journal = NULL; /* irx_fleet_new takes it */
+	if (!(f = irx_fleet_new(&fo, &err))) {
+		irx_cli_error("resume", "%s", err.message);
+		rc = IRX_EXIT_INTERNAL;
+		goto out;
+	}
+	fprintf(stderr,
+		"irx: resuming fleet %s of '%s': %zu target%s (%zu ended, %zu interrupted, %zu not "
+		"started)%s\n",
+		irx_fleet_id(f), rb->name, count, count == 1 ? "" : "s", n[IRX_FLEET_DONE],
+		n[IRX_FLEET_RESUME], n[IRX_FLEET_START],
+		fo.base.dry_run ? " (dry run: nothing will change)" : "");
+	if (irx_fleet_run_plan(f, plan, count, &results, &err) < 0) {
+		irx_cli_error("resume", "%s", err.message);
+		rc = IRX_EXIT_INTERNAL;
+		goto out;
+	}
+	if (o->common.json) {
+		struct json_object *sum = irx_fleet_summary(f, results, count, irx_now_ms() - t0);
+
+		printf("%s\n", json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PRETTY |
+									JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(sum);
+	} else {
+		char *text = irx_fleet_summary_text(fo.base.dry_run, results, count,
+						    irx_now_ms() - t0);
+
+		fputs(text, stdout);
+		free(text);
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (results[i].outcome == IRX_FLEET_FAILED)
+			rc = IRX_EXIT_FAILED;
+		ninterrupted += results[i].interrupted;
+	}
+	if (ninterrupted)
+		fprintf(stderr,
+			"irx: fleet %s: %zu execution%s still interrupted; check %s, then 'irx "
+			"resume %s --force'\n",
+			irx_fleet_id(f), ninterrupted, ninterrupted == 1 ? " is" : "s are",
+			ninterrupted == 1 ? "it" : "them", irx_fleet_id(f));
+out:
+	irx_fleet_results_free(results, count);
+	irx_fleet_free(f);
+	irx_journal_close(journal);
+	for (size_t i = 0; ended && i < count; i++)
+		free(ended[i].reason);
+	free(ended);
+	free(plan);
+	for (size_t i = 0; owned && owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+	free(assign);
+	irx_runbook_free(rb);
+	irx_actions_free(actions);
+	irx_plugins_free(plugins);
+	irx_fleet_state_release(&st);
+	irx_config_free(cfg);
+	irx_diags_release(&diags);
+	free(state_dir);
+	free(dir_store);
+	return rc;
 }
 
 int irx_cmd_resume(int argc, char **argv)
@@ -192,6 +524,8 @@ int irx_cmd_resume(int argc, char **argv)
 
 	if (rc != 0)
 		return rc > 0 ? IRX_EXIT_OK : IRX_EXIT_INVALID;
+	if (strncmp(o.execution_id, IRX_FLEET_ID_PREFIX, strlen(IRX_FLEET_ID_PREFIX)) == 0)
+		return resume_fleet(&o);
 	state_dir = irx_state_dir_resolve(o.common.state_dir);
 	if (!state_dir) {
 		irx_cli_error("resume", "no state directory (set IRX_STATE_DIR or --state-dir)");
@@ -205,7 +539,8 @@ int irx_cmd_resume(int argc, char **argv)
 	ndirs = irx_cli_plugin_path(&o.common, dirs, 64, &dir_store);
 	plugins = irx_plugins_new(dirs, ndirs, irx_host_table(true));
 	actions = irx_actions_new(plugins);
-	if (!(rb = load_runbook(&r, actions, &rc)))
+	if (!(rb = load_runbook(r.runbook_name, r.runbook_path, "execution", r.execution_id, actions,
+				&rc)))
 		goto out;
 	if (irx_resume_plan(&r, rb, actions, &err) < 0) {
 		irx_cli_error("resume", "%s", err.message);

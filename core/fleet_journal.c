@@ -227,11 +227,13 @@ static int check_start(struct irx_fleet_state *s, struct json_object *rec, char 
 		snprintf(why, whylen, "fleet_start's 'assignments' is not an object");
 		return -1;
 	}
-	json_object_object_foreach(a, key, val)
-	{
-		if (!json_object_is_type(val, json_type_string)) {
-			snprintf(why, whylen, "assignment '%s' is not a string", key);
-			return -1;
+	if (a) {
+		json_object_object_foreach(a, key, val)
+		{
+			if (!json_object_is_type(val, json_type_string)) {
+				snprintf(why, whylen, "assignment '%s' is not a string", key);
+				return -1;
+			}
 		}
 	}
 	s->target_count = json_object_array_length(t);
