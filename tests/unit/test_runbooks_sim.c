@@ -230,6 +230,115 @@ static void check_outputs_inputs(const char *path)
 	free(err);
 }
 
+/*
+ * A fresh simulator with one SSM-managed instance of the image (an instance profile: the agent's
+ * credentials; seed calls start it running). Its id into iid.
+ */
+static void seed_managed(const char *image, char *iid, size_t len)
+{
+	char seed[1024] = "";
+	struct json_object *res = NULL;
+
+	sim_reset("{\"calls\":[{\"service\":\"iam\",\"operation\":\"CreateInstanceProfile\","
+		  "\"params\":{\"InstanceProfileName\":\"ssm\"}}]}");
+	snprintf(seed, sizeof(seed),
+		 "{\"calls\":[{\"service\":\"ec2\",\"operation\":\"RunInstances\",\"params\":{"
+		 "\"ImageId\":\"%s\",\"MinCount\":1,\"MaxCount\":1,"
+		 "\"IamInstanceProfile\":{\"Name\":\"ssm\"}}}]}",
+		 image);
+	CU_ASSERT_EQUAL(irx_sim_control(&sim, "POST", "/__awssim/seed", seed, &res), 200);
+	snprintf(iid, len, "%s", at(res, "$.results[0].Instances[0].InstanceId"));
+	json_object_put(res);
+	CU_ASSERT_EQUAL(irx_sim_control(&sim, "DELETE", "/__awssim/requests", NULL, NULL), 200);
+}
+
+/*
+ * The simulator's record of the one command sent, and its invocation on iid: its standard output
+ * is stdout_text (NULL: a Get-Date line, "Thursday, November 21, 2024 7:12:41 PM").
+ */
+static void assert_one_command(const char *iid, const char *doc, const char *status,
+			       const char *stdout_text)
+{
+	struct json_object *st = sim_get("/__awssim/state?account=111111111111&service=ssm");
+	const char *base = "$['state']['111111111111/us-east-1/ssm'].commands";
+	const char *out = NULL;
+
+	CU_ASSERT_STRING_EQUAL(at(st, "%s[*].DocumentName", base), fmt("[\"%s\"]", doc));
+	CU_ASSERT_STRING_EQUAL(at(st, "%s[*].Status", base), fmt("[\"%s\"]", status));
+	CU_ASSERT_STRING_EQUAL(at(st, "%s[*].InstanceIds[*]", base), fmt("[\"%s\"]", iid));
+	CU_ASSERT_STRING_EQUAL(at(st, "%s[*]._invocations['%s'].Status", base, iid),
+			       fmt("[\"%s\"]", status));
+	/* a list of one string, as JSON text */
+	out = at(st, "%s[*]._invocations['%s'].stdout", base, iid);
+	if (stdout_text) {
+		CU_ASSERT_STRING_EQUAL(out, stdout_text);
+	} else {
+		IRX_ASSERT_CONTAINS(out, "day, ");
+		IRX_ASSERT_CONTAINS(out, "M\\n\\n\\n\"]");
+	}
+	json_object_put(st);
+}
+
+static void check_branch_example1(const char *path)
+{
+	const char *state_dir = irx_test_tmpdir();
+	const char *args[] = {"run", path, NULL};
+	struct json_object *run = NULL, *shown = NULL;
+	char *err = NULL;
+	char iid[64] = "";
+
+	seed_managed(AL2023, iid, sizeof(iid));
+	CU_ASSERT_EQUAL(irx(args, state_dir, NULL, &run, &err), 0);
+	CU_ASSERT_STRING_EQUAL(at(run, "$.AutomationExecutionStatus"), "Success");
+	shown = show(at(run, "$.AutomationExecutionId"), state_dir);
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[*].StepName"),
+			       "[\"GetInstance\",\"ChooseOSforCommands\",\"runShellCommand\"]");
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[*].StepStatus"),
+			       "[\"Success\",\"Success\",\"Success\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    at(shown, "$.AutomationExecution.StepExecutions[0].Outputs.myInstance[0]"), iid);
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[0].Outputs.platform"),
+			       "[\"Linux\"]");
+	/* ls in the agent's working directory: the script it wrote */
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[2].Inputs.Parameters"),
+			       "{\"commands\":[\"ls\"]}");
+	/* ls in the agent's working directory: the script it wrote */
+	assert_one_command(iid, "AWS-RunShellScript", "Success", "[\"_script.sh\\n\"]");
+	CU_ASSERT_EQUAL(calls_to("SendCommand"), 1);
+	CU_ASSERT_TRUE(calls_to("GetCommandInvocation") >= 2); /* it waited */
+	json_object_put(shown);
+	json_object_put(run);
+	free(err);
+}
+
+static void check_branch_example2(const char *path)
+{
+	const char *state_dir = irx_test_tmpdir();
+	char win[64] = "", param_os[64] = "", param_win[96] = "";
+	const char *args[] = {"run",	 path, "-p", param_os, "-p", param_win, "-p",
+			      "LinuxInstanceId=i-0123456789abcdef0", NULL};
+	struct json_object *run = NULL, *shown = NULL;
+	char *err = NULL;
+
+	seed_managed(WIN2022_FULL_BASE, win, sizeof(win));
+	snprintf(param_os, sizeof(param_os), "OperatingSystemName=windows");
+	snprintf(param_win, sizeof(param_win), "WindowsInstanceId=%s", win);
+	CU_ASSERT_EQUAL(irx(args, state_dir, NULL, &run, &err), 0);
+	CU_ASSERT_STRING_EQUAL(at(run, "$.AutomationExecutionStatus"), "Success");
+	shown = show(at(run, "$.AutomationExecutionId"), state_dir);
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[*].StepName"),
+			       "[\"ChooseOS\",\"runWindowsCommand\"]");
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[1].StepStatus"),
+			       "Success");
+	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[1].Inputs.Parameters"),
+			       "{\"commands\":[\"date\"]}");
+	/* Get-Date's output: a long date line between blank lines */
+	assert_one_command(win, "AWS-RunPowerShellScript", "Success", NULL);
+	json_object_put(shown);
+	json_object_put(run);
+	free(err);
+}
+
 struct example {
 	const char *file;
 	void (*check)(const char *path);
@@ -237,6 +346,8 @@ struct example {
 
 static const struct example examples[] = {
     {"automation-action-outputs-inputs.yaml", check_outputs_inputs},
+    {"automation-branch-condition-example1.yaml", check_branch_example1},
+    {"automation-branch-condition-example2.yaml", check_branch_example2},
     {NULL, NULL},
 };
 
@@ -246,13 +357,10 @@ static const struct example examples[] = {
  * fails the test.
  */
 static const char *const pending[][2] = {
-    {"automation-branch-condition-example1.yaml",
-     "aws:runCommand polls ssm:ListCommands and reads ssm:ListCommandInvocations; awssim has "
-     "no ListCommandInvocations and its ListCommands does not progress a command"},
-    {"automation-branch-condition-example2.yaml", "aws:runCommand: as example1"},
     {"automation-document-architecture-deployment-example.yaml",
-     "aws:runCommand as example1; and awssim lacks internet and NAT gateways, route tables, "
-     "DHCP options"},
+     "its aws:sleep steps wait PT2M and PT1M (three minutes of real time in a unit suite), and "
+     "awssim lacks route tables, internet and NAT gateways, DHCP options and the "
+     "/aws/service/ami-windows-latest public parameters"},
     {NULL, NULL},
 };
 
@@ -324,7 +432,7 @@ static void test_awsdocs_examples(void)
 	}
 	closedir(d);
 	/* the rest use aws:executeScript or aws:approve, which irx does not support */
-	CU_ASSERT_EQUAL(checked, 1);
+	CU_ASSERT_EQUAL(checked, 3);
 	CU_ASSERT_EQUAL(checked + n_pending, valid);
 }
 
