@@ -596,9 +596,10 @@ static void test_sim_run_command(void)
 	if (res.status && strcmp(res.status, "Success") != 0)
 		fprintf(stderr, "\n  %s\n", res.failure_message);
 	CU_ASSERT_STRING_EQUAL(res.status, "Success");
-	CU_ASSERT_STRING_EQUAL(json_text(res.outputs),
-			       "{\"run.Out\":\"6.1.115-126.197.amzn2023.x86_64\\nuid=0(root) gid=0(root) "
-			       "groups=0(root)\\n\",\"run.Status\":\"Success\",\"run.Code\":0}");
+	CU_ASSERT_STRING_EQUAL(
+	    json_text(res.outputs),
+	    "{\"run.Out\":\"6.1.115-126.197.amzn2023.x86_64\\nuid=0(root) gid=0(root) "
+	    "groups=0(root)\\n\",\"run.Status\":\"Success\",\"run.Code\":0}");
 	irx_exec_result_release(&res);
 	unsetenv("AWS_ENDPOINT_URL");
 	irx_aws_client_free(c);

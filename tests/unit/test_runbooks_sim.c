@@ -297,11 +297,12 @@ static void check_branch_example1(const char *path)
 			       "[\"Success\",\"Success\",\"Success\"]");
 	CU_ASSERT_STRING_EQUAL(
 	    at(shown, "$.AutomationExecution.StepExecutions[0].Outputs.myInstance[0]"), iid);
-	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[0].Outputs.platform"),
-			       "[\"Linux\"]");
+	CU_ASSERT_STRING_EQUAL(
+	    at(shown, "$.AutomationExecution.StepExecutions[0].Outputs.platform"), "[\"Linux\"]");
 	/* ls in the agent's working directory: the script it wrote */
-	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[2].Inputs.Parameters"),
-			       "{\"commands\":[\"ls\"]}");
+	CU_ASSERT_STRING_EQUAL(
+	    at(shown, "$.AutomationExecution.StepExecutions[2].Inputs.Parameters"),
+	    "{\"commands\":[\"ls\"]}");
 	/* ls in the agent's working directory: the script it wrote */
 	assert_one_command(iid, "AWS-RunShellScript", "Success", "[\"_script.sh\\n\"]");
 	CU_ASSERT_EQUAL(calls_to("SendCommand"), 1);
@@ -315,8 +316,9 @@ static void check_branch_example2(const char *path)
 {
 	const char *state_dir = irx_test_tmpdir();
 	char win[64] = "", param_os[64] = "", param_win[96] = "";
-	const char *args[] = {"run",	 path, "-p", param_os, "-p", param_win, "-p",
-			      "LinuxInstanceId=i-0123456789abcdef0", NULL};
+	const char *args[] = {"run", path,	"-p", param_os,
+			      "-p",  param_win, "-p", "LinuxInstanceId=i-0123456789abcdef0",
+			      NULL};
 	struct json_object *run = NULL, *shown = NULL;
 	char *err = NULL;
 
@@ -330,8 +332,9 @@ static void check_branch_example2(const char *path)
 			       "[\"ChooseOS\",\"runWindowsCommand\"]");
 	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[1].StepStatus"),
 			       "Success");
-	CU_ASSERT_STRING_EQUAL(at(shown, "$.AutomationExecution.StepExecutions[1].Inputs.Parameters"),
-			       "{\"commands\":[\"date\"]}");
+	CU_ASSERT_STRING_EQUAL(
+	    at(shown, "$.AutomationExecution.StepExecutions[1].Inputs.Parameters"),
+	    "{\"commands\":[\"date\"]}");
 	/* Get-Date's output: a long date line between blank lines */
 	assert_one_command(win, "AWS-RunPowerShellScript", "Success", NULL);
 	json_object_put(shown);
