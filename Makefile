@@ -53,7 +53,7 @@ endif
 
 # pkg-config name : Debian package
 DEPS := yaml-0.1:libyaml-dev json-c:libjson-c-dev libcurl:libcurl4-openssl-dev \
-	openssl:libssl-dev cunit:libcunit1-dev libxml-2.0:libxml2-dev
+	openssl:libssl-dev cunit:libcunit1-dev expat:libexpat1-dev libxml-2.0:libxml2-dev
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)
 ifeq ($(shell command -v pkg-config),)
 $(error pkg-config not found: install the Debian package 'pkg-config' (or run tools/install-deps))
@@ -61,10 +61,12 @@ endif
 $(foreach d,$(DEPS),$(if $(shell pkg-config --exists $(word 1,$(subst :, ,$(d))) && echo y),,\
 	$(error missing dependency '$(word 1,$(subst :, ,$(d)))': install the Debian package '$(word 2,$(subst :, ,$(d)))' (or run tools/install-deps))))
 endif
-PKGS := yaml-0.1 json-c libcurl openssl libxml-2.0
+PKGS := yaml-0.1 json-c libcurl openssl expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
+# libxml2 only for the unit tests: test_drill.c checks the JUnit report with a parser irx lacks
+CUNIT_CFLAGS := $(shell pkg-config --cflags cunit libxml-2.0 2>/dev/null)
+CUNIT_LIBS := $(shell pkg-config --libs cunit libxml-2.0 2>/dev/null)
 
 # --- flags -------------------------------------------------------------------
 # -Wno-missing-field-initializers: the plugin ABI's structs are append-only, and a positional
@@ -91,6 +93,7 @@ TEST_PLUGINS := $(notdir $(patsubst %/,%,$(wildcard tests/plugins/*/)))
 TEST_PLUGIN_SOS := $(TEST_PLUGINS:%=$(B)/tests/plugins/%.so)
 TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o)
+$(TEST_OBJS): ALL_CFLAGS += $(CUNIT_CFLAGS)
 # every plugin is also linked statically into the unit tests
 STATIC_PLUGIN_OBJS := $(foreach p,$(PLUGINS),$(patsubst %.c,$(B)/static/%.o,$(wildcard plugins/$(p)/*.c)))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)

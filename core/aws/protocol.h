@@ -3,8 +3,9 @@
  * AWS wire protocols: an operation's input (a json-c object with the SDK member names, e.g.
  * {"InstanceIds":["i-1"]}) becomes an HTTP request description; a response (status, headers,
  * body) becomes a json-c object with the SDK member names and list/map shapes, or an AWS error.
- * Protocols: ec2, query (form bodies, XML responses via libxml2), json 1.0/1.1 (X-Amz-Target),
- * rest-json and rest-xml. Driven by a model (aws/models.h), built-in or loaded from JSON.
+ * Protocols: ec2, query (form bodies, XML responses: expat into xml.c's small DOM), json 1.0/1.1
+ * (X-Amz-Target), rest-json and rest-xml. Driven by a model (aws/models.h), built-in or loaded
+ * from JSON.
  *
  * Values: timestamps in the input may be ISO-8601 strings or epoch seconds (numbers); in output
  * they are ISO-8601 UTC strings ("2015-01-25T08:00:00Z", ".123" when there are milliseconds).
@@ -16,8 +17,7 @@
 #define IRX_AWS_PROTOCOL_H
 
 #include <stddef.h>
-
-#include <libxml/tree.h>
+#include <stdio.h> /* protocol_json.c's snprintf came through libxml2's headers */
 
 #include "aws/models.h"
 #include "error.h"
@@ -157,27 +157,73 @@ int irx_scalar_to_text(const struct irx_model *m, const struct irx_shape *sh,
  * unparseable). NULL if bad. */
 struct json_object *irx_scalar_from_text(const struct irx_shape *sh, const char *s, size_t n);
 
-/* --- XML (xml.c): libxml2 documents walked by the output shape ---------------------------- */
+/* --- XML (xml.c): responses parsed with expat into a small DOM, walked by the output shape -- */
 
-/* Parses without network access, entity expansion or DTD loading. NULL when not well-formed. */
-xmlDocPtr irx_xml_read(const char *body, size_t len);
-/* First child element with that local name (namespaces ignored), or NULL. Borrowed. */
-xmlNodePtr irx_xml_child(xmlNodePtr parent, const char *name);
-/* The element's text content (owned; "" when empty). */
-char *irx_xml_text(xmlNodePtr node);
+/* An attribute. Namespace declarations (xmlns, xmlns:p) are not attributes. */
+struct irx_xml_attr {
+	const char *name;   /* local name ("type" for xsi:type); the whole name when its prefix is
+			       undeclared or it has none */
+	const char *prefix; /* "xsi" for xsi:type; "" when none or undeclared */
+	const char *value;  /* entities and character references expanded, whitespace normalized */
+};
+
+/* An element. Everything is owned by its document (irx_xml_doc_free). */
+struct irx_xml_node {
+	const char *name;   /* local name, namespace prefix stripped ("Code" for <aws:Code>); the
+			       whole name when the prefix is undeclared (as libxml2 kept it) */
+	const char *prefix; /* "" when none or undeclared */
+	/*
+	 * All the character data inside the element, its descendants' included, in document
+	 * order: entities and character references expanded, CDATA sections unwrapped, line ends
+	 * normalized, comments and processing instructions left out (libxml2's xmlNodeGetContent).
+	 * text_len bytes, not NUL-terminated (irx_xml_text makes a string). A child's text lies
+	 * within its parent's, so the parent's own character data is the gaps between children.
+	 */
+	const char *text;
+	size_t text_len;
+	const struct irx_xml_attr *attrs;
+	size_t n_attrs;
+	struct irx_xml_node *parent;   /* NULL for the root */
+	struct irx_xml_node *children; /* first child element */
+	struct irx_xml_node *next;     /* next sibling element */
+};
+
+struct irx_xml_doc;
+
+/*
+ * Parses a well-formed XML document (UTF-8, UTF-16, ISO-8859-1 or US-ASCII). NULL when it is not
+ * well-formed, is empty or larger than 64 MiB, nests elements deeper than 256, or has a DOCTYPE:
+ * AWS never sends one, and refusing it rules out entity expansion (billion laughs) and
+ * external entities. Nothing is loaded from outside. Free with irx_xml_doc_free.
+ */
+struct irx_xml_doc *irx_xml_read(const char *body, size_t len);
+void irx_xml_doc_free(struct irx_xml_doc *doc);
+/* The root element; NULL for a NULL doc. Borrowed from doc. */
+const struct irx_xml_node *irx_xml_root(const struct irx_xml_doc *doc);
+/* First child element with that local name (namespaces ignored), or NULL (also for a NULL
+ * parent). Borrowed. */
+const struct irx_xml_node *irx_xml_child(const struct irx_xml_node *parent, const char *name);
+/* The element's text content (node->text as a string; owned; "" when empty or node is NULL). */
+char *irx_xml_text(const struct irx_xml_node *node);
+/* The value of the attribute `qname` ("p:local" matches that prefix and local name, a bare
+ * name any attribute with that local name), or NULL. Borrowed. */
+const char *irx_xml_attr(const struct irx_xml_node *node, const char *qname);
 /* Converts the element(s) per the member reference `mem`: `nodes` holds every sibling element
  * with the member's name (several for a flattened list or map, else one). *out is a new object,
  * or NULL when the member is to be left out (an empty non-string scalar). Returns 0, or -1 with
  * err set (IRX_ERR_PARSE). */
-int irx_xml_to_json(const struct irx_model *m, const struct irx_member *mem, xmlNodePtr *nodes,
-		    size_t count, struct json_object **out, struct irx_error *err);
+int irx_xml_to_json(const struct irx_model *m, const struct irx_member *mem,
+		    const struct irx_xml_node *const *nodes, size_t count, struct json_object **out,
+		    struct irx_error *err);
 /* Adds the body members of structure `sh` found under `node` to obj. Returns 0 or -1. */
-int irx_xml_fill_structure(const struct irx_model *m, const struct irx_shape *sh, xmlNodePtr node,
-			   struct json_object *obj, struct irx_error *err);
+int irx_xml_fill_structure(const struct irx_model *m, const struct irx_shape *sh,
+			   const struct irx_xml_node *node, struct json_object *obj,
+			   struct irx_error *err);
 /* Recognises ec2's <Response><Errors><Error>, query's <ErrorResponse><Error> and rest-xml's
- * <Error> documents and sets err. Returns 1 when it did, 0 when the document is none of them. */
-int irx_xml_parse_error(xmlDocPtr doc, int status, const struct irx_aws_response *resp,
-			struct irx_error *err);
+ * <Error> documents and sets err. Returns 1 when it did, 0 when the document is none of them
+ * (or doc is NULL). */
+int irx_xml_parse_error(const struct irx_xml_doc *doc, int status,
+			const struct irx_aws_response *resp, struct irx_error *err);
 
 /* Expands an endpoint hostPrefix ("foo.{label}.") from hostLabel members of the input. */
 int irx_protocol_host_prefix(const struct irx_model *m, const struct irx_operation *op,

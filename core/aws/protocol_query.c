@@ -2,6 +2,7 @@
 /* The query and ec2 protocols: form-encoded POST bodies (Action, Version, flattened members),
  * XML responses. Naming rules follow botocore's QuerySerializer / EC2Serializer. */
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,8 +226,8 @@ int irx_query_parse(const struct irx_model *m, const struct irx_service *svc,
 		    const struct irx_operation *op, const struct irx_aws_response *resp,
 		    json_object **out, struct irx_error *err)
 {
-	xmlDocPtr doc = irx_xml_read(resp->body, resp->body_len);
-	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL, start = NULL;
+	struct irx_xml_doc *doc = irx_xml_read(resp->body, resp->body_len);
+	const struct irx_xml_node *root = irx_xml_root(doc), *start = NULL;
 	const struct irx_member *outm = NULL;
 	int rc = -1;
 
@@ -252,7 +253,7 @@ int irx_query_parse(const struct irx_model *m, const struct irx_service *svc,
 	if (!*irx_model_str(m, op->result_wrapper) && svc->protocol == IRX_PROTO_QUERY) {
 		/* a model without resultWrapper still gets the <Op>Result element query always sends */
 		char *wrapper = irx_xasprintf("%sResult", irx_model_str(m, op->name));
-		xmlNodePtr w = irx_xml_child(root, wrapper);
+		const struct irx_xml_node *w = irx_xml_child(root, wrapper);
 
 		free(wrapper);
 		if (w)
@@ -275,7 +276,6 @@ int irx_query_parse(const struct irx_model *m, const struct irx_service *svc,
 		*out = NULL;
 	}
 out:
-	if (doc)
-		xmlFreeDoc(doc);
+	irx_xml_doc_free(doc);
 	return rc;
 }

@@ -696,7 +696,7 @@ int irx_rest_parse(const struct irx_model *m, const struct irx_service *svc,
 	const struct irx_shape *sh = outm ? irx_member_shape(m, outm) : NULL;
 	const struct irx_member *payload = sh && sh->payload != IRX_MODEL_NONE ? irx_model_member(m, sh->payload) : NULL;
 	json_object *obj = NULL, *body = NULL;
-	xmlDocPtr doc = NULL;
+	struct irx_xml_doc *doc = NULL;
 
 	*out = NULL;
 	if (resp->status >= 300) {
@@ -754,11 +754,11 @@ int irx_rest_parse(const struct irx_model *m, const struct irx_service *svc,
 			if (resp->body_len)
 				json_object_object_add(obj, name, json_object_new_string_len(resp->body, (int)resp->body_len));
 		} else if (resp->body_len && xml) {
-			xmlNodePtr root = NULL;
+			const struct irx_xml_node *root = NULL;
 			json_object *v = NULL;
 
 			doc = irx_xml_read(resp->body, resp->body_len);
-			root = doc ? xmlDocGetRootElement(doc) : NULL;
+			root = irx_xml_root(doc);
 			if (!root) {
 				irx_protocol_set_garbage_error(err, resp, "XML");
 				goto out;
@@ -782,10 +782,10 @@ int irx_rest_parse(const struct irx_model *m, const struct irx_service *svc,
 		}
 	} else if (sh && resp->body_len) {
 		if (xml) {
-			xmlNodePtr root = NULL;
+			const struct irx_xml_node *root = NULL;
 
 			doc = irx_xml_read(resp->body, resp->body_len);
-			root = doc ? xmlDocGetRootElement(doc) : NULL;
+			root = irx_xml_root(doc);
 			if (!root) {
 				irx_protocol_set_garbage_error(err, resp, "XML");
 				goto out;
@@ -815,7 +815,6 @@ int irx_rest_parse(const struct irx_model *m, const struct irx_service *svc,
 out:
 	json_object_put(obj);
 	json_object_put(body);
-	if (doc)
-		xmlFreeDoc(doc);
+	irx_xml_doc_free(doc);
 	return rc;
 }

@@ -2,7 +2,6 @@
 /* Arbitrary bytes as an EC2 DescribeInstances response (the XML walk and the error documents),
  * with the first byte choosing a success or an error status. */
 #include <json-c/json.h>
-#include <libxml/parser.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_object *out = NULL;
 
 	if (!svc) {
-		xmlInitParser();
 		svc = irx_model_service(&irx_models_builtin, "ec2");
 		op = irx_model_operation(&irx_models_builtin, svc, "DescribeInstances");
 	}

@@ -195,62 +195,93 @@ static char *canonical_form(const char *s)
 	return out.data ? out.data : irx_xstrdup("");
 }
 
-/* XML equality: same element names, attributes and trimmed text, in order. */
-static int same_xml_node(xmlNodePtr a, xmlNodePtr b)
+/* The first attribute with that (local) name, whatever its namespace; NULL when none. */
+static const char *xml_prop(const struct irx_xml_node *n, const char *name)
 {
-	xmlNodePtr ca = NULL, cb = NULL;
+	for (size_t i = 0; i < n->n_attrs; i++)
+		if (!strcmp(n->attrs[i].name, name))
+			return n->attrs[i].value;
+	return NULL;
+}
 
-	if (strcmp((const char *)a->name, (const char *)b->name))
-		return 0;
-	for (xmlAttrPtr at = a->properties; at; at = at->next) {
-		xmlChar *va = xmlGetProp(a, at->name), *vb = xmlGetProp(b, at->name);
-		int same = va && vb && !strcmp((const char *)va, (const char *)vb);
-
-		xmlFree(va);
-		xmlFree(vb);
-		if (!same)
+static int is_blank_text(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
 			return 0;
-	}
-	ca = a->children;
-	cb = b->children;
-	for (;;) {
-		while (ca && ca->type != XML_ELEMENT_NODE && ca->type != XML_TEXT_NODE)
-			ca = ca->next;
-		while (cb && cb->type != XML_ELEMENT_NODE && cb->type != XML_TEXT_NODE)
-			cb = cb->next;
+	return 1;
+}
+
+/* An element's content in order: runs of its own text (the gaps between child elements' text)
+ * and child elements. */
+struct xml_item {
+	const struct irx_xml_node *elem; /* NULL for text */
+	const char *text;
+	size_t len;
+};
+
+static struct xml_item *xml_items(const struct irx_xml_node *n, size_t *count)
+{
+	struct xml_item *v = irx_xcalloc(1, sizeof(*v));
+	size_t cap = 1;
+	const char *at = n->text;
+
+	*count = 0;
+	for (const struct irx_xml_node *c = n->children;; c = c->next) {
+		const char *end = c ? c->text : n->text + n->text_len;
+
+		if (*count + 2 > cap) {
+			cap = cap * 2 + 2;
+			v = irx_xrealloc(v, cap * sizeof(*v));
+		}
 		/* whitespace-only text between elements is formatting */
-		if (ca && ca->type == XML_TEXT_NODE && xmlIsBlankNode(ca) && (ca->next || ca->prev)) {
-			ca = ca->next;
-			continue;
-		}
-		if (cb && cb->type == XML_TEXT_NODE && xmlIsBlankNode(cb) && (cb->next || cb->prev)) {
-			cb = cb->next;
-			continue;
-		}
-		if (!ca || !cb)
-			return !ca && !cb;
-		if (ca->type != cb->type)
-			return 0;
-		if (ca->type == XML_TEXT_NODE) {
-			if (strcmp((const char *)ca->content, (const char *)cb->content))
-				return 0;
-		} else if (!same_xml_node(ca, cb)) {
-			return 0;
-		}
-		ca = ca->next;
-		cb = cb->next;
+		if (end > at && !(n->children && is_blank_text(at, (size_t)(end - at))))
+			v[(*count)++] = (struct xml_item){NULL, at, (size_t)(end - at)};
+		if (!c)
+			break;
+		v[(*count)++] = (struct xml_item){c, NULL, 0};
+		at = c->text + c->text_len;
 	}
+	return v;
+}
+
+/* XML equality: same element names, attributes and text (but formatting), in order. */
+static int same_xml_node(const struct irx_xml_node *a, const struct irx_xml_node *b)
+{
+	struct xml_item *ia = NULL, *ib = NULL;
+	size_t na = 0, nb = 0;
+	int same = !strcmp(a->name, b->name);
+
+	for (size_t i = 0; same && i < a->n_attrs; i++) {
+		const char *va = xml_prop(a, a->attrs[i].name), *vb = xml_prop(b, a->attrs[i].name);
+
+		same = va && vb && !strcmp(va, vb);
+	}
+	if (!same)
+		return 0;
+	ia = xml_items(a, &na);
+	ib = xml_items(b, &nb);
+	same = na == nb;
+	for (size_t i = 0; same && i < na; i++) {
+		if (!ia[i].elem != !ib[i].elem)
+			same = 0;
+		else if (ia[i].elem)
+			same = same_xml_node(ia[i].elem, ib[i].elem);
+		else
+			same = ia[i].len == ib[i].len && !memcmp(ia[i].text, ib[i].text, ia[i].len);
+	}
+	free(ia);
+	free(ib);
+	return same;
 }
 
 static int same_xml(const char *a, size_t alen, const char *b, size_t blen)
 {
-	xmlDocPtr da = irx_xml_read(a, alen), db = irx_xml_read(b, blen);
-	int same = da && db && same_xml_node(xmlDocGetRootElement(da), xmlDocGetRootElement(db));
+	struct irx_xml_doc *da = irx_xml_read(a, alen), *db = irx_xml_read(b, blen);
+	int same = da && db && same_xml_node(irx_xml_root(da), irx_xml_root(db));
 
-	if (da)
-		xmlFreeDoc(da);
-	if (db)
-		xmlFreeDoc(db);
+	irx_xml_doc_free(da);
+	irx_xml_doc_free(db);
 	return same;
 }
 
