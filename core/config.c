@@ -1285,7 +1285,9 @@ int irx_config_access(const struct irx_config *c, const char *account_id, const 
 	a = irx_config_account(c, account_id);
 	roles = a && a->role_count ? a->roles : c->default_roles;
 	n = a && a->role_count ? a->role_count : c->default_role_count;
-	out->roles = irx_xcalloc(n ? n : 1, sizeof(*out->roles));
+	if (n == 0)
+		return 0; /* the caller's own credentials: no ExternalId or tags to send */
+	out->roles = irx_xcalloc(n, sizeof(*out->roles));
 	for (size_t i = 0; i < n; i++) {
 		char *x = role_arn(roles[i], account_id, partition, why, sizeof(why));
 
@@ -1297,8 +1299,6 @@ int irx_config_access(const struct irx_config *c, const char *account_id, const 
 		}
 		out->roles[out->role_count++] = x;
 	}
-	if (n == 0)
-		return 0; /* the caller's own credentials: no ExternalId or tags to send */
 	xid = irx_config_external_id(c, account_id);
 	out->external_id = xid ? irx_xstrdup(xid) : NULL;
 	if (a && a->session_tag_count) {
