@@ -479,6 +479,11 @@ static void wave_keep(struct iso *s, struct wcall *c, struct json_object *r)
 {
 	if (!r)
 		r = json_object_new_object();
+	/* In a default VPC EC2 answers a revoke of rules that are not there with success and
+	   lists them as unknown: the same answer as InvalidPermission.NotFound elsewhere. */
+	if (c->group && strncmp(c->op, "Revoke", 6) == 0 &&
+	    jlen(jget(r, "UnknownIpPermissions")) > 0)
+		answered(s, c, "UnknownIpPermissions");
 	json_object_array_add(s->keep, r);
 	if (c->resp)
 		*c->resp = r;

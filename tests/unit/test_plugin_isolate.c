@@ -2753,6 +2753,50 @@ static void test_rule_changes_answered(void)
 	}
 }
 
+/* A default VPC's answer to a revoke of a rule already gone: success, the rule unknown. */
+static int h_revoke_egress_default_vpc(void *ud, struct fake_aws *f, struct json_object *p,
+				       struct json_object **resp)
+{
+	struct json_object *theirs = NULL, *r = NULL;
+
+	(void)ud;
+	if (edit_rules(f, p, "IpPermissionsEgress", false, &theirs) < 0)
+		return -1;
+	json_object_put(theirs);
+	r = json_object_new_object();
+	json_object_object_add(r, "Return", json_object_new_boolean(1));
+	json_object_object_add(r, "UnknownIpPermissions", json_object_get(get(p, "IpPermissions")));
+	return ok(resp, r);
+}
+
+static void test_revoke_unknown_in_default_vpc(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r;
+	int i = 0;
+
+	estate_reset();
+	json_object_array_add(E.sgs, other_group("sg-iso", "irx-isolation", "isolation"));
+	f = fake();
+	fake_aws_handle(f, "ec2:RevokeSecurityGroupEgress", h_revoke_egress_default_vpc, NULL);
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	CU_ASSERT_FALSE(has_change(&r, "revoke the allow-all egress of isolation group "
+				       "'irx-isolation' (sg-iso)"));
+	CU_ASSERT_TRUE(has_change(&r, "create untrack group 'irx-untrack' in vpc '" VPC "'"));
+	/* described again before any ENI moves, and nothing left to revoke */
+	i = find_call(f, "ec2:DescribeSecurityGroups", 2);
+	CU_ASSERT_STRING_EQUAL(plain(call_params(f, (size_t)i)), "{\"GroupIds\":[\"sg-iso\"]}");
+	CU_ASSERT_TRUE(i < first_group_swap(f));
+	CU_ASSERT_EQUAL(find_call(f, "ec2:RevokeSecurityGroupEgress", 2), -1);
+	CU_ASSERT_EQUAL(alen(get(sg_by_id("sg-iso"), "IpPermissionsEgress")), 0);
+	for (int e = 0; e < 3; e++)
+		CU_ASSERT_STRING_EQUAL(eni_groups(e), "sg-iso");
+	run_free(&r);
+	fake_aws_free(f);
+}
+
 /* A revoke answered NotFound while the group keeps the rule: a few rounds, then a refusal
  * before any ENI is put in a group that allows egress. */
 static void test_rules_keep_changing(void)
@@ -2865,6 +2909,7 @@ static CU_TestInfo tests[] = {
     {"found group still settling: settled, not refused", test_found_group_still_settling},
     {"rule changes answered already so: described again", test_rule_changes_answered},
     {"rules that keep changing: refused after a few rounds", test_rules_keep_changing},
+    {"default VPC: revoke answered with UnknownIpPermissions", test_revoke_unknown_in_default_vpc},
     {"dry run plans with placeholders, changes nothing", test_dry_run},
     {"second run changes nothing", test_second_run_changes_nothing},
     {"partial containment is finished", test_partial_finishes},
