@@ -558,6 +558,7 @@ static void test_config_access_none_and_errors(void)
 /* --- irx run --target through a hub role, against the simulator ----------------------------- */
 
 static struct irx_sim sim;
+static char runbook_dir[1024]; /* set by the test that routes to a runbook by name */
 
 static int sim_init(void)
 {
@@ -654,8 +655,9 @@ static const char chain_config[] =
     "    session_tags:\n"
     "      Purpose: incident-response\n";
 
-static int run_irx(const char *const *args, char **out, char **err)
+static int run_irx_in(const char *const *args, const char *input, char **out, char **err)
 {
+	static char runbook_path[1100];
 	const char *argv[32] = {0};
 	const char *env[40] = {0};
 	const char *const *base = irx_sim_env(&sim);
@@ -673,7 +675,15 @@ static int run_irx(const char *const *args, char **out, char **err)
 	env[k++] = plugin_path;
 	env[k++] = state_dir;
 	env[k++] = "IRX_CONFIG";
-	return irx_test_run(argv, env, NULL, out, err);
+	/* runbooks the tests write (routing names them) */
+	snprintf(runbook_path, sizeof(runbook_path), "IRX_RUNBOOK_PATH=%s", runbook_dir);
+	env[k++] = runbook_path;
+	return irx_test_run(argv, env, input, out, err);
+}
+
+static int run_irx(const char *const *args, char **out, char **err)
+{
+	return run_irx_in(args, NULL, out, err);
 }
 
 static void test_run_target_through_hub(void)
@@ -827,6 +837,109 @@ static void test_run_target_chain_refused(void)
 	free(err);
 }
 
+/* Who made which call since the log was cleared: "operation principal" lines (owned). */
+static char *logged_calls(void)
+{
+	struct json_object *r = control("GET", "/__awssim/requests", NULL);
+	struct json_object *reqs = json_object_object_get(r, "requests");
+	size_t cap = 4096, len = 0;
+	char *s = irx_xcalloc(1, cap);
+
+	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
+		struct json_object *e = json_object_array_get_idx(reqs, i);
+		const char *who = js(e, "principal");
+		/* the session name carries the execution id: cut it for an exact comparison */
+		const char *cut = strstr(who, ":assumed-role/") ? strrchr(who, '/') : NULL;
+		char line[512] = "";
+		int n = 0;
+
+		n = snprintf(line, sizeof(line), "%s %.*s %d\n", js(e, "operation"),
+			     cut ? (int)(cut - who) : (int)strlen(who), who,
+			     json_object_get_int(json_object_object_get(e, "status")));
+		if (len + (size_t)n + 1 > cap)
+			s = irx_xrealloc(s, cap = (len + (size_t)n + 1) * 2);
+		memcpy(s + len, line, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	json_object_put(r);
+	return s;
+}
+
+static void test_run_event_through_hub(void)
+{
+	const char *dir = irx_test_tmpdir();
+	char rb[1024], cfgpath[1024], arn[160], *cfg_text = NULL, *calls = NULL;
+	char *out = NULL, *err = NULL;
+	struct json_object *r = NULL, *inst = NULL;
+	static const char tag_first[] =
+	    "schemaVersion: '0.3'\n"
+	    "description: Tags the account's first instance.\n"
+	    "parameters:\n"
+	    "  TargetArn:\n"
+	    "    type: String\n"
+	    "mainSteps:\n"
+	    "  - name: describe\n"
+	    "    action: aws:executeAwsApi\n"
+	    "    inputs:\n"
+	    "      Service: ec2\n"
+	    "      Api: DescribeInstances\n"
+	    "    outputs:\n"
+	    "      - Name: First\n"
+	    "        Selector: $.Reservations[0].Instances[0].InstanceId\n"
+	    "        Type: String\n"
+	    "  - name: tag\n"
+	    "    action: aws:executeAwsApi\n"
+	    "    inputs:\n"
+	    "      Service: ec2\n"
+	    "      Api: CreateTags\n"
+	    "      Resources: ['{{ describe.First }}']\n"
+	    "      Tags:\n"
+	    "        - Key: irx:contained\n"
+	    "          Value: 'true'\n"
+	    "    isEnd: true\n";
+	const char *args[] = {"run", "--event", "-", "--config", cfgpath, NULL};
+	int status = 0;
+
+	json_object_put(control("POST", "/__awssim/reset", NULL));
+	r = control("POST", "/__awssim/seed", seed_doc);
+	inst = json_object_array_get_idx(
+	    json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(r, "results"), 2), "Instances"),
+	    0);
+	snprintf(arn, sizeof(arn), "arn:aws:ec2:us-east-1:222222222222:instance/%s\n",
+		 js(inst, "InstanceId"));
+	json_object_put(r);
+	snprintf(runbook_dir, sizeof(runbook_dir), "%s", dir);
+	snprintf(rb, sizeof(rb), "%s/tag-first.yaml", dir);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/event.yaml", dir);
+	CU_ASSERT_FATAL(irx_test_write(rb, tag_first) == 0);
+	cfg_text = irx_xasprintf("%s"
+				 "events:\n"
+				 "  default_rules: false\n"
+				 "routing:\n"
+				 "  - name: instances\n"
+				 "    match: {resource_type: ec2-instance}\n"
+				 "    runbook: tag-first\n",
+				 chain_config);
+	CU_ASSERT_FATAL(irx_test_write(cfgpath, cfg_text) == 0);
+	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+	status = run_irx_in(args, arn, &out, &err);
+	if (status != 0)
+		fprintf(stderr, "\n  irx run --event: %d\n%s%s", status, out, err);
+	CU_ASSERT_EQUAL(status, 0);
+	IRX_ASSERT_CONTAINS(out, "\tSuccess\t");
+	calls = logged_calls();
+	CU_ASSERT_STRING_EQUAL(
+	    calls, "AssumeRole arn:aws:iam::111111111111:user/admin 200\n"
+		   "AssumeRole arn:aws:sts::444444444444:assumed-role/irx-hub 200\n"
+		   "DescribeInstances arn:aws:sts::222222222222:assumed-role/irx-responder 200\n"
+		   "CreateTags arn:aws:sts::222222222222:assumed-role/irx-responder 200\n");
+	free(calls);
+	free(cfg_text);
+	free(out);
+	free(err);
+}
+
 static CU_TestInfo tests[] = {
     {"two hops in order: hub with own keys, member with the hub's; ExternalId, Tags last",
      test_two_hops_in_order},
@@ -841,6 +954,8 @@ static CU_TestInfo tests[] = {
     {"config access: no role, bad account ids and partitions", test_config_access_none_and_errors},
     {"irx run --target: a member instance contained through a hub role (simulator)",
      test_run_target_through_hub},
+    {"irx run --event: the plan's role chain reaches the member account",
+     test_run_event_through_hub},
     {"irx run --target: a refused member hop is reported with its hop",
      test_run_target_chain_refused},
     CU_TEST_INFO_NULL,
