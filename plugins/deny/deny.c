@@ -76,15 +76,12 @@ static void summarise(struct irx_result *res, const char *fmt, ...)
 static void summarise(struct irx_result *res, const char *fmt, ...)
 {
 	char text[MSG_MAX] = "";
-	struct json_object *s = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	s = json_object_new_string(text);
-	json_object_object_add(res->outputs, "Summary", s);
-	res->message = json_object_get_string(s);
+	irx_result_summary(res, "Summary", text);
 }
 
 /* --- IAM ARNs --------------------------------------------------------------------------- */
