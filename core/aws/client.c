@@ -74,6 +74,9 @@ struct irx_aws_client {
 	bool have_creds;
 	struct irx_credentials creds;
 
+	/* held while roles are assumed: concurrent executions that miss the cache wait for the
+	   first one's sessions instead of each assuming the chain (taken before cred_lock) */
+	pthread_mutex_t assume_lock;
 	pthread_mutex_t lock; /* skew, roles, attachments */
 	long skew;
 	struct role_entry *roles;
@@ -253,6 +256,7 @@ struct irx_aws_client *irx_aws_client_new(const struct irx_aws_client_options *o
 		c->retry.max_attempts = o->max_attempts;
 	pthread_mutex_init(&c->cred_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->assume_lock, NULL);
 	c->profile = dup_or_null(o->profile);
 	c->access_key_id = dup_or_null(o->access_key_id);
 	c->secret_access_key = dup_or_null(o->secret_access_key);
@@ -322,6 +326,7 @@ void irx_aws_client_free(struct irx_aws_client *c)
 	irx_retry_release(&c->retry);
 	pthread_mutex_destroy(&c->cred_lock);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->assume_lock);
 	free(c);
 }
 
@@ -864,7 +869,7 @@ static void cache_put(struct irx_aws_client *c, const char *key, const struct ir
 /*
  * Credentials for a call: the base ones, or the last role of the context's chain. The longest
  * cached prefix of the chain is reused; the hops after it are assumed in order, each with the
- * credentials of the one before, and cached.
+ * credentials of the one before, and cached. Threads that miss the cache together assume once.
  */
 static int call_credentials(struct irx_aws_client *c, const struct irx_aws_context *ctx,
 			    const char *region, struct irx_credentials *out, struct irx_error *err)
@@ -872,6 +877,7 @@ static int call_credentials(struct irx_aws_client *c, const struct irx_aws_conte
 	struct irx_credentials cur = {0};
 	size_t hops = 0, start = 0;
 	char *keys[IRX_AWS_MAX_ROLE_CHAIN] = {0};
+	bool locked = false;
 	int rc = -1;
 
 	if (!ctx || !ctx->role_arn || !*ctx->role_arn)
@@ -895,6 +901,17 @@ static int call_credentials(struct irx_aws_client *c, const struct irx_aws_conte
 		if (cache_get(c, keys[start - 1], &cur))
 			break;
 	pthread_mutex_unlock(&c->lock);
+	if (start < hops) {
+		/* one thread assumes; the others find its sessions once it is done */
+		pthread_mutex_lock(&c->assume_lock);
+		locked = true;
+		irx_credentials_release(&cur);
+		pthread_mutex_lock(&c->lock);
+		for (start = hops; start > 0; start--)
+			if (cache_get(c, keys[start - 1], &cur))
+				break;
+		pthread_mutex_unlock(&c->lock);
+	}
 	if (start == 0 && base_credentials(c, &cur, err) < 0)
 		goto out;
 	for (size_t i = start; i < hops; i++) {
@@ -918,6 +935,8 @@ static int call_credentials(struct irx_aws_client *c, const struct irx_aws_conte
 	irx_credentials_copy(out, &cur);
 	rc = 0;
 out:
+	if (locked)
+		pthread_mutex_unlock(&c->assume_lock);
 	irx_credentials_release(&cur);
 	for (size_t i = 0; i < hops; i++)
 		free(keys[i]);

@@ -5,10 +5,12 @@
  * per account (irx_config_access), and `irx run --target` through a hub role against the
  * simulator.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -53,6 +55,7 @@ struct fake {
 	size_t count;
 	const char *deny;  /* AssumeRole of this role ARN (URL-encoded in the body) is refused */
 	int member_serial; /* each member AssumeRole gets a new key */
+	int sts_delay_ms;  /* STS answers this late (threads overlap) */
 };
 
 static time_t clock_fn(void *ud)
@@ -117,6 +120,8 @@ static int fake_perform(void *ud, const struct irx_aws_transport_request *reqs,
 			answer = irx_xstrdup(sts_denied);
 		} else if (strstr(body, "Action=AssumeRole&")) {
 			/* the hub's session lasts 2 hours, the member's 1 */
+			if (f->sts_delay_ms)
+				nanosleep(&(struct timespec){0, f->sts_delay_ms * 1000000L}, NULL);
 			bool hub = assumes(body, HUB);
 			char key[32];
 
@@ -363,6 +368,49 @@ static void test_bad_chains(void)
 	CU_ASSERT_EQUAL(describe(c, &ctx, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(f.count, 1);
 	IRX_ASSERT_CONTAINS(f.reqs[0].auth, "Credential=AKIDEXAMPLE/");
+	irx_aws_client_free(c);
+}
+
+struct racer {
+	struct irx_aws_client *c;
+	int rc;
+};
+
+static void *race(void *ud)
+{
+	struct racer *r = ud;
+	struct irx_aws_context ctx = chain_ctx();
+	struct irx_error err = {0};
+
+	r->rc = describe(r->c, &ctx, &err);
+	return NULL;
+}
+
+/* Executions starting together in one account: each hop is still assumed once. */
+static void test_concurrent_misses_assume_once(void)
+{
+	struct fake f;
+	struct irx_aws_client *c = fake_client(&f);
+	pthread_t th[8];
+	struct racer r[8];
+	size_t assumed = 0;
+
+	CU_ASSERT_FATAL(c != NULL);
+	f.sts_delay_ms = 30;
+	for (int i = 0; i < 8; i++) {
+		r[i].c = c;
+		r[i].rc = -1;
+		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, race, &r[i]) == 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		CU_ASSERT_EQUAL(r[i].rc, 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(f.count, 10);
+	for (size_t i = 0; i < f.count; i++)
+		assumed += strstr(f.reqs[i].body, "Action=AssumeRole&") != NULL;
+	CU_ASSERT_EQUAL(assumed, 2);
+	CU_ASSERT_EQUAL(f.member_serial, 1);
 	irx_aws_client_free(c);
 }
 
@@ -947,6 +995,7 @@ static CU_TestInfo tests[] = {
      test_cached_per_hop},
     {"errors name the hop; the hub's session survives a refused member", test_errors_name_the_hop},
     {"bad chains: an empty hop, more than 5 roles, hops without a role", test_bad_chains},
+    {"executions starting together assume each hop once", test_concurrent_misses_assume_once},
     {"irx_aws_attach_exec copies the chain and the tags", test_host_copies_chain},
     {"config access: chain expanded with the partition, ExternalId, session tags",
      test_config_access_chain},
