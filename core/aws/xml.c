@@ -45,6 +45,7 @@ struct build {
 	const char *ns[MAX_NS];
 	size_t n_ns;
 	int refused;
+	int root_closed;
 };
 
 static void *arena_alloc(struct irx_xml_doc *d, size_t n)
@@ -95,9 +96,16 @@ static int ns_bound(const struct build *b, const char *prefix, size_t len)
 	return 0;
 }
 
+/* Whether s can start a namespace-conformant local part (expat checked it is a Name). */
+static int ncname_start(const char *s)
+{
+	return *s && !strchr("0123456789.-:", *s);
+}
+
 /*
- * Splits a qualified name as libxml2 did: a prefix is stripped only when declared; "p:x" with p
- * undeclared, ":x" and "x:" stay whole. *prefix is "" when nothing is stripped.
+ * Splits a qualified name as libxml2 did: a prefix is stripped only when declared and followed
+ * by a local part that can start one ("p:3x", ":x" and "x:" stay whole, as do undeclared
+ * prefixes). *prefix is "" when nothing is stripped.
  */
 static void split_name(struct build *b, const char *qname, const char **name, const char **prefix)
 {
@@ -106,16 +114,18 @@ static void split_name(struct build *b, const char *qname, const char **name, co
 
 	*name = copy;
 	*prefix = "";
-	if (colon && colon != qname && colon[1] && ns_bound(b, qname, (size_t)(colon - qname))) {
+	if (colon && colon != qname && ncname_start(colon + 1) &&
+	    ns_bound(b, qname, (size_t)(colon - qname))) {
 		copy[colon - qname] = '\0';
 		*prefix = copy;
 		*name = copy + (colon - qname) + 1;
 	}
 }
 
+/* xmlns and xmlns:p; "xmlns:", "xmlns:3p" are ordinary attributes to libxml2 */
 static int is_ns_decl(const char *name)
 {
-	return !strncmp(name, "xmlns", 5) && (!name[5] || name[5] == ':');
+	return !strncmp(name, "xmlns", 5) && (!name[5] || (name[5] == ':' && ncname_start(name + 6)));
 }
 
 static void XMLCALL on_start(void *ud, const XML_Char *qname, const XML_Char **atts)
@@ -191,6 +201,7 @@ static void XMLCALL on_end(void *ud, const XML_Char *qname)
 	n = b->open[--b->depth];
 	n->text_len = (size_t)(b->doc->text + b->text_len - n->text);
 	b->n_ns = b->ns_mark[b->depth];
+	b->root_closed = !b->depth;
 }
 
 static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
@@ -219,6 +230,17 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
 }
 
 static const XML_Memory_Handling_Suite mem_suite = {irx_xmalloc, irx_xrealloc, free};
+
+/* libxml2 took any "1.<digits>" version (1.1 as 1.0) and refused every other */
+static void XMLCALL on_xml_decl(void *ud, const XML_Char *version, const XML_Char *encoding,
+				int standalone)
+{
+	(void)encoding;
+	(void)standalone;
+	if (version && (version[0] != '1' || version[1] != '.' ||
+			version[2 + strspn(version + 2, "0123456789")]))
+		refuse(ud);
+}
 
 void irx_xml_doc_free(struct irx_xml_doc *doc)
 {
@@ -259,8 +281,22 @@ struct irx_xml_doc *irx_xml_read(const char *body, size_t len)
 	XML_SetElementHandler(b->parser, on_start, on_end);
 	XML_SetCharacterDataHandler(b->parser, on_text);
 	XML_SetStartDoctypeDeclHandler(b->parser, on_doctype);
+	XML_SetXmlDeclHandler(b->parser, on_xml_decl);
 	XML_SetParamEntityParsing(b->parser, XML_PARAM_ENTITY_PARSING_NEVER);
 	st = XML_Parse(b->parser, body, (int)len, XML_TRUE);
+	if (st != XML_STATUS_OK && !b->refused && b->root_closed &&
+	    XML_GetErrorCode(b->parser) == XML_ERROR_INVALID_TOKEN) {
+		/* NUL padding after the document (a C string's terminator counted in): libxml2 took
+		 * it as the end of input */
+		XML_Index at = XML_GetCurrentByteIndex(b->parser);
+
+		st = XML_STATUS_OK;
+		for (XML_Index i = at < 0 ? 0 : at; i < (XML_Index)len && st == XML_STATUS_OK; i++)
+			if (body[i])
+				st = XML_STATUS_ERROR;
+		if (at < 0)
+			st = XML_STATUS_ERROR;
+	}
 	XML_ParserFree(b->parser);
 	if (st != XML_STATUS_OK || b->refused || !doc->root) {
 		irx_xml_doc_free(doc);
