@@ -25,6 +25,14 @@
 #include "builtins.h"
 #include "util.h"
 
+/* Every call below, as the models spell them: the host fails any other, and `irx policy`
+ * grants exactly these (see builtins.h). */
+const char *const irx_builtin_run_command_calls[] = {
+    "ssm:SendCommand",	 "ssm:GetCommandInvocation",
+    "ssm:ListCommands",	 "ssm:ListCommandInvocations",
+    "ssm:CancelCommand", NULL,
+};
+
 #define POLL_FIRST_MS 1000LL
 #define POLL_MAX_MS 30000LL
 #define CANCEL_RESERVE_MS 5000LL

@@ -78,11 +78,16 @@ static const struct irx_param run_command_params[] = {
     {0},
 };
 
+/* aws:branch and aws:sleep call no AWS API: declaring none makes the host refuse any. The
+ * aws:*AwsApi / *AwsResourceProperty actions leave aws_calls NULL: the step names the call
+ * (`irx policy` reads it from the runbook). */
+static const char *const no_calls[] = {NULL};
+
 static const struct irx_action builtin_actions[] = {
     {"branch", "choose the next step by comparing values", 0, branch_params, irx_builtin_branch,
-     NULL},
+     NULL, no_calls},
     {"sleep", "wait for a duration or until a time (Duration or Timestamp, not both)", 0,
-     sleep_params, irx_builtin_sleep, NULL},
+     sleep_params, irx_builtin_sleep, NULL, no_calls},
     {"executeAwsApi", "call an AWS API operation; its response is the step's output",
      IRX_ACTION_OPEN_INPUTS, aws_api_params, irx_builtin_execute_aws_api, NULL},
     {"waitForAwsResourceProperty",
@@ -96,7 +101,8 @@ static const struct irx_action builtin_actions[] = {
     {"runCommand",
      "run an SSM command document on managed instances and wait for every invocation (cannot "
      "be undone; a cancelled or timed-out step cancels the command)",
-     IRX_ACTION_MUTATES, run_command_params, irx_builtin_run_command, NULL},
+     IRX_ACTION_MUTATES, run_command_params, irx_builtin_run_command, NULL,
+     irx_builtin_run_command_calls},
     {0},
 };
 

@@ -36,6 +36,8 @@ int irx_builtin_assert_aws_resource_property(const struct irx_context *ctx,
 int irx_aws_property_matches(struct json_object *resp, const char *sel, struct json_object *want,
 			     char *shown, size_t len);
 /* builtin_run_command.c: aws:runCommand on ssm:SendCommand, waiting for every invocation. */
+/* The AWS calls aws:runCommand makes (its irx_action.aws_calls), NULL-terminated. */
+extern const char *const irx_builtin_run_command_calls[];
 int irx_builtin_run_command(const struct irx_context *ctx, struct json_object *inputs,
 			    struct irx_result *result);
 

@@ -1,22 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The member-account role policy from the declared calls.
+ * The member-account role policy from the declared calls and the calls runbooks name.
  *
  * Decisions:
  * - Resource "*": the entities irx contains are not known when the role is deployed, and
  *   every action is scoped by the account the role lives in.
- * - Only what is declared (and what AWS checks alongside it) is granted: a call a plugin
- *   does not declare fails in the host, so granting more would only widen the blast radius.
+ * - Only what is declared or named (and what AWS checks alongside it) is granted: a call a
+ *   plugin does not declare fails in the host, so granting more would only widen the blast
+ *   radius. A runbook step whose call is templated is known only at run time: it is
+ *   reported, not guessed at.
  */
 #include "policy.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "actions.h"
+#include "aws/client.h"
+#include "diag.h"
 #include "error.h"
+#include "node.h"
+#include "runbook.h"
 #include "util.h"
 
 const char *const irx_policy_engine_calls[] = {
@@ -26,6 +34,13 @@ const char *const irx_policy_engine_calls[] = {
     "iam:GetAccessKeyLastUsed",
     "lambda:ListTags",
     "resourcegroupstaggingapi:GetResources",
+    NULL,
+};
+
+const char *const irx_policy_api_actions[] = {
+    "aws:executeAwsApi",
+    "aws:waitForAwsResourceProperty",
+    "aws:assertAwsResourceProperty",
     NULL,
 };
 
@@ -184,6 +199,84 @@ int irx_policy_add_plugin(struct irx_policy *p, const struct irx_plugin *plugin,
 	return 0;
 }
 
+int irx_policy_add_builtins(struct irx_policy *p, struct irx_error *err)
+{
+	for (const struct irx_action *a = irx_builtin_actions(); a->name; a++)
+		if (irx_policy_add_calls(p, a->aws_calls, err) < 0) {
+			irx_error_prefix(err, "aws:%s: ", a->name);
+			return -1;
+		}
+	return 0;
+}
+
+static bool names_call(const char *action)
+{
+	for (size_t i = 0; action && irx_policy_api_actions[i]; i++)
+		if (strcmp(irx_policy_api_actions[i], action) == 0)
+			return true;
+	return false;
+}
+
+/* The step's Service or Api text; NULL (error added) when it is missing or not a scalar. */
+static const char *api_input(const struct irx_step_def *s, const char *key,
+			     const struct irx_node **node, struct irx_diags *errors)
+{
+	*node = irx_node_get(s->inputs, key);
+	if (*node && (*node)->kind == IRX_NODE_SCALAR && !irx_node_is_null(*node))
+		return (*node)->value;
+	irx_diags_add(errors, *node ? *node : s->node, "step '%s' (%s) needs a string '%s' input",
+		      s->name, s->action, key);
+	return NULL;
+}
+
+size_t irx_policy_add_runbook(struct irx_policy *p, const struct irx_runbook *rb,
+			      struct irx_diags *warnings, struct irx_diags *errors)
+{
+	size_t nerr = 0;
+
+	for (size_t i = 0; i < rb->step_count; i++) {
+		const struct irx_step_def *s = &rb->steps[i];
+		const struct irx_node *sn = NULL, *an = NULL;
+		const char *svc = NULL, *api = NULL, *sid = NULL, *oname = NULL;
+		struct irx_error err = {0};
+		char call[256] = "";
+		const char *calls[2] = {call, NULL};
+
+		if (!names_call(s->action))
+			continue;
+		svc = api_input(s, "Service", &sn, errors);
+		api = api_input(s, "Api", &an, errors);
+		if (!svc || !api) {
+			nerr += !svc + !api;
+			continue;
+		}
+		if (strstr(svc, "{{") || strstr(api, "{{")) {
+			irx_diags_add(
+			    warnings, s->node,
+			    "step '%s' (%s) names its AWS call with a template ('%s:%s'): "
+			    "nothing is granted for it",
+			    s->name, s->action, svc, api);
+			continue;
+		}
+		if (irx_aws_lookup(svc, api, &sid, &oname, NULL, &err) < 0) {
+			/* point at the input that is wrong */
+			bool op = strncmp(err.message, "unknown operation", 17) == 0;
+
+			irx_diags_add(errors, op ? an : sn, "step '%s' (%s): %s", s->name,
+				      s->action, err.message);
+			nerr++;
+			continue;
+		}
+		snprintf(call, sizeof(call), "%s:%s", sid, oname);
+		if (irx_policy_add_calls(p, calls, &err) < 0) {
+			irx_diags_add(errors, sn, "step '%s' (%s): %s", s->name, s->action,
+				      err.message);
+			nerr++;
+		}
+	}
+	return nerr;
+}
+
 int irx_policy_grants(const struct irx_policy *p, const char *iam_action)
 {
 	for (size_t i = 0; i < p->count; i++)
@@ -220,8 +313,9 @@ static const char cfn_head[] =
     "AWSTemplateFormatVersion: \"2010-09-09\"\n"
     "Description: >-\n"
     "  The role irx assumes in a member account to contain compromised resources. Its policy\n"
-    "  grants exactly the AWS calls the plugins declare (and the engine's exception-tag\n"
-    "  reads); regenerate it with `irx policy --cloudformation` when the plugins change.\n"
+    "  grants exactly the AWS calls the plugins and built-in actions declare, the calls the\n"
+    "  runbooks' AWS API steps name, and the engine's exception-tag reads; regenerate it with\n"
+    "  `irx policy --cloudformation` when the plugins or runbooks change.\n"
     "Parameters:\n"
     "  SecurityAccountId:\n"
     "    Type: String\n"
@@ -273,22 +367,72 @@ static const char cfn_tail[] = "Outputs:\n"
 			       "        - ResponderRole\n"
 			       "        - Arn\n";
 
-char *irx_policy_cloudformation(const struct irx_policy *p, const char *plugins)
-{
-	size_t len = sizeof(cfn_head) + sizeof(cfn_tail) + 512 + (plugins ? strlen(plugins) : 0);
-	char *out = NULL;
-	size_t o = 0;
+#define HEADER_COLUMNS 100
 
+/*
+ * Writes "lead" then the comma-separated names of list (or none), wrapped at
+ * HEADER_COLUMNS with "#   " continuation lines, then end and a newline.
+ */
+static void header_list(FILE *f, const char *lead, const char *list, const char *none,
+			const char *end)
+{
+	size_t col = strlen(lead);
+	const char *s = list && *list ? list : none;
+	bool fresh = true; /* no name on this line yet */
+
+	fputs(lead, f);
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		bool last = s[n] == '\0';
+		/* " name," or " name<end>" */
+		size_t need = 1 + n + (last ? strlen(end) : 1);
+
+		if (!fresh && col + need > HEADER_COLUMNS) {
+			fputs("\n#  ", f);
+			col = 3;
+		}
+		fprintf(f, " %.*s%s", (int)n, s, last ? end : ",");
+		col += need;
+		fresh = false;
+		s += n;
+		while (*s == ',' || *s == ' ')
+			s++;
+	}
+	fputc('\n', f);
+}
+
+char *irx_policy_cloudformation(const struct irx_policy *p, const char *plugins,
+				const char *runbooks)
+{
+	char *out = NULL, *builtins = NULL;
+	size_t len = 0, blen = 0;
+	FILE *f = open_memstream(&out, &len);
+	FILE *b = open_memstream(&builtins, &blen);
+	bool first = true;
+
+	if (!f || !b)
+		abort();
+	for (const struct irx_action *a = irx_builtin_actions(); a->name; a++)
+		if (a->aws_calls && a->aws_calls[0]) {
+			fprintf(b, "%saws:%s", first ? "" : ", ", a->name);
+			first = false;
+		}
+	if (fclose(b) != 0)
+		abort();
+	fputs("# Generated by `irx policy --cloudformation` from the AWS calls\n", f);
+	header_list(f, "# - the plugins declare:", plugins, "(no plugins)", ";");
+	header_list(f, "# - the built-in actions declare:", builtins, "(none)", ";");
+	fputs("# - the aws:executeAwsApi, aws:waitForAwsResourceProperty and\n"
+	      "#   aws:assertAwsResourceProperty steps name in the runbooks:\n",
+	      f);
+	header_list(f, "#  ", runbooks, "(no runbooks)", ";");
+	fputs("# - the engine makes (its exception-tag reads).\n# Do not edit: regenerate.\n", f);
+	fputs(cfn_head, f);
 	for (size_t i = 0; i < p->count; i++)
-		len += strlen(p->actions[i]) + 24;
-	out = irx_xcalloc(1, len);
-	o += (size_t)snprintf(out + o, len - o,
-			      "# Generated by `irx policy --cloudformation` from the declared AWS "
-			      "calls of: %s.\n# Do not edit: regenerate.\n",
-			      plugins && *plugins ? plugins : "(no plugins)");
-	o += (size_t)snprintf(out + o, len - o, "%s", cfn_head);
-	for (size_t i = 0; i < p->count; i++)
-		o += (size_t)snprintf(out + o, len - o, "                  - %s\n", p->actions[i]);
-	snprintf(out + o, len - o, "%s", cfn_tail);
+		fprintf(f, "                  - %s\n", p->actions[i]);
+	fputs(cfn_tail, f);
+	if (fclose(f) != 0)
+		abort();
+	free(builtins);
 	return out;
 }
