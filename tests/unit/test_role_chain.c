@@ -406,6 +406,9 @@ static void test_concurrent_misses_assume_once(void)
 		pthread_join(th[i], NULL);
 		CU_ASSERT_EQUAL(r[i].rc, 0);
 	}
+	if (f.count != 10) /* say what was sent */
+		for (size_t i = 0; i < f.count && i < MAX_REQS; i++)
+			fprintf(stderr, "\n  %.60s | %.50s", f.reqs[i].body, f.reqs[i].auth);
 	CU_ASSERT_EQUAL_FATAL(f.count, 10);
 	for (size_t i = 0; i < f.count; i++)
 		assumed += strstr(f.reqs[i].body, "Action=AssumeRole&") != NULL;
