@@ -15,6 +15,7 @@
 
 #include "actions.h"
 #include "aws/client.h"
+#include "aws/endpoints.h"
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
@@ -516,9 +517,10 @@ int irx_cmd_resume(int argc, char **argv)
 	struct irx_runbook *rb = NULL;
 	struct irx_aws_client *aws = NULL;
 	struct irx_config *cfg = NULL;
+	struct irx_config_access access = {0};
 	struct json_object *params = NULL;
 	const char *dirs[64];
-	char *dir_store = NULL, *state_dir = NULL, *role = NULL;
+	char *dir_store = NULL, *state_dir = NULL;
 	size_t ndirs = 0;
 	int rc = parse_args(argc, argv, &o);
 
@@ -566,9 +568,6 @@ int irx_cmd_resume(int argc, char **argv)
 	eo.progress = irx_cli_progress;
 	/* the journal does not say which role the run used: --role-arn, else the account's */
 	if (!o.aws.role_arn && eo.account_id && *eo.account_id) {
-		char *chain[IRX_CONFIG_MAX_ROLE_CHAIN] = {0};
-		size_t n = 0;
-
 		cfg = irx_config_open(o.config, &diags);
 		if (!cfg) {
 			irx_diags_print(&diags, stderr);
@@ -576,15 +575,15 @@ int irx_cmd_resume(int argc, char **argv)
 			rc = IRX_EXIT_INVALID;
 			goto out;
 		}
-		n = irx_config_role_chain(cfg, eo.account_id, "aws", chain,
-					  IRX_CONFIG_MAX_ROLE_CHAIN);
-		if (n == 1) {
-			o.aws.role_arn = role = chain[0];
-			o.aws.external_id = irx_config_external_id(cfg, eo.account_id);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				free(chain[i]);
+		/* the partition of the execution's region (aws-cn, aws-us-gov role ARNs) */
+		if (irx_config_access(cfg, eo.account_id,
+				      irx_partition_of(eo.region ? eo.region : ""), &access,
+				      &err) < 0) {
+			irx_cli_error("resume", "%s", err.message);
+			rc = IRX_EXIT_INVALID;
+			goto out;
 		}
+		irx_config_access_cli(&access, &o.aws);
 	}
 	o.aws.region = eo.region && *eo.region ? eo.region : NULL;
 	if (irx_aws_setup_exec(&eo, &o.aws, &aws, &err) < 0) {
@@ -642,7 +641,7 @@ out:
 	irx_plugins_free(plugins);
 	irx_resume_release(&r);
 	irx_diags_release(&diags);
-	free(role);
+	irx_config_access_release(&access);
 	free(state_dir);
 	free(dir_store);
 	return rc;

@@ -679,34 +679,30 @@ static int run_fleet(struct run_options *o, const struct irx_runbook *rb,
 		o->per_account ? o->per_account : IRX_FLEET_DEFAULT_PER_ACCOUNT,
 		o->per_region ? o->per_region : IRX_FLEET_DEFAULT_PER_REGION,
 		o->dry_run ? " (dry run: nothing will change)" : "");
+	fprintf(stderr, "irx: fleet %s (if interrupted: 'irx resume %s')\n", irx_fleet_id(f),
+		irx_fleet_id(f));
 	if (irx_fleet_run(f, (const char *const *)arns, count, &results, &err) < 0) {
 		irx_cli_error("run", "%s", err.message);
 		rc = IRX_EXIT_INTERNAL;
-		goto out;
+		if (!results)
+			goto out;
 	}
 	ms = irx_now_ms() - t0;
 	for (size_t i = 0; i < count; i++)
 		n[results[i].outcome]++;
 	if (o->common.json) {
-		struct json_object *sum =
-		    irx_fleet_summary_json(rb->name, o->dry_run, results, count, ms);
+		struct json_object *sum = irx_fleet_summary(f, results, count, ms);
 
 		printf("%s\n", json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PRETTY |
 									JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(sum);
 	} else {
-		printf("%zu target%s: %zu %s, %zu skipped by exception, %zu failed (%.1f s)\n", count,
-		       count == 1 ? "" : "s", n[IRX_FLEET_CONTAINED],
-		       o->dry_run ? "would be contained" : "contained", n[IRX_FLEET_SKIPPED],
-		       n[IRX_FLEET_FAILED], (double)ms / 1000.0);
-		for (size_t i = 0; i < count; i++)
-			if (results[i].outcome != IRX_FLEET_CONTAINED)
-				printf("%s\t%s\t%s\t%s\n", irx_fleet_outcome_name(results[i].outcome),
-				       results[i].arn,
-				       results[i].execution_id[0] ? results[i].execution_id : "-",
-				       results[i].reason ? results[i].reason : "");
+		char *text = irx_fleet_summary_text(o->dry_run, results, count, ms);
+
+		fputs(text, stdout);
+		free(text);
 	}
-	if (n[IRX_FLEET_FAILED])
+	if (n[IRX_FLEET_FAILED] && rc == IRX_EXIT_OK)
 		rc = IRX_EXIT_FAILED;
 out:
 	irx_fleet_results_free(results, count);

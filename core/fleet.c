@@ -14,6 +14,7 @@
 
 #include "arn.h"
 #include "aws/client.h"
+#include "aws/endpoints.h"
 #include "config.h"
 #include "diag.h"
 #include "error.h"
@@ -346,8 +347,9 @@ static int pool_perform(void *ud, const struct irx_aws_transport_request *reqs,
 struct account {
 	char id[16]; /* "" for ARNs without an account */
 	struct irx_aws_client *client;
-	char *role_arn; /* owned; NULL: the caller's credentials */
+	char *role_arn; /* owned; --role-arn (NULL: access below, else the caller's keys) */
 	const char *external_id;
+	struct irx_config_access access; /* the configuration's role chain into it (owned) */
 	char *role_error; /* owned: why this account cannot be reached */
 	unsigned running;
 };
@@ -433,6 +435,7 @@ void irx_fleet_free(struct irx_fleet *f)
 	for (size_t i = 0; i < f->account_count; i++) {
 		irx_aws_client_free(f->accounts[i]->client);
 		free(f->accounts[i]->role_arn);
+		irx_config_access_release(&f->accounts[i]->access);
 		free(f->accounts[i]->role_error);
 		free(f->accounts[i]);
 	}
@@ -464,8 +467,6 @@ static struct account *account_get(struct irx_fleet *f, const char *id, struct i
 {
 	struct irx_aws_client_options co = {0};
 	struct account *a = NULL;
-	char *chain[IRX_CONFIG_MAX_ROLE_CHAIN] = {0};
-	size_t n = 0;
 	const char *ma = getenv("AWS_MAX_ATTEMPTS");
 
 	for (size_t i = 0; i < f->account_count; i++)
@@ -488,22 +489,29 @@ static struct account *account_get(struct irx_fleet *f, const char *id, struct i
 		a->role_arn = irx_xstrdup(f->o.role_arn);
 		a->external_id = f->o.external_id;
 	} else if (f->o.cfg && *id) {
-		n = irx_config_role_chain(f->o.cfg, id, "aws", chain, IRX_CONFIG_MAX_ROLE_CHAIN);
-		if (n == 1) {
-			a->role_arn = chain[0];
-			a->external_id = irx_config_external_id(f->o.cfg, id);
-		} else if (n > 1) {
-			a->role_error = irx_xasprintf(
-			    "account %s: the configuration names a chain of %zu roles; irx assumes "
-			    "one role per account",
-			    id, n);
-			for (size_t i = 0; i < n; i++)
-				free(chain[i]);
-		}
+		struct irx_error e = {0};
+
+		/* the partition of the fleet's region: role ARNs in aws-cn / aws-us-gov too */
+		if (irx_config_access(f->o.cfg, id, irx_partition_of(co.region ? co.region : ""),
+				      &a->access, &e) < 0)
+			a->role_error = irx_xasprintf("account %s: %s", id, e.message);
 	}
 	f->accounts = irx_xrealloc(f->accounts, (f->account_count + 1) * sizeof(*f->accounts));
 	f->accounts[f->account_count++] = a;
 	return a;
+}
+
+/* Who calls in account a: --role-arn, else the configuration's role chain, else the caller. */
+static void account_context(const struct account *a, const char *region,
+			    struct irx_aws_context *ctx)
+{
+	ctx->region = region;
+	if (a->role_arn) {
+		ctx->role_arn = a->role_arn;
+		ctx->external_id = a->external_id;
+	} else {
+		irx_config_access_context(&a->access, ctx);
+	}
 }
 
 static struct region_count *region_get(struct irx_fleet *f, const char *name)
@@ -552,12 +560,12 @@ static struct json_object *query_params(const struct irx_fleet_spec *s, const ch
 static int query_one(struct irx_fleet *f, const struct irx_fleet_spec *s, struct account *a,
 		     const char *region, char ***arns, size_t *count, struct irx_error *err)
 {
-	struct irx_aws_context ctx = {
-	    .region = region, .role_arn = a->role_arn, .external_id = a->external_id};
+	struct irx_aws_context ctx = {0};
 	char *token = NULL;
 	int rc = 0;
 
 	(void)f;
+	account_context(a, region, &ctx);
 	do {
 		struct json_object *p = query_params(s, token), *resp = NULL, *list = NULL;
 
@@ -591,9 +599,10 @@ static int query_one(struct irx_fleet *f, const struct irx_fleet_spec *s, struct
 static int enabled_regions(struct account *a, const char *home, char ***out, size_t *n,
 			   struct irx_error *err)
 {
-	struct irx_aws_context ctx = {
-	    .region = home, .role_arn = a->role_arn, .external_id = a->external_id};
+	struct irx_aws_context ctx = {0};
 	struct json_object *resp = NULL, *list = NULL;
+
+	account_context(a, home, &ctx);
 
 	if (irx_aws_call(a->client, &ctx, "ec2", "DescribeRegions", NULL, &resp, err) < 0) {
 		irx_error_prefix(err, "listing the regions of account %s", a->id);
@@ -796,9 +805,7 @@ static void run_target(struct irx_fleet *f, struct irx_fleet_result *r)
 	eo.progress_ud = NULL;
 	eo.log = fleet_log;
 	eo.log_ud = &lc;
-	ctx.region = eo.region && *eo.region ? eo.region : NULL;
-	ctx.role_arn = a->role_arn;
-	ctx.external_id = a->external_id;
+	account_context(a, eo.region && *eo.region ? eo.region : NULL, &ctx);
 	irx_aws_attach_exec(&eo, a->client, &ctx);
 	if (irx_execute(f->o.rb, params, f->o.actions, &eo, &res, &err) < 0) {
 		r->status = "Failed";
@@ -862,9 +869,7 @@ static void resume_target(struct irx_fleet *f, struct irx_fleet_result *r, const
 	eo.progress_ud = NULL;
 	eo.log = fleet_log;
 	eo.log_ud = &lc;
-	ctx.region = eo.region && *eo.region ? eo.region : NULL;
-	ctx.role_arn = a->role_arn;
-	ctx.external_id = a->external_id;
+	account_context(a, eo.region && *eo.region ? eo.region : NULL, &ctx);
 	irx_aws_attach_exec(&eo, a->client, &ctx);
 	if (irx_resume_execute(&rs, f->o.rb, params, f->o.actions, &eo, fr && fr->force, &res,
 			       &err) < 0) {
@@ -1129,15 +1134,14 @@ void irx_fleet_results_free(struct irx_fleet_result *results, size_t count)
 	free(results);
 }
 
-static struct json_object *summary(const char *fleet_id, const char *runbook, bool dry_run,
-				   const struct irx_fleet_result *results, size_t count,
-				   long long duration_ms)
+struct json_object *irx_fleet_summary(const struct irx_fleet *f,
+				      const struct irx_fleet_result *results, size_t count,
+				      long long duration_ms)
 {
 	struct json_object *o = json_object_new_object(), *list = json_object_new_array();
 	size_t n[4] = {0};
 
-	if (fleet_id)
-		json_object_object_add(o, "FleetId", json_object_new_string(fleet_id));
+	json_object_object_add(o, "FleetId", json_object_new_string(f->id));
 	for (size_t i = 0; i < count; i++) {
 		const struct irx_fleet_result *r = &results[i];
 		struct json_object *e = json_object_new_object();
@@ -1159,8 +1163,8 @@ static struct json_object *summary(const char *fleet_id, const char *runbook, bo
 		json_object_object_add(e, "DurationMs", json_object_new_int64(r->duration_ms));
 		json_object_array_add(list, e);
 	}
-	json_object_object_add(o, "Runbook", json_object_new_string(runbook ? runbook : ""));
-	json_object_object_add(o, "DryRun", json_object_new_boolean(dry_run));
+	json_object_object_add(o, "Runbook", json_object_new_string(f->o.rb->name));
+	json_object_object_add(o, "DryRun", json_object_new_boolean(f->o.base.dry_run));
 	json_object_object_add(o, "Targets", json_object_new_int64((int64_t)count));
 	json_object_object_add(o, "Contained",
 			       json_object_new_int64((int64_t)n[IRX_FLEET_CONTAINED]));
@@ -1169,20 +1173,6 @@ static struct json_object *summary(const char *fleet_id, const char *runbook, bo
 	json_object_object_add(o, "DurationMs", json_object_new_int64(duration_ms));
 	json_object_object_add(o, "Executions", list);
 	return o;
-}
-
-struct json_object *irx_fleet_summary_json(const char *runbook, bool dry_run,
-					   const struct irx_fleet_result *results, size_t count,
-					   long long duration_ms)
-{
-	return summary(NULL, runbook, dry_run, results, count, duration_ms);
-}
-
-struct json_object *irx_fleet_summary(const struct irx_fleet *f,
-				      const struct irx_fleet_result *results, size_t count,
-				      long long duration_ms)
-{
-	return summary(f->id, f->o.rb->name, f->o.base.dry_run, results, count, duration_ms);
 }
 
 char *irx_fleet_summary_text(bool dry_run, const struct irx_fleet_result *results, size_t count,

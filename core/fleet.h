@@ -200,14 +200,10 @@ void irx_fleet_results_free(struct irx_fleet_result *results, size_t count);
 const char *irx_fleet_outcome_name(enum irx_fleet_outcome o);
 
 /*
- * The summary as JSON: {Runbook, DryRun, Targets, Contained, Skipped, Failed, DurationMs,
- * Executions: [{TargetArn, Account, Region, AutomationExecutionId, Outcome,
+ * The summary as JSON: {FleetId, Runbook, DryRun, Targets, Contained, Skipped, Failed,
+ * DurationMs, Executions: [{TargetArn, Account, Region, AutomationExecutionId, Outcome,
  * AutomationExecutionStatus, Reason, DurationMs}]}. Transferred.
  */
-struct json_object *irx_fleet_summary_json(const char *runbook, bool dry_run,
-					   const struct irx_fleet_result *results, size_t count,
-					   long long duration_ms);
-/* The same with "FleetId" first, the runbook and dry run taken from f. Transferred. */
 struct json_object *irx_fleet_summary(const struct irx_fleet *f,
 				      const struct irx_fleet_result *results, size_t count,
 				      long long duration_ms);
