@@ -66,6 +66,9 @@ static void print_text(const struct irx_event *ev, const struct irx_plan *p)
 			       t->dry_run ? ", dry-run" : "");
 		if (t->dry_run_reason)
 			printf("  dry-run: %s\n", t->dry_run_reason);
+		/* the hops before the account's own role (a hub in the security account) */
+		for (size_t k = 0; t->access && k + 1 < t->access->role_count; k++)
+			printf("  via role %s\n", t->access->roles[k]);
 		if (t->role_arn)
 			printf("  as role %s\n", t->role_arn);
 		printf("  %s\n", t->skip_reason ? t->skip_reason

@@ -42,8 +42,8 @@ static const char isolate_rb[] =
     "mainSteps:\n"
     "  - name: isolate\n"
     "    action: isolate:ec2Instance\n"
-    /* concurrent executions in one VPC may race to create the shared groups: a second
-     * attempt finds them (the action is idempotent) */
+    /* under 30% throttling a call can run out of the client's attempts now and then: the
+     * step's retry (the action is idempotent) is what a responder's runbook would do */
     "    maxAttempts: 3\n"
     "    inputs: {TargetArn: '{{ TargetArn }}', UntrackWaitSeconds: 0, AutoScaling: none,\n"
     "             RevokeCredentials: none}\n"

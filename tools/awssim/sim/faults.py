@@ -3,7 +3,8 @@
 A rule is a dict:
   {"id": "t1", "kind": "latency"|"throttle"|"error"|"drop"|"slow",
    "account": "111111111111", "service": "ec2", "operation": "DescribeInstances",  (all optional)
-   "latency_ms": 20,                      latency: added before the call runs
+   "latency_ms": 20,                      latency: added before the answer is sent (the call
+                                            itself has already run: a race window)
    "every": 3,                            throttle: every Nth matching call is throttled, or
    "rate": 5.0, "burst": 10,              throttle: token bucket (calls per second, bucket size)
    "status": 500|503,                     error: InternalError/ServiceUnavailable in the protocol, or

@@ -108,6 +108,8 @@ class Simulator:
                 self.check_credential(cred, req, signed, proto)
             entry["account"] = cred["Account"]
             entry["principal"] = cred["Arn"]
+            if cred.get("SessionTags"):
+                entry["session_tags"] = cred["SessionTags"]
             actions = self.faults.match(cred["Account"], entry["service"], op.name)
             for kind, rule in actions:
                 if kind == "drop":
