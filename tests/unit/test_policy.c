@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Declared AWS calls: the loader's checks, the host's and the fake's refusal of an undeclared
- * call, the IAM mapping, and the committed member-account template (it must grant every
- * call the shipped plugins declare: regenerate it with `irx policy --cloudformation`).
+ * call, the IAM mapping, the built-in actions' declarations (aws:runCommand's, checked against
+ * what it calls), the calls runbook steps name, and the committed member-account template (it
+ * must grant every call the shipped plugins and built-ins declare and every call the shipped
+ * runbooks' API steps name: regenerate it with `irx policy --cloudformation`).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
+#include "aws/client.h"
+#include "builtins.h"
 #include "diag.h"
 #include "error.h"
 #include "fake_aws.h"
@@ -15,6 +21,7 @@
 #include "node.h"
 #include "plugins.h"
 #include "policy.h"
+#include "runbook.h"
 #include "test.h"
 #include "util.h"
 
@@ -24,6 +31,7 @@ const struct irx_plugin *irx_plugin_entry_concurrency_zero(void);
 const struct irx_plugin *irx_plugin_entry_snapshot(void);
 const struct irx_plugin *irx_plugin_entry_notify(void);
 const struct irx_plugin *irx_plugin_entry_ssm(void);
+const struct irx_plugin *irx_plugin_entry_demo(void);
 
 /* The shipped plugins in the order `irx policy` scans them (file names sorted). */
 static irx_plugin_entry_fn *const shipped[] = {
@@ -54,15 +62,148 @@ static char *read_all(const char *path)
 	return buf;
 }
 
-static void build_shipped(struct irx_policy *p)
+static int cmp_str(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The shipped runbooks' paths, sorted as `irx policy` reads them; NULL-terminated, caller frees. */
+static char **shipped_runbooks(void)
+{
+	char dir[1024];
+	DIR *d = NULL;
+	struct dirent *de = NULL;
+	char **paths = NULL;
+	size_t n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", irx_test_src("runbooks"));
+	d = opendir(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".yaml") != 0)
+			continue;
+		paths = irx_xrealloc(paths, (n + 2) * sizeof(*paths));
+		paths[n++] = irx_xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	CU_ASSERT_FATAL(n > 0);
+	qsort(paths, n, sizeof(*paths), cmp_str);
+	paths[n] = NULL;
+	return paths;
+}
+
+static void free_list(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* The shipped plugins (and demo, which demo-quarantine uses), linked in. */
+static struct irx_plugins *shipped_plugins(void)
+{
+	struct irx_plugins *ps = irx_plugins_new(NULL, 0, NULL);
 	struct irx_error err = {0};
 
+	for (size_t i = 0; i < NSHIPPED; i++)
+		CU_ASSERT_PTR_NOT_NULL(irx_plugins_add_static(ps, shipped[i], &err));
+	CU_ASSERT_PTR_NOT_NULL(irx_plugins_add_static(ps, irx_plugin_entry_demo, &err));
+	CU_ASSERT_STRING_EQUAL(err.message, "");
+	return ps;
+}
+
+/*
+ * What `irx policy` builds from the shipped plugins and runbooks; *names gets the runbook
+ * names for the header (caller frees).
+ */
+static void build_shipped(struct irx_policy *p, char **names)
+{
+	struct irx_error err = {0};
+	struct irx_plugins *ps = shipped_plugins();
+	struct irx_actions *acts = irx_actions_new(ps);
+	char **paths = shipped_runbooks();
+
 	irx_policy_init(p);
+	*names = NULL;
 	for (size_t i = 0; i < NSHIPPED; i++)
 		CU_ASSERT_EQUAL(irx_policy_add_plugin(p, shipped[i](), &err), 0);
+	CU_ASSERT_EQUAL(irx_policy_add_builtins(p, &err), 0);
 	CU_ASSERT_EQUAL(irx_policy_add_calls(p, irx_policy_engine_calls, &err), 0);
 	CU_ASSERT_STRING_EQUAL(err.message, "");
+	for (size_t i = 0; paths[i]; i++) {
+		struct irx_diags d = {0}, w = {0};
+		struct irx_runbook *rb = irx_runbook_load(paths[i], &d);
+		char *old = *names;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rb);
+		irx_runbook_validate(rb, acts, &d);
+		CU_ASSERT_EQUAL(irx_policy_add_runbook(p, rb, &w, &d), 0);
+		irx_diags_print(&d, stderr);
+		irx_diags_print(&w, stderr);
+		CU_ASSERT_EQUAL(d.count, 0);
+		CU_ASSERT_EQUAL(w.count, 0);
+		*names = old ? irx_xasprintf("%s, %s", old, rb->name) : irx_xstrdup(rb->name);
+		free(old);
+		irx_runbook_free(rb);
+		irx_diags_release(&d);
+		irx_diags_release(&w);
+	}
+	free_list(paths);
+	irx_actions_free(acts);
+	irx_plugins_free(ps);
+}
+
+/* The Action list of the committed template, as the loader reads it. */
+static struct irx_doc *template_actions(const struct irx_node **actions)
+{
+	static const char *const keys[] = {"Resources", "ResponderRole", "Properties", NULL};
+	struct irx_diags d = {0};
+	struct irx_doc *doc = irx_doc_load_file(irx_test_src(TEMPLATE), &d);
+	const struct irx_node *n = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(d.count, 0);
+	irx_diags_release(&d);
+	n = doc->root;
+	for (size_t i = 0; keys[i]; i++)
+		n = irx_node_get(n, keys[i]);
+	n = irx_node_get(n, "Policies");
+	CU_ASSERT_FATAL(n && n->kind == IRX_NODE_SEQ && n->count == 1);
+	n = irx_node_get(irx_node_get(n->items[0], "PolicyDocument"), "Statement");
+	CU_ASSERT_FATAL(n && n->kind == IRX_NODE_SEQ && n->count == 1);
+	n = irx_node_get(n->items[0], "Action");
+	CU_ASSERT_FATAL(n && n->kind == IRX_NODE_SEQ && n->count > 0);
+	*actions = n;
+	return doc;
+}
+
+static bool in_seq(const struct irx_node *seq, const char *value)
+{
+	for (size_t i = 0; i < seq->count; i++)
+		if (strcmp(irx_node_str(seq->items[i]), value) == 0)
+			return true;
+	return false;
+}
+
+/* Asserts the committed template grants every IAM action the call needs; what names it. */
+static void expect_granted(const struct irx_node *granted, const char *call, const char *what)
+{
+	const char *out[16] = {0};
+	char buf[256] = "";
+	struct irx_error err = {0};
+	int n = irx_policy_iam_actions(call, out, 16, buf, sizeof(buf), &err);
+
+	CU_ASSERT(n >= 0);
+	if (n < 0)
+		fprintf(stderr, "\n%s: %s\n", what, err.message);
+	for (int i = 0; i < n; i++) {
+		if (!in_seq(granted, out[i]))
+			fprintf(stderr, "\n%s calls %s: %s does not grant %s\n", what, call,
+				TEMPLATE, out[i]);
+		CU_ASSERT_TRUE(in_seq(granted, out[i]));
+	}
 }
 
 /* Every shipped action declares its calls, and the loader accepts the declarations. */
@@ -86,14 +227,15 @@ static void test_shipped_declare(void)
 	irx_plugins_free(ps);
 }
 
-/* The committed template is what `irx policy --cloudformation` makes of the shipped plugins. */
+/* The committed template is what `irx policy --cloudformation` makes of the shipped plugins,
+ * built-in actions and runbooks. */
 static void test_template_current(void)
 {
 	struct irx_policy p;
-	char *want = NULL, *have = read_all(irx_test_src(TEMPLATE));
+	char *want = NULL, *names = NULL, *have = read_all(irx_test_src(TEMPLATE));
 
-	build_shipped(&p);
-	want = irx_policy_cloudformation(&p, SHIPPED_NAMES);
+	build_shipped(&p, &names);
+	want = irx_policy_cloudformation(&p, SHIPPED_NAMES, names);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(have);
 	for (size_t i = 0; i < p.count; i++) {
 		char line[256];
@@ -107,8 +249,221 @@ static void test_template_current(void)
 	}
 	CU_ASSERT_STRING_EQUAL(have, want);
 	free(want);
+	free(names);
 	free(have);
 	irx_policy_release(&p);
+}
+
+/*
+ * Every aws:executeAwsApi / aws:waitForAwsResourceProperty / aws:assertAwsResourceProperty
+ * step of every shipped runbook names a literal call, and the committed template grants it
+ * (resolved independently of irx_policy_add_runbook: the model lookup and the IAM mapping).
+ */
+static void test_runbook_steps_granted(void)
+{
+	const struct irx_node *granted = NULL;
+	struct irx_doc *doc = template_actions(&granted);
+	char **paths = shipped_runbooks();
+	size_t steps = 0;
+
+	for (size_t i = 0; paths[i]; i++) {
+		struct irx_diags d = {0};
+		struct irx_runbook *rb = irx_runbook_load(paths[i], &d);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rb);
+		CU_ASSERT_EQUAL(d.count, 0);
+		for (size_t k = 0; k < rb->step_count; k++) {
+			const struct irx_step_def *st = &rb->steps[k];
+			const char *svc = irx_node_str(irx_node_get(st->inputs, "Service"));
+			const char *api = irx_node_str(irx_node_get(st->inputs, "Api"));
+			const char *sid = NULL, *oname = NULL;
+			struct irx_error err = {0};
+			bool names = false;
+			char call[256], what[512];
+
+			for (size_t a = 0; irx_policy_api_actions[a]; a++)
+				names |= strcmp(st->action, irx_policy_api_actions[a]) == 0;
+			if (!names)
+				continue;
+			steps++;
+			snprintf(what, sizeof(what), "%s step '%s'", rb->name, st->name);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(svc);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(api);
+			if (strstr(svc, "{{") || strstr(api, "{{"))
+				fprintf(stderr, "\n%s: a shipped runbook's call must be literal\n",
+					what);
+			CU_ASSERT_PTR_NULL(strstr(svc, "{{"));
+			CU_ASSERT_PTR_NULL(strstr(api, "{{"));
+			CU_ASSERT_EQUAL(irx_aws_lookup(svc, api, &sid, &oname, NULL, &err), 0);
+			CU_ASSERT_STRING_EQUAL(err.message, "");
+			if (!sid)
+				continue;
+			snprintf(call, sizeof(call), "%s:%s", sid, oname);
+			expect_granted(granted, call, what);
+		}
+		irx_runbook_free(rb);
+		irx_diags_release(&d);
+	}
+	/* the shipped runbooks do have such steps: the loop above checked something */
+	CU_ASSERT(steps > 0);
+	free_list(paths);
+	irx_doc_free(doc);
+}
+
+/* What runCommand (and only it, among fixed-call built-ins) calls, driven as the host would. */
+static int refuse_sleep(struct irx_call *call, long long ms)
+{
+	(void)call;
+	(void)ms;
+	return -1;
+}
+
+/* Runs aws:runCommand against the fake, checked against its declaration; returns rc. */
+static int run_declared(struct fake_aws *f, const char *inputs, bool cancel)
+{
+	const struct irx_action *rc_action = NULL;
+	const struct irx_context *ctx = NULL;
+	struct irx_host host;
+	struct irx_context c2;
+	struct irx_result res = {0};
+	struct json_object *in = json_tokener_parse(inputs);
+	int rc = 0;
+
+	for (const struct irx_action *a = irx_builtin_actions(); a->name; a++)
+		if (strcmp(a->name, "runCommand") == 0)
+			rc_action = a;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rc_action);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	fake_aws_declare(f, rc_action->aws_calls);
+	ctx = fake_aws_context(f, "capture", false);
+	host = *ctx->host;
+	c2 = *ctx;
+	if (cancel)
+		host.sleep = refuse_sleep;
+	c2.host = &host;
+	res.outputs = json_object_new_object();
+	res.undo = json_object_new_object();
+	rc = rc_action->execute(&c2, in, &res);
+	json_object_put(res.outputs);
+	json_object_put(res.undo);
+	json_object_put(in);
+	return rc;
+}
+
+/* GetCommandInvocation right after the send: not there yet, then done. */
+static int not_there_then_done(void *ud, struct fake_aws *f, struct json_object *params,
+			       struct json_object **response)
+{
+	int *polls = ud;
+
+	(void)params;
+	if ((*polls)++ == 0) {
+		fake_aws_set_error(f, 400, "InvocationDoesNotExist", "");
+		return -1;
+	}
+	*response = json_tokener_parse("{\"Status\":\"Success\"}");
+	return 0;
+}
+
+#define CMD_SENT "{\"Command\":{\"CommandId\":\"c-1\"}}"
+
+/*
+ * aws:runCommand declares exactly what it calls (every path: by instance, by targets,
+ * cancelled), the declaration is spelled as the models spell it, and the committed template
+ * grants it. The other built-ins declare no call, or name it in their step (the API actions).
+ */
+static void test_builtin_calls(void)
+{
+	const struct irx_node *granted = NULL;
+	struct irx_doc *doc = template_actions(&granted);
+	struct fake_aws *f = NULL;
+	char used[512] = "";
+	size_t declared = 0;
+	int polls = 0;
+
+	for (const struct irx_action *a = irx_builtin_actions(); a->name; a++) {
+		char full[64];
+		bool names = false;
+
+		snprintf(full, sizeof(full), "aws:%s", a->name);
+		for (size_t i = 0; irx_policy_api_actions[i]; i++)
+			names |= strcmp(full, irx_policy_api_actions[i]) == 0;
+		if (names) {
+			CU_ASSERT_PTR_NULL(a->aws_calls);
+			continue;
+		}
+		if (!a->aws_calls)
+			fprintf(stderr, "\n%s declares no aws_calls\n", full);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a->aws_calls);
+		if (strcmp(a->name, "runCommand") != 0) {
+			CU_ASSERT_PTR_NULL(a->aws_calls[0]);
+			continue;
+		}
+		CU_ASSERT_PTR_EQUAL(a->aws_calls, irx_builtin_run_command_calls);
+		for (size_t i = 0; a->aws_calls[i]; i++) {
+			const char *c = a->aws_calls[i], *sid = NULL, *oname = NULL;
+			struct irx_error err = {0};
+			char svc[32] = "", spelled[128] = "";
+
+			snprintf(svc, sizeof(svc), "%.*s", (int)(strchr(c, ':') - c), c);
+			CU_ASSERT_EQUAL(
+			    irx_aws_lookup(svc, strchr(c, ':') + 1, &sid, &oname, NULL, &err), 0);
+			snprintf(spelled, sizeof(spelled), "%s:%s", sid, oname);
+			CU_ASSERT_STRING_EQUAL(spelled, c);
+			expect_granted(granted, c, "aws:runCommand");
+			declared++;
+		}
+	}
+	CU_ASSERT_EQUAL(declared, 5);
+
+	/* by instance: InvocationDoesNotExist right after the send is expected, then done */
+	f = fake_aws_new();
+	fake_aws_reply(f, "ssm:SendCommand", CMD_SENT);
+	fake_aws_handle(f, "ssm:GetCommandInvocation", not_there_then_done, &polls);
+	CU_ASSERT_EQUAL(
+	    run_declared(f, "{\"DocumentName\":\"AWS-RunShellScript\",\"InstanceIds\":[\"i-1\"]}",
+			 false),
+	    0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	snprintf(used + strlen(used), sizeof(used) - strlen(used), "%s,", fake_aws_call_names(f));
+	fake_aws_free(f);
+	/* by targets */
+	f = fake_aws_new();
+	fake_aws_reply(f, "ssm:SendCommand", CMD_SENT);
+	fake_aws_reply(f, "ssm:ListCommands", "{\"Commands\":[{\"Status\":\"Success\"}]}");
+	fake_aws_reply(f, "ssm:ListCommandInvocations",
+		       "{\"CommandInvocations\":[{\"InstanceId\":\"i-7\",\"Status\":"
+		       "\"Success\",\"CommandPlugins\":[{\"ResponseCode\":0}]}]}");
+	CU_ASSERT_EQUAL(run_declared(f,
+				     "{\"DocumentName\":\"AWS-RunShellScript\",\"Targets\":[{"
+				     "\"Key\":\"tag:Role\",\"Values\":[\"web\"]}]}",
+				     false),
+			0);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "");
+	snprintf(used + strlen(used), sizeof(used) - strlen(used), "%s,", fake_aws_call_names(f));
+	fake_aws_free(f);
+	/* cancelled while waiting */
+	f = fake_aws_new();
+	fake_aws_reply(f, "ssm:SendCommand", CMD_SENT);
+	fake_aws_reply(f, "ssm:GetCommandInvocation", "{\"Status\":\"InProgress\"}");
+	fake_aws_reply(f, "ssm:CancelCommand", "{}");
+	CU_ASSERT_EQUAL(
+	    run_declared(f, "{\"DocumentName\":\"AWS-RunShellScript\",\"InstanceIds\":[\"i-1\"]}",
+			 true),
+	    -1);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f), "stopped waiting for command 'c-1' "
+						    "(AWS-RunShellScript): the step was cancelled "
+						    "or ran out of time");
+	snprintf(used + strlen(used), sizeof(used) - strlen(used), "%s", fake_aws_call_names(f));
+	CU_ASSERT_STRING_EQUAL(used, "ssm:SendCommand,ssm:GetCommandInvocation,"
+				     "ssm:GetCommandInvocation,ssm:SendCommand,ssm:ListCommands,"
+				     "ssm:ListCommandInvocations,ssm:SendCommand,"
+				     "ssm:GetCommandInvocation,ssm:CancelCommand");
+	/* and every declared call is one it makes: nothing is granted for nothing */
+	for (size_t i = 0; irx_builtin_run_command_calls[i]; i++)
+		IRX_ASSERT_CONTAINS(used, irx_builtin_run_command_calls[i]);
+	fake_aws_free(f);
+	irx_doc_free(doc);
 }
 
 /*
@@ -467,32 +822,411 @@ static void test_templates_parse(void)
 	}
 }
 
-/* `irx policy` on the built plugins prints the same policy the in-memory build makes. */
+/* --- runbooks ------------------------------------------------------------------------- */
+
+static const char named_calls[] =
+    "schemaVersion: '0.3'\n"
+    "description: calls named by steps\n"
+    "parameters:\n"
+    "  Svc:\n"
+    "    type: String\n"
+    "    default: ec2\n"
+    "mainSteps:\n"
+    "  - name: targets\n"
+    "    action: aws:executeAwsApi\n"
+    "    inputs:\n"
+    "      Service: elbv2\n"
+    "      Api: describe_target_health\n"
+    "  - name: wait\n"
+    "    action: aws:waitForAwsResourceProperty\n"
+    "    inputs:\n"
+    "      Service: ec2\n"
+    "      Api: describe_instances\n"
+    "      PropertySelector: $.Reservations[0].Instances[0].State.Name\n"
+    "      DesiredValues: [stopped]\n"
+    "  - name: whoami\n"
+    "    action: aws:assertAwsResourceProperty\n"
+    "    inputs:\n"
+    "      Service: sts\n"
+    "      Api: GetCallerIdentity\n"
+    "      PropertySelector: $.Account\n"
+    "      DesiredValues: ['111122223333']\n"
+    "  - name: bySvc\n"
+    "    action: aws:executeAwsApi\n"
+    "    inputs:\n"
+    "      Service: '{{ Svc }}'\n"
+    "      Api: DescribeVolumes\n"
+    "  - name: byApi\n"
+    "    action: aws:executeAwsApi\n"
+    "    inputs:\n"
+    "      Service: iam\n"
+    "      Api: 'Get{{ Svc }}'\n"
+    "  - name: pause\n"
+    "    action: aws:sleep\n"
+    "    inputs:\n"
+    "      Duration: PT1S\n";
+
+static void expect_diag(const struct irx_diags *d, size_t i, unsigned line, unsigned col,
+			const char *msg)
+{
+	CU_ASSERT_FATAL(i < d->count);
+	CU_ASSERT_STRING_EQUAL(d->items[i].file, "t.yaml");
+	CU_ASSERT_EQUAL(d->items[i].line, line);
+	CU_ASSERT_EQUAL(d->items[i].col, col);
+	if (strcmp(d->items[i].message, msg) != 0)
+		fprintf(stderr, "\n got: %s\nwant: %s\n", d->items[i].message, msg);
+	CU_ASSERT_STRING_EQUAL(d->items[i].message, msg);
+}
+
+/* Literal calls resolved as the executor resolves them; templated ones warned about. */
+static void test_add_runbook(void)
+{
+	struct irx_diags d = {0}, w = {0}, e = {0};
+	struct irx_runbook *rb =
+	    irx_runbook_load_buffer("t.yaml", named_calls, strlen(named_calls), &d);
+	struct irx_actions *acts = irx_actions_new(NULL);
+	struct irx_policy p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rb);
+	irx_runbook_validate(rb, acts, &d);
+	irx_diags_print(&d, stderr);
+	CU_ASSERT_EQUAL(d.count, 0);
+	irx_policy_init(&p);
+	CU_ASSERT_EQUAL(irx_policy_add_runbook(&p, rb, &w, &e), 0);
+	CU_ASSERT_EQUAL(e.count, 0);
+	/* elbv2 / describe_target_health: the boto3 names; sts:GetCallerIdentity needs nothing */
+	CU_ASSERT_EQUAL(p.count, 2);
+	CU_ASSERT_STRING_EQUAL(p.actions[0], "ec2:DescribeInstances");
+	CU_ASSERT_STRING_EQUAL(p.actions[1], "elasticloadbalancing:DescribeTargetHealth");
+	CU_ASSERT_EQUAL(w.count, 2);
+	expect_diag(&w, 0, 27, 5,
+		    "step 'bySvc' (aws:executeAwsApi) names its AWS call with a template "
+		    "('{{ Svc }}:DescribeVolumes'): nothing is granted for it");
+	expect_diag(&w, 1, 32, 5,
+		    "step 'byApi' (aws:executeAwsApi) names its AWS call with a template "
+		    "('iam:Get{{ Svc }}'): nothing is granted for it");
+	irx_policy_release(&p);
+	irx_runbook_free(rb);
+	irx_actions_free(acts);
+	irx_diags_release(&d);
+	irx_diags_release(&w);
+	irx_diags_release(&e);
+}
+
+static const char bad_calls[] = "schemaVersion: '0.3'\n"
+				"description: bad calls\n"
+				"mainSteps:\n"
+				"  - name: svc\n"
+				"    action: aws:executeAwsApi\n"
+				"    inputs:\n"
+				"      Service: nosuch\n"
+				"      Api: Foo\n"
+				"  - name: op\n"
+				"    action: aws:executeAwsApi\n"
+				"    inputs:\n"
+				"      Service: iam\n"
+				"      Api: get_nothing\n"
+				"  - name: noapi\n"
+				"    action: aws:executeAwsApi\n"
+				"    inputs:\n"
+				"      Service: iam\n"
+				"  - name: listsvc\n"
+				"    action: aws:executeAwsApi\n"
+				"    inputs:\n"
+				"      Service: [iam]\n"
+				"      Api: GetUser\n"
+				"  - name: good\n"
+				"    action: aws:executeAwsApi\n"
+				"    inputs:\n"
+				"      Service: iam\n"
+				"      Api: ListUsers\n";
+
+/* An unknown call, or a Service/Api that is not a string, is an error at its input. */
+static void test_add_runbook_errors(void)
+{
+	struct irx_diags d = {0}, w = {0}, e = {0};
+	struct irx_runbook *rb =
+	    irx_runbook_load_buffer("t.yaml", bad_calls, strlen(bad_calls), &d);
+	struct irx_policy p;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rb);
+	CU_ASSERT_EQUAL(d.count, 0);
+	irx_policy_init(&p);
+	CU_ASSERT_EQUAL(irx_policy_add_runbook(&p, rb, &w, &e), 4);
+	CU_ASSERT_EQUAL(w.count, 0);
+	CU_ASSERT_EQUAL(e.count, 4);
+	expect_diag(
+	    &e, 0, 7, 16,
+	    "step 'svc' (aws:executeAwsApi): unknown AWS service 'nosuch' (irx knows "
+	    "autoscaling, dynamodb, ec2, elbv2, guardduty, iam, kms, lambda, organizations, "
+	    "resourcegroupstaggingapi, s3, secretsmanager, securityhub, sns, sqs, ssm, sts)");
+	expect_diag(&e, 1, 13, 12,
+		    "step 'op' (aws:executeAwsApi): unknown operation 'get_nothing' for AWS "
+		    "service 'iam'");
+	expect_diag(&e, 2, 14, 5, "step 'noapi' (aws:executeAwsApi) needs a string 'Api' input");
+	expect_diag(&e, 3, 21, 16,
+		    "step 'listsvc' (aws:executeAwsApi) needs a string 'Service' input");
+	/* the good step still counts */
+	CU_ASSERT_EQUAL(p.count, 1);
+	CU_ASSERT_TRUE(irx_policy_grants(&p, "iam:ListUsers"));
+	irx_policy_release(&p);
+	irx_runbook_free(rb);
+	irx_diags_release(&d);
+	irx_diags_release(&w);
+	irx_diags_release(&e);
+}
+
+/* --- the rendered template ----------------------------------------------------------------- */
+
+static const char header_none[] =
+    "# Generated by `irx policy --cloudformation` from the AWS calls\n"
+    "# - the plugins declare: (no plugins);\n"
+    "# - the built-in actions declare: aws:runCommand;\n"
+    "# - the aws:executeAwsApi, aws:waitForAwsResourceProperty and\n"
+    "#   aws:assertAwsResourceProperty steps name in the runbooks:\n"
+    "#   (no runbooks);\n"
+    "# - the engine makes (its exception-tag reads).\n"
+    "# Do not edit: regenerate.\n"
+    "AWSTemplateFormatVersion: \"2010-09-09\"\n";
+
+static const char header_wrapped[] =
+    "# Generated by `irx policy --cloudformation` from the AWS calls\n"
+    "# - the plugins declare: deny, isolate;\n"
+    "# - the built-in actions declare: aws:runCommand;\n"
+    "# - the aws:executeAwsApi, aws:waitForAwsResourceProperty and\n"
+    "#   aws:assertAwsResourceProperty steps name in the runbooks:\n"
+    "#   runbook-01, runbook-02, runbook-03, runbook-04, runbook-05, runbook-06, runbook-07, "
+    "runbook-08,\n"
+    "#   runbook-09, runbook-10, runbook-11, runbook-12;\n"
+    "# - the engine makes (its exception-tag reads).\n"
+    "# Do not edit: regenerate.\n"
+    "AWSTemplateFormatVersion: \"2010-09-09\"\n";
+
+static const char cfn_end[] = "            Statement:\n"
+			      "              - Sid: IrxDeclaredCalls\n"
+			      "                Effect: Allow\n"
+			      "                Resource: \"*\"\n"
+			      "                Action:\n"
+			      "                  - ec2:DescribeInstances\n"
+			      "                  - iam:GetUser\n"
+			      "Outputs:\n"
+			      "  RoleArn:\n"
+			      "    Value:\n"
+			      "      Fn::GetAtt:\n"
+			      "        - ResponderRole\n"
+			      "        - Arn\n";
+
+static void test_cloudformation_rendered(void)
+{
+	static const char *const calls[] = {"iam:GetUser", "ec2:DescribeInstances", NULL};
+	struct irx_policy p;
+	struct irx_error err = {0};
+	char *out = NULL;
+	size_t n = 0;
+
+	irx_policy_init(&p);
+	CU_ASSERT_EQUAL(irx_policy_add_calls(&p, calls, &err), 0);
+	out = irx_policy_cloudformation(&p, NULL, NULL);
+	CU_ASSERT_EQUAL(strncmp(out, header_none, strlen(header_none)), 0);
+	if (strncmp(out, header_none, strlen(header_none)) != 0)
+		fprintf(stderr, "\n%s", out);
+	n = strlen(out);
+	CU_ASSERT_FATAL(n > strlen(cfn_end));
+	CU_ASSERT_STRING_EQUAL(out + n - strlen(cfn_end), cfn_end);
+	free(out);
+	out = irx_policy_cloudformation(&p, "deny, isolate",
+					"runbook-01, runbook-02, runbook-03, runbook-04, "
+					"runbook-05, runbook-06, runbook-07, runbook-08, "
+					"runbook-09, runbook-10, runbook-11, runbook-12");
+	CU_ASSERT_EQUAL(strncmp(out, header_wrapped, strlen(header_wrapped)), 0);
+	if (strncmp(out, header_wrapped, strlen(header_wrapped)) != 0)
+		fprintf(stderr, "\n%s", out);
+	/* the same document after the header */
+	free(out);
+	irx_policy_release(&p);
+}
+
+/* --- irx policy ------------------------------------------------------------------------ */
+
+struct cli {
+	char irx[1024], plugins[1024], rbpath[1100];
+	const char *env[3];
+};
+
+static void cli_init(struct cli *c)
+{
+	/* irx_test_build returns one static buffer */
+	snprintf(c->irx, sizeof(c->irx), "%s", irx_test_build("irx"));
+	snprintf(c->plugins, sizeof(c->plugins), "%s", irx_test_build("plugins"));
+	snprintf(c->rbpath, sizeof(c->rbpath), "IRX_RUNBOOK_PATH=%s", irx_test_src("runbooks"));
+	c->env[0] = "IRX_PLUGIN_PATH=";
+	c->env[1] = c->rbpath;
+	c->env[2] = NULL;
+}
+
+/* Runs `irx policy --plugin-dir <built plugins> ARGS...`; returns the exit status. */
+static int run_policy(struct cli *c, const char *const *args, char **out, char **err)
+{
+	const char *argv[16] = {c->irx, "policy", "--plugin-dir", c->plugins};
+	size_t n = 4;
+
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return irx_test_run(argv, c->env, NULL, out, err);
+}
+
+/* `irx policy --cloudformation` on the built plugins and the shipped runbooks (the runbook
+ * path) prints the committed template. */
 static void test_cmd_policy(void)
 {
-	const char *argv[] = {NULL, "policy", "--plugin-dir", NULL, "--cloudformation", NULL};
-	static const char *const env[] = {"IRX_PLUGIN_PATH=", NULL};
+	static const char *const args[] = {"--cloudformation", NULL};
+	struct cli c;
 	char *out = NULL, *err = NULL;
 	char *want = read_all(irx_test_src(TEMPLATE));
-	char irx[1024], dir[1024];
 
-	/* irx_test_build returns one static buffer */
-	snprintf(irx, sizeof(irx), "%s", irx_test_build("irx"));
-	snprintf(dir, sizeof(dir), "%s", irx_test_build("plugins"));
-	argv[0] = irx;
-	argv[3] = dir;
-	CU_ASSERT_EQUAL(irx_test_run(argv, env, NULL, &out, &err), 0);
+	cli_init(&c);
+	CU_ASSERT_EQUAL(run_policy(&c, args, &out, &err), 0);
 	if (strcmp(out, want) != 0)
 		fprintf(stderr, "\n%s", err);
 	CU_ASSERT_STRING_EQUAL(out, want);
+	/* the shipped runbooks name no templated call */
+	CU_ASSERT_PTR_NULL(strstr(err, ": warning: step"));
 	free(out);
 	free(err);
 	free(want);
 }
 
+/* --runbook: only the named runbooks (by name or file), a templated call warned about. */
+static void test_cmd_policy_runbook(void)
+{
+	const char *dir = irx_test_tmpdir();
+	char file[1024], warn[2048];
+	const char *args[] = {"--runbook", file, NULL};
+	static const char *const by_name[] = {"--runbook", "aws-inventory", "-r", "aws-inventory",
+					      NULL};
+	struct cli c;
+	char *out = NULL, *err = NULL;
+
+	cli_init(&c);
+	snprintf(file, sizeof(file), "%s/named.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(file, named_calls), 0);
+	CU_ASSERT_EQUAL(run_policy(&c, args, &out, &err), 0);
+	snprintf(warn, sizeof(warn),
+		 "\n%s:27:5: warning: step 'bySvc' (aws:executeAwsApi) names its AWS call with a "
+		 "template ('{{ Svc }}:DescribeVolumes'): nothing is granted for it\n"
+		 "%s:32:5: warning: step 'byApi' (aws:executeAwsApi) names its AWS call with a "
+		 "template ('iam:Get{{ Svc }}'): nothing is granted for it\n",
+		 file, file);
+	IRX_ASSERT_CONTAINS(err, warn);
+	IRX_ASSERT_CONTAINS(out, "\"elasticloadbalancing:DescribeTargetHealth\"");
+	/* aws:runCommand's calls are always granted; aws-inventory's only when it is read */
+	IRX_ASSERT_CONTAINS(out, "\"ssm:SendCommand\"");
+	CU_ASSERT_PTR_NULL(strstr(out, "iam:GetAccountSummary"));
+	CU_ASSERT_PTR_NULL(strstr(out, "iam:ListUsers"));
+	free(out);
+	free(err);
+	/* by name on the runbook path, twice: read once */
+	CU_ASSERT_EQUAL(run_policy(&c, by_name, &out, &err), 0);
+	IRX_ASSERT_CONTAINS(out, "\"iam:GetAccountSummary\"");
+	IRX_ASSERT_CONTAINS(out, "\"iam:ListUsers\"");
+	IRX_ASSERT_CONTAINS(out, "\"ec2:DescribeVpcs\"");
+	CU_ASSERT_PTR_NULL(strstr(err, "warning: step"));
+	free(out);
+	free(err);
+	{
+		static const char *const cfn[] = {
+		    "-r", "aws-inventory", "-r", "aws-inventory", "--cloudformation", NULL};
+
+		CU_ASSERT_EQUAL(run_policy(&c, cfn, &out, &err), 0);
+		IRX_ASSERT_CONTAINS(out, "steps name in the runbooks:\n#   aws-inventory;\n");
+		free(out);
+		free(err);
+	}
+}
+
+/* A runbook that does not validate, or names an unknown call, fails the command (exit 2)
+ * with its located diagnostics; nothing is printed on stdout. */
+static void test_cmd_policy_bad_runbook(void)
+{
+	const char *dir = irx_test_tmpdir();
+	char invalid[1024], bad[1024], want[2048], text[1024];
+	const char *args[] = {"--runbook", invalid, "--runbook", bad, "--cloudformation", NULL};
+	struct cli c;
+	char *out = NULL, *err = NULL;
+
+	cli_init(&c);
+	snprintf(invalid, sizeof(invalid), "%s/invalid.yaml", dir);
+	snprintf(bad, sizeof(bad), "%s/bad.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(invalid, "schemaVersion: '0.3'\n"
+						      "description: invalid\n"
+						      "mainSteps:\n"
+						      "  - name: call\n"
+						      "    action: aws:executeAwsApy\n"
+						      "    inputs:\n"
+						      "      Service: ec2\n"
+						      "      Api: DescribeInstances\n"),
+			      0);
+	/* bad_calls' first two steps: valid, but their calls are unknown */
+	snprintf(text, sizeof(text), "%.*s",
+		 (int)(strstr(bad_calls, "  - name: noapi") - bad_calls), bad_calls);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(bad, text), 0);
+	CU_ASSERT_EQUAL(run_policy(&c, args, &out, &err), 2);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	snprintf(want, sizeof(want), "\n%s:5:13: unknown action 'aws:executeAwsApy'\n", invalid);
+	IRX_ASSERT_CONTAINS(err, want);
+	snprintf(want, sizeof(want),
+		 "\n%s:13:12: step 'op' (aws:executeAwsApi): unknown operation 'get_nothing' for "
+		 "AWS service 'iam'\n",
+		 bad);
+	IRX_ASSERT_CONTAINS(err, want);
+	snprintf(want, sizeof(want),
+		 "\n%s:7:16: step 'svc' (aws:executeAwsApi): unknown AWS service 'nosuch' (irx "
+		 "knows ",
+		 bad);
+	IRX_ASSERT_CONTAINS(err, want);
+	free(out);
+	free(err);
+}
+
+static void test_cmd_policy_usage(void)
+{
+	static const char *const missing[] = {"--runbook", "no-such-runbook", NULL};
+	static const char *const unknown[] = {"--frobnicate", NULL};
+	static const char *const extra[] = {"aws-inventory", NULL};
+	static const char *const help[] = {"--help", NULL};
+	struct cli c;
+	char *out = NULL, *err = NULL;
+
+	cli_init(&c);
+	CU_ASSERT_EQUAL(run_policy(&c, missing, &out, &err), 3);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	IRX_ASSERT_CONTAINS(err, "\nirx policy: no runbook 'no-such-runbook' (see 'irx list')\n");
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(run_policy(&c, unknown, &out, &err), 2);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	IRX_ASSERT_CONTAINS(err, "unrecognized option '--frobnicate'\nusage: irx policy "
+				 "[--plugin-dir DIR]... [--runbook NAME|FILE]... "
+				 "[--cloudformation]\n");
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(run_policy(&c, extra, &out, &err), 2);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT_STRING_EQUAL(err, "irx policy: unexpected argument 'aws-inventory'\n");
+	free(out);
+	free(err);
+	CU_ASSERT_EQUAL(run_policy(&c, help, &out, &err), 0);
+	IRX_ASSERT_CONTAINS(out, "  --runbook NAME     only this runbook");
+	free(out);
+	free(err);
+}
+
 static CU_TestInfo tests[] = {
     {"shipped actions declare their calls", test_shipped_declare},
     {"committed member-account template is current", test_template_current},
+    {"every shipped runbook API step is granted", test_runbook_steps_granted},
+    {"built-ins declare their calls; aws:runCommand's are what it calls", test_builtin_calls},
     {"seed defect: ec2:ModifyNetworkInterfaceAttribute granted", test_seed_defect_eni_permission},
     {"IAM mapping", test_iam_mapping},
     {"policy JSON", test_policy_json},
@@ -501,7 +1235,13 @@ static CU_TestInfo tests[] = {
     {"host refuses undeclared calls", test_host_refuses_undeclared},
     {"fake_aws_declare", test_fake_declare},
     {"templates parse with the loader", test_templates_parse},
+    {"runbook steps: boto3 names resolved, templated calls warned", test_add_runbook},
+    {"runbook steps: unknown calls and non-string inputs located", test_add_runbook_errors},
+    {"CloudFormation rendered: header lists and wrapping", test_cloudformation_rendered},
     {"irx policy --cloudformation", test_cmd_policy},
+    {"irx policy --runbook", test_cmd_policy_runbook},
+    {"irx policy: a bad runbook fails located", test_cmd_policy_bad_runbook},
+    {"irx policy: usage errors", test_cmd_policy_usage},
     CU_TEST_INFO_NULL,
 };
 
