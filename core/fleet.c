@@ -377,6 +377,9 @@ struct irx_fleet {
 	char id[IRX_FLEET_ID_LEN + 1];
 	struct irx_journal *journal;
 	struct irx_error jerr;
+	/* irx_fleet_each: the work run per target instead of an execution */
+	irx_fleet_work_fn *work;
+	void *work_ud;
 };
 
 struct irx_fleet *irx_fleet_new(const struct irx_fleet_options *o, struct irx_error *err)
@@ -384,9 +387,8 @@ struct irx_fleet *irx_fleet_new(const struct irx_fleet_options *o, struct irx_er
 	struct irx_fleet *f = NULL;
 	size_t conns = 0;
 
-	if (!o->rb || !o->base.state_dir) {
-		irx_error_set(err, IRX_ERR_INVALID,
-			      "a fleet needs a runbook and a state directory");
+	if (!o->base.state_dir) {
+		irx_error_set(err, IRX_ERR_INVALID, "a fleet needs a state directory");
 		if (o->resume)
 			irx_journal_close(o->resume->journal);
 		return NULL;
@@ -956,7 +958,9 @@ static void *worker(void *ud)
 			continue;
 		}
 		pthread_mutex_unlock(&f->lock);
-		if (f->plan[i].action == IRX_FLEET_RESUME)
+		if (f->work)
+			f->work(f->work_ud, f, (size_t)i, &f->results[i]);
+		else if (f->plan[i].action == IRX_FLEET_RESUME)
 			resume_target(f, &f->results[i], f->plan[i].execution_id);
 		else
 			run_target(f, &f->results[i]);
@@ -965,7 +969,10 @@ static void *worker(void *ud)
 			a->running--;
 		if (rc)
 			rc->running--;
-		target_done(f, &f->results[i], true);
+		if (f->work)
+			f->done++;
+		else
+			target_done(f, &f->results[i], true);
 		pthread_cond_broadcast(&f->changed);
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -1026,6 +1033,92 @@ static int journal_begin(struct irx_fleet *f, const struct irx_fleet_target *pla
 	return rc;
 }
 
+/*
+ * Starts up to nthreads workers (within the concurrency) on f's targets and waits for them;
+ * f->started is freed. Returns 0, or -1 with err set when none could be started.
+ */
+static int run_workers(struct irx_fleet *f, size_t nthreads, struct irx_error *err)
+{
+	pthread_t *threads = NULL;
+	size_t started = 0;
+
+	if (nthreads > f->o.concurrency)
+		nthreads = f->o.concurrency;
+	threads = irx_xcalloc(nthreads ? nthreads : 1, sizeof(*threads));
+	for (size_t i = 0; i < nthreads; i++) {
+		if (pthread_create(&threads[i], NULL, worker, f) != 0)
+			break;
+		started++;
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	free(f->started);
+	f->started = NULL;
+	if (started == 0 && nthreads > 0) {
+		irx_error_set(err, IRX_ERR_IO, "cannot start worker threads: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int irx_fleet_each(struct irx_fleet *f, const char *const *targets, size_t count,
+		   irx_fleet_work_fn *fn, void *ud, struct irx_error *err)
+{
+	struct irx_fleet_target *plan = irx_xcalloc(count ? count : 1, sizeof(*plan));
+	int rc = 0;
+
+	f->work = fn;
+	f->work_ud = ud;
+	f->plan = plan;
+	f->results = irx_xcalloc(count ? count : 1, sizeof(*f->results));
+	f->started = irx_xcalloc(count ? count : 1, sizeof(*f->started));
+	f->count = count;
+	f->next = 0;
+	f->done = 0;
+	for (size_t i = 0; i < count; i++) {
+		struct irx_arn arn;
+		char why[128] = "";
+
+		plan[i].arn = targets[i];
+		f->results[i].arn = irx_xstrdup(targets[i]);
+		if (irx_arn_parse(targets[i], &arn, why, sizeof(why)) == 0) {
+			snprintf(f->results[i].account, sizeof(f->results[i].account), "%s",
+				 arn.account);
+			snprintf(f->results[i].region, sizeof(f->results[i].region), "%s",
+				 arn.region);
+		}
+	}
+	rc = run_workers(f, count, err);
+	irx_fleet_results_free(f->results, count);
+	f->results = NULL;
+	f->plan = NULL;
+	f->work = NULL;
+	free(plan);
+	return rc;
+}
+
+int irx_fleet_attach(struct irx_fleet *f, const char *account, const char *region,
+		     const char *session_name, struct irx_exec_options *eo, struct irx_error *err)
+{
+	struct irx_aws_context ctx = {0};
+	struct account *a = NULL;
+
+	pthread_mutex_lock(&f->lock);
+	a = account_get(f, account ? account : "", err);
+	pthread_mutex_unlock(&f->lock);
+	if (!a)
+		return -1;
+	if (a->role_error) {
+		irx_error_set(err, IRX_ERR_CREDENTIALS, "%s", a->role_error);
+		return -1;
+	}
+	account_context(a, region && *region ? region : NULL, &ctx);
+	ctx.session_name = session_name;
+	irx_aws_attach_exec(eo, a->client, &ctx);
+	return 0;
+}
+
 int irx_fleet_run(struct irx_fleet *f, const char *const *targets, size_t count,
 		  struct irx_fleet_result **results, struct irx_error *err)
 {
@@ -1042,12 +1135,15 @@ int irx_fleet_run(struct irx_fleet *f, const char *const *targets, size_t count,
 int irx_fleet_run_plan(struct irx_fleet *f, const struct irx_fleet_target *plan, size_t count,
 		       struct irx_fleet_result **results, struct irx_error *err)
 {
-	pthread_t *threads = NULL;
-	size_t nthreads = 0, started = 0, ninterrupted = 0;
+	size_t nthreads = 0, ninterrupted = 0;
 	const char **interrupted = NULL;
 	long long t0 = irx_now_ms();
 
 	*results = NULL;
+	if (!f->o.rb) {
+		irx_error_set(err, IRX_ERR_INVALID, "a fleet needs a runbook");
+		return -1;
+	}
 	if (journal_begin(f, plan, count, err) < 0)
 		return -1;
 	*results = irx_xcalloc(count ? count : 1, sizeof(**results));
@@ -1088,26 +1184,8 @@ int irx_fleet_run_plan(struct irx_fleet *f, const struct irx_fleet_target *plan,
 			nthreads++;
 		}
 	}
-	if (nthreads > f->o.concurrency)
-		nthreads = f->o.concurrency;
-	threads = irx_xcalloc(nthreads ? nthreads : 1, sizeof(*threads));
-	for (size_t i = 0; i < nthreads; i++) {
-		if (pthread_create(&threads[i], NULL, worker, f) != 0)
-			break;
-		started++;
-	}
-	if (started == 0 && nthreads > 0) {
-		irx_error_set(err, IRX_ERR_IO, "cannot start worker threads: %s", strerror(errno));
-		free(threads);
-		free(f->started);
-		f->started = NULL;
+	if (run_workers(f, nthreads, err) < 0)
 		return -1;
-	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	free(f->started);
-	f->started = NULL;
 	interrupted = irx_xcalloc(count ? count : 1, sizeof(*interrupted));
 	for (size_t i = 0; i < count; i++)
 		if (f->results[i].interrupted)

@@ -104,7 +104,7 @@ typedef void irx_fleet_done_fn(void *ud, const struct irx_fleet_result *r, size_
 			       size_t total);
 
 struct irx_fleet_options {
-	const struct irx_runbook *rb;	/* validated; borrowed */
+	const struct irx_runbook *rb;	/* validated; borrowed (irx_fleet_each: may be NULL) */
 	struct irx_actions *actions;	/* every action of rb already looked up (validation does) */
 	const struct irx_config *cfg;	/* accounts and their roles; may be NULL */
 	const char *const *assignments; /* NAME=VALUE parameters besides TargetArn */
@@ -195,6 +195,31 @@ int irx_fleet_run(struct irx_fleet *f, const char *const *targets, size_t count,
 int irx_fleet_run_plan(struct irx_fleet *f, const struct irx_fleet_target *plan, size_t count,
 		       struct irx_fleet_result **results, struct irx_error *err);
 void irx_fleet_results_free(struct irx_fleet_result *results, size_t count);
+
+/*
+ * Other work per target on the fleet's workers, within the same bounds (irx rollback FLEET_ID):
+ * fn runs on a worker thread for target i; r (borrowed, for the call only) has its arn and the
+ * account and region parsed from it. Never two calls for one target; several at once otherwise.
+ */
+typedef void irx_fleet_work_fn(void *ud, struct irx_fleet *f, size_t i,
+			       const struct irx_fleet_result *r);
+/*
+ * Runs fn for every target (borrowed strings) and returns once all have returned: 0, or -1 with
+ * err set when no worker could be started (then fn ran for none). Nothing is journaled: the
+ * fleet's journal and o->rb, o->done are not used.
+ */
+int irx_fleet_each(struct irx_fleet *f, const char *const *targets, size_t count,
+		   irx_fleet_work_fn *fn, void *ud, struct irx_error *err);
+/*
+ * Points eo's AWS members at the account's client, reached as the fleet reaches it
+ * (o->role_arn, else the configuration's role chain, else the caller's credentials), calling
+ * in region (NULL or "": the client's) with RoleSessionName session_name (NULL: "irx").
+ * Thread-safe. Returns 0, or -1 with err set (IRX_ERR_CREDENTIALS: the configuration gives no
+ * way into the account, with its reason; a client that cannot be created).
+ */
+int irx_fleet_attach(struct irx_fleet *f, const char *account, const char *region,
+		     const char *session_name, struct irx_exec_options *eo,
+		     struct irx_error *err);
 
 /* "contained", "skipped", "failed". */
 const char *irx_fleet_outcome_name(enum irx_fleet_outcome o);

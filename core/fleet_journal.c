@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The fleet journal (fleet_journal.h): fleet ids, its records, and reading it back. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "arn.h"
 #include "error.h"
 #include "fleet.h"
 #include "fleet_journal.h"
@@ -319,7 +323,8 @@ int irx_fleet_state_parse(const char *name, const char *fleet_id, struct json_ob
 			snprintf(why, sizeof(why), "the first record is '%s', not fleet_start", type);
 			goto bad;
 		}
-		if (s->end) {
+		/* a fleet that ended can still be rolled back */
+		if (s->end && strcmp(type, "rollback") != 0) {
 			snprintf(why, sizeof(why), "a '%s' record after fleet_end", type);
 			goto bad;
 		}
@@ -340,6 +345,13 @@ int irx_fleet_state_parse(const char *name, const char *fleet_id, struct json_ob
 			/* informational */
 		} else if (strcmp(type, "fleet_end") == 0) {
 			s->end = rec;
+		} else if (strcmp(type, "rollback") == 0) {
+			if (!json_object_is_type(get(rec, "executions"), json_type_array)) {
+				snprintf(why, sizeof(why), "rollback's 'executions' is not a list");
+				goto bad;
+			}
+			s->rollback = rec;
+			s->rollbacks++;
 		} else {
 			snprintf(why, sizeof(why), "unknown record type '%s'", type);
 			goto bad;
@@ -474,4 +486,292 @@ int irx_fleet_execution_result(const char *state_dir, const char *execution_id,
 	}
 	json_object_put(recs);
 	return 1;
+}
+
+/* ---- rollback, listing, describing ----------------------------------------------------------- */
+
+struct json_object *irx_fleet_record_rollback(const char *start_time,
+					      struct json_object *executions)
+{
+	static const char *const outcomes[] = {"rolled-back", "nothing-to-undo",
+					       "already-rolled-back", "failed"};
+	static const char *const keys[] = {"rolled_back", "nothing_to_undo", "already_rolled_back",
+					   "failed"};
+	struct json_object *r = record("rollback");
+	int64_t n[4] = {0};
+
+	for (size_t i = 0; i < json_object_array_length(executions); i++) {
+		const char *o = get_str(json_object_array_get_idx(executions, i), "outcome");
+
+		for (size_t k = 0; o && k < 4; k++)
+			n[k] += strcmp(o, outcomes[k]) == 0;
+	}
+	add(r, "start_time", json_object_new_string(start_time ? start_time : ""));
+	add(r, "end_time", now_string());
+	for (size_t k = 0; k < 4; k++)
+		add(r, keys[k], json_object_new_int64(n[k]));
+	add(r, "executions", executions);
+	add(r, "irx_version", json_object_new_string(IRX_VERSION));
+	return r;
+}
+
+struct listed {
+	char id[IRX_FLEET_ID_LEN + 1];
+	char start[40];
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	int c = strcmp(y->start, x->start);
+
+	return c ? c : strcmp(y->id, x->id);
+}
+
+int irx_fleet_list(const char *state_dir, void (*fn)(void *ud, const char *fleet_id), void *ud,
+		   struct irx_error *err)
+{
+	char *dir = irx_xasprintf("%s/%s", state_dir, irx_journal_kind_fleet.dir);
+	struct listed *l = NULL;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e = NULL;
+
+	if (!d) {
+		int missing = errno == ENOENT;
+
+		if (!missing)
+			irx_error_set(err, IRX_ERR_IO, "cannot read '%s': %s", dir, strerror(errno));
+		free(dir);
+		return missing ? 0 : -1;
+	}
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		struct json_object *recs = NULL;
+		struct irx_error ignored = {0};
+		char id[IRX_FLEET_ID_LEN + 1] = "";
+
+		if (len != IRX_FLEET_ID_LEN + 6 || strcmp(e->d_name + IRX_FLEET_ID_LEN, ".jsonl") != 0)
+			continue;
+		memcpy(id, e->d_name, IRX_FLEET_ID_LEN);
+		if (!irx_fleet_id_valid(id))
+			continue;
+		l = irx_xrealloc(l, (n + 1) * sizeof(*l));
+		memset(&l[n], 0, sizeof(l[n]));
+		memcpy(l[n].id, id, sizeof(id));
+		recs = irx_journal_read_kind(&irx_journal_kind_fleet, state_dir, id, NULL, &ignored);
+		if (get_str(json_object_array_get_idx(recs, 0), "start_time"))
+			snprintf(l[n].start, sizeof(l[n].start), "%s",
+				 get_str(json_object_array_get_idx(recs, 0), "start_time"));
+		json_object_put(recs);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	if (n)
+		qsort(l, n, sizeof(*l), newest_first);
+	for (size_t i = 0; i < n; i++)
+		fn(ud, l[i].id);
+	free(l);
+	return 0;
+}
+
+/* Milliseconds since the epoch of an irx timestamp ("2026-01-02T03:04:05.678Z"), or -1. */
+static long long iso_ms(const char *s)
+{
+	struct tm tm = {0};
+	int ms = 0, used = 0;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
+		return -1;
+	if (s[used] == '.')
+		ms = atoi(s + used + 1);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* The step an interrupted execution was in (a step_start without its step_end), or NULL. */
+static char *open_step(const char *state_dir, const char *id)
+{
+	struct irx_error ignored = {0};
+	struct json_object *recs = irx_journal_read(state_dir, id, NULL, &ignored);
+	const char *step = NULL;
+	char *out = NULL;
+
+	for (size_t i = 0; recs && i < json_object_array_length(recs); i++) {
+		struct json_object *rec = json_object_array_get_idx(recs, i);
+		const char *type = get_str(rec, "type");
+
+		if (type && strcmp(type, "step_start") == 0)
+			step = get_str(rec, "step");
+		else if (type && strcmp(type, "step_end") == 0)
+			step = NULL;
+	}
+	out = step ? irx_xstrdup(step) : NULL;
+	json_object_put(recs);
+	return out;
+}
+
+/* A target's row for irx_fleet_describe; n counts outcomes (index: see below). */
+enum { N_CONTAINED, N_SKIPPED, N_FAILED, N_NOT_STARTED, N_INTERRUPTED, N_RUNNING, N_MAX };
+
+static struct json_object *describe_target(const char *state_dir, struct irx_fleet_target_state *t,
+					   struct json_object *rollback, size_t n[N_MAX])
+{
+	struct json_object *row = json_object_new_object(), *rb = NULL;
+	struct irx_fleet_result r = {0};
+	const char *outcome = NULL;
+	struct irx_arn arn;
+	char why[128] = "";
+
+	r.status = "NotStarted";
+	if (irx_arn_parse(t->arn, &arn, why, sizeof(why)) == 0) {
+		snprintf(r.account, sizeof(r.account), "%s", arn.account);
+		snprintf(r.region, sizeof(r.region), "%s", arn.region);
+	}
+	if (t->end) {
+		irx_fleet_result_from_record(t->end, &r);
+		outcome = irx_fleet_outcome_name(r.outcome);
+		n[r.outcome == IRX_FLEET_CONTAINED ? N_CONTAINED
+		  : r.outcome == IRX_FLEET_SKIPPED ? N_SKIPPED
+						   : N_FAILED]++;
+	} else if (t->execution_id[0]) {
+		struct irx_error e = {0};
+		int running = irx_journal_running(state_dir, t->execution_id, &e);
+		int ended = running == 0
+				? irx_fleet_execution_result(state_dir, t->execution_id, &r, &e)
+				: -1;
+
+		snprintf(r.execution_id, sizeof(r.execution_id), "%s", t->execution_id);
+		if (running == 1) {
+			outcome = "running";
+			r.status = "InProgress";
+			n[N_RUNNING]++;
+		} else if (ended == 1) {
+			/* it ended, but the fleet was killed before recording it */
+			outcome = irx_fleet_outcome_name(r.outcome);
+			n[r.outcome == IRX_FLEET_CONTAINED ? N_CONTAINED
+			  : r.outcome == IRX_FLEET_SKIPPED ? N_SKIPPED
+							   : N_FAILED]++;
+		} else {
+			char *step = ended == 0 ? open_step(state_dir, t->execution_id) : NULL;
+
+			outcome = "interrupted";
+			r.status = "Interrupted";
+			free(r.reason);
+			r.reason = ended < 0	 ? irx_xasprintf("its journal cannot be read: %s",
+								 e.message)
+				   : step ? irx_xasprintf("interrupted in step '%s'", step)
+					  : irx_xstrdup("interrupted between steps");
+			free(step);
+			n[N_INTERRUPTED]++;
+		}
+	} else {
+		outcome = "not-started";
+		n[N_NOT_STARTED]++;
+	}
+	add(row, "TargetArn", json_object_new_string(t->arn));
+	add(row, "Account", json_object_new_string(r.account));
+	add(row, "Region", json_object_new_string(r.region));
+	add(row, "AutomationExecutionId", str_or_null(r.execution_id));
+	add(row, "Outcome", json_object_new_string(outcome));
+	add(row, "AutomationExecutionStatus", json_object_new_string(r.status ? r.status : ""));
+	add(row, "Reason", str_or_null(r.reason));
+	add(row, "DurationMs", t->end || r.execution_id[0] ? json_object_new_int64(r.duration_ms)
+							   : NULL);
+	for (size_t i = 0; rollback && i < json_object_array_length(get(rollback, "executions"));
+	     i++) {
+		struct json_object *x = json_object_array_get_idx(get(rollback, "executions"), i);
+
+		if (!get_str(x, "target") || strcmp(get_str(x, "target"), t->arn) != 0)
+			continue;
+		rb = json_object_new_object();
+		add(rb, "AutomationExecutionId", str_or_null(get_str(x, "rollback_execution_id")));
+		add(rb, "Outcome", str_or_null(get_str(x, "outcome")));
+		add(rb, "Reason", str_or_null(get_str(x, "reason")));
+		break;
+	}
+	add(row, "Rollback", rb);
+	free(r.reason);
+	return row;
+}
+
+static struct json_object *int_of(struct json_object *rec, const char *key)
+{
+	struct json_object *v = get(rec, key);
+
+	return json_object_new_int64(json_object_is_type(v, json_type_int) ? json_object_get_int64(v)
+									    : 0);
+}
+
+struct json_object *irx_fleet_describe(const char *state_dir, const char *fleet_id,
+				       struct irx_error *err)
+{
+	struct irx_fleet_state s = {0};
+	struct json_object *o = NULL, *rows = NULL, *resumes = NULL, *rb = NULL;
+	size_t n[N_MAX] = {0};
+	int running = 0;
+	long long t0 = 0, t1 = 0;
+
+	if (!irx_fleet_id_valid(fleet_id)) {
+		irx_error_set(err, IRX_ERR_INVALID, "'%s' is not a fleet id", fleet_id ? fleet_id : "");
+		return NULL;
+	}
+	/* before reading: a fleet that ends in between is then seen as ended */
+	running = irx_journal_running_kind(&irx_journal_kind_fleet, state_dir, fleet_id, err);
+	if (running < 0 || irx_fleet_state_read(state_dir, fleet_id, &s, err) < 0)
+		return NULL;
+	if (irx_fleet_state_find_executions(state_dir, &s, err) < 0) {
+		irx_fleet_state_release(&s);
+		return NULL;
+	}
+	rows = json_object_new_array();
+	for (size_t i = 0; i < s.target_count; i++)
+		json_object_array_add(rows, describe_target(state_dir, &s.targets[i], s.rollback, n));
+	resumes = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(s.records); i++) {
+		struct json_object *rec = json_object_array_get_idx(s.records, i);
+
+		const char *when = get_str(rec, "resume_time");
+
+		if (strcmp(get_str(rec, "type"), "resume") == 0)
+			json_object_array_add(resumes, json_object_new_string(when ? when : ""));
+	}
+	if (s.rollback) {
+		rb = json_object_new_object();
+		add(rb, "StartTime", str_or_null(get_str(s.rollback, "start_time")));
+		add(rb, "EndTime", str_or_null(get_str(s.rollback, "end_time")));
+		add(rb, "RolledBack", int_of(s.rollback, "rolled_back"));
+		add(rb, "NothingToUndo", int_of(s.rollback, "nothing_to_undo"));
+		add(rb, "AlreadyRolledBack", int_of(s.rollback, "already_rolled_back"));
+		add(rb, "Failed", int_of(s.rollback, "failed"));
+	}
+	o = json_object_new_object();
+	add(o, "FleetId", json_object_new_string(s.fleet_id));
+	add(o, "Runbook", json_object_new_string(get_str(s.start, "runbook")));
+	add(o, "RunbookPath", str_or_null(get_str(s.start, "runbook_path")));
+	add(o, "Status", json_object_new_string(running ? "Running" : s.end ? "Ended" : "Interrupted"));
+	add(o, "DryRun", json_object_new_boolean(json_object_get_boolean(get(s.start, "dry_run"))));
+	add(o, "StartTime", json_object_new_string(get_str(s.start, "start_time")));
+	add(o, "EndTime", s.end && !running ? str_or_null(get_str(s.end, "end_time")) : NULL);
+	t0 = iso_ms(get_str(s.start, "start_time"));
+	t1 = s.end && !running ? iso_ms(get_str(s.end, "end_time")) : -1;
+	add(o, "DurationMs", t0 >= 0 && t1 >= t0 ? json_object_new_int64(t1 - t0) : NULL);
+	add(o, "Region", str_or_null(get_str(s.start, "region")));
+	add(o, "CaseId", str_or_null(get_str(s.start, "case_id")));
+	add(o, "Resumes", resumes);
+	add(o, "Targets", json_object_new_int64((int64_t)s.target_count));
+	add(o, "Contained", json_object_new_int64((int64_t)n[N_CONTAINED]));
+	add(o, "Skipped", json_object_new_int64((int64_t)n[N_SKIPPED]));
+	add(o, "Failed", json_object_new_int64((int64_t)n[N_FAILED]));
+	add(o, "NotStarted", json_object_new_int64((int64_t)n[N_NOT_STARTED]));
+	add(o, "Interrupted", json_object_new_int64((int64_t)n[N_INTERRUPTED]));
+	add(o, "Running", json_object_new_int64((int64_t)n[N_RUNNING]));
+	add(o, "RolledBack", rb);
+	add(o, "Rollbacks", json_object_new_int64(s.rollbacks));
+	add(o, "Executions", rows);
+	irx_fleet_state_release(&s);
+	return o;
 }

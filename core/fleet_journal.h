@@ -23,6 +23,12 @@
  *   resume_end   a resume stopped short of the fleet's end because executions are still
  *                interrupted (their re-run refused): interrupted (their targets), end_time
  *   fleet_end    targets, contained, skipped, failed, end_time, duration_ms (this process's)
+ *   rollback     the fleet was rolled back (irx rollback FLEET_ID; dry runs are not recorded),
+ *                also after fleet_end: start_time, end_time, rolled_back, nothing_to_undo,
+ *                already_rolled_back, failed (counts), executions ([{target, execution_id
+ *                (null when none started), rollback_execution_id (null when none ran),
+ *                outcome (rolled-back | nothing-to-undo | already-rolled-back | failed),
+ *                reason}], in the fleet's order), irx_version
  *
  * Which execution runs which target is in the executions' own journals: their execution_start
  * record names the fleet (fleet_id) and the target (parameters.TargetArn).
@@ -64,6 +70,9 @@ struct json_object *irx_fleet_record_resume(size_t done, size_t resumed, size_t 
 struct json_object *irx_fleet_record_resume_end(const char *const *interrupted, size_t count);
 struct json_object *irx_fleet_record_end(const struct irx_fleet_result *results, size_t count,
 					 long long duration_ms);
+/* rollback: executions is the list described above (taken over); start_time borrowed. */
+struct json_object *irx_fleet_record_rollback(const char *start_time,
+					      struct json_object *executions);
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
@@ -83,6 +92,8 @@ struct irx_fleet_state {
 	struct irx_fleet_target_state *targets; /* owned array, in the fleet's order */
 	size_t target_count;
 	unsigned resumes; /* resume records */
+	struct json_object *rollback; /* the last rollback record (in records), NULL when none */
+	unsigned rollbacks;	      /* rollback records */
 };
 
 /*
@@ -122,5 +133,31 @@ int irx_fleet_execution_result(const char *state_dir, const char *execution_id,
 const char *irx_fleet_status_static(const char *status);
 
 void irx_fleet_state_release(struct irx_fleet_state *s);
+
+/*
+ * Calls fn for every fleet in the state directory, newest first (by fleet_start's start_time,
+ * else the id). A missing fleets/ directory lists nothing; an unreadable journal is listed
+ * (irx_fleet_describe says why). Returns 0, or -1 with err set.
+ */
+int irx_fleet_list(const char *state_dir, void (*fn)(void *ud, const char *fleet_id), void *ud,
+		   struct irx_error *err);
+
+/*
+ * What `irx show FLEET_ID` shows, from the fleet journal and, for targets without a
+ * target_end, their executions' own journals. Transferred, or NULL with err set
+ * (IRX_ERR_INVALID: not a fleet id; IRX_ERR_NOT_FOUND; IRX_ERR_PARSE: a damaged journal):
+ *   FleetId, Runbook, RunbookPath, Status (Running: a process holds its journal; Interrupted:
+ *   no fleet_end and nobody holds it; Ended), DryRun, StartTime, EndTime (null unless Ended),
+ *   DurationMs (start to end, null unless Ended), Region, CaseId, Resumes ([resume_time]),
+ *   Targets, Contained, Skipped, Failed, NotStarted, Interrupted, Running (counts),
+ *   RolledBack (the last rollback: {StartTime, EndTime, RolledBack, NothingToUndo,
+ *   AlreadyRolledBack, Failed}; null when none), Rollbacks (how many),
+ *   Executions: [{TargetArn, Account, Region, AutomationExecutionId (null: none started),
+ *   Outcome (contained | skipped | failed | not-started | interrupted | running),
+ *   AutomationExecutionStatus, Reason, DurationMs, Rollback (null, or the last rollback's
+ *   {AutomationExecutionId, Outcome, Reason})}].
+ */
+struct json_object *irx_fleet_describe(const char *state_dir, const char *fleet_id,
+				       struct irx_error *err);
 
 #endif

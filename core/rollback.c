@@ -376,6 +376,57 @@ static int check_rollbackable(const char *id, struct json_object *start, struct 
 	return 0;
 }
 
+/*
+ * Whether a rollback reports unit u: it has an undo record, or its action changed something
+ * nobody can restore (mutating, no rollback, succeeded or interrupted). ref/have/lerr get the
+ * action's lookup.
+ */
+static bool unit_reported(struct irx_actions *actions, const struct unit *u,
+			  struct json_object *undo, struct irx_action_ref *ref, bool *have,
+			  struct irx_error *lerr)
+{
+	*have = irx_actions_lookup(actions, u->action, ref, lerr) == 0;
+	if (undo)
+		return true;
+	return *have && !ref->action->rollback && (ref->action->flags & IRX_ACTION_MUTATES) &&
+	       (!u->ended || (u->status && strcmp(u->status, "Success") == 0));
+}
+
+int irx_rollback_pending(const char *state_dir, const char *execution_id,
+			 struct irx_actions *actions, size_t *units, struct irx_error *err)
+{
+	struct json_object *records = NULL;
+	struct unit *u = NULL;
+	size_t n = 0;
+
+	*units = 0;
+	if (!irx_execution_id_valid(execution_id)) {
+		irx_error_set(err, IRX_ERR_NOT_FOUND, "no execution '%s'", execution_id);
+		return -1;
+	}
+	records = irx_journal_read(state_dir, execution_id, NULL, err);
+	if (!records)
+		return -1;
+	if (check_rollbackable(execution_id, json_object_array_get_idx(records, 0), err) < 0) {
+		json_object_put(records);
+		return -1;
+	}
+	n = collect_units(records, &u);
+	for (size_t i = 0; i < n; i++) {
+		struct irx_action_ref ref = {0};
+		struct irx_error lerr = {0};
+		bool have = false;
+
+		if (u[i].action &&
+		    unit_reported(actions, &u[i], u[i].end_undo ? u[i].end_undo : u[i].progress_undo,
+				  &ref, &have, &lerr))
+			(*units)++;
+	}
+	free(u);
+	json_object_put(records);
+	return 0;
+}
+
 static void log_line(const struct irx_rollback_options *o, enum irx_log_level level,
 		     const char *msg)
 {
@@ -487,21 +538,12 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 		struct json_object *undo = u->end_undo ? u->end_undo : u->progress_undo;
 		struct irx_action_ref ref = {0};
 		struct irx_error lerr = {0};
-		bool have = false, report = false;
+		bool have = false;
 		const char *st = NULL;
 		char message[1024] = "";
 		struct json_object *o = NULL;
 
-		if (!u->action)
-			continue;
-		have = irx_actions_lookup(opts->actions, u->action, &ref, &lerr) == 0;
-		if (undo)
-			report = true;
-		else if (have && !ref.action->rollback &&
-			 (ref.action->flags & IRX_ACTION_MUTATES) &&
-			 (!u->ended || (u->status && strcmp(u->status, "Success") == 0)))
-			report = true; /* changed something nobody can restore */
-		if (!report)
+		if (!u->action || !unit_reported(opts->actions, u, undo, &ref, &have, &lerr))
 			continue;
 		if (opts->cancel && *opts->cancel) {
 			status = "Cancelled";

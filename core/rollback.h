@@ -72,4 +72,12 @@ int irx_rollback(const char *execution_id, const struct irx_rollback_options *op
 		 struct irx_rollback_result *result, struct irx_error *err);
 void irx_rollback_result_release(struct irx_rollback_result *result);
 
+/*
+ * How many units a rollback of execution_id would report (0: it changed nothing to undo), read
+ * from its journal without running anything. Returns 0, or -1 with err set as irx_rollback
+ * (IRX_ERR_NOT_FOUND, IRX_ERR_INVALID: a dry run, itself a rollback, no execution_start).
+ */
+int irx_rollback_pending(const char *state_dir, const char *execution_id,
+			 struct irx_actions *actions, size_t *units, struct irx_error *err);
+
 #endif
