@@ -75,6 +75,16 @@ static struct json_object *get(struct json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &v) ? v : NULL;
 }
 
+/* The first item of obj[key] when it is a non-empty array, else NULL (AWS may leave it out). */
+static struct json_object *first_item(struct json_object *obj, const char *key)
+{
+	struct json_object *a = get(obj, key);
+
+	if (!json_object_is_type(a, json_type_array) || json_object_array_length(a) == 0)
+		return NULL;
+	return json_object_array_get_idx(a, 0);
+}
+
 static const char *scalar_text(struct json_object *v)
 {
 	if (json_object_is_type(v, json_type_string))
@@ -219,7 +229,11 @@ static int poll_targets(const struct irx_context *ctx, const char *id, struct js
 	json_object_put(p);
 	if (rc < 0)
 		return -1;
-	cmd = json_object_array_get_idx(get(resp, "Commands"), 0);
+	cmd = first_item(resp, "Commands");
+	if (!cmd) {
+		json_object_put(resp);
+		return ctx->host->fail(ctx->call, "ssm:ListCommands does not list command '%s'", id);
+	}
 	rc = final_status(str_in(cmd, "Status"));
 	json_object_put(resp);
 	if (!rc)
@@ -239,10 +253,11 @@ static int poll_targets(const struct irx_context *ctx, const char *id, struct js
 		if (rc < 0)
 			return -1;
 		list = get(resp, "CommandInvocations");
+		if (!json_object_is_type(list, json_type_array))
+			list = NULL;
 		for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 			struct json_object *ci = json_object_array_get_idx(list, i);
-			struct json_object *plugin =
-			    json_object_array_get_idx(get(ci, "CommandPlugins"), 0);
+			struct json_object *plugin = first_item(ci, "CommandPlugins");
 
 			json_object_array_add(
 			    invs,

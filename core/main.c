@@ -25,7 +25,7 @@ const struct irx_command irx_commands[] = {
 	{"schedule", irx_cmd_schedule, "run scheduled drills, or install them for systemd or cron"},
 	{"poll", irx_cmd_poll, "run what the events on an SQS queue name (many workers, one queue)"},
 	{"lambda-runtime", irx_cmd_lambda_runtime, "serve AWS Lambda invocations (the 'bootstrap')"},
-	{"policy", irx_cmd_policy, "print the member-account IAM policy the plugins' declared calls need"},
+	{"policy", irx_cmd_policy, "print the member-account IAM policy the plugins and runbooks need"},
 	{"version", irx_cmd_version, "print the version"},
 	{"help", irx_cmd_help, "show help for irx or a command"},
 	{NULL, NULL, NULL},

@@ -17,7 +17,6 @@
 #define IRX_AWS_PROTOCOL_H
 
 #include <stddef.h>
-#include <stdio.h> /* protocol_json.c's snprintf came through libxml2's headers */
 
 #include "aws/models.h"
 #include "error.h"

@@ -3,6 +3,7 @@
  * conversions here are shared with rest-json bodies. */
 #include <json-c/json.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

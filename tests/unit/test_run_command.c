@@ -215,6 +215,37 @@ static void test_targets(void)
 	fake_aws_free(f);
 }
 
+/* Answers AWS may trim: no Commands for an unknown id, an invocation without CommandPlugins. */
+static void test_targets_sparse_answers(void)
+{
+	struct fake_aws *f = fake_aws_new();
+	const char *step = "{\"DocumentName\":\"AWS-RunShellScript\",\"Targets\":[{\"Key\":"
+			   "\"tag:Role\",\"Values\":[\"web\"]}],\"Parameters\":{\"commands\":\"id\"}}";
+	struct run r;
+
+	fake_aws_reply(f, "ssm:SendCommand", SENT);
+	fake_aws_reply(f, "ssm:ListCommands", "{\"Commands\":[]}");
+	run_ctx(fake_aws_context(f, "capture", false), step, &r);
+	CU_ASSERT_EQUAL(r.rc, -1);
+	CU_ASSERT_STRING_EQUAL(fake_aws_failure(f),
+			       "ssm:ListCommands does not list command '" CMD_ID "'");
+	run_release(&r);
+	fake_aws_free(f);
+
+	f = fake_aws_new();
+	fake_aws_reply(f, "ssm:SendCommand", SENT);
+	fake_aws_reply(f, "ssm:ListCommands", "{\"Commands\":[{\"Status\":\"Success\"}]}");
+	fake_aws_reply(f, "ssm:ListCommandInvocations",
+		       "{\"CommandInvocations\":[{\"InstanceId\":\"i-7\",\"Status\":\"Success\","
+		       "\"StatusDetails\":\"Success\"}]}");
+	run_ctx(fake_aws_context(f, "capture", false), step, &r);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL(
+	    json_object_array_length(json_object_object_get(r.res.outputs, "Invocations")), 1);
+	run_release(&r);
+	fake_aws_free(f);
+}
+
 static void test_dry_run(void)
 {
 	struct fake_aws *f = fake_aws_new();
@@ -712,6 +743,7 @@ static CU_TestInfo tests[] = {
     {"per instance: not there yet, running, done; outputs", test_instances},
     {"a failed invocation fails the step", test_failed_invocation},
     {"targets: ListCommands, then every invocation, paginated", test_targets},
+    {"targets: no such command, an invocation without CommandPlugins", test_targets_sparse_answers},
     {"dry run: planned, not awaited", test_dry_run},
     {"bad inputs and AWS errors", test_bad_inputs_and_errors},
     {"cancelled or out of time: CancelCommand", test_cancel_and_deadline},
