@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* irx show: one execution, read from its journal, like `aws ssm get-automation-execution`. */
+/*
+ * irx show: one execution, read from its journal, like `aws ssm get-automation-execution`; or a
+ * fleet, from its fleet journal and its executions' journals (core/fleet_journal.h).
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "fleet_journal.h"
 #include "journal.h"
 #include "show.h"
 
@@ -22,6 +26,31 @@ static int exit_for(enum irx_status code)
 	default:
 		return IRX_EXIT_INTERNAL;
 	}
+}
+
+/* irx show FLEET_ID */
+static int show_fleet(const char *state_dir, const char *id, bool json)
+{
+	struct irx_error err = {0};
+	struct json_object *fleet = irx_fleet_describe(state_dir, id, &err), *doc = NULL;
+
+	if (!fleet) {
+		irx_cli_error("show", "%s", err.message);
+		/* a damaged fleet journal is bad input, as irx resume says */
+		return err.code == IRX_ERR_PARSE ? IRX_EXIT_INVALID : exit_for(err.code);
+	}
+	if (json) {
+		doc = json_object_new_object();
+		json_object_object_add(doc, "Fleet", fleet);
+		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_SPACED |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	} else {
+		irx_show_fleet(stdout, fleet);
+		json_object_put(fleet);
+	}
+	return fflush(stdout) == 0 ? IRX_EXIT_OK : IRX_EXIT_INTERNAL;
 }
 
 int irx_cmd_show(int argc, char **argv)
@@ -54,11 +83,17 @@ int irx_cmd_show(int argc, char **argv)
 				return IRX_EXIT_INVALID;
 			break;
 		case 'h':
-			printf("usage: irx show [--state-dir DIR] [--output text|json] EXECUTION_ID\n\n"
+			printf("usage: irx show [--state-dir DIR] [--output text|json] "
+			       "EXECUTION_ID|FLEET_ID\n\n"
 			       "Shows an execution from its journal: status, times, parameters, each\n"
 			       "step (status, attempts, duration, failure) and outputs. --output json\n"
 			       "prints {\"AutomationExecution\": {...}} in the shape of\n"
 			       "`aws ssm get-automation-execution`.\n\n"
+			       "With a fleet id (fleet-..., 'irx executions --fleets' lists them),\n"
+			       "shows the fleet: its runbook, whether it is running, interrupted or\n"
+			       "ended, when it was resumed or rolled back, the counts, and one line per\n"
+			       "target (outcome, ARN, execution, reason). --output json prints\n"
+			       "{\"Fleet\": {...}}.\n\n"
 			       "The state directory is --state-dir, else IRX_STATE_DIR, else\n"
 			       "$XDG_STATE_HOME/irx, else ~/.local/state/irx.\n");
 			return IRX_EXIT_OK;
@@ -75,6 +110,17 @@ int irx_cmd_show(int argc, char **argv)
 		return IRX_EXIT_INVALID;
 	}
 	id = argv[optind];
+	if (strncmp(id, IRX_FLEET_ID_PREFIX, strlen(IRX_FLEET_ID_PREFIX)) == 0) {
+		state_dir = irx_state_dir_resolve(state_opt);
+		if (!state_dir) {
+			irx_cli_error("show",
+				      "no state directory: use --state-dir or set IRX_STATE_DIR");
+			return IRX_EXIT_INVALID;
+		}
+		rc = show_fleet(state_dir, id, json);
+		free(state_dir);
+		return rc;
+	}
 	if (!irx_execution_id_valid(id)) {
 		irx_cli_error("show", "invalid execution id '%s' (expected a UUID such as "
 				      "'0f8fad5b-d9cb-469f-a165-70867728950e')",

@@ -290,3 +290,167 @@ void irx_show_executions(FILE *f, struct json_object *list)
 		fprintf(f, "%s\n", duration);
 	}
 }
+
+/* ---- fleets ---------------------------------------------------------------------------------- */
+
+static long long get_int(struct json_object *o, const char *key)
+{
+	struct json_object *v = get(o, key);
+
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+}
+
+/* "8: 7 contained, 0 skipped by exception, 1 failed, 0 not started, 0 interrupted". */
+static char *fleet_counts(struct json_object *fleet)
+{
+	char *s = irx_xasprintf(
+	    "%lld: %lld contained, %lld skipped by exception, %lld failed, %lld not started, %lld "
+	    "interrupted",
+	    get_int(fleet, "Targets"), get_int(fleet, "Contained"), get_int(fleet, "Skipped"),
+	    get_int(fleet, "Failed"), get_int(fleet, "NotStarted"), get_int(fleet, "Interrupted"));
+
+	if (get_int(fleet, "Running")) {
+		char *t = irx_xasprintf("%s, %lld running", s, get_int(fleet, "Running"));
+
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* The rollback column of a target: its rollback's id, else what the rollback found. */
+static const char *rollback_cell(struct json_object *row)
+{
+	struct json_object *rb = get(row, "Rollback");
+
+	if (!rb)
+		return "-";
+	return get_str(rb, "AutomationExecutionId") ? get_str(rb, "AutomationExecutionId")
+						    : get_str(rb, "Outcome");
+}
+
+void irx_show_fleet(FILE *f, struct json_object *fleet)
+{
+	struct json_object *rows = get(fleet, "Executions"), *rb = get(fleet, "RolledBack");
+	const char *runbook = get_str(fleet, "Runbook"), *path = get_str(fleet, "RunbookPath");
+	const char *status = get_str(fleet, "Status");
+	char duration[32] = "";
+	char *s = NULL;
+	size_t wout = 0, warn = 0, wrb = 0;
+
+	field(f, "Fleet", get_str(fleet, "FleetId"));
+	s = path && *path ? irx_xasprintf("%s (%s)", runbook ? runbook : "-", path)
+			  : irx_xstrdup(runbook ? runbook : "-");
+	field(f, "Runbook", s);
+	free(s);
+	s = irx_xasprintf("%s%s", status ? status : "-",
+			  json_object_get_boolean(get(fleet, "DryRun")) ? " (dry run)" : "");
+	field(f, "Status", s);
+	free(s);
+	field(f, "Started", get_str(fleet, "StartTime"));
+	field(f, "Ended", get_str(fleet, "EndTime"));
+	irx_show_duration(get(fleet, "DurationMs") ? get_ms(fleet, "DurationMs") : -1, duration,
+			  sizeof(duration));
+	field(f, "Duration", duration);
+	if (get_str(fleet, "Region"))
+		field(f, "Region", get_str(fleet, "Region"));
+	if (get_str(fleet, "CaseId"))
+		field(f, "Case", get_str(fleet, "CaseId"));
+	for (size_t i = 0; i < json_object_array_length(get(fleet, "Resumes")); i++)
+		field(f, "Resumed",
+		      json_object_get_string(json_object_array_get_idx(get(fleet, "Resumes"), i)));
+	if (rb) {
+		s = irx_xasprintf("%s: %lld rolled back, %lld nothing to undo, %lld already rolled "
+				  "back, %lld failed",
+				  get_str(rb, "EndTime") ? get_str(rb, "EndTime") : "-",
+				  get_int(rb, "RolledBack"), get_int(rb, "NothingToUndo"),
+				  get_int(rb, "AlreadyRolledBack"), get_int(rb, "Failed"));
+		field(f, "Rolled back", s);
+		free(s);
+	}
+	s = fleet_counts(fleet);
+	field(f, "Targets", s);
+	free(s);
+
+	fputs("\nTargets\n", f);
+	wout = max_width(rows, "Outcome", 7);
+	warn = max_width(rows, "TargetArn", 6);
+	for (size_t i = 0; rb && i < json_object_array_length(rows); i++) {
+		char *c = clean(rollback_cell(json_object_array_get_idx(rows, i)));
+
+		if (strlen(c) > wrb)
+			wrb = strlen(c);
+		free(c);
+	}
+	if (rb && wrb < 8)
+		wrb = 8;
+	fprintf(f, "  %-*s  %-*s  %-36s  ", (int)wout, "OUTCOME", (int)warn, "TARGET", "EXECUTION");
+	if (rb)
+		fprintf(f, "%-*s  ", (int)wrb, "ROLLBACK");
+	fputs("REASON\n", f);
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+
+		fputs("  ", f);
+		cell(f, get_str(row, "Outcome"), wout);
+		cell(f, get_str(row, "TargetArn"), warn);
+		cell(f, get_str(row, "AutomationExecutionId"), 36);
+		if (rb)
+			cell(f, rollback_cell(row), wrb);
+		put_clean(f, get_str(row, "Reason") ? get_str(row, "Reason") : "-");
+		fputc('\n', f);
+	}
+	for (size_t i = 0; rb && i < json_object_array_length(rows); i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		struct json_object *r = get(row, "Rollback");
+
+		if (!get_str(r, "Reason") || strcmp(get_str(r, "Outcome"), "failed") != 0)
+			continue;
+		fputs("Rollback of ", f);
+		put_clean(f, get_str(row, "TargetArn"));
+		fputs(" failed: ", f);
+		put_clean(f, get_str(r, "Reason"));
+		fputc('\n', f);
+	}
+	if (status && strcmp(status, "Interrupted") == 0)
+		fprintf(f,
+			"\nThe fleet was interrupted (killed before it ended): 'irx resume %s'\n"
+			"continues it (interrupted executions resumed, targets not started started);\n"
+			"'irx rollback %s' releases what it contained instead.\n",
+			get_str(fleet, "FleetId"), get_str(fleet, "FleetId"));
+}
+
+void irx_show_fleets(FILE *f, struct json_object *list)
+{
+	size_t wrunbook = max_width(list, "Runbook", 7);
+	size_t wstatus = 11; /* "Interrupted" */
+	size_t wstart = max_width(list, "StartTime", 7);
+
+	fprintf(f, "%-42s  %-*s  %-*s  %-*s  %-8s  %s\n", "FLEET", (int)wrunbook, "RUNBOOK",
+		(int)wstatus, "STATUS", (int)wstart, "STARTED", "DURATION", "TARGETS");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *m = json_object_array_get_idx(list, i);
+		char duration[32] = "";
+		char *counts = NULL;
+
+		irx_show_duration(get(m, "DurationMs") ? get_ms(m, "DurationMs") : -1, duration,
+				  sizeof(duration));
+		cell(f, get_str(m, "FleetId"), 42);
+		cell(f, get_str(m, "Runbook"), wrunbook);
+		cell(f, get_str(m, "Status"), wstatus);
+		cell(f, get_str(m, "StartTime"), wstart);
+		cell(f, duration, 8);
+		if (get_str(m, "FailureMessage")) {
+			put_clean(f, get_str(m, "FailureMessage"));
+		} else {
+			counts = fleet_counts(m);
+			put_clean(f, counts);
+			if (get(m, "RolledBack"))
+				fputs("; rolled back", f);
+			if (json_object_get_boolean(get(m, "DryRun")))
+				fputs(" (dry run)", f);
+		}
+		fputc('\n', f);
+		free(counts);
+	}
+}
