@@ -50,6 +50,7 @@
 #include <time.h>
 
 #include "irx/plugin.h"
+#include "irx/plugin_util.h"
 
 #define ACTION_NAME "isolate:ec2Instance"
 #define ROLE_UNTRACK "untrack"
@@ -122,27 +123,10 @@ struct iso {
 
 /* --- small JSON helpers --------------------------------------------------------- */
 
-static struct json_object *jget(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v = jget(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-/* jstr, "" when absent. */
+/* irx_json_str, "" when absent. */
 static const char *jstr0(struct json_object *o, const char *key)
 {
-	const char *v = jstr(o, key);
+	const char *v = irx_json_str(o, key);
 
 	return v ? v : "";
 }
@@ -163,14 +147,6 @@ static struct json_object *str_array1(const char *s)
 
 	json_object_array_add(a, json_object_new_string(s));
 	return a;
-}
-
-static bool array_has_str(struct json_object *a, const char *s)
-{
-	for (size_t i = 0; i < jlen(a); i++)
-		if (strcmp(json_object_get_string(jidx(a, i)), s) == 0)
-			return true;
-	return false;
 }
 
 /* Filters=[{"Name":name,"Values":values}] (values transferred). */
@@ -194,27 +170,14 @@ static struct json_object *tag(const char *key, const char *value)
 	return t;
 }
 
-/* The value of tag key in a [{Key,Value}] list, or NULL. */
+/* The value of tag key in a [{Key,Value}] list: "" for a tag without a value, NULL when the
+ * tag is absent. */
 static const char *tag_value(struct json_object *tags, const char *key)
 {
-	for (size_t i = 0; i < jlen(tags); i++) {
-		const char *k = jstr(jidx(tags, i), "Key");
+	struct json_object *t = irx_json_array_find(tags, "Key", key);
+	const char *v = irx_json_str(t, "Value");
 
-		if (k && strcmp(k, key) == 0) {
-			const char *v = jstr(jidx(tags, i), "Value");
-			return v ? v : "";
-		}
-	}
-	return NULL;
-}
-
-static void iso8601_now(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return !t ? NULL : v ? v : "";
 }
 
 static void note(struct json_object *arr, const char *fmt, ...)
@@ -231,15 +194,6 @@ static void note(struct json_object *arr, const char *fmt, ...)
 	json_object_array_add(arr, json_object_new_string(buf));
 }
 
-/* Sets the step's message from an output string (so it outlives the call). */
-static void summarise(struct irx_result *res, const char *text)
-{
-	struct json_object *s = json_object_new_string(text);
-
-	json_object_object_add(res->outputs, "Summary", s);
-	res->message = json_object_get_string(s);
-}
-
 /* --- AWS calls -------------------------------------------------------------------- */
 
 /* A single read (a round trip of its own). params transferred; *resp kept alive in s->keep. */
@@ -252,8 +206,7 @@ static int aws_read(struct iso *s, const char *svc, const char *op, struct json_
 	s->round_trips++;
 	s->h->log(s->ctx->call, IRX_LOG_DEBUG, "isolating '%s': round trip %d: %s:%s", s->id,
 		  s->round_trips, svc, op);
-	rc = s->h->aws_call(s->ctx->call, svc, op, params, &r);
-	json_object_put(params);
+	rc = irx_call_aws(s->ctx, svc, op, params, &r);
 	*resp = NULL;
 	if (rc < 0) {
 		json_object_put(r);
@@ -279,18 +232,6 @@ static int checkpoint(struct iso *s)
 				  "undo record",
 				  s->id);
 	return 0;
-}
-
-/* The undo array under key, created when missing. */
-static struct json_object *undo_array(struct iso *s, const char *key)
-{
-	struct json_object *a = jget(s->res->undo, key);
-
-	if (!a) {
-		a = json_object_new_array();
-		json_object_object_add(s->res->undo, key, a);
-	}
-	return a;
 }
 
 /* One call of a wave. */
@@ -355,7 +296,7 @@ static void undo_remove(struct iso *s, const char *key, struct json_object *entr
 		json_object_object_del(s->res->undo, key);
 		return;
 	}
-	a = jget(s->res->undo, key);
+	a = irx_json_get(s->res->undo, key);
 	for (size_t i = 0; i < jlen(a); i++)
 		if (jidx(a, i) == entry) {
 			json_object_array_del_idx(a, i, 1);
@@ -394,7 +335,7 @@ static struct wcall *wave_change(struct iso *s, struct wave *w, const char *what
 	}
 	c->undo_key = key;
 	if (push) {
-		json_object_array_add(undo_array(s, key), value);
+		json_object_array_add(irx_undo_list(s->res->undo, key), value);
 		c->undo_entry = value;
 	} else {
 		json_object_object_add(s->res->undo, key, value);
@@ -410,7 +351,7 @@ static void wave_record(struct iso *s, struct wave *w, const char *key, struct j
 		json_object_put(value);
 		return;
 	}
-	json_object_array_add(undo_array(s, key), value);
+	json_object_array_add(irx_undo_list(s->res->undo, key), value);
 	w->journal = true;
 }
 
@@ -435,18 +376,6 @@ static void wave_discard(struct iso *s, struct wave *w)
 						  jlen(s->changed) - w->notes_before);
 	}
 	wave_reset(w);
-}
-
-static bool has_call_many(const struct irx_host *h)
-{
-	return h->size >= offsetof(struct irx_host, aws_call_many) + sizeof(h->aws_call_many) &&
-	       h->aws_call_many;
-}
-
-static bool has_call_expect(const struct irx_host *h)
-{
-	return h->size >= offsetof(struct irx_host, aws_call_expect) + sizeof(h->aws_call_expect) &&
-	       h->aws_call_expect;
 }
 
 /*
@@ -482,7 +411,7 @@ static void wave_keep(struct iso *s, struct wcall *c, struct json_object *r)
 	/* In a default VPC EC2 answers a revoke of rules that are not there with success and
 	   lists them as unknown: the same answer as InvalidPermission.NotFound elsewhere. */
 	if (c->group && strncmp(c->op, "Revoke", 6) == 0 &&
-	    jlen(jget(r, "UnknownIpPermissions")) > 0)
+	    jlen(irx_json_get(r, "UnknownIpPermissions")) > 0)
 		answered(s, c, "UnknownIpPermissions");
 	json_object_array_add(s->keep, r);
 	if (c->resp)
@@ -515,7 +444,7 @@ static int wave_send(struct iso *s, struct wave *w)
 	failed = calloc(w->n, sizeof(*failed));
 	if (!failed)
 		abort();
-	if (w->n > 1 && has_call_many(s->h)) {
+	if (w->n > 1 && IRX_HOST_HAS(s->h, aws_call_many)) {
 		s->round_trips++;
 		s->h->log(s->ctx->call, IRX_LOG_DEBUG,
 			  "isolating '%s': round trip %d: %zu calls at once", s->id, s->round_trips,
@@ -556,7 +485,7 @@ static int wave_send(struct iso *s, struct wave *w)
 			s->h->log(s->ctx->call, IRX_LOG_DEBUG,
 				  "isolating '%s': round trip %d: %s:%s", s->id, s->round_trips,
 				  w->c[i].svc, w->c[i].op);
-			if (w->c[i].expected && has_call_expect(s->h)) {
+			if (w->c[i].expected && IRX_HOST_HAS(s->h, aws_call_expect)) {
 				int rc1 =
 				    s->h->aws_call_expect(s->ctx->call, w->c[i].svc, w->c[i].op,
 							  w->c[i].params, w->c[i].expected, &r);
@@ -748,27 +677,27 @@ static int check_group_name(struct iso *s, const char *param, const char *name)
 
 static int read_inputs(struct iso *s, struct json_object *in)
 {
-	const char *target = jstr(in, "TargetArn");
-	const char *iso_name = jstr(in, "IsolationGroupName");
-	const char *untrack_name = jstr(in, "UntrackGroupName");
-	const char *fname = jstr(in, "ForensicGroupName");
+	const char *target = irx_json_str(in, "TargetArn");
+	const char *iso_name = irx_json_str(in, "IsolationGroupName");
+	const char *untrack_name = irx_json_str(in, "UntrackGroupName");
+	const char *fname = irx_json_str(in, "ForensicGroupName");
 
 	if (!target || parse_target(s, target) < 0)
 		return target ? -1 : s->h->fail(s->ctx->call, "TargetArn is required");
-	s->untrack_wait = json_object_get_int64(jget(in, "UntrackWaitSeconds"));
+	s->untrack_wait = json_object_get_int64(irx_json_get(in, "UntrackWaitSeconds"));
 	if (s->untrack_wait < 0 || s->untrack_wait > 3600)
 		return s->h->fail(s->ctx->call, "UntrackWaitSeconds %lld is out of range (0-3600)",
 				  s->untrack_wait);
-	s->asg_mode = jstr(in, "AutoScaling");
+	s->asg_mode = irx_json_str(in, "AutoScaling");
 	if (strcmp(s->asg_mode, "standby") != 0 && strcmp(s->asg_mode, "detach") != 0 &&
 	    strcmp(s->asg_mode, "none") != 0)
 		return s->h->fail(s->ctx->call,
 				  "AutoScaling '%s' is not one of 'standby', 'detach', 'none'",
 				  s->asg_mode);
-	s->elb = json_object_get_boolean(jget(in, "ElbDeregister"));
-	s->ct_tcp = json_object_get_int(jget(in, "TcpEstablishedTimeout"));
-	s->ct_udp_stream = json_object_get_int(jget(in, "UdpStreamTimeout"));
-	s->ct_udp = json_object_get_int(jget(in, "UdpTimeout"));
+	s->elb = irx_json_bool(in, "ElbDeregister");
+	s->ct_tcp = json_object_get_int(irx_json_get(in, "TcpEstablishedTimeout"));
+	s->ct_udp_stream = json_object_get_int(irx_json_get(in, "UdpStreamTimeout"));
+	s->ct_udp = json_object_get_int(irx_json_get(in, "UdpTimeout"));
 	if (s->ct_tcp < 60 || s->ct_tcp > 432000)
 		return s->h->fail(s->ctx->call,
 				  "TcpEstablishedTimeout %d is out of range (60-432000 seconds)",
@@ -780,19 +709,17 @@ static int read_inputs(struct iso *s, struct json_object *in)
 	if (s->ct_udp < 30 || s->ct_udp > 60)
 		return s->h->fail(s->ctx->call, "UdpTimeout %d is out of range (30-60 seconds)",
 				  s->ct_udp);
-	s->revoke = jstr(in, "RevokeCredentials");
+	s->revoke = irx_json_str(in, "RevokeCredentials");
 	if (strcmp(s->revoke, "instance-scoped") != 0 &&
 	    strcmp(s->revoke, "revoke-older-sessions") != 0 && strcmp(s->revoke, "none") != 0)
 		return s->h->fail(s->ctx->call,
 				  "RevokeCredentials '%s' is not one of 'instance-scoped', "
 				  "'revoke-older-sessions', 'none'",
 				  s->revoke);
-	s->forensic_cidr = jstr(in, "ForensicCidr");
-	if (s->forensic_cidr && !*s->forensic_cidr)
-		s->forensic_cidr = NULL;
+	s->forensic_cidr = irx_json_nonempty(in, "ForensicCidr");
 	if (s->forensic_cidr && check_forensic_cidr(s, s->forensic_cidr) < 0)
 		return -1;
-	s->disassociate = json_object_get_boolean(jget(in, "DisassociateAddresses"));
+	s->disassociate = irx_json_bool(in, "DisassociateAddresses");
 	if (check_group_name(s, "IsolationGroupName", iso_name) < 0 ||
 	    check_group_name(s, "UntrackGroupName", untrack_name) < 0)
 		return -1;
@@ -834,7 +761,7 @@ static int read_inputs(struct iso *s, struct json_object *in)
 
 static int eni_index(struct json_object *eni)
 {
-	return json_object_get_int(jget(jget(eni, "Attachment"), "DeviceIndex"));
+	return json_object_get_int(irx_json_get(irx_json_get(eni, "Attachment"), "DeviceIndex"));
 }
 
 static int by_device_index(const void *a, const void *b)
@@ -847,10 +774,10 @@ static int by_device_index(const void *a, const void *b)
 /* The ENI's group ids as a new array. */
 static struct json_object *eni_group_ids(struct json_object *eni)
 {
-	struct json_object *ids = json_object_new_array(), *g = jget(eni, "Groups");
+	struct json_object *ids = json_object_new_array(), *g = irx_json_get(eni, "Groups");
 
 	for (size_t i = 0; i < jlen(g); i++) {
-		const char *id = jstr(jidx(g, i), "GroupId");
+		const char *id = irx_json_str(jidx(g, i), "GroupId");
 
 		if (id)
 			json_object_array_add(ids, json_object_new_string(id));
@@ -867,12 +794,12 @@ static int record(struct iso *s)
 	json_object_object_add(p, "InstanceIds", str_array1(s->id));
 	if (aws_read(s, "ec2", "DescribeInstances", p, &r) < 0)
 		return -1;
-	resv = jidx(jget(r, "Reservations"), 0);
-	s->instance = jidx(jget(resv, "Instances"), 0);
+	resv = jidx(irx_json_get(r, "Reservations"), 0);
+	s->instance = jidx(irx_json_get(resv, "Instances"), 0);
 	if (!s->instance)
 		return s->h->fail(s->ctx->call, "cannot isolate instance '%s': it does not exist",
 				  s->id);
-	owner = jstr(resv, "OwnerId");
+	owner = irx_json_str(resv, "OwnerId");
 	if (!s->arn[0]) {
 		if (!owner)
 			return s->h->fail(s->ctx->call,
@@ -882,20 +809,20 @@ static int record(struct iso *s)
 		snprintf(s->arn, sizeof(s->arn), "arn:%s:ec2:%s:%s:instance/%s", s->partition,
 			 s->region, owner, s->id);
 	}
-	s->state = jstr(jget(s->instance, "State"), "Name");
+	s->state = irx_json_str(irx_json_get(s->instance, "State"), "Name");
 	if (!s->state)
 		s->state = "unknown";
 	if (strcmp(s->state, "terminated") == 0 || strcmp(s->state, "shutting-down") == 0)
 		return s->h->fail(s->ctx->call, "cannot isolate instance '%s': it is %s", s->id,
 				  s->state);
-	s->vpc = jstr(s->instance, "VpcId");
-	nis = jget(s->instance, "NetworkInterfaces");
+	s->vpc = irx_json_str(s->instance, "VpcId");
+	nis = irx_json_get(s->instance, "NetworkInterfaces");
 	if (!s->vpc || jlen(nis) == 0)
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': it has no VPC network interface",
 				  s->id);
 	for (size_t i = 0; i < jlen(nis); i++) {
-		const char *v = jstr(jidx(nis, i), "VpcId");
+		const char *v = irx_json_str(jidx(nis, i), "VpcId");
 
 		/* The groups are per VPC: one found for the instance's VPC cannot go on another's.
 		 */
@@ -920,28 +847,29 @@ static int record(struct iso *s)
 	for (size_t i = 0; i < jlen(s->enis); i++) {
 		struct json_object *e = jidx(s->enis, i), *o = json_object_new_object();
 
-		json_object_object_add(o, "NetworkInterfaceId",
-				       json_object_new_string(jstr(e, "NetworkInterfaceId")));
+		json_object_object_add(
+		    o, "NetworkInterfaceId",
+		    json_object_new_string(irx_json_str(e, "NetworkInterfaceId")));
 		json_object_object_add(o, "DeviceIndex", json_object_new_int(eni_index(e)));
 		json_object_object_add(o, "Groups", eni_group_ids(e));
 		json_object_array_add(nis, o);
 	}
 	json_object_object_add(out, "NetworkInterfaces", nis);
-	json_object_object_add(
-	    out, "InstanceProfileArn",
-	    jstr(jget(s->instance, "IamInstanceProfile"), "Arn")
-		? json_object_new_string(jstr(jget(s->instance, "IamInstanceProfile"), "Arn"))
-		: NULL);
+	json_object_object_add(out, "InstanceProfileArn",
+			       irx_json_str(irx_json_get(s->instance, "IamInstanceProfile"), "Arn")
+				   ? json_object_new_string(irx_json_str(
+					 irx_json_get(s->instance, "IamInstanceProfile"), "Arn"))
+				   : NULL);
 	vols = json_object_new_array();
-	bdm = jget(s->instance, "BlockDeviceMappings");
+	bdm = irx_json_get(s->instance, "BlockDeviceMappings");
 	for (size_t i = 0; i < jlen(bdm); i++) {
-		const char *v = jstr(jget(jidx(bdm, i), "Ebs"), "VolumeId");
+		const char *v = irx_json_str(irx_json_get(jidx(bdm, i), "Ebs"), "VolumeId");
 
 		if (v)
 			json_object_array_add(vols, json_object_new_string(v));
 	}
 	json_object_object_add(out, "VolumeIds", vols);
-	json_object_object_add(out, "Tags", json_object_get(jget(s->instance, "Tags")));
+	json_object_object_add(out, "Tags", json_object_get(irx_json_get(s->instance, "Tags")));
 
 	if (!s->ctx->dry_run) {
 		json_object_object_add(s->res->undo, "InstanceId", json_object_new_string(s->id));
@@ -982,7 +910,7 @@ static void protect(struct iso *s, struct wave *w)
 	const char *shutdown = NULL;
 	char what[512];
 
-	v = jget(jget(s->r_term, "DisableApiTermination"), "Value");
+	v = irx_json_get(irx_json_get(s->r_term, "DisableApiTermination"), "Value");
 	if (!json_object_get_boolean(v)) {
 		p = json_object_new_object();
 		json_object_object_add(p, "InstanceId", json_object_new_string(s->id));
@@ -992,7 +920,7 @@ static void protect(struct iso *s, struct wave *w)
 		wave_change(s, w, what, "ec2", "ModifyInstanceAttribute", p, NULL,
 			    "DisableApiTermination", json_object_new_boolean(0), false);
 	}
-	v = jget(jget(s->r_shutdown, "InstanceInitiatedShutdownBehavior"), "Value");
+	v = irx_json_get(irx_json_get(s->r_shutdown, "InstanceInitiatedShutdownBehavior"), "Value");
 	shutdown = v ? json_object_get_string(v) : "stop";
 	if (strcmp(shutdown, "stop") != 0) {
 		p = json_object_new_object();
@@ -1005,24 +933,25 @@ static void protect(struct iso *s, struct wave *w)
 			    "ShutdownBehavior", json_object_new_string(shutdown), false);
 	}
 	/* One BlockDeviceMappings attribute naming every EBS volume still deleted with it. */
-	bdm = jget(s->instance, "BlockDeviceMappings");
+	bdm = irx_json_get(s->instance, "BlockDeviceMappings");
 	maps = json_object_new_array();
 	vols = json_object_new_array();
 	for (size_t i = 0; i < jlen(bdm); i++) {
-		struct json_object *m = jidx(bdm, i), *ebs = jget(m, "Ebs"), *o = NULL, *e = NULL;
+		struct json_object *m = jidx(bdm, i), *ebs = irx_json_get(m, "Ebs"), *o = NULL,
+				   *e = NULL;
 
-		if (!ebs || !json_object_get_boolean(jget(ebs, "DeleteOnTermination")))
+		if (!ebs || !irx_json_bool(ebs, "DeleteOnTermination"))
 			continue;
 		o = json_object_new_object();
 		e = json_object_new_object();
 		json_object_object_add(o, "DeviceName",
-				       json_object_new_string(jstr(m, "DeviceName")));
+				       json_object_new_string(irx_json_str(m, "DeviceName")));
 		json_object_object_add(e, "VolumeId",
-				       json_object_new_string(jstr(ebs, "VolumeId")));
+				       json_object_new_string(irx_json_str(ebs, "VolumeId")));
 		json_object_object_add(e, "DeleteOnTermination", json_object_new_boolean(0));
 		json_object_object_add(o, "Ebs", e);
 		json_object_array_add(maps, o);
-		json_object_array_add(vols, json_object_new_string(jstr(ebs, "VolumeId")));
+		json_object_array_add(vols, json_object_new_string(irx_json_str(ebs, "VolumeId")));
 	}
 	if (jlen(maps) == 0) {
 		json_object_put(maps);
@@ -1048,14 +977,14 @@ static void protect(struct iso *s, struct wave *w)
  */
 static int check_auto_scaling(struct iso *s, const char **group, const char **life)
 {
-	struct json_object *a = jidx(jget(s->r_asg, "AutoScalingInstances"), 0);
+	struct json_object *a = jidx(irx_json_get(s->r_asg, "AutoScalingInstances"), 0);
 	bool standby = strcmp(s->asg_mode, "standby") == 0;
 
 	*group = *life = NULL;
 	if (!a)
 		return 0;
-	*group = jstr(a, "AutoScalingGroupName");
-	*life = jstr(a, "LifecycleState");
+	*group = irx_json_str(a, "AutoScalingGroupName");
+	*life = irx_json_str(a, "LifecycleState");
 	if (!*group || !*life)
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': DescribeAutoScalingInstances gave "
@@ -1117,7 +1046,8 @@ static void read_asg_group(struct iso *s, struct wave *w, const char *group)
 /* Plans the lowering in the wave when the group is at its minimum; *lowered says so. */
 static int lower_min_size(struct iso *s, struct wave *w, const char *group, bool *lowered)
 {
-	struct json_object *p = NULL, *g = jidx(jget(s->r_asg_group, "AutoScalingGroups"), 0);
+	struct json_object *p = NULL,
+			   *g = jidx(irx_json_get(s->r_asg_group, "AutoScalingGroups"), 0);
 	struct json_object *rec = NULL;
 	int min = 0, desired = 0, to = 0;
 	char what[512];
@@ -1127,8 +1057,8 @@ static int lower_min_size(struct iso *s, struct wave *w, const char *group, bool
 		return s->h->fail(s->ctx->call,
 				  "cannot isolate instance '%s': auto scaling group '%s' not found",
 				  s->id, group);
-	min = json_object_get_int(jget(g, "MinSize"));
-	desired = json_object_get_int(jget(g, "DesiredCapacity"));
+	min = json_object_get_int(irx_json_get(g, "MinSize"));
+	desired = json_object_get_int(irx_json_get(g, "DesiredCapacity"));
 	if (desired - 1 >= min)
 		return 0;
 	to = desired > 0 ? desired - 1 : 0;
@@ -1153,13 +1083,13 @@ static int lower_min_size(struct iso *s, struct wave *w, const char *group, bool
 static bool is_own_ip(struct iso *s, const char *ip)
 {
 	for (size_t i = 0; i < jlen(s->enis); i++) {
-		struct json_object *ips = jget(jidx(s->enis, i), "PrivateIpAddresses");
-		const char *prim = jstr(jidx(s->enis, i), "PrivateIpAddress");
+		struct json_object *ips = irx_json_get(jidx(s->enis, i), "PrivateIpAddresses");
+		const char *prim = irx_json_str(jidx(s->enis, i), "PrivateIpAddress");
 
 		if (prim && strcmp(prim, ip) == 0)
 			return true;
 		for (size_t k = 0; k < jlen(ips); k++) {
-			const char *a = jstr(jidx(ips, k), "PrivateIpAddress");
+			const char *a = irx_json_str(jidx(ips, k), "PrivateIpAddress");
 
 			if (a && strcmp(a, ip) == 0)
 				return true;
@@ -1172,17 +1102,18 @@ static bool is_own_ip(struct iso *s, const char *ip)
 static void deregister_group(struct iso *s, struct wave *w, struct json_object *tg,
 			     struct json_object *health)
 {
-	const char *arn = jstr(tg, "TargetGroupArn"), *type = jstr(tg, "TargetType");
+	const char *arn = irx_json_str(tg, "TargetGroupArn"),
+		   *type = irx_json_str(tg, "TargetType");
 	struct json_object *p = NULL, *d = NULL, *targets = NULL, *rec = NULL;
 	bool ip = type && strcmp(type, "ip") == 0;
 	char what[2048];
 
-	d = jget(health, "TargetHealthDescriptions");
+	d = irx_json_get(health, "TargetHealthDescriptions");
 	targets = json_object_new_array();
 	for (size_t i = 0; i < jlen(d); i++) {
-		struct json_object *t = jget(jidx(d, i), "Target"), *o = NULL;
-		const char *id = jstr(t, "Id");
-		const char *state = jstr(jget(jidx(d, i), "TargetHealth"), "State");
+		struct json_object *t = irx_json_get(jidx(d, i), "Target"), *o = NULL;
+		const char *id = irx_json_str(t, "Id");
+		const char *state = irx_json_str(irx_json_get(jidx(d, i), "TargetHealth"), "State");
 
 		if (!id || (ip ? !is_own_ip(s, id) : strcmp(id, s->id) != 0))
 			continue;
@@ -1191,11 +1122,12 @@ static void deregister_group(struct iso *s, struct wave *w, struct json_object *
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "Id", json_object_new_string(id));
-		if (jget(t, "Port"))
-			json_object_object_add(o, "Port", json_object_get(jget(t, "Port")));
-		if (jstr(t, "AvailabilityZone"))
-			json_object_object_add(o, "AvailabilityZone",
-					       json_object_get(jget(t, "AvailabilityZone")));
+		if (irx_json_get(t, "Port"))
+			json_object_object_add(o, "Port", json_object_get(irx_json_get(t, "Port")));
+		if (irx_json_str(t, "AvailabilityZone"))
+			json_object_object_add(
+			    o, "AvailabilityZone",
+			    json_object_get(irx_json_get(t, "AvailabilityZone")));
 		json_object_array_add(targets, o);
 	}
 	if (jlen(targets) == 0) {
@@ -1220,11 +1152,12 @@ static int target_groups(struct iso *s)
 	const char *marker = NULL;
 
 	for (;;) {
-		struct json_object *tgs = jget(r, "TargetGroups");
+		struct json_object *tgs = irx_json_get(r, "TargetGroups");
 
 		for (size_t i = 0; i < jlen(tgs); i++) {
 			struct json_object *tg = jidx(tgs, i);
-			const char *type = jstr(tg, "TargetType"), *vpc = jstr(tg, "VpcId");
+			const char *type = irx_json_str(tg, "TargetType"),
+				   *vpc = irx_json_str(tg, "VpcId");
 
 			/* instance and ip targets in the instance's VPC; lambda/alb groups
 			   cannot hold it. */
@@ -1234,7 +1167,7 @@ static int target_groups(struct iso *s)
 				continue;
 			json_object_array_add(s->tgs, json_object_get(tg));
 		}
-		marker = jstr(r, "NextMarker");
+		marker = irx_json_str(r, "NextMarker");
 		if (!marker || !*marker)
 			break;
 		p = json_object_new_object();
@@ -1253,8 +1186,9 @@ static void target_health(struct iso *s, struct wave *w)
 	for (size_t i = 0; i < jlen(s->tgs); i++) {
 		struct json_object *p = json_object_new_object();
 
-		json_object_object_add(p, "TargetGroupArn",
-				       json_object_get(jget(jidx(s->tgs, i), "TargetGroupArn")));
+		json_object_object_add(
+		    p, "TargetGroupArn",
+		    json_object_get(irx_json_get(jidx(s->tgs, i), "TargetGroupArn")));
 		wave_read(w, "elasticloadbalancingv2", "DescribeTargetHealth", p, &s->health[i]);
 	}
 }
@@ -1273,7 +1207,7 @@ static struct json_object *ct_spec(int tcp, int udp_stream, int udp)
 
 static int ct_get(struct json_object *ct, const char *key, int dflt)
 {
-	struct json_object *v = jget(ct, key);
+	struct json_object *v = irx_json_get(ct, key);
 
 	return v ? json_object_get_int(v) : dflt;
 }
@@ -1286,8 +1220,8 @@ static void connection_tracking(struct iso *s, struct wave *w)
 {
 	for (size_t i = 0; i < jlen(s->enis); i++) {
 		struct json_object *e = jidx(s->enis, i),
-				   *ct = jget(e, "ConnectionTrackingConfiguration");
-		const char *eni = jstr(e, "NetworkInterfaceId");
+				   *ct = irx_json_get(e, "ConnectionTrackingConfiguration");
+		const char *eni = irx_json_str(e, "NetworkInterfaceId");
 		int tcp = ct_get(ct, "TcpEstablishedTimeout", CT_DEFAULT_TCP);
 		int us = ct_get(ct, "UdpStreamTimeout", CT_DEFAULT_UDP_STREAM);
 		int u = ct_get(ct, "UdpTimeout", CT_DEFAULT_UDP);
@@ -1327,14 +1261,16 @@ static struct rules classify(struct json_object *perms, const char *only)
 
 	for (size_t i = 0; i < jlen(perms); i++) {
 		struct json_object *p = jidx(perms, i);
-		const char *proto = jstr(p, "IpProtocol");
-		struct json_object *v4 = jget(p, "IpRanges"), *v6 = jget(p, "Ipv6Ranges");
+		const char *proto = irx_json_str(p, "IpProtocol");
+		struct json_object *v4 = irx_json_get(p, "IpRanges"),
+				   *v6 = irx_json_get(p, "Ipv6Ranges");
 		bool any = proto && strcmp(proto, "-1") == 0;
 
-		if (jlen(jget(p, "UserIdGroupPairs")) || jlen(jget(p, "PrefixListIds")))
+		if (jlen(irx_json_get(p, "UserIdGroupPairs")) ||
+		    jlen(irx_json_get(p, "PrefixListIds")))
 			r.other++;
 		for (size_t k = 0; k < jlen(v4); k++) {
-			const char *c = jstr(jidx(v4, k), "CidrIp");
+			const char *c = irx_json_str(jidx(v4, k), "CidrIp");
 
 			if (any && c && strcmp(c, "0.0.0.0/0") == 0)
 				r.all_v4 = true;
@@ -1344,7 +1280,7 @@ static struct rules classify(struct json_object *perms, const char *only)
 				r.other++;
 		}
 		for (size_t k = 0; k < jlen(v6); k++) {
-			const char *c = jstr(jidx(v6, k), "CidrIpv6");
+			const char *c = irx_json_str(jidx(v6, k), "CidrIpv6");
 
 			if (any && c && strcmp(c, "::/0") == 0)
 				r.all_v6 = true;
@@ -1415,8 +1351,8 @@ static void rule_change(struct iso *s, struct wave *w, struct sgroup *g, const c
  */
 static int settle_rules(struct iso *s, struct wave *w, struct sgroup *g)
 {
-	struct json_object *in = jget(g->sg, "IpPermissions"),
-			   *eg = jget(g->sg, "IpPermissionsEgress");
+	struct json_object *in = irx_json_get(g->sg, "IpPermissions"),
+			   *eg = irx_json_get(g->sg, "IpPermissionsEgress");
 	bool forensic = strcmp(g->role, ROLE_FORENSIC) == 0;
 	bool v6 = forensic && strchr(s->forensic_cidr, ':') != NULL;
 	struct rules ri = classify(in, forensic ? s->forensic_cidr : NULL);
@@ -1511,11 +1447,11 @@ static void read_groups(struct iso *s, struct wave *w)
 static struct json_object *group_named(struct iso *s, struct json_object *resp,
 				       const struct sgroup *g)
 {
-	struct json_object *sgs = jget(resp, "SecurityGroups"), *found = NULL;
+	struct json_object *sgs = irx_json_get(resp, "SecurityGroups"), *found = NULL;
 
 	for (size_t i = 0; i < jlen(sgs); i++) {
-		const char *n = jstr(jidx(sgs, i), "GroupName");
-		const char *v = jstr(jidx(sgs, i), "VpcId");
+		const char *n = irx_json_str(jidx(sgs, i), "GroupName");
+		const char *v = irx_json_str(jidx(sgs, i), "VpcId");
 
 		if (n && strcmp(n, g->name) == 0 && (!v || strcmp(v, s->vpc) == 0))
 			found = jidx(sgs, i);
@@ -1526,7 +1462,7 @@ static struct json_object *group_named(struct iso *s, struct json_object *resp,
 /* Takes the described group g->sg as g's, or refuses it when irx did not make it. */
 static int take_group(struct iso *s, struct sgroup *g)
 {
-	const char *role = tag_value(jget(g->sg, "Tags"), "irx:role");
+	const char *role = tag_value(irx_json_get(g->sg, "Tags"), "irx:role");
 
 	snprintf(g->id, sizeof(g->id), "%s", jstr0(g->sg, "GroupId"));
 	/* A group irx did not make could hold anything: never trust it by name. */
@@ -1616,7 +1552,7 @@ static int created_groups(struct iso *s, struct wave *w)
 					       perm_all("0.0.0.0/0", NULL));
 			continue;
 		}
-		if (!jstr(s->r_create[k], "GroupId")) {
+		if (!irx_json_str(s->r_create[k], "GroupId")) {
 			json_object_put(ids);
 			json_object_put(names);
 			return s->h->fail(s->ctx->call,
@@ -1624,7 +1560,7 @@ static int created_groups(struct iso *s, struct wave *w)
 					  "gave no GroupId",
 					  s->id);
 		}
-		snprintf(g->id, sizeof(g->id), "%s", jstr(s->r_create[k], "GroupId"));
+		snprintf(g->id, sizeof(g->id), "%s", irx_json_str(s->r_create[k], "GroupId"));
 		json_object_array_add(ids, json_object_new_string(g->id));
 	}
 	if (jlen(ids)) {
@@ -1654,7 +1590,7 @@ static int created_groups(struct iso *s, struct wave *w)
 /* After the describe of the new groups: their rules settled (in the wave). */
 static int settle_created(struct iso *s, struct wave *w)
 {
-	struct json_object *sgs = jget(s->r_created, "SecurityGroups");
+	struct json_object *sgs = irx_json_get(s->r_created, "SecurityGroups");
 
 	for (int k = 0; k < G_COUNT; k++) {
 		struct sgroup *g = &s->groups[k];
@@ -1743,7 +1679,7 @@ static int recheck_groups(struct iso *s, struct wave *w)
 			return -1;
 		for (int k = 0; k < G_COUNT; k++) {
 			struct sgroup *g = &s->groups[k];
-			struct json_object *sgs = jget(s->r_recheck, "SecurityGroups");
+			struct json_object *sgs = irx_json_get(s->r_recheck, "SecurityGroups");
 
 			if (!g->recheck)
 				continue;
@@ -1781,7 +1717,7 @@ static bool same_set(struct json_object *a, struct json_object *b)
 	if (jlen(a) != jlen(b))
 		return false;
 	for (size_t i = 0; i < jlen(a); i++)
-		if (!array_has_str(b, json_object_get_string(jidx(a, i))))
+		if (!irx_json_array_has(b, json_object_get_string(jidx(a, i))))
 			return false;
 	return true;
 }
@@ -1819,7 +1755,7 @@ static struct json_object *eni_record(struct iso *s, struct json_object *e,
 	struct json_object *rec = json_object_new_object();
 
 	json_object_object_add(rec, "NetworkInterfaceId",
-			       json_object_new_string(jstr(e, "NetworkInterfaceId")));
+			       json_object_new_string(irx_json_str(e, "NetworkInterfaceId")));
 	/* Groups an earlier run put there are not the originals: that run's undo has them. */
 	json_object_object_add(rec, "OriginalGroups",
 			       only_irx_groups(s, live) ? NULL : json_object_get(live));
@@ -1868,7 +1804,7 @@ static int swap_groups(struct iso *s, struct wave *w)
 	}
 	/* Phase 1: the untrack group on every ENI that is not yet on it (or isolated). */
 	for (size_t i = 0; i < n; i++) {
-		const char *eni = jstr(jidx(s->enis, i), "NetworkInterfaceId");
+		const char *eni = irx_json_str(jidx(s->enis, i), "NetworkInterfaceId");
 		struct json_object *ids = jidx(live, i), *rec = NULL;
 
 		if (!todo[i])
@@ -1914,7 +1850,7 @@ static int swap_groups(struct iso *s, struct wave *w)
 	}
 	/* Phase 3: the rule-less isolation group (+ forensic). */
 	for (size_t i = 0; i < n; i++) {
-		const char *eni = jstr(jidx(s->enis, i), "NetworkInterfaceId");
+		const char *eni = irx_json_str(jidx(s->enis, i), "NetworkInterfaceId");
 		struct json_object *target = NULL;
 
 		if (!todo[i])
@@ -1943,8 +1879,8 @@ static void read_addresses(struct iso *s, struct wave *w)
 	struct json_object *p = json_object_new_object(), *ids = json_object_new_array();
 
 	for (size_t i = 0; i < jlen(s->enis); i++)
-		json_object_array_add(
-		    ids, json_object_new_string(jstr(jidx(s->enis, i), "NetworkInterfaceId")));
+		json_object_array_add(ids, json_object_new_string(irx_json_str(
+					       jidx(s->enis, i), "NetworkInterfaceId")));
 	/* By ENI, not instance-id: that filter can miss addresses on secondary ENIs. */
 	json_object_object_add(p, "Filters", filter("network-interface-id", ids));
 	wave_read(w, "ec2", "DescribeAddresses", p, &s->r_addrs);
@@ -1953,12 +1889,13 @@ static void read_addresses(struct iso *s, struct wave *w)
 /* Public addresses make it reachable from anywhere the groups would allow: drop them. */
 static void addresses(struct iso *s, struct wave *w)
 {
-	struct json_object *addrs = jget(s->r_addrs, "Addresses"), *out = json_object_new_array();
+	struct json_object *addrs = irx_json_get(s->r_addrs, "Addresses"),
+			   *out = json_object_new_array();
 
 	json_object_object_add(s->res->outputs, "DisassociatedAddresses", out);
 	for (size_t i = 0; i < jlen(addrs); i++) {
 		struct json_object *a = jidx(addrs, i), *rec = NULL, *dp = NULL;
-		const char *assoc = jstr(a, "AssociationId");
+		const char *assoc = irx_json_str(a, "AssociationId");
 		char what[512];
 
 		if (!assoc)
@@ -1968,15 +1905,17 @@ static void addresses(struct iso *s, struct wave *w)
 			 (const char *const[]){"PublicIp", "AllocationId", "AssociationId",
 					       "NetworkInterfaceId", "PrivateIpAddress", NULL};
 		     *k; k++)
-			if (jstr(a, *k))
+			if (irx_json_str(a, *k))
 				json_object_object_add(rec, *k,
-						       json_object_new_string(jstr(a, *k)));
+						       json_object_new_string(irx_json_str(a, *k)));
 		json_object_array_add(out, json_object_get(rec));
 		dp = json_object_new_object();
 		json_object_object_add(dp, "AssociationId", json_object_new_string(assoc));
 		snprintf(what, sizeof(what), "disassociate elastic ip %s from '%s'",
-			 jstr(a, "PublicIp") ? jstr(a, "PublicIp") : "?",
-			 jstr(a, "NetworkInterfaceId") ? jstr(a, "NetworkInterfaceId") : s->id);
+			 irx_json_str(a, "PublicIp") ? irx_json_str(a, "PublicIp") : "?",
+			 irx_json_str(a, "NetworkInterfaceId")
+			     ? irx_json_str(a, "NetworkInterfaceId")
+			     : s->id);
 		wave_change(s, w, what, "ec2", "DisassociateAddress", dp, NULL, "Addresses", rec,
 			    true);
 	}
@@ -1994,13 +1933,14 @@ static const char *last_segment(const char *arn)
 static bool revoking(struct iso *s)
 {
 	return strcmp(s->revoke, "none") != 0 &&
-	       jstr(jget(s->instance, "IamInstanceProfile"), "Arn") != NULL;
+	       irx_json_str(irx_json_get(s->instance, "IamInstanceProfile"), "Arn") != NULL;
 }
 
 static void read_profile(struct iso *s, struct wave *w)
 {
 	struct json_object *p = json_object_new_object();
-	const char *profile_arn = jstr(jget(s->instance, "IamInstanceProfile"), "Arn");
+	const char *profile_arn =
+	    irx_json_str(irx_json_get(s->instance, "IamInstanceProfile"), "Arn");
 
 	json_object_object_add(p, "InstanceProfileName",
 			       json_object_new_string(last_segment(profile_arn)));
@@ -2010,12 +1950,14 @@ static void read_profile(struct iso *s, struct wave *w)
 /* After GetInstanceProfile: the role, the policy's name, ListRolePolicies in the wave. */
 static void read_role_policies(struct iso *s, struct wave *w)
 {
-	const char *profile_arn = jstr(jget(s->instance, "IamInstanceProfile"), "Arn");
-	struct json_object *role = jidx(jget(jget(s->r_profile, "InstanceProfile"), "Roles"), 0);
+	const char *profile_arn =
+	    irx_json_str(irx_json_get(s->instance, "IamInstanceProfile"), "Arn");
+	struct json_object *role =
+	    jidx(irx_json_get(irx_json_get(s->r_profile, "InstanceProfile"), "Roles"), 0);
 	struct json_object *p = NULL;
 	bool scoped = strcmp(s->revoke, "instance-scoped") == 0;
 
-	s->role_name = jstr(role, "RoleName");
+	s->role_name = irx_json_str(role, "RoleName");
 	if (!s->role_name) {
 		note(s->warnings, "instance profile '%s' has no role: no credentials to revoke",
 		     profile_arn);
@@ -2041,8 +1983,8 @@ static int role_has_policy(struct iso *s, bool *has)
 
 	*has = false;
 	for (;;) {
-		*has = *has || array_has_str(jget(r, "PolicyNames"), s->policy_name);
-		marker = json_object_get_boolean(jget(r, "IsTruncated")) ? jstr(r, "Marker") : NULL;
+		*has = *has || irx_json_array_has(irx_json_get(r, "PolicyNames"), s->policy_name);
+		marker = irx_json_bool(r, "IsTruncated") ? irx_json_str(r, "Marker") : NULL;
 		if (!marker || *has)
 			return 0;
 		p = json_object_new_object();
@@ -2067,7 +2009,7 @@ static int credentials(struct iso *s, struct wave *w)
 
 	if (!revoking(s) || !s->role_name)
 		return 0;
-	iso8601_now(now, sizeof(now));
+	irx_iso8601_now(now, sizeof(now));
 	if (!scoped)
 		note(s->warnings,
 		     "revoke-older-sessions denies every session of role '%s' issued before %s: "
@@ -2125,7 +2067,7 @@ static int credentials(struct iso *s, struct wave *w)
  * counted: a re-run of a contained one keeps them. */
 static void tag_instance(struct iso *s, struct wave *w)
 {
-	struct json_object *have = jget(s->instance, "Tags"), *want = NULL, *added = NULL;
+	struct json_object *have = irx_json_get(s->instance, "Tags"), *want = NULL, *added = NULL;
 	struct json_object *prev = NULL, *rec = NULL, *p = NULL;
 	const char *status = tag_value(have, "irx:status");
 	char now[32], what[256];
@@ -2135,7 +2077,7 @@ static void tag_instance(struct iso *s, struct wave *w)
 	want = json_object_new_array();
 	added = json_object_new_array();
 	prev = json_object_new_object();
-	iso8601_now(now, sizeof(now));
+	irx_iso8601_now(now, sizeof(now));
 	json_object_array_add(want, tag("irx:status", "isolated"));
 	json_object_array_add(want, tag("irx:execution-id", s->ctx->execution_id));
 	if (s->ctx->case_id && *s->ctx->case_id)
@@ -2143,7 +2085,7 @@ static void tag_instance(struct iso *s, struct wave *w)
 	json_object_array_add(want, tag("irx:isolated-at", now));
 	json_object_array_add(want, tag("irx:action", ACTION_NAME));
 	for (size_t i = 0; i < jlen(want); i++) {
-		const char *k = jstr(jidx(want, i), "Key"), *old = tag_value(have, k);
+		const char *k = irx_json_str(jidx(want, i), "Key"), *old = tag_value(have, k);
 
 		if (old)
 			json_object_object_add(prev, k, json_object_new_string(old));
@@ -2287,12 +2229,13 @@ static int isolate_instance(const struct irx_context *ctx, struct json_object *i
 		snprintf(text, sizeof(text), "isolated instance '%s' (%d change%s)", s.id,
 			 s.changes, s.changes == 1 ? "" : "s");
 	}
-	if (strcmp(s.revoke, "revoke-older-sessions") == 0 && jget(res->outputs, "RoleName"))
+	if (strcmp(s.revoke, "revoke-older-sessions") == 0 &&
+	    irx_json_get(res->outputs, "RoleName"))
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "; warning: revoke-older-sessions on role '%s' affects every holder of "
 			 "the role",
-			 jstr(res->outputs, "RoleName"));
-	summarise(res, text);
+			 irx_json_str(res->outputs, "RoleName"));
+	irx_result_summary(res, "Summary", text);
 	rc = 0;
 out:
 	wave_free(&s, &w);
@@ -2336,13 +2279,11 @@ static int u_read(struct undo_ctx *u, const char *svc, const char *op, struct js
 	struct json_object *r = NULL;
 
 	*resp = NULL;
-	if (u->h->aws_call(u->ctx->call, svc, op, params, &r) < 0) {
-		json_object_put(params);
+	if (irx_call_aws(u->ctx, svc, op, params, &r) < 0) {
 		json_object_put(r);
 		u->failures++;
 		return -1;
 	}
-	json_object_put(params);
 	if (!r)
 		r = json_object_new_object();
 	json_object_array_add(u->keep, r);
@@ -2367,8 +2308,8 @@ static int u_change(struct undo_ctx *u, const char *what, const char *svc, const
 
 static void undo_tags(struct undo_ctx *u)
 {
-	struct json_object *t = jget(u->undo, "Tags"), *added = jget(t, "Added");
-	struct json_object *prev = jget(t, "Previous"), *p = NULL, *tags = NULL;
+	struct json_object *t = irx_json_get(u->undo, "Tags"), *added = irx_json_get(t, "Added");
+	struct json_object *prev = irx_json_get(t, "Previous"), *p = NULL, *tags = NULL;
 
 	if (!t)
 		return;
@@ -2395,8 +2336,8 @@ static void undo_tags(struct undo_ctx *u)
 
 static void undo_policy(struct undo_ctx *u)
 {
-	struct json_object *rp = jget(u->undo, "RolePolicy"), *p = NULL, *r = NULL;
-	const char *role = jstr(rp, "RoleName"), *name = jstr(rp, "PolicyName");
+	struct json_object *rp = irx_json_get(u->undo, "RolePolicy"), *p = NULL, *r = NULL;
+	const char *role = irx_json_str(rp, "RoleName"), *name = irx_json_str(rp, "PolicyName");
 	const char *marker = NULL;
 	bool has = false;
 	char what[512];
@@ -2415,8 +2356,8 @@ static void undo_policy(struct undo_ctx *u)
 			json_object_object_add(p, "Marker", json_object_new_string(marker));
 		if (u_read(u, "iam", "ListRolePolicies", p, &r) < 0)
 			return;
-		has = has || array_has_str(jget(r, "PolicyNames"), name);
-		marker = json_object_get_boolean(jget(r, "IsTruncated")) ? jstr(r, "Marker") : NULL;
+		has = has || irx_json_array_has(irx_json_get(r, "PolicyNames"), name);
+		marker = irx_json_bool(r, "IsTruncated") ? irx_json_str(r, "Marker") : NULL;
 	} while (marker && !has);
 	if (!has) {
 		not_restored(u, "inline policy '%s' is no longer on role '%s': nothing to delete",
@@ -2432,35 +2373,37 @@ static void undo_policy(struct undo_ctx *u)
 
 static void undo_addresses(struct undo_ctx *u)
 {
-	struct json_object *recs = jget(u->undo, "Addresses"), *ids = NULL, *p = NULL, *r = NULL;
+	struct json_object *recs = irx_json_get(u->undo, "Addresses"), *ids = NULL, *p = NULL,
+			   *r = NULL;
 
 	if (!jlen(recs))
 		return;
 	ids = json_object_new_array();
 	for (size_t i = 0; i < jlen(recs); i++)
-		if (jstr(jidx(recs, i), "AllocationId"))
-			json_object_array_add(
-			    ids, json_object_new_string(jstr(jidx(recs, i), "AllocationId")));
+		if (irx_json_str(jidx(recs, i), "AllocationId"))
+			json_object_array_add(ids, json_object_new_string(irx_json_str(
+						       jidx(recs, i), "AllocationId")));
 	p = json_object_new_object();
 	json_object_object_add(p, "Filters", filter("allocation-id", ids));
 	if (u_read(u, "ec2", "DescribeAddresses", p, &r) < 0)
 		return;
 	for (size_t i = 0; i < jlen(recs); i++) {
 		struct json_object *rec = jidx(recs, i), *live = NULL, *ap = NULL;
-		const char *alloc = jstr(rec, "AllocationId"), *ip = jstr(rec, "PublicIp");
+		const char *alloc = irx_json_str(rec, "AllocationId"),
+			   *ip = irx_json_str(rec, "PublicIp");
 		char what[512];
 
-		for (size_t k = 0; alloc && k < jlen(jget(r, "Addresses")); k++)
-			if (strcmp(jstr0(jidx(jget(r, "Addresses"), k), "AllocationId"), alloc) ==
-			    0)
-				live = jidx(jget(r, "Addresses"), k);
+		for (size_t k = 0; alloc && k < jlen(irx_json_get(r, "Addresses")); k++)
+			if (strcmp(jstr0(jidx(irx_json_get(r, "Addresses"), k), "AllocationId"),
+				   alloc) == 0)
+				live = jidx(irx_json_get(r, "Addresses"), k);
 		if (!alloc || !live) {
 			not_restored(u, "elastic ip %s was released", ip ? ip : "?");
 			continue;
 		}
-		if (jstr(live, "AssociationId")) {
-			const char *now = jstr(live, "NetworkInterfaceId");
-			const char *was = jstr(rec, "NetworkInterfaceId");
+		if (irx_json_str(live, "AssociationId")) {
+			const char *now = irx_json_str(live, "NetworkInterfaceId");
+			const char *was = irx_json_str(rec, "NetworkInterfaceId");
 
 			if (!(now && was && strcmp(now, was) == 0))
 				not_restored(u, "elastic ip %s is associated elsewhere now (%s)",
@@ -2469,14 +2412,14 @@ static void undo_addresses(struct undo_ctx *u)
 		}
 		ap = json_object_new_object();
 		json_object_object_add(ap, "AllocationId", json_object_new_string(alloc));
-		if (jstr(rec, "NetworkInterfaceId"))
+		if (irx_json_str(rec, "NetworkInterfaceId"))
 			json_object_object_add(
 			    ap, "NetworkInterfaceId",
-			    json_object_new_string(jstr(rec, "NetworkInterfaceId")));
-		if (jstr(rec, "PrivateIpAddress"))
+			    json_object_new_string(irx_json_str(rec, "NetworkInterfaceId")));
+		if (irx_json_str(rec, "PrivateIpAddress"))
 			json_object_object_add(
 			    ap, "PrivateIpAddress",
-			    json_object_new_string(jstr(rec, "PrivateIpAddress")));
+			    json_object_new_string(irx_json_str(rec, "PrivateIpAddress")));
 		json_object_object_add(ap, "AllowReassociation", json_object_new_boolean(0));
 		snprintf(what, sizeof(what), "re-associate elastic ip %s", ip ? ip : alloc);
 		u_change(u, what, "ec2", "AssociateAddress", ap);
@@ -2485,7 +2428,7 @@ static void undo_addresses(struct undo_ctx *u)
 
 static struct json_object *live_eni(struct undo_ctx *u, const char *eni)
 {
-	struct json_object *nis = jget(u->instance, "NetworkInterfaces");
+	struct json_object *nis = irx_json_get(u->instance, "NetworkInterfaces");
 
 	for (size_t i = 0; i < jlen(nis); i++)
 		if (strcmp(jstr0(jidx(nis, i), "NetworkInterfaceId"), eni) == 0)
@@ -2507,12 +2450,13 @@ static bool irx_group(struct json_object *sgs, const char *id)
 
 static void undo_enis(struct undo_ctx *u)
 {
-	struct json_object *recs = jget(u->undo, "NetworkInterfaces");
-	struct json_object *sgs = jget(u->undo, "SecurityGroups");
+	struct json_object *recs = irx_json_get(u->undo, "NetworkInterfaces");
+	struct json_object *sgs = irx_json_get(u->undo, "SecurityGroups");
 
 	for (size_t i = 0; i < jlen(recs); i++) {
-		struct json_object *rec = jidx(recs, i), *orig = jget(rec, "OriginalGroups");
-		const char *eni = jstr(rec, "NetworkInterfaceId");
+		struct json_object *rec = jidx(recs, i),
+				   *orig = irx_json_get(rec, "OriginalGroups");
+		const char *eni = irx_json_str(rec, "NetworkInterfaceId");
 		struct json_object *live = eni ? live_eni(u, eni) : NULL, *ids = NULL, *p = NULL;
 		bool ours = true;
 		char what[1024];
@@ -2558,11 +2502,12 @@ static void undo_enis(struct undo_ctx *u)
 
 static void undo_conntrack(struct undo_ctx *u)
 {
-	struct json_object *recs = jget(u->undo, "ConnectionTracking");
+	struct json_object *recs = irx_json_get(u->undo, "ConnectionTracking");
 
 	for (size_t i = 0; i < jlen(recs); i++) {
-		struct json_object *rec = jidx(recs, i), *prev = jget(rec, "Previous"), *p = NULL;
-		const char *eni = jstr(rec, "NetworkInterfaceId");
+		struct json_object *rec = jidx(recs, i), *prev = irx_json_get(rec, "Previous"),
+				   *p = NULL;
+		const char *eni = irx_json_str(rec, "NetworkInterfaceId");
 		char what[512];
 
 		if (!eni || !prev)
@@ -2582,7 +2527,7 @@ static void undo_conntrack(struct undo_ctx *u)
 
 static void undo_targets(struct undo_ctx *u)
 {
-	struct json_object *recs = jget(u->undo, "TargetGroups");
+	struct json_object *recs = irx_json_get(u->undo, "TargetGroups");
 
 	if (jlen(recs) && !u->instance) {
 		not_restored(u, "target group registrations: '%s' is gone", u->id);
@@ -2593,8 +2538,8 @@ static void undo_targets(struct undo_ctx *u)
 		char what[1024];
 
 		json_object_object_add(p, "TargetGroupArn",
-				       json_object_get(jget(rec, "TargetGroupArn")));
-		json_object_object_add(p, "Targets", json_object_get(jget(rec, "Targets")));
+				       json_object_get(irx_json_get(rec, "TargetGroupArn")));
+		json_object_object_add(p, "Targets", json_object_get(irx_json_get(rec, "Targets")));
 		snprintf(what, sizeof(what), "register '%s' in target group '%s' again", u->id,
 			 jstr0(rec, "TargetGroupArn"));
 		u_change(u, what, "elasticloadbalancingv2", "RegisterTargets", p);
@@ -2603,8 +2548,10 @@ static void undo_targets(struct undo_ctx *u)
 
 static void undo_asg(struct undo_ctx *u)
 {
-	struct json_object *rec = jget(u->undo, "AutoScaling"), *p = NULL, *r = NULL, *a = NULL;
-	const char *group = jstr(rec, "AutoScalingGroupName"), *mode = jstr(rec, "Mode");
+	struct json_object *rec = irx_json_get(u->undo, "AutoScaling"), *p = NULL, *r = NULL,
+			   *a = NULL;
+	const char *group = irx_json_str(rec, "AutoScalingGroupName"),
+		   *mode = irx_json_str(rec, "Mode");
 	const char *now_group = NULL, *life = NULL;
 	char what[512];
 
@@ -2623,9 +2570,9 @@ static void undo_asg(struct undo_ctx *u)
 	json_object_object_add(p, "InstanceIds", str_array1(u->id));
 	if (u_read(u, "autoscaling", "DescribeAutoScalingInstances", p, &r) < 0)
 		return;
-	a = jidx(jget(r, "AutoScalingInstances"), 0);
-	now_group = jstr(a, "AutoScalingGroupName");
-	life = jstr(a, "LifecycleState");
+	a = jidx(irx_json_get(r, "AutoScalingInstances"), 0);
+	now_group = irx_json_str(a, "AutoScalingGroupName");
+	life = irx_json_str(a, "LifecycleState");
 	p = json_object_new_object();
 	json_object_object_add(p, "AutoScalingGroupName", json_object_new_string(group));
 	json_object_object_add(p, "InstanceIds", str_array1(u->id));
@@ -2658,15 +2605,15 @@ static void undo_asg(struct undo_ctx *u)
  * someone has changed it since. */
 static void undo_min_size(struct undo_ctx *u)
 {
-	struct json_object *rec = jget(u->undo, "AutoScalingMinSize"), *p = NULL, *r = NULL;
-	const char *group = jstr(rec, "AutoScalingGroupName");
-	int min = json_object_get_int(jget(rec, "MinSize"));
-	int lowered = json_object_get_int(jget(rec, "LoweredTo")), now = 0;
+	struct json_object *rec = irx_json_get(u->undo, "AutoScalingMinSize"), *p = NULL, *r = NULL;
+	const char *group = irx_json_str(rec, "AutoScalingGroupName");
+	int min = json_object_get_int(irx_json_get(rec, "MinSize"));
+	int lowered = json_object_get_int(irx_json_get(rec, "LoweredTo")), now = 0;
 	char what[512];
 
 	if (!rec)
 		return;
-	if (!group || !jget(rec, "MinSize") || !jget(rec, "LoweredTo")) {
+	if (!group || !irx_json_get(rec, "MinSize") || !irx_json_get(rec, "LoweredTo")) {
 		not_restored(u, "the auto scaling minimum size record lacks AutoScalingGroupName, "
 				"MinSize or LoweredTo");
 		u->failures++;
@@ -2676,12 +2623,13 @@ static void undo_min_size(struct undo_ctx *u)
 	json_object_object_add(p, "AutoScalingGroupNames", str_array1(group));
 	if (u_read(u, "autoscaling", "DescribeAutoScalingGroups", p, &r) < 0)
 		return;
-	if (!jidx(jget(r, "AutoScalingGroups"), 0)) {
+	if (!jidx(irx_json_get(r, "AutoScalingGroups"), 0)) {
 		not_restored(u, "the minimum size of auto scaling group '%s': the group is gone",
 			     group);
 		return;
 	}
-	now = json_object_get_int(jget(jidx(jget(r, "AutoScalingGroups"), 0), "MinSize"));
+	now = json_object_get_int(
+	    irx_json_get(jidx(irx_json_get(r, "AutoScalingGroups"), 0), "MinSize"));
 	if (now != lowered) {
 		if (now != min)
 			not_restored(u,
@@ -2700,9 +2648,9 @@ static void undo_min_size(struct undo_ctx *u)
 
 static void undo_attributes(struct undo_ctx *u)
 {
-	struct json_object *term = jget(u->undo, "DisableApiTermination");
-	const char *shutdown = jstr(u->undo, "ShutdownBehavior");
-	struct json_object *maps = jget(u->undo, "DeleteOnTermination"), *p = NULL;
+	struct json_object *term = irx_json_get(u->undo, "DisableApiTermination");
+	const char *shutdown = irx_json_str(u->undo, "ShutdownBehavior");
+	struct json_object *maps = irx_json_get(u->undo, "DeleteOnTermination"), *p = NULL;
 	char what[256];
 
 	if (!term && !shutdown && !jlen(maps))
@@ -2716,18 +2664,19 @@ static void undo_attributes(struct undo_ctx *u)
 	}
 	if (jlen(maps)) {
 		/* Only the volumes still attached where they were. */
-		struct json_object *live = jget(u->instance, "BlockDeviceMappings");
+		struct json_object *live = irx_json_get(u->instance, "BlockDeviceMappings");
 		struct json_object *back = json_object_new_array();
 
 		for (size_t i = 0; i < jlen(maps); i++) {
 			struct json_object *m = jidx(maps, i), *o = NULL, *e = NULL;
-			const char *vol = jstr(jget(m, "Ebs"), "VolumeId");
+			const char *vol = irx_json_str(irx_json_get(m, "Ebs"), "VolumeId");
 			bool attached = false;
 
 			for (size_t k = 0; vol && k < jlen(live); k++)
 				attached =
 				    attached ||
-				    strcmp(jstr0(jget(jidx(live, k), "Ebs"), "VolumeId"), vol) == 0;
+				    strcmp(jstr0(irx_json_get(jidx(live, k), "Ebs"), "VolumeId"),
+					   vol) == 0;
 			if (!attached) {
 				not_restored(u, "volume %s is no longer attached to '%s'",
 					     vol ? vol : "?", u->id);
@@ -2736,7 +2685,7 @@ static void undo_attributes(struct undo_ctx *u)
 			o = json_object_new_object();
 			e = json_object_new_object();
 			json_object_object_add(o, "DeviceName",
-					       json_object_get(jget(m, "DeviceName")));
+					       json_object_get(irx_json_get(m, "DeviceName")));
 			json_object_object_add(e, "VolumeId", json_object_new_string(vol));
 			json_object_object_add(e, "DeleteOnTermination",
 					       json_object_new_boolean(1));
@@ -2791,7 +2740,7 @@ static int release_instance(const struct irx_context *ctx, struct json_object *u
 	u.h = ctx->host;
 	u.res = res;
 	u.undo = undo;
-	u.id = jstr(undo, "InstanceId");
+	u.id = irx_json_str(undo, "InstanceId");
 	u.keep = json_object_new_array();
 	u.not_restored = json_object_new_array();
 	u.restored = json_object_new_array();
@@ -2811,23 +2760,23 @@ static int release_instance(const struct irx_context *ctx, struct json_object *u
 	json_object_object_add(p, "Filters", filter("instance-id", str_array1(u.id)));
 	if (u_read(&u, "ec2", "DescribeInstances", p, &r) < 0)
 		goto out;
-	u.instance = jidx(jget(jidx(jget(r, "Reservations"), 0), "Instances"), 0);
+	u.instance = jidx(irx_json_get(jidx(irx_json_get(r, "Reservations"), 0), "Instances"), 0);
 	if (u.instance) {
-		const char *st = jstr(jget(u.instance, "State"), "Name");
+		const char *st = irx_json_str(irx_json_get(u.instance, "State"), "Name");
 
 		if (st && strcmp(st, "terminated") == 0)
 			u.instance = NULL;
 	}
 	if (u.instance)
 		undo_tags(&u);
-	else if (jget(undo, "Tags"))
+	else if (irx_json_get(undo, "Tags"))
 		not_restored(&u, "tags: '%s' is gone", u.id);
 	undo_policy(&u);
 	if (u.instance) {
 		undo_addresses(&u);
 		undo_enis(&u);
 		undo_conntrack(&u);
-	} else if (jget(undo, "NetworkInterfaces") || jget(undo, "Addresses")) {
+	} else if (irx_json_get(undo, "NetworkInterfaces") || irx_json_get(undo, "Addresses")) {
 		not_restored(&u, "network interfaces and addresses: '%s' is gone", u.id);
 	}
 	undo_targets(&u);
@@ -2845,7 +2794,7 @@ static int release_instance(const struct irx_context *ctx, struct json_object *u
 		snprintf(text, sizeof(text), "%s isolation of '%s'",
 			 ctx->dry_run ? "would roll back" : "rolled back", u.id);
 	}
-	summarise(res, text);
+	irx_result_summary(res, "Summary", text);
 	rc = u.failures ? -1 : 0;
 	if (rc < 0)
 		ctx->host->fail(ctx->call,
