@@ -328,6 +328,8 @@ static int rollback_fleet(struct rollback_options *o)
 	if (frc < 0) {
 		irx_cli_error("rollback", "%s", err.message);
 		rc = IRX_EXIT_INTERNAL;
+	} else if (!o->dry_run && !res.n[IRX_FLEET_RB_ROLLED_BACK] && !res.n[IRX_FLEET_RB_FAILED]) {
+		fprintf(stderr, "irx: fleet %s: nothing left to roll back\n", o->execution_id);
 	} else if (!o->dry_run) {
 		fprintf(stderr, "irx: fleet %s rolled back%s; 'irx show %s' for each target\n",
 			o->execution_id, res.n[IRX_FLEET_RB_FAILED] ? " in part" : "",

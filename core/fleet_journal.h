@@ -26,7 +26,8 @@
  *   rollback     the fleet was rolled back (irx rollback FLEET_ID; dry runs are not recorded),
  *                also after fleet_end: start_time, end_time, rolled_back, nothing_to_undo,
  *                already_rolled_back, failed (counts), executions ([{target, execution_id
- *                (null when none started), rollback_execution_id (null when none ran),
+ *                (null when none started), rollback_execution_id (the rollback that ran, or
+ *                the earlier one for already-rolled-back; else null),
  *                outcome (rolled-back | nothing-to-undo | already-rolled-back | failed),
  *                reason}], in the fleet's order), irx_version
  *

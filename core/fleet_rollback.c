@@ -227,9 +227,11 @@ static struct json_object *record_executions(const struct irx_fleet_rb_result *r
 		json_object_object_add(e, "execution_id",
 				       it->execution_id[0] ? json_object_new_string(it->execution_id)
 							   : NULL);
+		/* already rolled back: the rollback that did it */
 		json_object_object_add(e, "rollback_execution_id",
-				       it->rollback_id[0] ? json_object_new_string(it->rollback_id)
-							  : NULL);
+				       it->rollback_id[0]   ? json_object_new_string(it->rollback_id)
+				       : it->previous_id[0] ? json_object_new_string(it->previous_id)
+							    : NULL);
 		json_object_object_add(e, "outcome",
 				       json_object_new_string(irx_fleet_rb_outcome_name(it->outcome)));
 		json_object_object_add(e, "reason",

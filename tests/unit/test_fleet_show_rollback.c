@@ -608,6 +608,17 @@ static void test_contain_show_rollback(void)
 		 js(jk(rb, "rollback_execution_id")));
 	IRX_ASSERT_CONTAINS(out, line);
 	CU_ASSERT_EQUAL(count(recs, "rollback"), 2);
+	snprintf(expect, sizeof(expect), "irx: fleet %s: nothing left to roll back\n", fleet);
+	IRX_ASSERT_CONTAINS(err, expect);
+	free(out);
+	free(err);
+	/* show still names the rollback that released each target */
+	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
+	IRX_ASSERT_CONTAINS(out, ": 0 rolled back, 0 nothing to undo, 8 already rolled back, 0 "
+				 "failed\n");
+	snprintf(line, sizeof(line), "\n  contained  %s  %s  %s  -\n", js(jk(rb, "target")),
+		 js(jk(rb, "execution_id")), js(jk(rb, "rollback_execution_id")));
+	IRX_ASSERT_CONTAINS(out, line);
 	json_object_put(recs);
 	free(out);
 	free(err);
