@@ -55,7 +55,8 @@ static void usage(FILE *out)
 	    "  -c, --config FILE           the configuration: the accounts' roles (a fleet)\n"
 	    "      --profile NAME          AWS profile (AWS_PROFILE; ~/.aws/credentials, config)\n"
 	    "      --role-arn ARN          assume this role for every AWS call\n"
-	    "      --external-id ID        ExternalId for --role-arn (a fleet's again: its journal\n"
+	    "      --external-id ID        ExternalId for --role-arn (a fleet's again: its "
+	    "journal\n"
 	    "                              does not keep it)\n"
 	    "      --concurrency N         rollbacks at once in a fleet (default: the fleet's)\n"
 	    "      --per-account N         ... of them in one account (default: the fleet's)\n"
@@ -278,12 +279,13 @@ static int rollback_fleet(struct rollback_options *o)
 
 	if (!(cfg = irx_config_open(o->config, &diags))) {
 		irx_diags_print(&diags, stderr);
-		irx_cli_error("rollback", "the configuration is not valid; nothing was rolled back");
+		irx_cli_error("rollback",
+			      "the configuration is not valid; nothing was rolled back");
 		rc = IRX_EXIT_INVALID;
 		goto out;
 	}
-	state_dir = irx_state_dir_resolve(o->common.state_dir ? o->common.state_dir
-							      : cfg->state_dir);
+	state_dir =
+	    irx_state_dir_resolve(o->common.state_dir ? o->common.state_dir : cfg->state_dir);
 	if (!state_dir) {
 		irx_cli_error("rollback", "no state directory: set --state-dir or IRX_STATE_DIR");
 		rc = IRX_EXIT_INVALID;
@@ -309,16 +311,16 @@ static int rollback_fleet(struct rollback_options *o)
 	frc = irx_fleet_rollback(o->execution_id, &fo, &res, &err);
 	if (frc < 0 && !res.items) {
 		irx_cli_error("rollback", "%s", err.message);
-		rc = err.code == IRX_ERR_NOT_FOUND ? IRX_EXIT_NOT_FOUND
+		rc = err.code == IRX_ERR_NOT_FOUND				? IRX_EXIT_NOT_FOUND
 		     : err.code == IRX_ERR_INVALID || err.code == IRX_ERR_PARSE ? IRX_EXIT_INVALID
-										  : IRX_EXIT_INTERNAL;
+										: IRX_EXIT_INTERNAL;
 		goto out;
 	}
 	if (o->common.json) {
 		struct json_object *sum = irx_fleet_rb_summary(&res, o->dry_run);
 
-		printf("%s\n", json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PRETTY |
-									JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   sum, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(sum);
 	} else {
 		fleet_print(&res, o->dry_run);

@@ -218,8 +218,7 @@ int irx_fleet_each(struct irx_fleet *f, const char *const *targets, size_t count
  * way into the account, with its reason; a client that cannot be created).
  */
 int irx_fleet_attach(struct irx_fleet *f, const char *account, const char *region,
-		     const char *session_name, struct irx_exec_options *eo,
-		     struct irx_error *err);
+		     const char *session_name, struct irx_exec_options *eo, struct irx_error *err);
 
 /* "contained", "skipped", "failed". */
 const char *irx_fleet_outcome_name(enum irx_fleet_outcome o);

@@ -224,16 +224,17 @@ static struct json_object *record_executions(const struct irx_fleet_rb_result *r
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "target", json_object_new_string(it->arn));
-		json_object_object_add(e, "execution_id",
-				       it->execution_id[0] ? json_object_new_string(it->execution_id)
-							   : NULL);
+		json_object_object_add(
+		    e, "execution_id",
+		    it->execution_id[0] ? json_object_new_string(it->execution_id) : NULL);
 		/* already rolled back: the rollback that did it */
 		json_object_object_add(e, "rollback_execution_id",
-				       it->rollback_id[0]   ? json_object_new_string(it->rollback_id)
-				       : it->previous_id[0] ? json_object_new_string(it->previous_id)
-							    : NULL);
-		json_object_object_add(e, "outcome",
-				       json_object_new_string(irx_fleet_rb_outcome_name(it->outcome)));
+				       it->rollback_id[0] ? json_object_new_string(it->rollback_id)
+				       : it->previous_id[0]
+					   ? json_object_new_string(it->previous_id)
+					   : NULL);
+		json_object_object_add(
+		    e, "outcome", json_object_new_string(irx_fleet_rb_outcome_name(it->outcome)));
 		json_object_object_add(e, "reason",
 				       it->reason ? json_object_new_string(it->reason) : NULL);
 		json_object_array_add(list, e);
@@ -270,10 +271,11 @@ static int load_fleet(const char *id, const struct irx_fleet_rollback_options *o
 	}
 	if (!o->role_arn && jstr(st->start, "role_arn") && jstr(st->start, "external_id") &&
 	    !o->external_id) {
-		irx_error_set(err, IRX_ERR_INVALID,
-			      "fleet %s assumed '%s' with an ExternalId, which its journal does not "
-			      "keep: give it again with --external-id",
-			      id, jstr(st->start, "role_arn"));
+		irx_error_set(
+		    err, IRX_ERR_INVALID,
+		    "fleet %s assumed '%s' with an ExternalId, which its journal does not "
+		    "keep: give it again with --external-id",
+		    id, jstr(st->start, "role_arn"));
 		irx_fleet_state_release(st);
 		return -1;
 	}
@@ -332,8 +334,10 @@ static size_t plan(const struct irx_fleet_rollback_options *o, struct irx_fleet_
 			it->reason = irx_xstrdup("no step recorded a change");
 		} else {
 			first = irx_journal_read_first(o->state_dir, it->execution_id);
-			snprintf(account[n], sizeof(account[n]), "%s", either(jstr(first, "account_id"), ""));
-			snprintf(region[n], sizeof(region[n]), "%s", either(jstr(first, "region"), ""));
+			snprintf(account[n], sizeof(account[n]), "%s",
+				 either(jstr(first, "account_id"), ""));
+			snprintf(region[n], sizeof(region[n]), "%s",
+				 either(jstr(first, "region"), ""));
 			json_object_put(first);
 			queue[n++] = i;
 			continue;
@@ -366,7 +370,8 @@ int irx_fleet_rollback(const char *fleet_id, const struct irx_fleet_rollback_opt
 		return -1;
 	/* hold the fleet (its flock) meanwhile, then read it again: it may have been resumed */
 	irx_fleet_state_release(&st);
-	journal = irx_journal_open_append_kind(&irx_journal_kind_fleet, o->state_dir, fleet_id, err);
+	journal =
+	    irx_journal_open_append_kind(&irx_journal_kind_fleet, o->state_dir, fleet_id, err);
 	if (!journal)
 		return -1;
 	if (irx_fleet_state_read(o->state_dir, fleet_id, &st, err) < 0 ||
@@ -453,23 +458,24 @@ struct json_object *irx_fleet_rb_summary(const struct irx_fleet_rb_result *r, bo
 			       json_object_new_int64((int64_t)r->n[IRX_FLEET_RB_NOTHING]));
 	json_object_object_add(o, "AlreadyRolledBack",
 			       json_object_new_int64((int64_t)r->n[IRX_FLEET_RB_ALREADY]));
-	json_object_object_add(o, "Failed", json_object_new_int64((int64_t)r->n[IRX_FLEET_RB_FAILED]));
+	json_object_object_add(o, "Failed",
+			       json_object_new_int64((int64_t)r->n[IRX_FLEET_RB_FAILED]));
 	json_object_object_add(o, "DurationMs", json_object_new_int64(r->duration_ms));
 	for (size_t i = 0; i < r->count; i++) {
 		const struct irx_fleet_rb_item *it = &r->items[i];
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "TargetArn", json_object_new_string(it->arn));
-		json_object_object_add(e, "AutomationExecutionId",
-				       it->execution_id[0] ? json_object_new_string(it->execution_id)
-							   : NULL);
+		json_object_object_add(
+		    e, "AutomationExecutionId",
+		    it->execution_id[0] ? json_object_new_string(it->execution_id) : NULL);
 		json_object_object_add(e, "RollbackExecutionId",
 				       it->rollback_id[0] ? json_object_new_string(it->rollback_id)
-							  : it->previous_id[0]
-							      ? json_object_new_string(it->previous_id)
-							      : NULL);
-		json_object_object_add(e, "Outcome",
-				       json_object_new_string(irx_fleet_rb_outcome_name(it->outcome)));
+				       : it->previous_id[0]
+					   ? json_object_new_string(it->previous_id)
+					   : NULL);
+		json_object_object_add(
+		    e, "Outcome", json_object_new_string(irx_fleet_rb_outcome_name(it->outcome)));
 		json_object_object_add(e, "AutomationExecutionStatus",
 				       it->status ? json_object_new_string(it->status) : NULL);
 		json_object_object_add(e, "Reason",

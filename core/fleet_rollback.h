@@ -46,10 +46,10 @@ enum irx_fleet_rb_outcome {
 };
 
 struct irx_fleet_rb_item {
-	char *arn;					  /* owned */
-	char execution_id[IRX_EXECUTION_ID_LEN + 1];	  /* the fleet's; "" when none started */
-	char rollback_id[IRX_EXECUTION_ID_LEN + 1];	  /* the rollback's; "" when none ran */
-	char previous_id[IRX_EXECUTION_ID_LEN + 1];	  /* ALREADY: the earlier rollback */
+	char *arn;				     /* owned */
+	char execution_id[IRX_EXECUTION_ID_LEN + 1]; /* the fleet's; "" when none started */
+	char rollback_id[IRX_EXECUTION_ID_LEN + 1];  /* the rollback's; "" when none ran */
+	char previous_id[IRX_EXECUTION_ID_LEN + 1];  /* ALREADY: the earlier rollback */
 	enum irx_fleet_rb_outcome outcome;
 	const char *status; /* the rollback's status (static), NULL when none ran */
 	char *reason;	    /* owned; NULL when rolled back completely */
@@ -58,9 +58,9 @@ struct irx_fleet_rb_item {
 };
 
 struct irx_fleet_rollback_options {
-	const char *state_dir;	     /* required */
-	bool dry_run;		     /* plugins plan; nothing changes, nothing is recorded */
-	struct irx_actions *actions; /* borrowed: where the executions' actions are found */
+	const char *state_dir;	      /* required */
+	bool dry_run;		      /* plugins plan; nothing changes, nothing is recorded */
+	struct irx_actions *actions;  /* borrowed: where the executions' actions are found */
 	const struct irx_config *cfg; /* accounts' roles; may be NULL */
 	/* NULL: the fleet's (its journal's profile and role_arn); external_id must be given again
 	 * when the fleet used one with its role_arn (its journal does not keep it) */
@@ -81,8 +81,8 @@ struct irx_fleet_rollback_options {
 
 struct irx_fleet_rb_result {
 	char fleet_id[IRX_FLEET_ID_LEN + 1];
-	char *runbook;		 /* owned */
-	bool fleet_interrupted;	 /* no fleet_end */
+	char *runbook;			 /* owned */
+	bool fleet_interrupted;		 /* no fleet_end */
 	struct irx_fleet_rb_item *items; /* owned, in the fleet's order */
 	size_t count;
 	size_t n[4]; /* per outcome */

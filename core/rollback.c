@@ -417,9 +417,9 @@ int irx_rollback_pending(const char *state_dir, const char *execution_id,
 		struct irx_error lerr = {0};
 		bool have = false;
 
-		if (u[i].action &&
-		    unit_reported(actions, &u[i], u[i].end_undo ? u[i].end_undo : u[i].progress_undo,
-				  &ref, &have, &lerr))
+		if (u[i].action && unit_reported(actions, &u[i],
+						 u[i].end_undo ? u[i].end_undo : u[i].progress_undo,
+						 &ref, &have, &lerr))
 			(*units)++;
 	}
 	free(u);

@@ -38,7 +38,7 @@ struct irx_rollback_options {
 	void *progress_ud;
 	irx_log_fn *log; /* NULL: stderr, info and above */
 	void *log_ud;
-	irx_aws_call_fn *aws_call; /* NULL: plugins see host->aws_call == NULL */
+	irx_aws_call_fn *aws_call;	     /* NULL: plugins see host->aws_call == NULL */
 	irx_aws_call_many_fn *aws_call_many; /* NULL: batches go one call at a time */
 	irx_aws_call_in_fn *aws_call_in;     /* NULL: no call in another region */
 	void *aws_ud;

@@ -276,7 +276,8 @@ static char *snapshot(int a)
 			struct json_object *groups = jk(eni, "Groups");
 
 			(void)id;
-			if (strcmp(js(jk(jk(eni, "Attachment"), "InstanceId")), instances[a][i]) != 0)
+			if (strcmp(js(jk(jk(eni, "Attachment"), "InstanceId")), instances[a][i]) !=
+			    0)
 				continue;
 			for (size_t k = 0; k < json_object_array_length(groups); k++) {
 				const char *gr =
@@ -294,10 +295,11 @@ static char *snapshot(int a)
 			}
 		}
 		if (i == 0)
-			fprintf(f, " eip %s",
-				*js(jk(jk(jk(ec2, "addresses"), alloc_ids[a]), "NetworkInterfaceId"))
-				    ? "associated"
-				    : "none");
+			fprintf(
+			    f, " eip %s",
+			    *js(jk(jk(jk(ec2, "addresses"), alloc_ids[a]), "NetworkInterfaceId"))
+				? "associated"
+				: "none");
 		if (i == 1)
 			fprintf(f, " asg %s desired %d", js(jk(jk(g, "_members"), instances[a][1])),
 				json_object_get_int(jk(g, "DesiredCapacity")));
@@ -460,11 +462,12 @@ static void test_contain_show_rollback(void)
 		 "Fleet       %s\nRunbook     isolate (%s)\nStatus      Ended\nStarted     ", fleet,
 		 path("isolate.yaml"));
 	CU_ASSERT_TRUE(starts_with(out, expect));
-	IRX_ASSERT_CONTAINS(out, "\nRegion      us-east-1\nTargets     8: 8 contained, 0 skipped by "
-				 "exception, 0 failed, 0 not started, 0 interrupted\n\nTargets\n");
+	IRX_ASSERT_CONTAINS(out,
+			    "\nRegion      us-east-1\nTargets     8: 8 contained, 0 skipped by "
+			    "exception, 0 failed, 0 not started, 0 interrupted\n\nTargets\n");
 	warn = strlen(arn_of(0, 0));
-	snprintf(line, sizeof(line), "  %-9s  %-*s  %-36s  REASON\n", "OUTCOME", (int)warn, "TARGET",
-		 "EXECUTION");
+	snprintf(line, sizeof(line), "  %-9s  %-*s  %-36s  REASON\n", "OUTCOME", (int)warn,
+		 "TARGET", "EXECUTION");
 	IRX_ASSERT_CONTAINS(out, line);
 	for (int a = 0; a < 2; a++)
 		for (int i = 0; i < PER_ACCOUNT; i++) {
@@ -489,7 +492,8 @@ static void test_contain_show_rollback(void)
 	CU_ASSERT_EQUAL(json_object_get_int(jk(jk(doc, "Fleet"), "Interrupted")), 0);
 	CU_ASSERT_EQUAL(json_object_array_length(jk(jk(doc, "Fleet"), "Executions")), 8);
 	CU_ASSERT_STRING_EQUAL(
-	    js(jk(json_object_array_get_idx(jk(jk(doc, "Fleet"), "Executions"), 5), "Account")), A2);
+	    js(jk(json_object_array_get_idx(jk(jk(doc, "Fleet"), "Executions"), 5), "Account")),
+	    A2);
 	CU_ASSERT_PTR_NULL(jk(jk(doc, "Fleet"), "RolledBack"));
 	json_object_put(doc);
 	free(out);
@@ -501,8 +505,9 @@ static void test_contain_show_rollback(void)
 					"STATUS       STARTED"));
 	snprintf(expect, sizeof(expect), "\n%s  isolate  Ended        ", fleet);
 	IRX_ASSERT_CONTAINS(out, expect);
-	IRX_ASSERT_CONTAINS(out, "  8: 8 contained, 0 skipped by exception, 0 failed, 0 not started, "
-				 "0 interrupted\n");
+	IRX_ASSERT_CONTAINS(out,
+			    "  8: 8 contained, 0 skipped by exception, 0 failed, 0 not started, "
+			    "0 interrupted\n");
 	free(out);
 	free(err);
 	CU_ASSERT_EQUAL(irx(&out, &err, "executions", "--fleets", "-o", "json", NULL), 0);
@@ -522,9 +527,8 @@ static void test_contain_show_rollback(void)
 
 	/* a dry run changes nothing and is not recorded */
 	json_object_put(control("DELETE", "/__awssim/requests", NULL));
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", fleet, "--dry-run", "--config",
-			    path("irx.yaml"), NULL),
-			0);
+	CU_ASSERT_EQUAL(
+	    irx(&out, &err, "rollback", fleet, "--dry-run", "--config", path("irx.yaml"), NULL), 0);
 	CU_ASSERT_TRUE(starts_with(out, "8 targets: 8 would be rolled back, 0 nothing to undo, 0 "
 					"already rolled back, 0 failed ("));
 	snprintf(expect, sizeof(expect),
@@ -550,8 +554,8 @@ static void test_contain_show_rollback(void)
 	CU_ASSERT_TRUE(starts_with(out, "8 targets: 8 rolled back, 0 nothing to undo, 0 already "
 					"rolled back, 0 failed ("));
 	CU_ASSERT_PTR_NULL(strchr(strchr(out, '\n') + 1, '\n')); /* one line: nothing else */
-	snprintf(expect, sizeof(expect), "irx: fleet %s rolled back; 'irx show %s' for each target\n",
-		 fleet, fleet);
+	snprintf(expect, sizeof(expect),
+		 "irx: fleet %s rolled back; 'irx show %s' for each target\n", fleet, fleet);
 	IRX_ASSERT_CONTAINS(err, expect);
 	free(out);
 	free(err);
@@ -559,7 +563,8 @@ static void test_contain_show_rollback(void)
 		now = snapshot(a);
 		CU_ASSERT_STRING_EQUAL(now, before[a]);
 		free(now);
-		CU_ASSERT_TRUE(succeeded(acct_of(a), "ModifyNetworkInterfaceAttribute") >= PER_ACCOUNT);
+		CU_ASSERT_TRUE(succeeded(acct_of(a), "ModifyNetworkInterfaceAttribute") >=
+			       PER_ACCOUNT);
 	}
 	recs = fleet_records(fleet);
 	CU_ASSERT_EQUAL(count(recs, "rollback"), 1);
@@ -568,7 +573,8 @@ static void test_contain_show_rollback(void)
 	CU_ASSERT_EQUAL(json_object_array_length(jk(rb, "executions")), 8);
 	for (size_t i = 0; i < json_object_array_length(jk(rb, "executions")); i++) {
 		struct json_object *x = json_object_array_get_idx(jk(rb, "executions"), i);
-		struct json_object *first = irx_journal_read_first(state, js(jk(x, "rollback_execution_id")));
+		struct json_object *first =
+		    irx_journal_read_first(state, js(jk(x, "rollback_execution_id")));
 
 		CU_ASSERT_STRING_EQUAL(js(jk(x, "outcome")), "rolled-back");
 		CU_ASSERT_STRING_EQUAL(js(jk(first, "mode")), "rollback");
@@ -579,8 +585,9 @@ static void test_contain_show_rollback(void)
 
 	/* show says it was released, and which rollback released each target */
 	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
-	snprintf(expect, sizeof(expect), "\nRolled back %s: 8 rolled back, 0 nothing to undo, 0 "
-					 "already rolled back, 0 failed\n",
+	snprintf(expect, sizeof(expect),
+		 "\nRolled back %s: 8 rolled back, 0 nothing to undo, 0 "
+		 "already rolled back, 0 failed\n",
 		 js(jk(rb, "end_time")));
 	IRX_ASSERT_CONTAINS(out, expect);
 	for (size_t i = 0; i < json_object_array_length(jk(rb, "executions")); i++) {
@@ -600,12 +607,12 @@ static void test_contain_show_rollback(void)
 	CU_ASSERT_TRUE(starts_with(out, "8 targets: 0 rolled back, 0 nothing to undo, 8 already "
 					"rolled back, 0 failed ("));
 	recs = fleet_records(fleet);
-	rb = json_object_array_get_idx(jk(json_object_array_get_idx(recs, json_object_array_length(recs) - 2),
-					  "executions"),
-				       0);
-	snprintf(line, sizeof(line), "\nalready-rolled-back\t%s\t%s\t-\talready rolled back by %s\n",
-		 js(jk(rb, "target")), js(jk(rb, "execution_id")),
-		 js(jk(rb, "rollback_execution_id")));
+	rb = json_object_array_get_idx(
+	    jk(json_object_array_get_idx(recs, json_object_array_length(recs) - 2), "executions"),
+	    0);
+	snprintf(
+	    line, sizeof(line), "\nalready-rolled-back\t%s\t%s\t-\talready rolled back by %s\n",
+	    js(jk(rb, "target")), js(jk(rb, "execution_id")), js(jk(rb, "rollback_execution_id")));
 	IRX_ASSERT_CONTAINS(out, line);
 	CU_ASSERT_EQUAL(count(recs, "rollback"), 2);
 	snprintf(expect, sizeof(expect), "irx: fleet %s: nothing left to roll back\n", fleet);
@@ -648,7 +655,8 @@ static void test_failed_target_and_rollback(void)
 	seed();
 	/* an instance in a group of its own, deleted once contained: its rollback cannot restore */
 	r = call(A1, "ec2", "DescribeVpcs", "{}");
-	snprintf(vpc, sizeof(vpc), "%s", js(jk(json_object_array_get_idx(jk(r, "Vpcs"), 0), "VpcId")));
+	snprintf(vpc, sizeof(vpc), "%s",
+		 js(jk(json_object_array_get_idx(jk(r, "Vpcs"), 0), "VpcId")));
 	json_object_put(r);
 	r = call(A1, "ec2", "CreateSecurityGroup",
 		 "{\"GroupName\":\"doomed\",\"Description\":\"d\",\"VpcId\":\"%s\"}", vpc);
@@ -674,9 +682,11 @@ static void test_failed_target_and_rollback(void)
 	snprintf(fleet, sizeof(fleet), "%s", the_fleet());
 
 	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
-	IRX_ASSERT_CONTAINS(out, "\nTargets     3: 2 contained, 0 skipped by exception, 1 failed, 0 "
-				 "not started, 0 interrupted\n");
-	snprintf(expect, sizeof(expect), "\n  failed     %s  %s  ", missing, exec_of(fleet, missing));
+	IRX_ASSERT_CONTAINS(out,
+			    "\nTargets     3: 2 contained, 0 skipped by exception, 1 failed, 0 "
+			    "not started, 0 interrupted\n");
+	snprintf(expect, sizeof(expect), "\n  failed     %s  %s  ", missing,
+		 exec_of(fleet, missing));
 	IRX_ASSERT_CONTAINS(out, expect);
 	free(out);
 	free(err);
@@ -686,8 +696,9 @@ static void test_failed_target_and_rollback(void)
 	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", fleet, "--config", path("irx.yaml"), NULL), 1);
 	CU_ASSERT_TRUE(starts_with(out, "3 targets: 1 rolled back, 1 nothing to undo, 0 already "
 					"rolled back, 1 failed ("));
-	snprintf(expect, sizeof(expect), "\nnothing-to-undo\t%s\t%s\t-\tno step recorded a change\n",
-		 missing, exec_of(fleet, missing));
+	snprintf(expect, sizeof(expect),
+		 "\nnothing-to-undo\t%s\t%s\t-\tno step recorded a change\n", missing,
+		 exec_of(fleet, missing));
 	IRX_ASSERT_CONTAINS(out, expect);
 	snprintf(expect, sizeof(expect), "\nfailed\tarn:aws:ec2:" REGION ":" A1 ":instance/%s\t",
 		 doomed_instance);
@@ -753,23 +764,25 @@ static void write_interrupted(bool dry_run)
 		 "\"status\":\"Success\",\"reason\":null,\"duration_ms\":1200}\n",
 		 path("echo.yaml"), dry_run ? "true" : "false");
 	write_file("fleets", FLEET, text);
-	write_file("executions", E1,
-		   "{\"type\":\"execution_start\",\"execution_id\":\"" E1 "\",\"runbook\":\"echo\","
-		   "\"parameters\":{\"TargetArn\":\"" T1 "\"},\"dry_run\":false,\"account_id\":"
-		   "\"111111111111\",\"region\":\"us-east-1\",\"mode\":\"run\",\"fleet_id\":\"" FLEET
-		   "\",\"start_time\":\"2026-01-02T03:04:05.100Z\"}\n"
-		   "{\"type\":\"step_start\",\"step\":\"first\",\"action\":\"testkit:echo\","
-		   "\"attempt\":1}\n"
-		   "{\"type\":\"step_end\",\"step\":\"first\",\"action\":\"testkit:echo\","
-		   "\"attempt\":1,\"status\":\"Success\",\"undo\":null}\n"
-		   "{\"type\":\"execution_end\",\"status\":\"Success\",\"duration_ms\":1200}\n");
-	write_file("executions", E2,
-		   "{\"type\":\"execution_start\",\"execution_id\":\"" E2 "\",\"runbook\":\"echo\","
-		   "\"parameters\":{\"TargetArn\":\"" T2 "\"},\"dry_run\":false,\"account_id\":"
-		   "\"111111111111\",\"region\":\"us-east-1\",\"mode\":\"run\",\"fleet_id\":\"" FLEET
-		   "\",\"start_time\":\"2026-01-02T03:04:05.200Z\"}\n"
-		   "{\"type\":\"step_start\",\"step\":\"first\",\"action\":\"testkit:echo\","
-		   "\"attempt\":1}\n");
+	write_file(
+	    "executions", E1,
+	    "{\"type\":\"execution_start\",\"execution_id\":\"" E1 "\",\"runbook\":\"echo\","
+	    "\"parameters\":{\"TargetArn\":\"" T1 "\"},\"dry_run\":false,\"account_id\":"
+	    "\"111111111111\",\"region\":\"us-east-1\",\"mode\":\"run\",\"fleet_id\":\"" FLEET
+	    "\",\"start_time\":\"2026-01-02T03:04:05.100Z\"}\n"
+	    "{\"type\":\"step_start\",\"step\":\"first\",\"action\":\"testkit:echo\","
+	    "\"attempt\":1}\n"
+	    "{\"type\":\"step_end\",\"step\":\"first\",\"action\":\"testkit:echo\","
+	    "\"attempt\":1,\"status\":\"Success\",\"undo\":null}\n"
+	    "{\"type\":\"execution_end\",\"status\":\"Success\",\"duration_ms\":1200}\n");
+	write_file(
+	    "executions", E2,
+	    "{\"type\":\"execution_start\",\"execution_id\":\"" E2 "\",\"runbook\":\"echo\","
+	    "\"parameters\":{\"TargetArn\":\"" T2 "\"},\"dry_run\":false,\"account_id\":"
+	    "\"111111111111\",\"region\":\"us-east-1\",\"mode\":\"run\",\"fleet_id\":\"" FLEET
+	    "\",\"start_time\":\"2026-01-02T03:04:05.200Z\"}\n"
+	    "{\"type\":\"step_start\",\"step\":\"first\",\"action\":\"testkit:echo\","
+	    "\"attempt\":1}\n");
 }
 
 static void test_interrupted_fleet(void)
@@ -810,9 +823,10 @@ static void test_interrupted_fleet(void)
 	free(err);
 
 	CU_ASSERT_EQUAL(irx(&out, &err, "executions", "--fleets", NULL), 0);
-	IRX_ASSERT_CONTAINS(out, "\n" FLEET "  echo     Interrupted  2026-01-02T03:04:05.000Z  -     "
-				 "    3: 1 contained, 0 skipped by exception, 0 failed, 1 not "
-				 "started, 1 interrupted\n");
+	IRX_ASSERT_CONTAINS(out,
+			    "\n" FLEET "  echo     Interrupted  2026-01-02T03:04:05.000Z  -     "
+			    "    3: 1 contained, 0 skipped by exception, 0 failed, 1 not "
+			    "started, 1 interrupted\n");
 	free(out);
 	free(err);
 
@@ -820,10 +834,12 @@ static void test_interrupted_fleet(void)
 	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", FLEET, NULL), 0);
 	CU_ASSERT_TRUE(starts_with(out, "3 targets: 0 rolled back, 3 nothing to undo, 0 already "
 					"rolled back, 0 failed ("));
-	IRX_ASSERT_CONTAINS(out, "\nnothing-to-undo\t" T2 "\t" E2 "\t-\tno step recorded a change\n");
+	IRX_ASSERT_CONTAINS(out,
+			    "\nnothing-to-undo\t" T2 "\t" E2 "\t-\tno step recorded a change\n");
 	IRX_ASSERT_CONTAINS(out, "\nnothing-to-undo\t" T3 "\t-\t-\tno execution started\n");
-	IRX_ASSERT_CONTAINS(err, "irx: fleet " FLEET " was interrupted (it did not end; 1 execution "
-				 "did not end): ");
+	IRX_ASSERT_CONTAINS(err,
+			    "irx: fleet " FLEET " was interrupted (it did not end; 1 execution "
+			    "did not end): ");
 	free(out);
 	free(err);
 	recs = fleet_records(FLEET);
@@ -849,9 +865,8 @@ static void test_refused(void)
 
 	use_plugins("tests/plugins");
 	use_state("state-refused");
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", "fleet-00000000-0000-4000-8000-000000000000",
-			    NULL),
-			3);
+	CU_ASSERT_EQUAL(
+	    irx(&out, &err, "rollback", "fleet-00000000-0000-4000-8000-000000000000", NULL), 3);
 	snprintf(expect, sizeof(expect),
 		 "irx rollback: no fleet 'fleet-00000000-0000-4000-8000-000000000000' in %s\n",
 		 state);
