@@ -320,6 +320,15 @@ static int resume_fleet(struct resume_options *o)
 		rc = IRX_EXIT_INVALID;
 		goto out;
 	}
+	/* a responder released this fleet on purpose: resuming would contain its targets again */
+	if (st.rollback && !o->force) {
+		irx_cli_error("resume",
+			      "fleet %s was rolled back ('irx show %s'): resuming would contain its "
+			      "targets again; use --force if that is what you want",
+			      o->execution_id, o->execution_id);
+		rc = IRX_EXIT_INVALID;
+		goto out;
+	}
 	start = st.start;
 	ndirs = irx_cli_plugin_path(&o->common, dirs, 64, &dir_store);
 	plugins = irx_plugins_new(dirs, ndirs, irx_host_table(true));

@@ -854,6 +854,14 @@ static void test_interrupted_fleet(void)
 				 "step 'first'\n");
 	free(out);
 	free(err);
+
+	/* released on purpose: a resume would contain it again, so it asks for --force */
+	CU_ASSERT_EQUAL(irx(&out, &err, "resume", FLEET, NULL), 2);
+	CU_ASSERT_STRING_EQUAL(err, "irx resume: fleet " FLEET " was rolled back ('irx show " FLEET
+				    "'): resuming would contain its targets again; use --force if "
+				    "that is what you want\n");
+	free(out);
+	free(err);
 }
 
 /* ---- refused --------------------------------------------------------------------------------- */
