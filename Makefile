@@ -136,7 +136,7 @@ PLUGIN_CFLAGS := -fPIC -fvisibility=hidden
 # libraries a plugin links beyond json-c (pkg-config names), per plugin
 PLUGIN_PKGS_notify := libcurl openssl
 .SECONDEXPANSION:
-$(B)/plugins/%.so: $$(wildcard plugins/%/*.c) $(wildcard include/irx/*.h)
+$(B)/plugins/%.so: $$(wildcard plugins/%/*.c) $$(wildcard plugins/%/*.h) $(wildcard include/irx/*.h)
 	@install -d -m 0755 $(dir $@)
 	@$(if $(Q),echo "  PLUGIN  $@")
 	$(Q)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(PLUGIN_CFLAGS) -shared -o $@ \

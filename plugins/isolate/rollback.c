@@ -203,14 +203,20 @@ static struct json_object *live_eni(struct undo_ctx *u, const char *eni)
 }
 
 /* Is id one of the groups the undo record names as irx's (role -> group id)? */
+/* True when id is one of the undo record's groups (a damaged record has none: not ours). */
 static bool is_irx_group(struct json_object *sgs, const char *id)
 {
 	bool ours = false;
 
+	if (!id || !json_object_is_type(sgs, json_type_object))
+		return false;
 	json_object_object_foreach(sgs, k, v)
 	{
+		const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									   : NULL;
+
 		(void)k;
-		ours = ours || strcmp(json_object_get_string(v), id) == 0;
+		ours = ours || (s && strcmp(s, id) == 0);
 	}
 	return ours;
 }

@@ -1932,6 +1932,34 @@ static void test_rollback_does_not_clobber(void)
 	fake_aws_free(f);
 }
 
+/* A damaged undo record (SecurityGroups gone, a group id not a string) is read, not trusted. */
+static void test_rollback_damaged_record(void)
+{
+	struct fake_aws *f = NULL;
+	struct run r, rb;
+
+	estate_reset();
+	f = fake();
+	r = exec(f, "{\"TargetArn\":\"" IARN "\",\"UntrackWaitSeconds\":0}", false);
+	CU_ASSERT_EQUAL_FATAL(r.rc, 0);
+	fake_aws_free(f);
+	json_object_object_del(r.res.undo, "SecurityGroups");
+	f = fake();
+	rb = rollback(f, r.res.undo, false);
+	CU_ASSERT_EQUAL(rb.rc, 0);
+	IRX_ASSERT_CONTAINS(rb.message, "groups of 'eni-1' were changed since isolation");
+	run_free(&rb);
+	fake_aws_free(f);
+	json_object_object_add(r.res.undo, "SecurityGroups", J("{\"isolation\": 7}"));
+	f = fake();
+	rb = rollback(f, r.res.undo, false);
+	CU_ASSERT_EQUAL(rb.rc, 0);
+	IRX_ASSERT_CONTAINS(rb.message, "groups of 'eni-1' were changed since isolation");
+	run_free(&r);
+	run_free(&rb);
+	fake_aws_free(f);
+}
+
 static void test_rollback_dry_run(void)
 {
 	struct fake_aws *f = NULL;
@@ -2917,6 +2945,7 @@ static CU_TestInfo tests[] = {
     {"rollback restores everything, twice is harmless", test_rollback_restores_everything},
     {"rollback does not clobber later changes", test_rollback_does_not_clobber},
     {"rollback dry run", test_rollback_dry_run},
+    {"rollback of a damaged undo record", test_rollback_damaged_record},
     {"auto scaling detach mode and options off", test_detach_mode},
     {"forensic group", test_forensic_group},
     {"forensic group IPv6 and named", test_forensic_ipv6},
