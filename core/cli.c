@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "executor.h"
+#include "fleet.h"
 #include "util.h"
 
 #define MAX_RUNBOOK_DIRS 32
@@ -212,4 +213,33 @@ void irx_cli_each_runbook(void (*fn)(void *ud, const char *name, const char *pat
 		free(seen[s]);
 	free(seen);
 	free(store);
+}
+
+int irx_cli_parse_bound(const char *cmd, const char *option, const char *value, unsigned *out)
+{
+	char *end = NULL;
+	long n = strtol(value, &end, 10);
+
+	if (*end || end == value || n < 1 || n > IRX_FLEET_MAX_CONCURRENCY) {
+		irx_cli_error(cmd, "--%s must be 1..%d, got '%s'", option, IRX_FLEET_MAX_CONCURRENCY,
+			      value);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+void irx_cli_fleet_done(void *ud, const struct irx_fleet_result *r, size_t done, size_t total)
+{
+	(void)ud;
+	fprintf(stderr, "irx: [%zu/%zu] %-9s %s %s %lld ms%s%s\n", done, total,
+		irx_fleet_outcome_name(r->outcome), r->arn, r->execution_id[0] ? r->execution_id : "-",
+		r->duration_ms, r->reason ? ": " : "", r->reason ? r->reason : "");
+}
+
+void irx_cli_fleet_log(void *ud, enum irx_log_level level, const char *step, const char *message)
+{
+	(void)ud;
+	fprintf(stderr, "irx: %s: %s: %s\n", level >= IRX_LOG_ERROR ? "error" : "warning",
+		step ? step : "fleet", message);
 }

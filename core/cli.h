@@ -92,6 +92,18 @@ void irx_cli_progress(void *ud, enum irx_step_event ev, const char *step, const 
 		      long long duration_ms, const char *message);
 bool irx_cli_progress_tty(void);
 
+/*
+ * --concurrency / --per-account / --per-region of a fleet command: 1..IRX_FLEET_MAX_CONCURRENCY
+ * into *out. Returns 0, or -1 with "irx <cmd>: --<option> must be 1..256, got 'x'" printed.
+ */
+int irx_cli_parse_bound(const char *cmd, const char *option, const char *value, unsigned *out);
+
+struct irx_fleet_result;
+/* A fleet's progress on stderr, for irx_fleet_options.done: one line per ended execution. */
+void irx_cli_fleet_done(void *ud, const struct irx_fleet_result *r, size_t done, size_t total);
+/* Plugins' warnings and errors during a fleet, for irx_fleet_options.log. */
+void irx_cli_fleet_log(void *ud, enum irx_log_level level, const char *step, const char *message);
+
 /* Prints "irx <cmd>: <message>" to stderr. */
 void irx_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

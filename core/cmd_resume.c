@@ -184,22 +184,6 @@ static struct irx_runbook *load_runbook(const char *name, const char *recorded, 
 
 /* ---- fleets ---------------------------------------------------------------------------------- */
 
-/* A fleet's progress: one line per ended execution, as `irx run --targets` prints them. */
-static void fleet_done(void *ud, const struct irx_fleet_result *r, size_t done, size_t total)
-{
-	(void)ud;
-	fprintf(stderr, "irx: [%zu/%zu] %-9s %s %s %lld ms%s%s\n", done, total,
-		irx_fleet_outcome_name(r->outcome), r->arn, r->execution_id[0] ? r->execution_id : "-",
-		r->duration_ms, r->reason ? ": " : "", r->reason ? r->reason : "");
-}
-
-static void fleet_log(void *ud, enum irx_log_level level, const char *step, const char *message)
-{
-	(void)ud;
-	fprintf(stderr, "irx: %s: %s: %s\n", level >= IRX_LOG_ERROR ? "error" : "warning", step,
-		message);
-}
-
 static struct json_object *jget(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
@@ -442,8 +426,8 @@ static int resume_fleet(struct resume_options *o)
 	fo.concurrency = juint(start, "concurrency");
 	fo.per_account = juint(start, "per_account");
 	fo.per_region = juint(start, "per_region");
-	fo.done = fleet_done;
-	fo.log = fleet_log;
+	fo.done = irx_cli_fleet_done;
+	fo.log = irx_cli_fleet_log;
 	fr.fleet_id = o->execution_id;
 	fr.journal = journal;
 	fr.force = o->force;

@@ -96,8 +96,6 @@ static int parse_args(int argc, char **argv, struct rollback_options *o)
 	    {NULL, 0, NULL, 0},
 	};
 	int c = 0;
-	long n = 0;
-	char *end = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "nc:o:h", opts, NULL)) != -1) {
@@ -109,20 +107,16 @@ static int parse_args(int argc, char **argv, struct rollback_options *o)
 			o->config = optarg;
 			break;
 		case OPT_CONCURRENCY:
-		case OPT_PER_ACCOUNT:
-		case OPT_PER_REGION:
-			n = strtol(optarg, &end, 10);
-			if (*end || end == optarg || n < 1 || n > IRX_FLEET_MAX_CONCURRENCY) {
-				irx_cli_error("rollback", "--%s must be 1..%d, got '%s'",
-					      c == OPT_CONCURRENCY   ? "concurrency"
-					      : c == OPT_PER_ACCOUNT ? "per-account"
-								     : "per-region",
-					      IRX_FLEET_MAX_CONCURRENCY, optarg);
+			if (irx_cli_parse_bound("rollback", "concurrency", optarg, &o->concurrency) < 0)
 				return -1;
-			}
-			*(c == OPT_CONCURRENCY	 ? &o->concurrency
-			  : c == OPT_PER_ACCOUNT ? &o->per_account
-						 : &o->per_region) = (unsigned)n;
+			break;
+		case OPT_PER_ACCOUNT:
+			if (irx_cli_parse_bound("rollback", "per-account", optarg, &o->per_account) < 0)
+				return -1;
+			break;
+		case OPT_PER_REGION:
+			if (irx_cli_parse_bound("rollback", "per-region", optarg, &o->per_region) < 0)
+				return -1;
 			break;
 		case OPT_PROFILE:
 			o->aws.profile = optarg;

@@ -239,20 +239,16 @@ static int parse_args(int argc, char **argv, struct run_options *o, const char *
 			o->targets_file = optarg;
 			break;
 		case OPT_CONCURRENCY:
-		case OPT_PER_ACCOUNT:
-		case OPT_PER_REGION:
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > IRX_FLEET_MAX_CONCURRENCY) {
-				irx_cli_error("run", "--%s must be 1..%d, got '%s'",
-					      c == OPT_CONCURRENCY	? "concurrency"
-					      : c == OPT_PER_ACCOUNT ? "per-account"
-									: "per-region",
-					      IRX_FLEET_MAX_CONCURRENCY, optarg);
+			if (irx_cli_parse_bound("run", "concurrency", optarg, &o->concurrency) < 0)
 				return -1;
-			}
-			*(c == OPT_CONCURRENCY	 ? &o->concurrency
-			  : c == OPT_PER_ACCOUNT ? &o->per_account
-						 : &o->per_region) = (unsigned)n;
+			break;
+		case OPT_PER_ACCOUNT:
+			if (irx_cli_parse_bound("run", "per-account", optarg, &o->per_account) < 0)
+				return -1;
+			break;
+		case OPT_PER_REGION:
+			if (irx_cli_parse_bound("run", "per-region", optarg, &o->per_region) < 0)
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -596,22 +592,6 @@ out:
 	return rc;
 }
 
-/* A fleet's progress: one line per ended execution (executions run side by side). */
-static void fleet_done(void *ud, const struct irx_fleet_result *r, size_t done, size_t total)
-{
-	(void)ud;
-	fprintf(stderr, "irx: [%zu/%zu] %-9s %s %s %lld ms%s%s\n", done, total,
-		irx_fleet_outcome_name(r->outcome), r->arn, r->execution_id[0] ? r->execution_id : "-",
-		r->duration_ms, r->reason ? ": " : "", r->reason ? r->reason : "");
-}
-
-static void fleet_log(void *ud, enum irx_log_level level, const char *step, const char *message)
-{
-	(void)ud;
-	fprintf(stderr, "irx: %s: %s: %s\n", level >= IRX_LOG_ERROR ? "error" : "warning", step,
-		message);
-}
-
 /* irx run RUNBOOK --targets FILE: the fleet's executions (fleet.h) and one summary. */
 static int run_fleet(struct run_options *o, const struct irx_runbook *rb,
 		     struct irx_actions *actions)
@@ -664,8 +644,8 @@ static int run_fleet(struct run_options *o, const struct irx_runbook *rb,
 	fo.concurrency = o->concurrency;
 	fo.per_account = o->per_account;
 	fo.per_region = o->per_region;
-	fo.done = fleet_done;
-	fo.log = fleet_log;
+	fo.done = irx_cli_fleet_done;
+	fo.log = irx_cli_fleet_log;
 	if (!state_dir || !(f = irx_fleet_new(&fo, &err)) ||
 	    irx_fleet_resolve(f, &spec, &arns, &count, &err) < 0) {
 		irx_cli_error("run", "%s", state_dir ? err.message : "no state directory");
