@@ -142,12 +142,12 @@ static void check_templates(struct ref_check *rc, const struct irx_node *n)
 }
 
 static struct json_object *read_desired(struct irx_diags *d, const struct irx_node *n,
-					const char *where)
+					const char *key, const char *where)
 {
 	struct json_object *arr = NULL;
 
 	if (n->kind != IRX_NODE_SEQ || n->count == 0) {
-		irx_diags_add(d, n, "'desiredValues' in %s must list at least one value", where);
+		irx_diags_add(d, n, "'%s' in %s must list at least one value", key, where);
 		return NULL;
 	}
 	arr = json_object_new_array();
@@ -155,8 +155,8 @@ static struct json_object *read_desired(struct irx_diags *d, const struct irx_no
 		const struct irx_node *v = n->items[i];
 
 		if (v->kind != IRX_NODE_SCALAR || irx_node_is_null(v)) {
-			irx_diags_add(d, v, "'desiredValues' in %s must hold strings, not %s",
-				      where, irx_node_type_name(v));
+			irx_diags_add(d, v, "'%s' in %s must hold strings, not %s", key, where,
+				      irx_node_type_name(v));
 			continue;
 		}
 		json_object_array_add(arr, json_object_new_string(v->value));
@@ -206,6 +206,36 @@ static void read_outputs(struct irx_diags *d, const struct irx_node *n, struct i
 	}
 }
 
+static void read_selector(struct irx_diags *d, const struct irx_node *sel, struct irx_drill_call *c,
+			  const char *where)
+{
+	char msg[256] = "";
+	size_t off = 0;
+
+	if (sel && (c->selector = want_str(d, sel, "selector")) &&
+	    irx_selector_check(c->selector, msg, sizeof(msg), &off) < 0)
+		irx_diags_add(d, sel, "invalid selector '%s' in %s: %s", c->selector, where, msg);
+}
+
+/* An assertion's check: its selector and one of desiredValues or containsValues. */
+static void read_assertion_check(struct irx_diags *d, const struct irx_node *n,
+				 struct irx_drill_call *c, const char *where)
+{
+	const struct irx_node *des = irx_node_get(n, "desiredValues");
+	const struct irx_node *con = irx_node_get(n, "containsValues");
+
+	read_selector(d, irx_node_get(n, "selector"), c, where);
+	if (!des && !con)
+		irx_diags_add(d, n, "%s is missing 'desiredValues' or 'containsValues'", where);
+	if (des && con)
+		irx_diags_add(d, con, "%s has both 'desiredValues' and 'containsValues': use one",
+			      where);
+	if (des)
+		c->desired = read_desired(d, des, "desiredValues", where);
+	if (con)
+		c->contains = read_desired(d, con, "containsValues", where);
+}
+
 /* A setup, assertion or teardown entry. */
 static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct irx_node *n,
 		      enum section sec, size_t index, struct irx_drill_call *c)
@@ -213,8 +243,9 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 	static const char *const setup_keys[] = {"name",	  "service",	    "api",
 						 "params",	  "outputs",	    "selector",
 						 "desiredValues", "timeoutSeconds", NULL};
-	static const char *const assert_keys[] = {"name",     "service",       "api", "params",
-						  "selector", "desiredValues", NULL};
+	static const char *const assert_keys[] = {"name",	   "service",	     "api",
+						  "params",	   "output",	     "selector",
+						  "desiredValues", "containsValues", NULL};
 	static const char *const teardown_keys[] = {
 	    "name",	     "service",	       "api",	      "params", "selector",
 	    "desiredValues", "timeoutSeconds", "allowErrors", NULL};
@@ -263,6 +294,25 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 		   : sec == SEC_ASSERT ? assert_keys
 				       : teardown_keys,
 		   where);
+	if (sec == SEC_ASSERT && (v = irx_node_get(n, "output"))) {
+		/* a runbook output (STEP.OUTPUT) instead of an API call */
+		const char *dot = NULL;
+
+		if ((c->output = want_str(d, v, "output")) &&
+		    (!(dot = strchr(c->output, '.')) || dot == c->output || !dot[1]))
+			irx_diags_add(d, v, "'output' in %s must be STEP.OUTPUT, not '%s'", where,
+				      c->output);
+		if (irx_node_get(n, "service") || irx_node_get(n, "api") ||
+		    irx_node_get(n, "params"))
+			irx_diags_add(d, v,
+				      "%s has 'output' and 'service', 'api' or 'params': it reads "
+				      "a runbook output or calls an API, not both",
+				      where);
+		else {
+			read_assertion_check(d, n, c, where);
+			return;
+		}
+	}
 	if (!(v = irx_node_get(n, "service")))
 		irx_diags_add(d, n, "%s is missing 'service'", where);
 	else
@@ -301,25 +351,20 @@ static void read_call(struct irx_drill *drill, struct irx_diags *d, const struct
 	}
 	if (sec == SEC_SETUP && (v = irx_node_get(n, "outputs")))
 		read_outputs(d, v, c, where);
-	if (sec != SEC_RUNBOOK) {
+	if (sec == SEC_ASSERT) {
+		if (!irx_node_get(n, "selector"))
+			irx_diags_add(d, n, "%s is missing 'selector'", where);
+		read_assertion_check(d, n, c, where);
+	} else if (sec != SEC_RUNBOOK) {
 		const struct irx_node *sel = irx_node_get(n, "selector");
 		const struct irx_node *des = irx_node_get(n, "desiredValues");
-		char msg[256] = "";
-		size_t off = 0;
 
-		if (sec == SEC_ASSERT && !sel)
-			irx_diags_add(d, n, "%s is missing 'selector'", where);
-		if (sec == SEC_ASSERT && !des)
-			irx_diags_add(d, n, "%s is missing 'desiredValues'", where);
-		if (sec != SEC_ASSERT && !sel != !des)
+		if (!sel != !des)
 			irx_diags_add(d, n, "%s: a wait needs both 'selector' and 'desiredValues'",
 				      where);
-		if (sel && (c->selector = want_str(d, sel, "selector")) &&
-		    irx_selector_check(c->selector, msg, sizeof(msg), &off) < 0)
-			irx_diags_add(d, sel, "invalid selector '%s' in %s: %s", c->selector, where,
-				      msg);
+		read_selector(d, sel, c, where);
 		if (des)
-			c->desired = read_desired(d, des, where);
+			c->desired = read_desired(d, des, "desiredValues", where);
 	}
 	c->timeout_s = WAIT_DEFAULT_S;
 	if (sec != SEC_ASSERT && (v = irx_node_get(n, "timeoutSeconds"))) {
@@ -477,6 +522,7 @@ static void check_references(struct irx_drill *drill, struct irx_diags *d)
 			rc.where = where;
 			check_templates(&rc, calls[i].params);
 			check_templates(&rc, irx_node_get(calls[i].node, "desiredValues"));
+			check_templates(&rc, irx_node_get(calls[i].node, "containsValues"));
 		}
 	}
 }
@@ -556,6 +602,7 @@ static void calls_free(struct irx_drill_call *calls, size_t n)
 		free(calls[i].outputs);
 		free(calls[i].allow_errors);
 		json_object_put(calls[i].desired);
+		json_object_put(calls[i].contains);
 	}
 	free(calls);
 }
@@ -685,6 +732,8 @@ static void sleep_ms(long long ms)
 
 static char *call_detail(const struct irx_drill_call *c)
 {
+	if (c->output)
+		return irx_xasprintf("output:%s", c->output);
 	return irx_xasprintf("%s:%s", c->service, c->api);
 }
 
@@ -771,32 +820,98 @@ out:
 	return rc;
 }
 
+/* "a, b, c" */
+static void values_text(struct json_object *want, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < json_object_array_length(want) && o + 1 < len; k++) {
+		int w = snprintf(buf + o, len - o, "%s%s", k ? ", " : "",
+				 json_object_get_string(json_object_array_get_idx(want, k)));
+
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
+/*
+ * containsValues: 1 when the value sel selects in subject holds each of want (a list: among its
+ * elements; anything else: is it), compared as desiredValues are. shown as for
+ * irx_aws_property_matches.
+ */
+static int contains_all(struct json_object *subject, const char *sel, struct json_object *want,
+			char *shown, size_t len)
+{
+	struct irx_error err = {0};
+	struct json_object *v = irx_selector_select(subject, sel, &err);
+	int ok = v != NULL;
+
+	/* only for the value's text: the same wording as a desiredValues failure */
+	irx_aws_property_matches(subject, sel, want, shown, len);
+	for (size_t i = 0; ok && i < json_object_array_length(want); i++) {
+		struct json_object *one = json_object_new_array();
+		bool found = false;
+
+		json_object_array_add(one, json_object_get(json_object_array_get_idx(want, i)));
+		if (!json_object_is_type(v, json_type_array)) {
+			char t[8] = "";
+
+			found = irx_aws_property_matches(v, "$", one, t, sizeof(t));
+		}
+		for (size_t k = 0; !found && json_object_is_type(v, json_type_array) &&
+				   k < json_object_array_length(v);
+		     k++) {
+			char t[8] = "";
+
+			found = irx_aws_property_matches(json_object_array_get_idx(v, k), "$", one,
+							 t, sizeof(t));
+		}
+		json_object_put(one);
+		ok = found;
+	}
+	json_object_put(v);
+	return ok;
+}
+
 static void run_assertion(struct run *r, const struct irx_drill_call *c, size_t i, bool *ok)
 {
 	struct irx_error err = {0};
-	struct json_object *params = NULL, *resp = NULL, *want = NULL;
+	struct json_object *params = NULL, *resp = NULL, *want = NULL, *subject = NULL;
 	long long start = wall_ms();
-	char *detail = call_detail(c), *msg = NULL, *name = NULL;
+	char *detail = call_detail(c), *msg = NULL, *name = NULL, *what = NULL;
 	char shown[1024] = "", wanted[1024] = "";
-	size_t o = 0;
+	const char *sel = c->selector ? c->selector : "$";
 
 	name = *c->name ? irx_xstrdup(c->name) : irx_xasprintf("assertion %zu", i + 1);
-	if (!(want = irx_template_expand(c->desired, lookup, r->vars, &err)) ||
-	    !(params = expand_params(r, c, &err)) ||
-	    irx_aws_call(r->o->aws, &r->actx, c->service, c->api, params, &resp, &err) < 0) {
+	if (!(want = irx_template_expand(c->desired ? c->desired : c->contains, lookup, r->vars,
+					 &err))) {
 		msg = irx_xstrdup(err.message);
-	} else if (!irx_aws_property_matches(resp, c->selector, want, shown, sizeof(shown))) {
-		for (size_t k = 0; k < json_object_array_length(want) && o + 1 < sizeof(wanted);
-		     k++) {
-			int w =
-			    snprintf(wanted + o, sizeof(wanted) - o, "%s%s", k ? ", " : "",
-				     json_object_get_string(json_object_array_get_idx(want, k)));
+	} else if (c->output) {
+		char *key = irx_xasprintf("runbook.%s", c->output);
 
-			if (w < 0)
-				break;
-			o += (size_t)w;
-		}
-		msg = irx_xasprintf("%s is %s, expected one of: %s", c->selector, shown, wanted);
+		if (!json_object_object_get_ex(r->vars, key, &subject))
+			msg = irx_xasprintf("the runbook has no output '%s' (not declared, or its "
+					    "step did not run)",
+					    c->output);
+		what = c->selector ? irx_xasprintf("output '%s' at %s", c->output, c->selector)
+				   : irx_xasprintf("output '%s'", c->output);
+		free(key);
+	} else if (!(params = expand_params(r, c, &err)) ||
+		   irx_aws_call(r->o->aws, &r->actx, c->service, c->api, params, &resp, &err) < 0) {
+		msg = irx_xstrdup(err.message);
+	} else {
+		subject = resp;
+		what = irx_xstrdup(sel);
+	}
+	if (!msg && c->desired &&
+	    !irx_aws_property_matches(subject, sel, want, shown, sizeof(shown))) {
+		values_text(want, wanted, sizeof(wanted));
+		msg = irx_xasprintf("%s is %s, expected one of: %s", what, shown, wanted);
+	} else if (!msg && c->contains && !contains_all(subject, sel, want, shown, sizeof(shown))) {
+		values_text(want, wanted, sizeof(wanted));
+		msg = irx_xasprintf("%s is %s, expected to contain: %s", what, shown, wanted);
 	}
 	if (msg)
 		*ok = false;
@@ -806,6 +921,7 @@ static void run_assertion(struct run *r, const struct irx_drill_call *c, size_t 
 	json_object_put(resp);
 	free(detail);
 	free(name);
+	free(what);
 	free(msg);
 }
 

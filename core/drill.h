@@ -30,6 +30,9 @@
  *       params: {...}
  *       selector: $.NetworkInterfaces[*].Groups[*].GroupName
  *       desiredValues: [irx-isolation]
+ *     - name: reports-the-decoy         # or on one of the runbook's declared outputs
+ *       output: describeInstances.InstanceIds
+ *       containsValues: ['{{ instance.InstanceId }}']
  *   teardown:                         # run ALWAYS, last entry first; a failure is reported
  *     - service: sns                  # and the next entry still runs
  *       api: DeleteTopic
@@ -40,6 +43,9 @@
  * {{ global:REGION }}, {{ drill:RUN_ID }} (8 hex digits, unique per run: decoy names) and, in
  * assertions and teardown, {{ runbook.STEP.OUTPUT }} (the last execution's runbook outputs; a
  * list's items also as {{ runbook.STEP.OUTPUT.0 }}, .1, ...) and {{ runbook:EXECUTION_ID }}.
+ * An assertion checks the value its selector picks (for an output, the whole output when it has
+ * none) with desiredValues (one of them; a list: non-empty and every element one of them) or
+ * containsValues (each of them is the value, or for a list one of its elements).
  * Teardown entries may wait too (selector, desiredValues, timeoutSeconds), like setup's. A teardown
  * entry that names a setup output never captured (its setup did not run) is skipped, not failed.
  *
@@ -74,10 +80,13 @@ struct irx_drill_call {
 	const struct irx_node *params; /* a map, or NULL for none */
 	struct irx_drill_output *outputs;
 	size_t output_count;
-	const char *selector;	     /* assertions and setup waits; NULL otherwise */
-	struct json_object *desired; /* owned array of strings, or NULL */
-	long long timeout_s;	     /* setup waits */
-	const char **allow_errors;   /* teardown: error codes treated as done */
+	const char *selector;	      /* assertions and waits; NULL otherwise ("$" for an output) */
+	struct json_object *desired;  /* owned array of strings, or NULL */
+	struct json_object *contains; /* assertions' containsValues: the same, or NULL */
+	const char *output;	      /* an assertion on a runbook output (STEP.OUTPUT); NULL: an
+					 API call (service, api, params) */
+	long long timeout_s;	      /* setup waits */
+	const char **allow_errors;    /* teardown: error codes treated as done */
 	size_t allow_error_count;
 	const struct irx_node *node;
 };

@@ -4,15 +4,19 @@
  * passes against the simulator (one through --sim, which starts its own, the rest against the
  * suite's simulator so its end state can be inspected); a failing assertion exits 1 and the
  * teardown still removes the decoys; the JUnit XML parses with libxml2 and escapes what it
- * must; the HTML page is self-contained and has the timeline; the history records every run.
+ * must; the HTML page is self-contained and has the timeline; the history records every run;
+ * assertions on the runbook's outputs; every shipped runbook has a shipped drill.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "drill.h"
@@ -198,11 +202,39 @@ static void test_invalid(void)
 		     "  - {service: ec2, api: DescribeInstances, selector: [1],\n"
 		     "     desiredValues: [[x]], allowErrors: []}\n"),
 	    "s.yaml:3:5: assertion 'a' is missing 'selector'\n"
-	    "s.yaml:3:5: assertion 'a' is missing 'desiredValues'\n"
+	    "s.yaml:3:5: assertion 'a' is missing 'desiredValues' or 'containsValues'\n"
 	    "s.yaml:5:28: unknown key 'allowErrors' in assertion entry 2\n"
 	    "s.yaml:4:54: 'selector' must be a string, not list\n"
 	    "s.yaml:5:22: 'desiredValues' in assertion entry 2 must hold strings, "
 	    "not list");
+	/* assertions on runbook outputs: no API, selector optional, one kind of values */
+	CU_ASSERT_STRING_EQUAL(
+	    problems("runbook: x\n"
+		     "assertions:\n"
+		     "  - {name: a, output: s.O, service: ec2, desiredValues: [x]}\n"
+		     "  - {name: b, output: nodot, desiredValues: [x], containsValues: [y]}\n"
+		     "  - {name: c, output: s., selector: '$.[', containsValues: []}\n"
+		     "  - {name: d, output: .O}\n"
+		     "  - {name: e, output: [s, O], containsValues: ['{{ nope }}']}\n"
+		     "  - {name: f, service: ec2, api: DescribeVpcs, selector: $.V,\n"
+		     "     containsValues: [[x]]}\n"),
+	    "s.yaml:3:23: assertion 'a' has 'output' and 'service', 'api' or 'params': it reads "
+	    "a runbook output or calls an API, not both\n"
+	    "s.yaml:3:5: assertion 'a' is missing 'api'\n"
+	    "s.yaml:3:5: assertion 'a' is missing 'selector'\n"
+	    "s.yaml:4:23: 'output' in assertion 'b' must be STEP.OUTPUT, not 'nodot'\n"
+	    "s.yaml:4:66: assertion 'b' has both 'desiredValues' and 'containsValues': use one\n"
+	    "s.yaml:5:23: 'output' in assertion 'c' must be STEP.OUTPUT, not 's.'\n"
+	    "s.yaml:5:37: invalid selector '$.[' in assertion 'c': expected a name after '.' at "
+	    "offset 2\n"
+	    "s.yaml:5:60: 'containsValues' in assertion 'c' must list at least one value\n"
+	    "s.yaml:6:23: 'output' in assertion 'd' must be STEP.OUTPUT, not '.O'\n"
+	    "s.yaml:6:5: assertion 'd' is missing 'desiredValues' or 'containsValues'\n"
+	    "s.yaml:7:23: 'output' must be a string, not list\n"
+	    "s.yaml:9:23: 'containsValues' in assertion 'f' must hold strings, not list\n"
+	    "s.yaml:7:48: assertion 'e' refers to 'nope', which is not a setup output, "
+	    "global:ACCOUNT_ID, global:REGION or drill:RUN_ID (or runbook.STEP.OUTPUT, "
+	    "runbook:EXECUTION_ID)");
 	/* YAML errors keep their positions */
 	IRX_ASSERT_CONTAINS(problems("setup: [\n"), "s.yaml:2:1: ");
 }
@@ -406,8 +438,9 @@ static struct json_object *read_json(const char *path)
 	return o;
 }
 
-/* Runs a shipped scenario; asserts it passed with a time to contain per entity. */
-static void drill_passes(const char *name, bool use_sim_flag, size_t entities)
+/* Runs a shipped scenario; asserts it passed with a time to contain per entity. Returns its
+ * report (transferred; NULL when there is none). */
+static struct json_object *drill_report(const char *name, bool use_sim_flag, size_t entities)
 {
 	char scenario[4200] = "", state[4200] = "", reports[4200] = "", path[4300] = "";
 	const char *args[12] = {"drill",	scenario, "--state-dir", state,
@@ -429,7 +462,12 @@ static void drill_passes(const char *name, bool use_sim_flag, size_t entities)
 	IRX_ASSERT_CONTAINS(out, "\tPASSED\ttime-to-contain ");
 	snprintf(path, sizeof(path), "%s/report.json", reports);
 	rep = read_json(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	CU_ASSERT_PTR_NOT_NULL(rep);
+	if (!rep) {
+		free(out);
+		free(err);
+		return NULL;
+	}
 	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(rep, "passed")));
 	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(rep, "teardown_clean")));
 	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(rep, "mode")),
@@ -443,9 +481,14 @@ static void drill_passes(const char *name, bool use_sim_flag, size_t entities)
 		CU_ASSERT_PTR_NOT_NULL(t);
 		CU_ASSERT_TRUE(json_object_get_int64(t) > 0);
 	}
-	json_object_put(rep);
 	free(out);
 	free(err);
+	return rep;
+}
+
+static void drill_passes(const char *name, bool use_sim_flag, size_t entities)
+{
+	json_object_put(drill_report(name, use_sim_flag, entities));
 }
 
 static void test_shipped_ec2_isolate_sim_flag(void)
@@ -463,6 +506,253 @@ static void test_shipped_others(void)
 	drill_passes("drills/lambda-lockdown.yaml", false, 1);
 	drill_passes("drills/entity-lockdown.yaml", false, 2);
 	drill_passes("drills/ec2-forensic-capture.yaml", false, 1);
+	drill_passes("drills/aws-inventory.yaml", false, 1);
+}
+
+/* The step of rep named name in phase, or NULL. */
+static struct json_object *report_step(struct json_object *rep, const char *phase, const char *name)
+{
+	struct json_object *steps = json_object_object_get(rep, "steps");
+
+	for (size_t i = 0; i < json_object_array_length(steps); i++) {
+		struct json_object *s = json_object_array_get_idx(steps, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(s, "phase")), phase) &&
+		    !strcmp(json_object_get_string(json_object_object_get(s, "name")), name))
+			return s;
+	}
+	return NULL;
+}
+
+static const char *step_field(struct json_object *rep, const char *phase, const char *name,
+			      const char *field)
+{
+	struct json_object *s = report_step(rep, phase, name);
+
+	return s ? json_object_get_string(json_object_object_get(s, field)) : "(no such step)";
+}
+
+/* demo-quarantine: both executions passed; the state file has the decoy quarantined by the first
+ * and tagged by the second. */
+static void test_shipped_demo_quarantine(void)
+{
+	struct json_object *rep = drill_report("drills/demo-quarantine.yaml", false, 2);
+	struct json_object *state = NULL, *ent = NULL, *ents = NULL, *tags = NULL;
+	char path[256] = "", arn[256] = "";
+	const char *run_id = NULL, *first = NULL, *second = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	run_id = json_object_get_string(json_object_object_get(rep, "run_id"));
+	CU_ASSERT_EQUAL_FATAL(strlen(run_id), 8);
+	ents = json_object_object_get(rep, "entities");
+	first = json_object_get_string(
+	    json_object_object_get(json_object_array_get_idx(ents, 0), "execution_id"));
+	second = json_object_get_string(
+	    json_object_object_get(json_object_array_get_idx(ents, 1), "execution_id"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+	CU_ASSERT_STRING_NOT_EQUAL(first, second);
+	snprintf(path, sizeof(path), "/tmp/irx-drill-%s-demo-state.json", run_id);
+	snprintf(arn, sizeof(arn), "arn:aws:ec2:%s:%s:instance/i-0d1e%s",
+		 json_object_get_string(json_object_object_get(rep, "region")),
+		 json_object_get_string(json_object_object_get(rep, "account_id")), run_id);
+	CU_ASSERT_STRING_EQUAL(
+	    step_field(rep, "assert", "the second execution found the decoy quarantined", "status"),
+	    "passed");
+	state = read_json(path);
+	CU_ASSERT_PTR_NOT_NULL(state);
+	ent = json_object_object_get(json_object_object_get(state, "entities"), arn);
+	CU_ASSERT_PTR_NOT_NULL(ent);
+	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(ent, "quarantined")));
+	CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(ent, "quarantinedBy")),
+			       first);
+	tags = json_object_object_get(ent, "tags");
+	CU_ASSERT_STRING_EQUAL(
+	    json_object_get_string(json_object_object_get(tags, "irx:execution-id")), second);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	json_object_put(state);
+	json_object_put(rep);
+}
+
+/* Assertions on the runbook's outputs, passing and failing, with their messages. */
+static void test_output_assertions(void)
+{
+	char scenario[4200] = "", state[4200] = "", reports[4200] = "", path[4300] = "";
+	const char *args[] = {"drill",	      scenario, "--state-dir", state,
+			      "--report-dir", reports,	"-q",	       NULL};
+	struct json_object *rep = NULL;
+	char *out = NULL, *err = NULL, *junit = NULL;
+	size_t len = 0;
+	const char *text =
+	    "name: outputs\n"
+	    "setup:\n"
+	    "  - {name: user, service: iam, api: CreateUser, params: {UserName: "
+	    "irx-drill-outputs},\n"
+	    "     outputs: [{name: UserName, selector: $.User.UserName}]}\n"
+	    "runbook: aws-inventory\n"
+	    "assertions:\n"
+	    "  - {name: account, output: whoAmI.Account, desiredValues: ['{{ global:ACCOUNT_ID "
+	    "}}']}\n"
+	    "  - {name: a default vpc, service: ec2, api: DescribeVpcs,\n"
+	    "     selector: '$.Vpcs[*].IsDefault', containsValues: ['true']}\n"
+	    "  - {name: user listed, output: listUsers.UserNames, selector: '$[*]',\n"
+	    "     containsValues: ['{{ user.UserName }}']}\n"
+	    "  - {name: no such output, output: nope.Nothing, desiredValues: [x]}\n"
+	    "  - {name: one missing, output: listUsers.UserNames,\n"
+	    "     containsValues: ['{{ user.UserName }}', nobody-here]}\n"
+	    "  - {name: wrong account, output: whoAmI.Account, desiredValues: ['000000000000']}\n"
+	    "  - {name: not there, output: whoAmI.Account, selector: $.x, containsValues: [a]}\n"
+	    "teardown:\n"
+	    "  - {service: iam, api: DeleteUser, params: {UserName: '{{ user.UserName }}'}}\n";
+
+	snprintf(state, sizeof(state), "%s", irx_test_tmpdir());
+	snprintf(scenario, sizeof(scenario), "%s/outputs.yaml", state);
+	snprintf(reports, sizeof(reports), "%s/r", state);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(scenario, text), 0);
+	CU_ASSERT_EQUAL(irx(args, &out, &err), 1);
+	IRX_ASSERT_CONTAINS(out, "outputs\tFAILED\t");
+	IRX_ASSERT_CONTAINS(out, "\tan assertion failed\n");
+	snprintf(path, sizeof(path), "%s/report.json", reports);
+	rep = read_json(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	CU_ASSERT_TRUE(json_object_get_boolean(json_object_object_get(rep, "teardown_clean")));
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "runbook", "aws-inventory", "status"), "passed");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "account", "status"), "passed");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "account", "detail"),
+			       "output:whoAmI.Account");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "a default vpc", "status"), "passed");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "user listed", "status"), "passed");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "no such output", "status"), "failed");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "no such output", "message"),
+			       "the runbook has no output 'nope.Nothing' (not declared, or its "
+			       "step did not run)");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "one missing", "status"), "failed");
+	IRX_ASSERT_CONTAINS(step_field(rep, "assert", "one missing", "message"),
+			    "output 'listUsers.UserNames' is [");
+	IRX_ASSERT_CONTAINS(step_field(rep, "assert", "one missing", "message"),
+			    "\"irx-drill-outputs\"");
+	IRX_ASSERT_CONTAINS(step_field(rep, "assert", "one missing", "message"),
+			    "], expected to contain: irx-drill-outputs, nobody-here");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "wrong account", "message"),
+			       "output 'whoAmI.Account' is '111111111111', expected one of: "
+			       "000000000000");
+	CU_ASSERT_STRING_EQUAL(step_field(rep, "assert", "not there", "message"),
+			       "output 'whoAmI.Account' at $.x is not in the response, expected "
+			       "to contain: a");
+	snprintf(path, sizeof(path), "%s/junit.xml", reports);
+	CU_ASSERT_EQUAL(irx_read_file(path, 1u << 20, &junit, &len), 0);
+	IRX_ASSERT_CONTAINS(junit, "name=\"wrong account (output:whoAmI.Account)\"");
+	free(junit);
+	json_object_put(rep);
+	free(out);
+	free(err);
+}
+
+/* Every runbook (*.yaml) in runbook_dir that no scenario (*.yaml) in drill_dir names in its
+ * 'runbook:', sorted, as "a, b" into out ("" when none); invalid scenarios as "invalid F". */
+static void runbooks_without_drill(const char *runbook_dir, const char *drill_dir, char *out,
+				   size_t len)
+{
+	char names[64][256];
+	size_t n = 0, o = 0;
+	struct dirent **list = NULL;
+	int count = scandir(runbook_dir, &list, NULL, alphasort);
+	DIR *d = NULL;
+	struct dirent *de = NULL;
+	bool drilled[64] = {0};
+
+	out[0] = '\0';
+	for (int i = 0; i < count; i++) {
+		size_t l = strlen(list[i]->d_name);
+
+		if (l > 5 && !strcmp(list[i]->d_name + l - 5, ".yaml") && n < 64)
+			snprintf(names[n++], sizeof(names[0]), "%.*s", (int)(l - 5),
+				 list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	CU_ASSERT_TRUE_FATAL(count >= 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d = opendir(drill_dir));
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char path[4400] = "";
+		struct irx_diags diags = {0};
+		struct irx_drill *drill = NULL;
+
+		if (l <= 5 || strcmp(de->d_name + l - 5, ".yaml") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", drill_dir, de->d_name);
+		if (!(drill = irx_drill_load(path, &diags))) {
+			o += (size_t)snprintf(out + o, len > o ? len - o : 0, "%sinvalid %s",
+					      o ? ", " : "", de->d_name);
+		} else {
+			/* a name, or a path to the runbook's file */
+			const char *base = strrchr(drill->runbook, '/');
+			char name[256] = "";
+			char *dot = NULL;
+
+			snprintf(name, sizeof(name), "%s", base ? base + 1 : drill->runbook);
+			if ((dot = strrchr(name, '.')) && !strcmp(dot, ".yaml"))
+				*dot = '\0';
+			for (size_t i = 0; i < n; i++)
+				drilled[i] = drilled[i] || !strcmp(names[i], name);
+		}
+		irx_drill_free(drill);
+		irx_diags_release(&diags);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		if (!drilled[i])
+			o += (size_t)snprintf(out + o, len > o ? len - o : 0, "%s%s", o ? ", " : "",
+					      names[i]);
+}
+
+/* A runbook cannot ship without a drill whose 'runbook:' names it. */
+static void test_every_runbook_has_a_drill(void)
+{
+	char runbooks[4200] = "", drills[4200] = "", missing[4096] = "", dir[4200] = "";
+	char path[4400] = "";
+
+	snprintf(runbooks, sizeof(runbooks), "%s", irx_test_src("runbooks"));
+	snprintf(drills, sizeof(drills), "%s", irx_test_src("drills"));
+	runbooks_without_drill(runbooks, drills, missing, sizeof(missing));
+	if (missing[0])
+		fprintf(stderr, "\n  shipped runbooks without a drill in drills/: %s\n", missing);
+	CU_ASSERT_STRING_EQUAL(missing, "");
+
+	/* the check itself: a runbook no scenario names, one named by path, one by name */
+	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
+	snprintf(path, sizeof(path), "%s/runbooks", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/drills", dir);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/runbooks/alpha.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path, "schemaVersion: '0.3'\n"), 0);
+	snprintf(path, sizeof(path), "%s/runbooks/beta.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path, "schemaVersion: '0.3'\n"), 0);
+	snprintf(path, sizeof(path), "%s/runbooks/gamma.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path, "schemaVersion: '0.3'\n"), 0);
+	snprintf(path, sizeof(path), "%s/runbooks/notes.txt", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path, "not a runbook\n"), 0);
+	snprintf(path, sizeof(path), "%s/drills/b.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path,
+					     "runbook: {name: ../runbooks/beta.yaml}\n"
+					     "assertions: [{output: s.O, desiredValues: [x]}]\n"),
+			      0);
+	snprintf(path, sizeof(path), "%s/drills/g.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path,
+					     "runbook: gamma\n"
+					     "assertions: [{output: s.O, desiredValues: [x]}]\n"),
+			      0);
+	snprintf(runbooks, sizeof(runbooks), "%s/runbooks", dir);
+	snprintf(drills, sizeof(drills), "%s/drills", dir);
+	runbooks_without_drill(runbooks, drills, missing, sizeof(missing));
+	CU_ASSERT_STRING_EQUAL(missing, "alpha");
+	/* an invalid scenario is named, and what it would cover is not counted */
+	snprintf(path, sizeof(path), "%s/drills/g.yaml", dir);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(path, "runbook: gamma\n"), 0);
+	runbooks_without_drill(runbooks, drills, missing, sizeof(missing));
+	CU_ASSERT_STRING_EQUAL(missing, "invalid g.yaml, alpha, gamma");
 }
 
 static const char failing_scenario[] =
@@ -789,6 +1079,10 @@ static CU_TestInfo tests[] = {
     {"HTML: self-contained, timeline, time to contain", test_html},
     {"shipped ec2-isolate with --sim (its own simulator)", test_shipped_ec2_isolate_sim_flag},
     {"every other shipped scenario passes", test_shipped_others},
+    {"shipped demo-quarantine: quarantined, then found quarantined", test_shipped_demo_quarantine},
+    {"assertions on runbook outputs: desiredValues, containsValues, messages",
+     test_output_assertions},
+    {"every shipped runbook has a shipped drill", test_every_runbook_has_a_drill},
     {"a failing assertion: exit 1, teardown ran, decoys gone, reports",
      test_failing_assertion_tears_down},
     {"a failing setup: runbook skipped, teardown still runs",
