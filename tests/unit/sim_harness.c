@@ -2,6 +2,7 @@
 /* The simulator for test suites (sim_harness.h). */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "aws/client.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 #include "util.h"
@@ -116,4 +118,112 @@ const char *const *irx_sim_env(const struct irx_sim *sim)
 	env[n++] = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 	env[n] = NULL;
 	return env;
+}
+
+struct json_object *irx_sim_control_ok(const struct irx_sim *sim, const char *method,
+				       const char *path, const char *body)
+{
+	struct json_object *out = NULL;
+	long status = irx_sim_control(sim, method, path, body, &out);
+
+	if (status != 200) {
+		fprintf(stderr, "\n  %s %s -> %ld: %s\n", method, path, status,
+			out ? json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN)
+			    : "(no JSON)");
+		CU_FAIL("control request failed");
+		json_object_put(out);
+		return NULL;
+	}
+	return out;
+}
+
+struct json_object *irx_sim_call(const struct irx_sim *sim, const char *account, const char *region,
+				 const char *service, const char *op, const char *params_fmt, ...)
+{
+	struct json_object *req = NULL, *params = NULL, *out = NULL, *r = NULL;
+	char *text = NULL;
+	va_list ap;
+
+	va_start(ap, params_fmt);
+	text = irx_xvasprintf(params_fmt, ap);
+	va_end(ap);
+	params = json_tokener_parse(text);
+	if (!params) {
+		fprintf(stderr, "\n  bad params for %s:%s: %s\n", service, op, text);
+		CU_FAIL("call params are not JSON");
+		goto done;
+	}
+	/* built with json-c, so any account, operation or params text is quoted right */
+	req = json_object_new_object();
+	json_object_object_add(req, "account", json_object_new_string(account));
+	json_object_object_add(req, "region", json_object_new_string(region));
+	json_object_object_add(req, "service", json_object_new_string(service));
+	json_object_object_add(req, "operation", json_object_new_string(op));
+	json_object_object_add(req, "params", params);
+	out = irx_sim_control_ok(sim, "POST", "/__awssim/call",
+				 json_object_to_json_string_ext(
+				     req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	r = json_object_get(jk(out, "result"));
+done:
+	json_object_put(out);
+	json_object_put(req);
+	free(text);
+	return r ? r : json_object_new_object();
+}
+
+struct json_object *irx_sim_state(const struct irx_sim *sim, const char *account,
+				  const char *region, const char *service)
+{
+	char path[256] = "", key[128] = "";
+	struct json_object *all = NULL, *st = NULL;
+
+	snprintf(path, sizeof(path), "/__awssim/state?account=%s&service=%s", account, service);
+	if (strcmp(service, "iam") == 0)
+		snprintf(key, sizeof(key), "%s/%s", account, service);
+	else
+		snprintf(key, sizeof(key), "%s/%s/%s", account, region, service);
+	all = irx_sim_control_ok(sim, "GET", path, NULL);
+	st = json_object_get(jk(jk(all, "state"), key));
+	json_object_put(all);
+	return st ? st : json_object_new_object();
+}
+
+struct json_object *irx_sim_run_instances(const struct irx_sim *sim, const char *account,
+					  const char *region, int count, const char *extra,
+					  char (*ids)[32])
+{
+	struct json_object *r = irx_sim_call(sim, account, region, "ec2", "RunInstances",
+					     "{\"ImageId\":\"" IRX_SIM_AMI "\",\"MinCount\":%d,"
+					     "\"MaxCount\":%d%s}",
+					     count, count, extra);
+	struct json_object *list = jk(r, "Instances");
+
+	CU_ASSERT_EQUAL_FATAL(jlen(list), (size_t)count);
+	for (int i = 0; i < count; i++)
+		snprintf(ids[i], 32, "%s", js(jk(ji(list, (size_t)i), "InstanceId")));
+	return r;
+}
+
+void irx_sim_default_subnet(const struct irx_sim *sim, const char *account, const char *region,
+			    char vpc[32], char subnet[32])
+{
+	struct json_object *r = irx_sim_call(sim, account, region, "ec2", "DescribeSubnets", "{}");
+
+	snprintf(subnet, 32, "%s", js(jk(ji(jk(r, "Subnets"), 0), "SubnetId")));
+	snprintf(vpc, 32, "%s", js(jk(ji(jk(r, "Subnets"), 0), "VpcId")));
+	json_object_put(r);
+}
+
+void irx_sim_responder_role(const struct irx_sim *sim, const char *account, const char *trusted,
+			    const char *external_id)
+{
+	/* IAM is global: the region is only the control request's */
+	json_object_put(irx_sim_call(
+	    sim, account, "us-east-1", "iam", "CreateRole",
+	    "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
+	    "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+	    "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},"
+	    "\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":{\\\"StringEquals\\\":"
+	    "{\\\"sts:ExternalId\\\":\\\"%s\\\"}}}]}\"}",
+	    trusted, external_id));
 }

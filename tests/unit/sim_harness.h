@@ -42,4 +42,54 @@ long irx_sim_control(const struct irx_sim *sim, const char *method, const char *
  */
 const char *const *irx_sim_env(const struct irx_sim *sim);
 
+/*
+ * A control request that must answer 200: otherwise CU_FAIL, with the request and the answer on
+ * stderr. Returns the JSON answer (caller puts); NULL after a failure or when it was not JSON.
+ */
+struct json_object *irx_sim_control_ok(const struct irx_sim *sim, const char *method,
+				       const char *path, const char *body);
+
+/*
+ * Runs service:op (e.g. "ec2", "RunInstances") as the account's root in account/region through
+ * POST /__awssim/call, which is never faulted nor logged: for seeding and reading. params_fmt
+ * is a printf format of the params' JSON text. Returns the operation's result (caller puts): an
+ * empty object when there is none, or after a failure (CU_FAIL when the params are not JSON or
+ * the request failed).
+ */
+struct json_object *irx_sim_call(const struct irx_sim *sim, const char *account, const char *region,
+				 const char *service, const char *op, const char *params_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/*
+ * One account's state of a service ("ec2", "autoscaling", ...; "iam" is global) as
+ * GET /__awssim/state answers it. Returns it (caller puts), an empty object when missing.
+ */
+struct json_object *irx_sim_state(const struct irx_sim *sim, const char *account,
+				  const char *region, const char *service);
+
+/* ---- seeding ---------------------------------------------------------------------------- */
+
+/* The AMI the seeding helpers launch. */
+#define IRX_SIM_AMI "ami-0a1b2c3d4e5f60004"
+
+/*
+ * RunInstances of `count` instances of IRX_SIM_AMI in account/region; `extra` is more members of
+ * the request's JSON object (",\"NetworkInterfaces\":[...]", "" for none). Asserts (fatally) that
+ * `count` were launched; their ids go to ids[0..count). Returns the result (caller puts).
+ */
+struct json_object *irx_sim_run_instances(const struct irx_sim *sim, const char *account,
+					  const char *region, int count, const char *extra,
+					  char (*ids)[32]);
+
+/* The account's default VPC and its subnet (the first subnet the account has): ids copied. */
+void irx_sim_default_subnet(const struct irx_sim *sim, const char *account, const char *region,
+			    char vpc[32], char subnet[32]);
+
+/*
+ * The role "irx-responder" in account, which `trusted` (an account id) may assume with the
+ * ExternalId external_id: what a configuration's `role:` and `external_id:` reach.
+ */
+void irx_sim_responder_role(const struct irx_sim *sim, const char *account, const char *trusted,
+			    const char *external_id);
+
 #endif

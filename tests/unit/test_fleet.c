@@ -8,7 +8,6 @@
  * status; a tag query as the targets file; a failing target; targets files' errors. The file
  * parser is also tested in-process.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,8 @@
 
 #include "diag.h"
 #include "fleet.h"
+#include "irx_cli_harness.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 #include "util.h"
@@ -25,13 +26,12 @@
 #define A2 "222222222222"
 #define REGION "us-east-1"
 #define EXTERNAL_ID "fleet-5d21"
-#define AMI "ami-0a1b2c3d4e5f60004"
 #define PER_ACCOUNT 10
 
 #define IRX_ASSERT_PREFIX(s, prefix) CU_ASSERT_EQUAL(strncmp((s), (prefix), strlen(prefix)), 0)
 
 static struct irx_sim sim;
-static char dir[512];
+static struct irx_cli cli;
 static char instances[2][PER_ACCOUNT][32];
 
 static const char isolate_rb[] =
@@ -63,94 +63,27 @@ static const char config_yaml[] = "version: 1\n"
 				  "    role: irx-responder\n"
 				  "    external_id: " EXTERNAL_ID "\n";
 
-static struct json_object *jk(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *js(struct json_object *o)
-{
-	return o ? json_object_get_string(o) : "";
-}
-
-static const char *path(const char *name)
-{
-	static char p[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static struct json_object *control(const char *method, const char *p, const char *body)
-{
-	struct json_object *out = NULL;
-	long status = irx_sim_control(&sim, method, p, body, &out);
-
-	if (status != 200) {
-		fprintf(stderr, "\n  %s %s -> %ld\n", method, p, status);
-		CU_FAIL("control request failed");
-	}
-	return out;
-}
-
-static struct json_object *call(const char *acct, const char *service, const char *op,
-				const char *fmt, ...)
-{
-	char params[4096] = "", req[8192];
-	struct json_object *out = NULL, *r = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	snprintf(req, sizeof(req),
-		 "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"%s\","
-		 "\"operation\":\"%s\",\"params\":%s}",
-		 acct, service, op, params);
-	out = control("POST", "/__awssim/call", req);
-	r = json_object_get(jk(out, "result"));
-	json_object_put(out);
-	return r ? r : json_object_new_object();
-}
-
 /* Ten tagged instances per account (Fleet=web, the last two also Tier=db); the responder role
  * in 222222222222 trusts 111111111111 with the ExternalId. */
 static void seed(void)
 {
 	const char *accts[2] = {A1, A2};
 
-	json_object_put(control("POST", "/__awssim/reset", "{}"));
-	json_object_put(
-	    call(A2, "iam", "CreateRole",
-		 "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
-		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
-		 "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
-		 ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
-		 "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID "\\\"}}}]}\"}"));
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/reset", "{}"));
+	irx_sim_responder_role(&sim, A2, A1, EXTERNAL_ID);
 	for (int a = 0; a < 2; a++) {
-		struct json_object *r =
-		    call(accts[a], "ec2", "RunInstances",
-			 "{\"ImageId\":\"" AMI "\",\"MinCount\":%d,\"MaxCount\":%d,"
-			 "\"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":"
-			 "[{\"Key\":\"Fleet\",\"Value\":\"web\"}]}]}",
-			 PER_ACCOUNT, PER_ACCOUNT);
-		struct json_object *list = jk(r, "Instances");
-
-		CU_ASSERT_EQUAL_FATAL(json_object_array_length(list), PER_ACCOUNT);
-		for (int i = 0; i < PER_ACCOUNT; i++)
-			snprintf(instances[a][i], sizeof(instances[a][i]), "%s",
-				 js(jk(json_object_array_get_idx(list, (size_t)i), "InstanceId")));
-		json_object_put(r);
-		json_object_put(call(accts[a], "ec2", "CreateTags",
-				     "{\"Resources\":[\"%s\",\"%s\"],\"Tags\":[{\"Key\":\"Tier\","
-				     "\"Value\":\"db\"}]}",
-				     instances[a][PER_ACCOUNT - 1], instances[a][PER_ACCOUNT - 2]));
+		json_object_put(irx_sim_run_instances(
+		    &sim, accts[a], REGION, PER_ACCOUNT,
+		    ",\"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":"
+		    "[{\"Key\":\"Fleet\",\"Value\":\"web\"}]}]",
+		    instances[a]));
+		json_object_put(
+		    irx_sim_call(&sim, accts[a], REGION, "ec2", "CreateTags",
+				 "{\"Resources\":[\"%s\",\"%s\"],\"Tags\":[{\"Key\":\"Tier\","
+				 "\"Value\":\"db\"}]}",
+				 instances[a][PER_ACCOUNT - 1], instances[a][PER_ACCOUNT - 2]));
 	}
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
 }
 
 /* 30% throttling (three rules throttling every 10th call, offset) and 5% HTTP 500s (one rule
@@ -170,35 +103,7 @@ static void inject_faults(void)
 		    body + n, sizeof(body) - n,
 		    ",{\"kind\":\"error\",\"status\":500,\"after\":%d,\"count\":1}", i * 20 + 7);
 	snprintf(body + n, sizeof(body) - n, "]");
-	json_object_put(control("POST", "/__awssim/faults", body));
-}
-
-static int irx(char **out, char **err, ...)
-{
-	const char *argv[40] = {0};
-	const char *env[48] = {0};
-	const char *const *base = irx_sim_env(&sim);
-	char plugin_path[4200], state_dir[1100], irx_path[4096];
-	size_t n = 0, k = 0;
-	va_list ap;
-	int status = 0;
-
-	snprintf(irx_path, sizeof(irx_path), "%s", irx_test_build("irx"));
-	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s", irx_test_build("plugins"));
-	snprintf(state_dir, sizeof(state_dir), "IRX_STATE_DIR=%s/state", dir);
-	argv[n++] = irx_path;
-	va_start(ap, err);
-	for (const char *a = va_arg(ap, const char *); a && n < 38; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	for (; base[k] && k < 44; k++)
-		env[k] = base[k];
-	env[k++] = plugin_path;
-	env[k++] = state_dir;
-	status = irx_test_run(argv, env, NULL, out, err);
-	if (getenv("IRX_TEST_VERBOSE"))
-		fprintf(stderr, "\n$ irx %s ... -> %d\n%s%s", argv[1], status, *out, *err);
-	return status;
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/faults", body));
 }
 
 /* The isolation group of the account's default VPC (static), "" when missing. */
@@ -225,7 +130,7 @@ static void assert_contained(int a, int count)
 	int enis = 0;
 
 	snprintf(p, sizeof(p), "/__awssim/state?account=%s&service=ec2", acct);
-	all = control("GET", p, NULL);
+	all = irx_sim_control_ok(&sim, "GET", p, NULL);
 	snprintf(p, sizeof(p), "%s/" REGION "/ec2", acct);
 	ec2 = jk(jk(all, "state"), p);
 	iso = isolation_group(ec2);
@@ -261,7 +166,7 @@ static int succeeded(const char *acct, const char *op, int *faulted)
 	int n = 0;
 
 	snprintf(p, sizeof(p), "/__awssim/requests?account=%s&operation=%s", acct, op);
-	log = control("GET", p, NULL);
+	log = irx_sim_control_ok(&sim, "GET", p, NULL);
 	reqs = jk(log, "requests");
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
 		struct json_object *e = json_object_array_get_idx(reqs, i);
@@ -277,9 +182,9 @@ static int succeeded(const char *acct, const char *op, int *faulted)
 
 static int suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
-	if (irx_test_write(path("isolate.yaml"), isolate_rb) < 0 ||
-	    irx_test_write(path("irx.yaml"), config_yaml) < 0)
+	irx_cli_init(&cli, &sim);
+	if (irx_test_write(irx_cli_path(&cli, "isolate.yaml"), isolate_rb) < 0 ||
+	    irx_test_write(irx_cli_path(&cli, "irx.yaml"), config_yaml) < 0)
 		return -1;
 	return irx_sim_start(&sim);
 }
@@ -403,7 +308,7 @@ static void test_fleet_under_faults(void)
 	long long t0 = 0, ms = 0;
 
 	seed();
-	f = fopen(path("targets.txt"), "w");
+	f = fopen(irx_cli_path(&cli, "targets.txt"), "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("# the compromised web fleet\n\n", f);
 	for (int a = 0; a < 2; a++)
@@ -413,9 +318,10 @@ static void test_fleet_under_faults(void)
 	fclose(f);
 	inject_faults();
 	t0 = irx_now_ms();
-	status = irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("targets.txt"),
-		     "--config", path("irx.yaml"), "--output", "json", "--concurrency", "20",
-		     "--per-account", "10", "--per-region", "20", NULL);
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+			     "--targets", irx_cli_path(&cli, "targets.txt"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "--output", "json", "--concurrency",
+			     "20", "--per-account", "10", "--per-region", "20", NULL);
 	ms = irx_now_ms() - t0;
 	if (status != 0)
 		fprintf(stderr, "\n  irx run --targets -> %d\n%s%s\n", status, out, err);
@@ -468,12 +374,14 @@ static void test_fleet_tag_query_and_text_summary(void)
 
 	seed();
 	/* the db tier of both accounts: two instances each */
-	CU_ASSERT_EQUAL(irx_test_write(path("query.yaml"), "tags: {Fleet: web, Tier: db}\n"
-							   "resourceTypes: [ec2:instance]\n"
-							   "accounts: all\n"),
+	CU_ASSERT_EQUAL(irx_test_write(irx_cli_path(&cli, "query.yaml"),
+				       "tags: {Fleet: web, Tier: db}\n"
+				       "resourceTypes: [ec2:instance]\n"
+				       "accounts: all\n"),
 			0);
-	status = irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("query.yaml"),
-		     "--config", path("irx.yaml"), "--concurrency", "2", NULL);
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+			     "--targets", irx_cli_path(&cli, "query.yaml"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "--concurrency", "2", NULL);
 	if (status != 0)
 		fprintf(stderr, "\n  irx run --targets query -> %d\n%s%s\n", status, out, err);
 	CU_ASSERT_EQUAL(status, 0);
@@ -504,9 +412,10 @@ static void test_fleet_failing_target(void)
 		 "arn:aws:ec2:" REGION ":" A1 ":instance/%s\n%s\n"
 		 "arn:aws:ec2:" REGION ":" A2 ":instance/%s\n",
 		 instances[0][0], missing, instances[1][0]);
-	CU_ASSERT_EQUAL(irx_test_write(path("mixed.txt"), text), 0);
-	status = irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("mixed.txt"),
-		     "--config", path("irx.yaml"), NULL);
+	CU_ASSERT_EQUAL(irx_test_write(irx_cli_path(&cli, "mixed.txt"), text), 0);
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+			     "--targets", irx_cli_path(&cli, "mixed.txt"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), NULL);
 	CU_ASSERT_EQUAL(status, 1);
 	IRX_ASSERT_PREFIX(out, "3 targets: 2 contained, 0 skipped by exception, 1 failed (");
 	snprintf(text, sizeof(text), "failed\t%s\t", missing);
@@ -523,30 +432,35 @@ static void test_fleet_usage_errors(void)
 {
 	char *out = NULL, *err = NULL;
 
-	CU_ASSERT_EQUAL(
-	    irx_test_write(path("bad.txt"), "arn:aws:ec2:us-east-1:1:instance/i-1\nnope\n"), 0);
-	CU_ASSERT_EQUAL(irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("bad.txt"),
-			    "--config", path("irx.yaml"), NULL),
+	CU_ASSERT_EQUAL(irx_test_write(irx_cli_path(&cli, "bad.txt"),
+				       "arn:aws:ec2:us-east-1:1:instance/i-1\nnope\n"),
+			0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+				    "--targets", irx_cli_path(&cli, "bad.txt"), "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
 			2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad.txt:2:1: 'nope' is not an ARN: "));
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(err, "irx run: the targets file is not valid; nothing was run"));
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("bad.txt"),
-			    "-t", "arn:aws:ec2:us-east-1:111111111111:instance/i-1", NULL),
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+				    "--targets", irx_cli_path(&cli, "bad.txt"), "-t",
+				    "arn:aws:ec2:us-east-1:111111111111:instance/i-1", NULL),
 			2);
 	CU_ASSERT_STRING_EQUAL(err, "irx run: --targets runs a fleet: give no --target or --event "
 				    "with it\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "run", path("isolate.yaml"), "--concurrency", "0",
-			    "--targets", path("bad.txt"), NULL),
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+				    "--concurrency", "0", "--targets",
+				    irx_cli_path(&cli, "bad.txt"), NULL),
 			2);
 	CU_ASSERT_STRING_EQUAL(err, "irx run: --concurrency must be 1..256, got '0'\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "run", path("isolate.yaml"), "--per-account", "2", NULL),
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+				    "--per-account", "2", NULL),
 			2);
 	CU_ASSERT_STRING_EQUAL(err, "irx run: --concurrency, --per-account and --per-region need "
 				    "--targets\n");
