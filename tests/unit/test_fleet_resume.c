@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,9 @@
 
 #include "error.h"
 #include "fleet_journal.h"
+#include "irx_cli_harness.h"
 #include "journal.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 #include "util.h"
@@ -33,13 +34,11 @@
 #define A2 "222222222222"
 #define REGION "us-east-1"
 #define EXTERNAL_ID "fleet-5d21"
-#define AMI "ami-0a1b2c3d4e5f60004"
 #define PER_ACCOUNT 6
 #define TARGETS (2 * PER_ACCOUNT)
 
 static struct irx_sim sim;
-static char dir[512], state[700];
-static char plugin_env[4200], state_env[800];
+static struct irx_cli cli;
 static char instances[2][PER_ACCOUNT][32];
 
 static const char isolate_rb[] =
@@ -88,106 +87,6 @@ static const char config_yaml[] = "version: 1\n"
 				  "    role: irx-responder\n"
 				  "    external_id: " EXTERNAL_ID "\n";
 
-static struct json_object *jk(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *js(struct json_object *o)
-{
-	return o ? json_object_get_string(o) : "";
-}
-
-static const char *path(const char *name)
-{
-	static char p[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-/* A fresh state directory per scenario keeps the listings simple. */
-static void use_state(const char *name)
-{
-	snprintf(state, sizeof(state), "%s/%s", dir, name);
-	snprintf(state_env, sizeof(state_env), "IRX_STATE_DIR=%s", state);
-}
-
-static void use_plugins(const char *rel)
-{
-	snprintf(plugin_env, sizeof(plugin_env), "IRX_PLUGIN_PATH=%s", irx_test_build(rel));
-}
-
-/* The child's environment: the simulator's, the plugins, the state directory. */
-static const char *const *env(void)
-{
-	static const char *e[64];
-	const char *const *base = irx_sim_env(&sim);
-	size_t k = 0;
-
-	for (; base[k] && k < 56; k++)
-		e[k] = base[k];
-	e[k++] = plugin_env;
-	e[k++] = state_env;
-	e[k++] = "IRX_RUNBOOK_PATH=";
-	e[k] = NULL;
-	return e;
-}
-
-static int irx(char **out, char **err, ...)
-{
-	const char *argv[40] = {0};
-	size_t n = 0;
-	va_list ap;
-	int status = 0;
-
-	argv[n++] = irx_test_build("irx");
-	va_start(ap, err);
-	for (const char *a = va_arg(ap, const char *); a && n < 38; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	status = irx_test_run(argv, env(), NULL, out, err);
-	if (getenv("IRX_TEST_VERBOSE"))
-		fprintf(stderr, "\n$ irx %s ... -> %d\n%s%s", argv[1], status, *out, *err);
-	return status;
-}
-
-static struct json_object *control(const char *method, const char *p, const char *body)
-{
-	struct json_object *out = NULL;
-	long status = irx_sim_control(&sim, method, p, body, &out);
-
-	if (status != 200) {
-		fprintf(stderr, "\n  %s %s -> %ld\n", method, p, status);
-		CU_FAIL("control request failed");
-	}
-	return out;
-}
-
-static struct json_object *call(const char *acct, const char *service, const char *op,
-				const char *fmt, ...)
-{
-	char params[4096] = "", req[8192];
-	struct json_object *out = NULL, *r = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	snprintf(req, sizeof(req),
-		 "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"%s\","
-		 "\"operation\":\"%s\",\"params\":%s}",
-		 acct, service, op, params);
-	out = control("POST", "/__awssim/call", req);
-	r = json_object_get(jk(out, "result"));
-	json_object_put(out);
-	return r ? r : json_object_new_object();
-}
-
 /* PER_ACCOUNT instances per account, the responder role in A2; the targets file; latency. */
 static void seed(int latency_ms)
 {
@@ -195,39 +94,24 @@ static void seed(int latency_ms)
 	char body[256];
 	FILE *f = NULL;
 
-	json_object_put(control("POST", "/__awssim/reset", "{}"));
-	json_object_put(
-	    call(A2, "iam", "CreateRole",
-		 "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
-		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
-		 "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
-		 ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
-		 "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID "\\\"}}}]}\"}"));
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/reset", "{}"));
+	irx_sim_responder_role(&sim, A2, A1, EXTERNAL_ID);
 	for (int a = 0; a < 2; a++) {
-		struct json_object *r = call(accts[a], "ec2", "RunInstances",
-					     "{\"ImageId\":\"" AMI "\",\"MinCount\":%d,"
-					     "\"MaxCount\":%d}",
-					     PER_ACCOUNT, PER_ACCOUNT);
-		struct json_object *list = jk(r, "Instances");
-
-		CU_ASSERT_EQUAL_FATAL(json_object_array_length(list), PER_ACCOUNT);
-		for (int i = 0; i < PER_ACCOUNT; i++)
-			snprintf(instances[a][i], sizeof(instances[a][i]), "%s",
-				 js(jk(json_object_array_get_idx(list, (size_t)i), "InstanceId")));
-		json_object_put(r);
+		json_object_put(
+		    irx_sim_run_instances(&sim, accts[a], REGION, PER_ACCOUNT, "", instances[a]));
 	}
-	f = fopen(path("targets.txt"), "w");
+	f = fopen(irx_cli_path(&cli, "targets.txt"), "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (int a = 0; a < 2; a++)
 		for (int i = 0; i < PER_ACCOUNT; i++)
 			fprintf(f, "arn:aws:ec2:" REGION ":%s:instance/%s\n", a ? A2 : A1,
 				instances[a][i]);
 	fclose(f);
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
 	if (latency_ms) {
 		snprintf(body, sizeof(body), "[{\"kind\":\"latency\",\"latency_ms\":%d}]",
 			 latency_ms);
-		json_object_put(control("POST", "/__awssim/faults", body));
+		json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/faults", body));
 	}
 }
 
@@ -239,7 +123,7 @@ static int succeeded(const char *acct, const char *op)
 	int n = 0;
 
 	snprintf(p, sizeof(p), "/__awssim/requests?account=%s&operation=%s", acct, op);
-	log = control("GET", p, NULL);
+	log = irx_sim_control_ok(&sim, "GET", p, NULL);
 	reqs = jk(log, "requests");
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++)
 		if (json_object_get_int(jk(json_object_array_get_idx(reqs, i), "status")) == 200)
@@ -262,7 +146,7 @@ static char *end_state(int a)
 	const char *iso = "";
 
 	snprintf(p, sizeof(p), "/__awssim/state?account=%s&service=ec2", a ? A2 : A1);
-	all = control("GET", p, NULL);
+	all = irx_sim_control_ok(&sim, "GET", p, NULL);
 	snprintf(p, sizeof(p), "%s/" REGION "/ec2", a ? A2 : A1);
 	ec2 = jk(jk(all, "state"), p);
 	json_object_object_foreach(jk(ec2, "security_groups"), gid, g)
@@ -277,7 +161,8 @@ static char *end_state(int a)
 			struct json_object *ct = jk(eni, "ConnectionTrackingConfiguration");
 
 			(void)id;
-			if (strcmp(js(jk(jk(eni, "Attachment"), "InstanceId")), instances[a][i]) != 0)
+			if (strcmp(js(jk(jk(eni, "Attachment"), "InstanceId")), instances[a][i]) !=
+			    0)
 				continue;
 			fprintf(f, "instance %d:", i);
 			for (size_t k = 0; k < json_object_array_length(groups); k++) {
@@ -306,7 +191,7 @@ static const char *the_fleet(void)
 	struct dirent *e = NULL;
 
 	id[0] = '\0';
-	snprintf(p, sizeof(p), "%s/fleets", state);
+	snprintf(p, sizeof(p), "%s/fleets", cli.state_dir);
 	d = opendir(p);
 	while (d && (e = readdir(d)))
 		if (strlen(e->d_name) == IRX_FLEET_ID_LEN + 6) {
@@ -322,7 +207,7 @@ static struct json_object *fleet_records(const char *id)
 {
 	struct irx_error err = {0};
 	struct json_object *r =
-	    irx_journal_read_kind(&irx_journal_kind_fleet, state, id, NULL, &err);
+	    irx_journal_read_kind(&irx_journal_kind_fleet, cli.state_dir, id, NULL, &err);
 
 	return r ? r : json_object_new_array();
 }
@@ -330,7 +215,7 @@ static struct json_object *fleet_records(const char *id)
 static struct json_object *exec_records(const char *id)
 {
 	struct irx_error err = {0};
-	struct json_object *r = irx_journal_read(state, id, NULL, &err);
+	struct json_object *r = irx_journal_read(cli.state_dir, id, NULL, &err);
 
 	CU_ASSERT_PTR_NOT_NULL(r);
 	return r ? r : json_object_new_array();
@@ -364,7 +249,7 @@ static size_t fleet_executions(const char *fleet, struct fleet_exec *out, size_t
 	struct dirent *e = NULL;
 	size_t n = 0;
 
-	snprintf(p, sizeof(p), "%s/executions", state);
+	snprintf(p, sizeof(p), "%s/executions", cli.state_dir);
 	d = opendir(p);
 	while (d && (e = readdir(d)) && n < max) {
 		char id[IRX_EXECUTION_ID_LEN + 1] = "";
@@ -373,15 +258,15 @@ static size_t fleet_executions(const char *fleet, struct fleet_exec *out, size_t
 		if (strlen(e->d_name) != IRX_EXECUTION_ID_LEN + 6)
 			continue;
 		memcpy(id, e->d_name, IRX_EXECUTION_ID_LEN);
-		first = irx_journal_read_first(state, id);
+		first = irx_journal_read_first(cli.state_dir, id);
 		if (first && strcmp(js(jk(first, "fleet_id")), fleet) == 0) {
 			recs = exec_records(id);
 			snprintf(out[n].id, sizeof(out[n].id), "%s", id);
 			snprintf(out[n].arn, sizeof(out[n].arn), "%s",
 				 js(jk(jk(first, "parameters"), "TargetArn")));
 			out[n].ended = count(recs, "execution_end", NULL);
-			out[n].open_step = count(recs, "step_start", NULL) >
-					   count(recs, "step_end", NULL);
+			out[n].open_step =
+			    count(recs, "step_start", NULL) > count(recs, "step_end", NULL);
 			json_object_put(recs);
 			n++;
 		}
@@ -401,7 +286,7 @@ static const char *run_and_kill(int ended, const char *const *args)
 {
 	static char id[64];
 	const char *argv[40] = {irx_test_build("irx")};
-	const char *const *e = env();
+	const char *const *e = irx_cli_env(&cli);
 	pid_t pid = 0;
 	int status = 0, done = 0;
 
@@ -448,10 +333,10 @@ static const char *run_and_kill(int ended, const char *const *args)
 
 static int suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
-	if (irx_test_write(path("isolate.yaml"), isolate_rb) < 0 ||
-	    irx_test_write(path("unsafe.yaml"), unsafe_rb) < 0 ||
-	    irx_test_write(path("irx.yaml"), config_yaml) < 0)
+	irx_cli_init(&cli, &sim);
+	if (irx_test_write(irx_cli_path(&cli, "isolate.yaml"), isolate_rb) < 0 ||
+	    irx_test_write(irx_cli_path(&cli, "unsafe.yaml"), unsafe_rb) < 0 ||
+	    irx_test_write(irx_cli_path(&cli, "irx.yaml"), config_yaml) < 0)
 		return -1;
 	return irx_sim_start(&sim);
 }
@@ -467,8 +352,8 @@ static int suite_clean(void)
 static void test_kill_and_resume(void)
 {
 	char rbp[1024], tp[1024], cp[1024];
-	const char *args[] = {"run",	  rbp, "--targets",     tp, "--config", cp, "--concurrency",
-			      "4",	  "--per-account", "2", NULL};
+	const char *args[] = {"run",	       rbp, "--targets",     tp,  "--config", cp,
+			      "--concurrency", "4", "--per-account", "2", NULL};
 	char *out = NULL, *err = NULL, *ref_state[2] = {0}, expect[512];
 	int ref_changes[2] = {0}, ref_groups[2] = {0}, status = 0;
 	struct fleet_exec before[TARGETS], after[TARGETS];
@@ -476,17 +361,18 @@ static void test_kill_and_resume(void)
 	struct json_object *sum = NULL, *recs = NULL;
 	char fleet[64];
 
-	use_plugins("plugins");
-	snprintf(rbp, sizeof(rbp), "%s", path("isolate.yaml"));
-	snprintf(tp, sizeof(tp), "%s", path("targets.txt"));
-	snprintf(cp, sizeof(cp), "%s", path("irx.yaml"));
+	irx_cli_use_plugins(&cli, "plugins");
+	snprintf(rbp, sizeof(rbp), "%s", irx_cli_path(&cli, "isolate.yaml"));
+	snprintf(tp, sizeof(tp), "%s", irx_cli_path(&cli, "targets.txt"));
+	snprintf(cp, sizeof(cp), "%s", irx_cli_path(&cli, "irx.yaml"));
 
 	/* the reference: the same fleet, uninterrupted */
-	use_state("state-ref");
+	irx_cli_use_state(&cli, "state-ref");
 	seed(0);
-	status = irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("targets.txt"),
-		     "--config", path("irx.yaml"), "--concurrency", "4", "--per-account", "2",
-		     NULL);
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+			     "--targets", irx_cli_path(&cli, "targets.txt"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "--concurrency", "4", "--per-account",
+			     "2", NULL);
 	CU_ASSERT_EQUAL(status, 0);
 	IRX_ASSERT_CONTAINS(out, "12 targets: 12 contained, 0 skipped by exception, 0 failed (");
 	free(out);
@@ -513,7 +399,7 @@ static void test_kill_and_resume(void)
 	json_object_put(recs);
 
 	/* killed: some executions ended, some mid-step, some targets not started */
-	use_state("state-kill");
+	irx_cli_use_state(&cli, "state-kill");
 	seed(120);
 	snprintf(fleet, sizeof(fleet), "%s", run_and_kill(3, args));
 	CU_ASSERT_TRUE_FATAL(irx_fleet_id_valid(fleet));
@@ -528,10 +414,10 @@ static void test_kill_and_resume(void)
 	recs = fleet_records(fleet);
 	CU_ASSERT_EQUAL(count(recs, "fleet_end", NULL), 0);
 	json_object_put(recs);
-	json_object_put(control("DELETE", "/__awssim/faults", NULL));
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/faults", NULL));
 
-	status = irx(&out, &err, "resume", fleet, "--config", path("irx.yaml"), "-o", "json",
-		     NULL);
+	status = irx_cli_run(&cli, &out, &err, "resume", fleet, "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "-o", "json", NULL);
 	if (status != 0)
 		fprintf(stderr, "\n  irx resume %s -> %d\n%s%s\n", fleet, status, out, err);
 	CU_ASSERT_EQUAL(status, 0);
@@ -607,7 +493,9 @@ static void test_kill_and_resume(void)
 	}
 
 	/* nothing left */
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", fleet, "--config", path("irx.yaml"), NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", fleet, "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
+			2);
 	snprintf(expect, sizeof(expect),
 		 "irx resume: fleet %s already ended: there is nothing to resume\n", fleet);
 	CU_ASSERT_STRING_EQUAL(err, expect);
@@ -623,8 +511,8 @@ static void test_non_idempotent_refused_then_forced(void)
 			       "arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000000b",
 			       "arn:aws:ec2:us-east-1:111111111111:instance/i-0000000000000000c"};
 	char rbp[1024], tp[1024];
-	const char *args[] = {"run", rbp, "--targets", tp, "-p", "Name=n", "--concurrency", "1",
-			      NULL};
+	const char *args[] = {"run",	       rbp, "--targets", tp, "-p", "Name=n",
+			      "--concurrency", "1", NULL};
 	char text[1024], expect[1024], fleet[64];
 	char *out = NULL, *err = NULL;
 	struct fleet_exec ex[8];
@@ -632,12 +520,12 @@ static void test_non_idempotent_refused_then_forced(void)
 	char interrupted[IRX_EXECUTION_ID_LEN + 1] = "";
 	struct json_object *recs = NULL;
 
-	use_plugins("tests/plugins");
-	use_state("state-unsafe");
-	snprintf(rbp, sizeof(rbp), "%s", path("unsafe.yaml"));
-	snprintf(tp, sizeof(tp), "%s", path("three.txt"));
+	irx_cli_use_plugins(&cli, "tests/plugins");
+	irx_cli_use_state(&cli, "state-unsafe");
+	snprintf(rbp, sizeof(rbp), "%s", irx_cli_path(&cli, "unsafe.yaml"));
+	snprintf(tp, sizeof(tp), "%s", irx_cli_path(&cli, "three.txt"));
 	snprintf(text, sizeof(text), "%s\n%s\n%s\n", arns[0], arns[1], arns[2]);
-	CU_ASSERT_EQUAL(irx_test_write(path("three.txt"), text), 0);
+	CU_ASSERT_EQUAL(irx_test_write(irx_cli_path(&cli, "three.txt"), text), 0);
 	/* concurrency 1: the first ended, the second in 'slow', the third not started */
 	snprintf(fleet, sizeof(fleet), "%s", run_and_kill(1, args));
 	CU_ASSERT_TRUE_FATAL(irx_fleet_id_valid(fleet));
@@ -646,7 +534,7 @@ static void test_non_idempotent_refused_then_forced(void)
 	snprintf(interrupted, sizeof(interrupted), "%s", ex[0].ended ? ex[1].id : ex[0].id);
 	CU_ASSERT_STRING_EQUAL(ex[0].ended ? ex[1].arn : ex[0].arn, arns[1]);
 
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", fleet, NULL), 1);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", fleet, NULL), 1);
 	snprintf(expect, sizeof(expect),
 		 "3 targets: 2 contained, 0 skipped by exception, 1 failed (");
 	CU_ASSERT_EQUAL(strncmp(out, expect, strlen(expect)), 0);
@@ -674,7 +562,7 @@ static void test_non_idempotent_refused_then_forced(void)
 	json_object_put(recs);
 
 	/* --force: the step runs again; the others keep their results */
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", fleet, "--force", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", fleet, "--force", NULL), 0);
 	IRX_ASSERT_CONTAINS(out, "3 targets: 3 contained, 0 skipped by exception, 0 failed (");
 	snprintf(expect, sizeof(expect),
 		 "irx: resuming fleet %s of 'unsafe': 3 targets (2 ended, 1 interrupted, 0 not "
@@ -714,10 +602,10 @@ static void write_fleet(const char *id, const char *text)
 {
 	char p[1024];
 
-	snprintf(p, sizeof(p), "%s/fleets", state);
-	mkdir(state, 0700);
+	snprintf(p, sizeof(p), "%s/fleets", cli.state_dir);
+	mkdir(cli.state_dir, 0700);
 	mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/fleets/%s.jsonl", state, id);
+	snprintf(p, sizeof(p), "%s/fleets/%s.jsonl", cli.state_dir, id);
 	CU_ASSERT_EQUAL(irx_test_write(p, text), 0);
 }
 
@@ -727,17 +615,18 @@ static void test_cannot_resume(void)
 	char *out = NULL, *err = NULL, expect[1024], p[1024], line[1024];
 	int fd = -1;
 
-	use_plugins("tests/plugins");
-	use_state("state-errors");
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", "fleet-00000000-0000-4000-8000-000000000000",
-			    NULL),
+	irx_cli_use_plugins(&cli, "tests/plugins");
+	irx_cli_use_state(&cli, "state-errors");
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume",
+				    "fleet-00000000-0000-4000-8000-000000000000", NULL),
 			3);
 	snprintf(expect, sizeof(expect),
-		 "irx resume: no fleet 'fleet-00000000-0000-4000-8000-000000000000' in %s\n", state);
+		 "irx resume: no fleet 'fleet-00000000-0000-4000-8000-000000000000' in %s\n",
+		 cli.state_dir);
 	CU_ASSERT_STRING_EQUAL(err, expect);
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", "fleet-nope", NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", "fleet-nope", NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx resume: 'fleet-nope' is not a fleet id\n");
 	free(out);
 	free(err);
@@ -748,13 +637,13 @@ static void test_cannot_resume(void)
 		 "\"runbook_path\":\"%s\",\"targets\":[\"arn:aws:ec2:us-east-1:111111111111:"
 		 "instance/i-1\"],\"assignments\":{\"Name\":\"n\"},\"start_time\":"
 		 "\"2026-01-02T03:04:05Z\"}\n",
-		 id, path("unsafe.yaml"));
+		 id, irx_cli_path(&cli, "unsafe.yaml"));
 	write_fleet(id, line);
-	snprintf(p, sizeof(p), "%s/fleets/%s.jsonl", state, id);
+	snprintf(p, sizeof(p), "%s/fleets/%s.jsonl", cli.state_dir, id);
 	fd = open(p, O_RDONLY);
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(flock(fd, LOCK_EX), 0);
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", id, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", id, NULL), 2);
 	snprintf(expect, sizeof(expect), "irx resume: fleet %s is still running\n", id);
 	CU_ASSERT_STRING_EQUAL(err, expect);
 	free(out);
@@ -762,10 +651,10 @@ static void test_cannot_resume(void)
 	close(fd);
 
 	/* a corrupt line: located */
-	snprintf(expect, sizeof(expect), "%s{\"type\": \"target_end\", oops}\n{\"type\":\"resume\"}\n",
-		 line);
+	snprintf(expect, sizeof(expect),
+		 "%s{\"type\": \"target_end\", oops}\n{\"type\":\"resume\"}\n", line);
 	write_fleet(id, expect);
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", id, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", id, NULL), 2);
 	snprintf(expect, sizeof(expect), "irx resume: journal '%s' line 2: ", p);
 	CU_ASSERT_EQUAL(strncmp(err, expect, strlen(expect)), 0);
 	free(out);
@@ -777,7 +666,7 @@ static void test_cannot_resume(void)
 		 "instance/i-9\",\"outcome\":\"contained\"}\n",
 		 line);
 	write_fleet(id, expect);
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", id, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", id, NULL), 2);
 	snprintf(expect, sizeof(expect),
 		 "irx resume: fleet journal '%s' line 2: target "
 		 "'arn:aws:ec2:us-east-1:111111111111:instance/i-9' is not one of the fleet's "
@@ -794,9 +683,10 @@ static void test_cannot_resume(void)
 		 "111111111111:instance/i-1\"],\"start_time\":\"2026-01-02T03:04:05Z\"}\n",
 		 id);
 	write_fleet(id, line);
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", id, NULL), 3);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", id, NULL), 3);
 	snprintf(expect, sizeof(expect),
-		 "irx resume: the runbook 'gone' of fleet %s is gone (/nonexistent/gone.yaml)\n", id);
+		 "irx resume: the runbook 'gone' of fleet %s is gone (/nonexistent/gone.yaml)\n",
+		 id);
 	CU_ASSERT_STRING_EQUAL(err, expect);
 	free(out);
 	free(err);
@@ -807,15 +697,15 @@ static void test_cannot_resume(void)
 		 "\"runbook_path\":\"%s\",\"targets\":[\"arn:aws:ec2:us-east-1:111111111111:"
 		 "instance/i-1\"],\"assignments\":{\"Name\":\"********\"},\"start_time\":"
 		 "\"2026-01-02T03:04:05Z\"}\n",
-		 id, path("unsafe.yaml"));
+		 id, irx_cli_path(&cli, "unsafe.yaml"));
 	write_fleet(id, line);
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", id, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", id, NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx resume: parameter 'Name' is a secret the fleet journal "
 				    "does not keep: give it again with --parameter Name=VALUE\n");
 	free(out);
 	free(err);
 	/* given again: the target runs, and the fleet ends */
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", id, "-p", "Name=x", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", id, "-p", "Name=x", NULL), 0);
 	IRX_ASSERT_CONTAINS(out, "1 target: 1 contained, 0 skipped by exception, 0 failed (");
 	free(out);
 	free(err);
@@ -848,7 +738,7 @@ static void assert_parse_error(const char *jsonl, const char *expected)
 }
 
 #define START                                                                                      \
-	"{\"type\":\"fleet_start\",\"fleet_id\":\"fleet-6f0c1e2a-8d44-4b7e-9a01-3c5d7e9f1b22\","  \
+	"{\"type\":\"fleet_start\",\"fleet_id\":\"fleet-6f0c1e2a-8d44-4b7e-9a01-3c5d7e9f1b22\","   \
 	"\"runbook\":\"r\",\"targets\":[\"arn:a\",\"arn:b\"],\"start_time\":\"t\"}\n"
 
 static void test_reader(void)
@@ -889,7 +779,8 @@ static void test_reader(void)
 			   "fleet_start");
 	assert_parse_error("{\"fleet_id\":1}\n", "fleet journal 'F' line 1: a record without a "
 						 "'type'");
-	assert_parse_error("{\"type\":\"fleet_start\",\"fleet_id\":\"" "fleet-6f0c1e2a-8d44-4b7e-"
+	assert_parse_error("{\"type\":\"fleet_start\",\"fleet_id\":\""
+			   "fleet-6f0c1e2a-8d44-4b7e-"
 			   "9a01-3c5d7e9f1b22\",\"runbook\":\"r\",\"start_time\":\"t\"}\n",
 			   "fleet journal 'F' line 1: fleet_start's 'targets' is not a list of "
 			   "ARNs");
