@@ -11,7 +11,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,9 @@
 
 #include "error.h"
 #include "fleet_journal.h"
+#include "irx_cli_harness.h"
 #include "journal.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 #include "util.h"
@@ -32,13 +33,11 @@
 #define A2 "222222222222"
 #define REGION "us-east-1"
 #define EXTERNAL_ID "fleet-5d21"
-#define AMI "ami-0a1b2c3d4e5f60004"
 #define PER_ACCOUNT 4
 #define TARGETS (2 * PER_ACCOUNT)
 
 static struct irx_sim sim;
-static char dir[512], state[700];
-static char plugin_env[4200], state_env[800];
+static struct irx_cli cli;
 static char instances[2][PER_ACCOUNT][32];
 static char alloc_ids[2][32];
 
@@ -76,104 +75,6 @@ static const char config_yaml[] = "version: 1\n"
 				  "    role: irx-responder\n"
 				  "    external_id: " EXTERNAL_ID "\n";
 
-static struct json_object *jk(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *js(struct json_object *o)
-{
-	return o ? json_object_get_string(o) : "";
-}
-
-static const char *path(const char *name)
-{
-	static char p[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static void use_state(const char *name)
-{
-	snprintf(state, sizeof(state), "%s/%s", dir, name);
-	snprintf(state_env, sizeof(state_env), "IRX_STATE_DIR=%s", state);
-}
-
-static void use_plugins(const char *rel)
-{
-	snprintf(plugin_env, sizeof(plugin_env), "IRX_PLUGIN_PATH=%s", irx_test_build(rel));
-}
-
-static const char *const *env(void)
-{
-	static const char *e[64];
-	const char *const *base = irx_sim_env(&sim);
-	size_t k = 0;
-
-	for (; base[k] && k < 56; k++)
-		e[k] = base[k];
-	e[k++] = plugin_env;
-	e[k++] = state_env;
-	e[k++] = "IRX_RUNBOOK_PATH=";
-	e[k] = NULL;
-	return e;
-}
-
-static int irx(char **out, char **err, ...)
-{
-	const char *argv[40] = {0};
-	size_t n = 0;
-	va_list ap;
-	int status = 0;
-
-	argv[n++] = irx_test_build("irx");
-	va_start(ap, err);
-	for (const char *a = va_arg(ap, const char *); a && n < 38; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	status = irx_test_run(argv, env(), NULL, out, err);
-	if (getenv("IRX_TEST_VERBOSE"))
-		fprintf(stderr, "\n$ irx %s ... -> %d\n%s%s", argv[1], status, *out, *err);
-	return status;
-}
-
-static struct json_object *control(const char *method, const char *p, const char *body)
-{
-	struct json_object *out = NULL;
-	long status = irx_sim_control(&sim, method, p, body, &out);
-
-	if (status != 200) {
-		fprintf(stderr, "\n  %s %s -> %ld\n", method, p, status);
-		CU_FAIL("control request failed");
-	}
-	return out;
-}
-
-static struct json_object *call(const char *acct, const char *service, const char *op,
-				const char *fmt, ...)
-{
-	char params[4096] = "", req[8192];
-	struct json_object *out = NULL, *r = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	snprintf(req, sizeof(req),
-		 "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"%s\","
-		 "\"operation\":\"%s\",\"params\":%s}",
-		 acct, service, op, params);
-	out = control("POST", "/__awssim/call", req);
-	r = json_object_get(jk(out, "result"));
-	json_object_put(out);
-	return r ? r : json_object_new_object();
-}
-
 static const char *acct_of(int a)
 {
 	return a ? A2 : A1;
@@ -198,56 +99,32 @@ static void seed(void)
 {
 	FILE *f = NULL;
 
-	json_object_put(control("POST", "/__awssim/reset", "{}"));
-	json_object_put(
-	    call(A2, "iam", "CreateRole",
-		 "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
-		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
-		 "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
-		 ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
-		 "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID "\\\"}}}]}\"}"));
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/reset", "{}"));
+	irx_sim_responder_role(&sim, A2, A1, EXTERNAL_ID);
 	for (int a = 0; a < 2; a++) {
-		struct json_object *r = call(acct_of(a), "ec2", "RunInstances",
-					     "{\"ImageId\":\"" AMI "\",\"MinCount\":%d,"
-					     "\"MaxCount\":%d}",
-					     PER_ACCOUNT, PER_ACCOUNT);
-		struct json_object *list = jk(r, "Instances");
+		struct json_object *r = NULL;
 
-		CU_ASSERT_EQUAL_FATAL(json_object_array_length(list), PER_ACCOUNT);
-		for (int i = 0; i < PER_ACCOUNT; i++)
-			snprintf(instances[a][i], sizeof(instances[a][i]), "%s",
-				 js(jk(json_object_array_get_idx(list, (size_t)i), "InstanceId")));
-		json_object_put(r);
-		r = call(acct_of(a), "ec2", "AllocateAddress", "{\"Domain\":\"vpc\"}");
+		json_object_put(
+		    irx_sim_run_instances(&sim, acct_of(a), REGION, PER_ACCOUNT, "", instances[a]));
+		r = irx_sim_call(&sim, acct_of(a), REGION, "ec2", "AllocateAddress",
+				 "{\"Domain\":\"vpc\"}");
 		snprintf(alloc_ids[a], sizeof(alloc_ids[a]), "%s", js(jk(r, "AllocationId")));
 		json_object_put(r);
-		json_object_put(call(acct_of(a), "ec2", "AssociateAddress",
-				     "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}",
-				     alloc_ids[a], instances[a][0]));
-		json_object_put(call(acct_of(a), "autoscaling", "CreateAutoScalingGroup",
-				     "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,"
-				     "\"MaxSize\":3,\"DesiredCapacity\":1,\"InstanceId\":\"%s\"}",
-				     instances[a][1]));
+		json_object_put(irx_sim_call(&sim, acct_of(a), REGION, "ec2", "AssociateAddress",
+					     "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}",
+					     alloc_ids[a], instances[a][0]));
+		json_object_put(
+		    irx_sim_call(&sim, acct_of(a), REGION, "autoscaling", "CreateAutoScalingGroup",
+				 "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,"
+				 "\"MaxSize\":3,\"DesiredCapacity\":1,\"InstanceId\":\"%s\"}",
+				 instances[a][1]));
 	}
-	f = fopen(path("targets.txt"), "w");
+	f = fopen(irx_cli_path(&cli, "targets.txt"), "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (int a = 0; a < 2; a++)
 		for (int i = 0; i < PER_ACCOUNT; i++)
 			fprintf(f, "%s\n", arn_of(a, i));
 	fclose(f);
-}
-
-static struct json_object *sim_state(int a, const char *service)
-{
-	char p[256], key[128];
-	struct json_object *all = NULL, *st = NULL;
-
-	snprintf(p, sizeof(p), "/__awssim/state?account=%s&service=%s", acct_of(a), service);
-	snprintf(key, sizeof(key), "%s/" REGION "/%s", acct_of(a), service);
-	all = control("GET", p, NULL);
-	st = json_object_get(jk(jk(all, "state"), key));
-	json_object_put(all);
-	return st ? st : json_object_new_object();
 }
 
 /*
@@ -257,7 +134,8 @@ static struct json_object *sim_state(int a, const char *service)
  */
 static char *snapshot(int a)
 {
-	struct json_object *ec2 = sim_state(a, "ec2"), *asg = sim_state(a, "autoscaling");
+	struct json_object *ec2 = irx_sim_state(&sim, acct_of(a), REGION, "ec2"),
+			   *asg = irx_sim_state(&sim, acct_of(a), REGION, "autoscaling");
 	struct json_object *g = jk(jk(asg, "groups"), "web-asg");
 	char *text = NULL;
 	size_t len = 0;
@@ -319,7 +197,7 @@ static int succeeded(const char *acct, const char *op)
 	int n = 0;
 
 	snprintf(p, sizeof(p), "/__awssim/requests?account=%s&operation=%s", acct, op);
-	log = control("GET", p, NULL);
+	log = irx_sim_control_ok(&sim, "GET", p, NULL);
 	reqs = jk(log, "requests");
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++)
 		if (json_object_get_int(jk(json_object_array_get_idx(reqs, i), "status")) == 200)
@@ -338,7 +216,7 @@ static const char *the_fleet(void)
 	struct dirent *e = NULL;
 
 	id[0] = '\0';
-	snprintf(p, sizeof(p), "%s/fleets", state);
+	snprintf(p, sizeof(p), "%s/fleets", cli.state_dir);
 	d = opendir(p);
 	while (d && (e = readdir(d)))
 		if (strlen(e->d_name) == IRX_FLEET_ID_LEN + 6) {
@@ -354,7 +232,7 @@ static struct json_object *fleet_records(const char *id)
 {
 	struct irx_error err = {0};
 	struct json_object *r =
-	    irx_journal_read_kind(&irx_journal_kind_fleet, state, id, NULL, &err);
+	    irx_journal_read_kind(&irx_journal_kind_fleet, cli.state_dir, id, NULL, &err);
 
 	return r ? r : json_object_new_array();
 }
@@ -409,10 +287,10 @@ static int starts_with(const char *s, const char *prefix)
 
 static int suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
-	if (irx_test_write(path("isolate.yaml"), isolate_rb) < 0 ||
-	    irx_test_write(path("echo.yaml"), echo_rb) < 0 ||
-	    irx_test_write(path("irx.yaml"), config_yaml) < 0)
+	irx_cli_init(&cli, &sim);
+	if (irx_test_write(irx_cli_path(&cli, "isolate.yaml"), isolate_rb) < 0 ||
+	    irx_test_write(irx_cli_path(&cli, "echo.yaml"), echo_rb) < 0 ||
+	    irx_test_write(irx_cli_path(&cli, "irx.yaml"), config_yaml) < 0)
 		return -1;
 	return irx_sim_start(&sim);
 }
@@ -432,8 +310,8 @@ static void test_contain_show_rollback(void)
 	struct json_object *doc = NULL, *recs = NULL, *rb = NULL;
 	size_t warn = 0;
 
-	use_plugins("plugins");
-	use_state("state-main");
+	irx_cli_use_plugins(&cli, "plugins");
+	irx_cli_use_state(&cli, "state-main");
 	seed();
 	for (int a = 0; a < 2; a++) {
 		before[a] = snapshot(a);
@@ -441,8 +319,9 @@ static void test_contain_show_rollback(void)
 		IRX_ASSERT_CONTAINS(before[a], " eip associated");
 		IRX_ASSERT_CONTAINS(before[a], " asg InService desired 2");
 	}
-	CU_ASSERT_EQUAL(irx(&out, &err, "run", path("isolate.yaml"), "--targets",
-			    path("targets.txt"), "--config", path("irx.yaml"), NULL),
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+				    "--targets", irx_cli_path(&cli, "targets.txt"), "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
 			0);
 	IRX_ASSERT_CONTAINS(out, "8 targets: 8 contained, 0 skipped by exception, 0 failed (");
 	free(out);
@@ -457,10 +336,10 @@ static void test_contain_show_rollback(void)
 	}
 
 	/* irx show FLEET_ID */
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", fleet, NULL), 0);
 	snprintf(expect, sizeof(expect),
 		 "Fleet       %s\nRunbook     isolate (%s)\nStatus      Ended\nStarted     ", fleet,
-		 path("isolate.yaml"));
+		 irx_cli_path(&cli, "isolate.yaml"));
 	CU_ASSERT_TRUE(starts_with(out, expect));
 	IRX_ASSERT_CONTAINS(out,
 			    "\nRegion      us-east-1\nTargets     8: 8 contained, 0 skipped by "
@@ -484,7 +363,7 @@ static void test_contain_show_rollback(void)
 	free(out);
 	free(err);
 
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, "--output", "json", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", fleet, "--output", "json", NULL), 0);
 	doc = json_tokener_parse(out);
 	CU_ASSERT_STRING_EQUAL(js(jk(jk(doc, "Fleet"), "Status")), "Ended");
 	CU_ASSERT_STRING_EQUAL(js(jk(jk(doc, "Fleet"), "FleetId")), fleet);
@@ -500,7 +379,7 @@ static void test_contain_show_rollback(void)
 	free(err);
 
 	/* irx executions --fleets; plain irx executions lists executions as before */
-	CU_ASSERT_EQUAL(irx(&out, &err, "executions", "--fleets", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "executions", "--fleets", NULL), 0);
 	CU_ASSERT_TRUE(starts_with(out, "FLEET                                       RUNBOOK  "
 					"STATUS       STARTED"));
 	snprintf(expect, sizeof(expect), "\n%s  isolate  Ended        ", fleet);
@@ -510,7 +389,8 @@ static void test_contain_show_rollback(void)
 			    "0 interrupted\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "executions", "--fleets", "-o", "json", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "executions", "--fleets", "-o", "json", NULL),
+			0);
 	doc = json_tokener_parse(out);
 	CU_ASSERT_EQUAL(json_object_array_length(jk(doc, "Fleets")), 1);
 	CU_ASSERT_STRING_EQUAL(js(jk(json_object_array_get_idx(jk(doc, "Fleets"), 0), "FleetId")),
@@ -519,16 +399,17 @@ static void test_contain_show_rollback(void)
 	json_object_put(doc);
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "executions", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "executions", NULL), 0);
 	CU_ASSERT_TRUE(starts_with(out, "EXECUTION "));
 	CU_ASSERT_PTR_NULL(strstr(out, "fleet-"));
 	free(out);
 	free(err);
 
 	/* a dry run changes nothing and is not recorded */
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
-	CU_ASSERT_EQUAL(
-	    irx(&out, &err, "rollback", fleet, "--dry-run", "--config", path("irx.yaml"), NULL), 0);
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", fleet, "--dry-run", "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
+			0);
 	CU_ASSERT_TRUE(starts_with(out, "8 targets: 8 would be rolled back, 0 nothing to undo, 0 "
 					"already rolled back, 0 failed ("));
 	snprintf(expect, sizeof(expect),
@@ -549,8 +430,10 @@ static void test_contain_show_rollback(void)
 	json_object_put(recs);
 
 	/* the rollback: every instance as seeded */
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", fleet, "--config", path("irx.yaml"), NULL), 0);
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", fleet, "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
+			0);
 	CU_ASSERT_TRUE(starts_with(out, "8 targets: 8 rolled back, 0 nothing to undo, 0 already "
 					"rolled back, 0 failed ("));
 	CU_ASSERT_PTR_NULL(strchr(strchr(out, '\n') + 1, '\n')); /* one line: nothing else */
@@ -574,7 +457,7 @@ static void test_contain_show_rollback(void)
 	for (size_t i = 0; i < json_object_array_length(jk(rb, "executions")); i++) {
 		struct json_object *x = json_object_array_get_idx(jk(rb, "executions"), i);
 		struct json_object *first =
-		    irx_journal_read_first(state, js(jk(x, "rollback_execution_id")));
+		    irx_journal_read_first(cli.state_dir, js(jk(x, "rollback_execution_id")));
 
 		CU_ASSERT_STRING_EQUAL(js(jk(x, "outcome")), "rolled-back");
 		CU_ASSERT_STRING_EQUAL(js(jk(first, "mode")), "rollback");
@@ -584,7 +467,7 @@ static void test_contain_show_rollback(void)
 	}
 
 	/* show says it was released, and which rollback released each target */
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", fleet, NULL), 0);
 	snprintf(expect, sizeof(expect),
 		 "\nRolled back %s: 8 rolled back, 0 nothing to undo, 0 "
 		 "already rolled back, 0 failed\n",
@@ -602,8 +485,10 @@ static void test_contain_show_rollback(void)
 	json_object_put(recs);
 
 	/* a second rollback finds each execution rolled back and changes nothing */
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", fleet, "--config", path("irx.yaml"), NULL), 0);
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", fleet, "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
+			0);
 	CU_ASSERT_TRUE(starts_with(out, "8 targets: 0 rolled back, 0 nothing to undo, 8 already "
 					"rolled back, 0 failed ("));
 	recs = fleet_records(fleet);
@@ -620,7 +505,7 @@ static void test_contain_show_rollback(void)
 	free(out);
 	free(err);
 	/* show still names the rollback that released each target */
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", fleet, NULL), 0);
 	IRX_ASSERT_CONTAINS(out, ": 0 rolled back, 0 nothing to undo, 8 already rolled back, 0 "
 				 "failed\n");
 	snprintf(line, sizeof(line), "\n  contained  %s  %s  %s  -\n", js(jk(rb, "target")),
@@ -650,38 +535,40 @@ static void test_failed_target_and_rollback(void)
 	struct json_object *r = NULL, *list = NULL;
 	char doomed[32] = "", vpc[32] = "", doomed_instance[32] = "";
 
-	use_plugins("plugins");
-	use_state("state-failed");
+	irx_cli_use_plugins(&cli, "plugins");
+	irx_cli_use_state(&cli, "state-failed");
 	seed();
 	/* an instance in a group of its own, deleted once contained: its rollback cannot restore */
-	r = call(A1, "ec2", "DescribeVpcs", "{}");
+	r = irx_sim_call(&sim, A1, REGION, "ec2", "DescribeVpcs", "{}");
 	snprintf(vpc, sizeof(vpc), "%s",
 		 js(jk(json_object_array_get_idx(jk(r, "Vpcs"), 0), "VpcId")));
 	json_object_put(r);
-	r = call(A1, "ec2", "CreateSecurityGroup",
-		 "{\"GroupName\":\"doomed\",\"Description\":\"d\",\"VpcId\":\"%s\"}", vpc);
+	r = irx_sim_call(&sim, A1, REGION, "ec2", "CreateSecurityGroup",
+			 "{\"GroupName\":\"doomed\",\"Description\":\"d\",\"VpcId\":\"%s\"}", vpc);
 	snprintf(doomed, sizeof(doomed), "%s", js(jk(r, "GroupId")));
 	json_object_put(r);
-	r = call(A1, "ec2", "RunInstances",
-		 "{\"ImageId\":\"" AMI "\",\"MinCount\":1,\"MaxCount\":1,\"SecurityGroupIds\":"
-		 "[\"%s\"]}",
-		 doomed);
+	r = irx_sim_call(&sim, A1, REGION, "ec2", "RunInstances",
+			 "{\"ImageId\":\"" IRX_SIM_AMI
+			 "\",\"MinCount\":1,\"MaxCount\":1,\"SecurityGroupIds\":"
+			 "[\"%s\"]}",
+			 doomed);
 	list = jk(r, "Instances");
 	snprintf(doomed_instance, sizeof(doomed_instance), "%s",
 		 js(jk(json_object_array_get_idx(list, 0), "InstanceId")));
 	json_object_put(r);
 	snprintf(text, sizeof(text), "%s\n%s\narn:aws:ec2:" REGION ":" A1 ":instance/%s\n",
 		 arn_of(0, 2), missing, doomed_instance);
-	CU_ASSERT_EQUAL(irx_test_write(path("three.txt"), text), 0);
-	CU_ASSERT_EQUAL(irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("three.txt"),
-			    "--config", path("irx.yaml"), NULL),
+	CU_ASSERT_EQUAL(irx_test_write(irx_cli_path(&cli, "three.txt"), text), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+				    "--targets", irx_cli_path(&cli, "three.txt"), "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
 			1);
 	IRX_ASSERT_CONTAINS(out, "3 targets: 2 contained, 0 skipped by exception, 1 failed (");
 	free(out);
 	free(err);
 	snprintf(fleet, sizeof(fleet), "%s", the_fleet());
 
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", fleet, NULL), 0);
 	IRX_ASSERT_CONTAINS(out,
 			    "\nTargets     3: 2 contained, 0 skipped by exception, 1 failed, 0 "
 			    "not started, 0 interrupted\n");
@@ -691,9 +578,12 @@ static void test_failed_target_and_rollback(void)
 	free(out);
 	free(err);
 
-	r = call(A1, "ec2", "DeleteSecurityGroup", "{\"GroupId\":\"%s\"}", doomed);
+	r = irx_sim_call(&sim, A1, REGION, "ec2", "DeleteSecurityGroup", "{\"GroupId\":\"%s\"}",
+			 doomed);
 	json_object_put(r);
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", fleet, "--config", path("irx.yaml"), NULL), 1);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", fleet, "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
+			1);
 	CU_ASSERT_TRUE(starts_with(out, "3 targets: 1 rolled back, 1 nothing to undo, 0 already "
 					"rolled back, 1 failed ("));
 	snprintf(expect, sizeof(expect),
@@ -710,7 +600,7 @@ static void test_failed_target_and_rollback(void)
 	free(out);
 	free(err);
 
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", fleet, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", fleet, NULL), 0);
 	IRX_ASSERT_CONTAINS(out, ": 1 rolled back, 1 nothing to undo, 0 already rolled back, 1 "
 				 "failed\n");
 	snprintf(expect, sizeof(expect),
@@ -722,7 +612,9 @@ static void test_failed_target_and_rollback(void)
 	free(err);
 
 	/* again: the rolled-back one is left alone, the failed one is tried again (and fails) */
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", fleet, "--config", path("irx.yaml"), NULL), 1);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", fleet, "--config",
+				    irx_cli_path(&cli, "irx.yaml"), NULL),
+			1);
 	CU_ASSERT_TRUE(starts_with(out, "3 targets: 0 rolled back, 1 nothing to undo, 1 already "
 					"rolled back, 1 failed ("));
 	free(out);
@@ -742,10 +634,10 @@ static void write_file(const char *sub, const char *id, const char *text)
 {
 	char p[1024];
 
-	mkdir(state, 0700);
-	snprintf(p, sizeof(p), "%s/%s", state, sub);
+	mkdir(cli.state_dir, 0700);
+	snprintf(p, sizeof(p), "%s/%s", cli.state_dir, sub);
 	mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/%s/%s.jsonl", state, sub, id);
+	snprintf(p, sizeof(p), "%s/%s/%s.jsonl", cli.state_dir, sub, id);
 	CU_ASSERT_EQUAL(irx_test_write(p, text), 0);
 }
 
@@ -762,7 +654,7 @@ static void write_interrupted(bool dry_run)
 		 "{\"type\":\"target_end\",\"target\":\"" T1 "\",\"execution_id\":\"" E1 "\","
 		 "\"account\":\"111111111111\",\"region\":\"us-east-1\",\"outcome\":\"contained\","
 		 "\"status\":\"Success\",\"reason\":null,\"duration_ms\":1200}\n",
-		 path("echo.yaml"), dry_run ? "true" : "false");
+		 irx_cli_path(&cli, "echo.yaml"), dry_run ? "true" : "false");
 	write_file("fleets", FLEET, text);
 	write_file(
 	    "executions", E1,
@@ -790,10 +682,10 @@ static void test_interrupted_fleet(void)
 	char *out = NULL, *err = NULL, expect[4096];
 	struct json_object *recs = NULL;
 
-	use_plugins("tests/plugins");
-	use_state("state-interrupted");
+	irx_cli_use_plugins(&cli, "tests/plugins");
+	irx_cli_use_state(&cli, "state-interrupted");
 	write_interrupted(false);
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", FLEET, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", FLEET, NULL), 0);
 	snprintf(expect, sizeof(expect),
 		 "Fleet       " FLEET "\n"
 		 "Runbook     echo (%s)\n"
@@ -815,14 +707,14 @@ static void test_interrupted_fleet(void)
 		 "The fleet was interrupted (killed before it ended): 'irx resume " FLEET "'\n"
 		 "continues it (interrupted executions resumed, targets not started started);\n"
 		 "'irx rollback " FLEET "' releases what it contained instead.\n",
-		 path("echo.yaml"));
+		 irx_cli_path(&cli, "echo.yaml"));
 	CU_ASSERT_STRING_EQUAL(out, expect);
 	if (strcmp(out, expect) != 0)
 		fprintf(stderr, "\n  got:\n%s\n  expected:\n%s\n", out, expect);
 	free(out);
 	free(err);
 
-	CU_ASSERT_EQUAL(irx(&out, &err, "executions", "--fleets", NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "executions", "--fleets", NULL), 0);
 	IRX_ASSERT_CONTAINS(out,
 			    "\n" FLEET "  echo     Interrupted  2026-01-02T03:04:05.000Z  -     "
 			    "    3: 1 contained, 0 skipped by exception, 0 failed, 1 not "
@@ -831,7 +723,7 @@ static void test_interrupted_fleet(void)
 	free(err);
 
 	/* it can be rolled back, and says so; nothing here changed anything */
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", FLEET, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", FLEET, NULL), 0);
 	CU_ASSERT_TRUE(starts_with(out, "3 targets: 0 rolled back, 3 nothing to undo, 0 already "
 					"rolled back, 0 failed ("));
 	IRX_ASSERT_CONTAINS(out,
@@ -846,7 +738,7 @@ static void test_interrupted_fleet(void)
 	CU_ASSERT_EQUAL(count(recs, "rollback"), 1);
 	CU_ASSERT_EQUAL(json_object_get_int(jk(last_of(recs, "rollback"), "nothing_to_undo")), 3);
 	json_object_put(recs);
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", FLEET, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", FLEET, NULL), 0);
 	IRX_ASSERT_CONTAINS(out, "\nStatus      Interrupted\n");
 	IRX_ASSERT_CONTAINS(out, ": 0 rolled back, 3 nothing to undo, 0 already rolled back, 0 "
 				 "failed\n");
@@ -856,7 +748,7 @@ static void test_interrupted_fleet(void)
 	free(err);
 
 	/* released on purpose: a resume would contain it again, so it asks for --force */
-	CU_ASSERT_EQUAL(irx(&out, &err, "resume", FLEET, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "resume", FLEET, NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx resume: fleet " FLEET " was rolled back ('irx show " FLEET
 				    "'): resuming would contain its targets again; use --force if "
 				    "that is what you want\n");
@@ -871,59 +763,64 @@ static void test_refused(void)
 	char *out = NULL, *err = NULL, expect[1024], p[1024];
 	int fd = -1;
 
-	use_plugins("tests/plugins");
-	use_state("state-refused");
-	CU_ASSERT_EQUAL(
-	    irx(&out, &err, "rollback", "fleet-00000000-0000-4000-8000-000000000000", NULL), 3);
+	irx_cli_use_plugins(&cli, "tests/plugins");
+	irx_cli_use_state(&cli, "state-refused");
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback",
+				    "fleet-00000000-0000-4000-8000-000000000000", NULL),
+			3);
 	snprintf(expect, sizeof(expect),
 		 "irx rollback: no fleet 'fleet-00000000-0000-4000-8000-000000000000' in %s\n",
-		 state);
+		 cli.state_dir);
 	CU_ASSERT_STRING_EQUAL(err, expect);
 	CU_ASSERT_STRING_EQUAL(out, "");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", "fleet-00000000-0000-4000-8000-000000000000", NULL),
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show",
+				    "fleet-00000000-0000-4000-8000-000000000000", NULL),
 			3);
 	snprintf(expect, sizeof(expect),
-		 "irx show: no fleet 'fleet-00000000-0000-4000-8000-000000000000' in %s\n", state);
+		 "irx show: no fleet 'fleet-00000000-0000-4000-8000-000000000000' in %s\n",
+		 cli.state_dir);
 	CU_ASSERT_STRING_EQUAL(err, expect);
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", "fleet-nope", NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", "fleet-nope", NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx rollback: 'fleet-nope' is not a fleet id\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", "fleet-nope", NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", "fleet-nope", NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx show: 'fleet-nope' is not a fleet id\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "executions", "--fleets", NULL), 0);
-	snprintf(expect, sizeof(expect), "irx executions: no fleets in %s\n", state);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "executions", "--fleets", NULL), 0);
+	snprintf(expect, sizeof(expect), "irx executions: no fleets in %s\n", cli.state_dir);
 	CU_ASSERT_STRING_EQUAL(err, expect);
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", E1, "--concurrency", "2", NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", E1, "--concurrency", "2", NULL),
+			2);
 	CU_ASSERT_STRING_EQUAL(err, "irx rollback: --config, --concurrency, --per-account and "
 				    "--per-region are for a fleet (FLEET_ID)\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", FLEET, "--per-region", "0", NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", FLEET, "--per-region", "0", NULL),
+			2);
 	CU_ASSERT_STRING_EQUAL(err, "irx rollback: --per-region must be 1..256, got '0'\n");
 	free(out);
 	free(err);
 
 	/* still running: a process holds its journal */
 	write_interrupted(false);
-	snprintf(p, sizeof(p), "%s/fleets/" FLEET ".jsonl", state);
+	snprintf(p, sizeof(p), "%s/fleets/" FLEET ".jsonl", cli.state_dir);
 	fd = open(p, O_RDONLY);
 	CU_ASSERT_TRUE_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(flock(fd, LOCK_EX), 0);
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", FLEET, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", FLEET, NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx rollback: fleet " FLEET " is still running; roll it back "
 				    "once it has ended\n");
 	free(out);
 	free(err);
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", FLEET, NULL), 0);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", FLEET, NULL), 0);
 	IRX_ASSERT_CONTAINS(out, "\nStatus      Running\n");
 	CU_ASSERT_PTR_NULL(strstr(out, "irx resume"));
 	free(out);
@@ -932,7 +829,7 @@ static void test_refused(void)
 
 	/* a dry run changed nothing */
 	write_interrupted(true);
-	CU_ASSERT_EQUAL(irx(&out, &err, "rollback", FLEET, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "rollback", FLEET, NULL), 2);
 	CU_ASSERT_STRING_EQUAL(err, "irx rollback: fleet " FLEET " was a dry run: it changed "
 				    "nothing to roll back\n");
 	free(out);
@@ -940,7 +837,7 @@ static void test_refused(void)
 
 	/* a damaged fleet journal: located */
 	write_file("fleets", FLEET, "{\"type\":\"resume\"}\n");
-	CU_ASSERT_EQUAL(irx(&out, &err, "show", FLEET, NULL), 2);
+	CU_ASSERT_EQUAL(irx_cli_run(&cli, &out, &err, "show", FLEET, NULL), 2);
 	snprintf(expect, sizeof(expect),
 		 "irx show: fleet journal '%s' line 1: the first record is 'resume', not "
 		 "fleet_start\n",
