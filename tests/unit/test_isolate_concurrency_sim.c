@@ -20,7 +20,6 @@
  * eight processes): every ENI back in its original group, and the shared groups kept (rollback
  * never deletes them, as for a single execution).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +28,18 @@
 
 #include <json-c/json.h>
 
+#include "irx_cli_harness.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 #include "util.h"
 
 #define A1 "111111111111"
 #define REGION "us-east-1"
-#define AMI "ami-0a1b2c3d4e5f60004"
 #define N 8
 
 static struct irx_sim sim;
-static char dir[512];
+static struct irx_cli cli;
 static char instances[N][32];
 static char enis[N][32];
 static char original[N][32]; /* each ENI's group when launched (the VPC's default group) */
@@ -67,89 +67,17 @@ static const char config_yaml[] = "version: 1\n"
 				  "    name: first\n"
 				  "    regions: [us-east-1]\n";
 
-/* --- JSON and the control endpoint ------------------------------------------------------------ */
-
-static struct json_object *jk(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v)
-		   ? v
-		   : NULL;
-}
-
-static struct json_object *ji(struct json_object *a, size_t i)
-{
-	return a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a)
-		   ? json_object_array_get_idx(a, i)
-		   : NULL;
-}
-
-static size_t jcount(struct json_object *a)
-{
-	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
-}
-
-static const char *js(struct json_object *o)
-{
-	return o ? json_object_get_string(o) : "";
-}
-
-static const char *path(const char *name)
-{
-	static char p[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static struct json_object *control(const char *method, const char *p, const char *body)
-{
-	struct json_object *out = NULL;
-	long status = irx_sim_control(&sim, method, p, body, &out);
-
-	if (status != 200) {
-		fprintf(stderr, "\n  %s %s -> %ld\n", method, p, status);
-		CU_FAIL("control request failed");
-	}
-	return out;
-}
-
-static struct json_object *call(const char *service, const char *op, const char *fmt, ...)
-{
-	char params[4096] = "", req[8192];
-	struct json_object *out = NULL, *r = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	snprintf(req, sizeof(req),
-		 "{\"account\":\"" A1 "\",\"region\":\"" REGION "\",\"service\":\"%s\","
-		 "\"operation\":\"%s\",\"params\":%s}",
-		 service, op, params);
-	out = control("POST", "/__awssim/call", req);
-	r = json_object_get(jk(out, "result"));
-	json_object_put(out);
-	return r ? r : json_object_new_object();
-}
-
 /* Eight instances in the default VPC, one ENI each, in the VPC's default group. */
 static void seed(void)
 {
 	struct json_object *r = NULL, *list = NULL;
 
-	json_object_put(control("POST", "/__awssim/reset", "{}"));
-	r = call("ec2", "RunInstances", "{\"ImageId\":\"" AMI "\",\"MinCount\":%d,\"MaxCount\":%d}",
-		 N, N);
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/reset", "{}"));
+	r = irx_sim_run_instances(&sim, A1, REGION, N, "", instances);
 	list = jk(r, "Instances");
-	CU_ASSERT_EQUAL_FATAL(jcount(list), N);
 	for (size_t i = 0; i < N; i++) {
 		struct json_object *in = ji(list, i), *ni = ji(jk(in, "NetworkInterfaces"), 0);
 
-		snprintf(instances[i], sizeof(instances[i]), "%s", js(jk(in, "InstanceId")));
 		snprintf(enis[i], sizeof(enis[i]), "%s", js(jk(ni, "NetworkInterfaceId")));
 		snprintf(original[i], sizeof(original[i]), "%s",
 			 js(jk(ji(jk(ni, "Groups"), 0), "GroupId")));
@@ -159,7 +87,7 @@ static void seed(void)
 		CU_ASSERT_STRING_EQUAL(js(jk(in, "VpcId")), vpc);
 	}
 	json_object_put(r);
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
 }
 
 /* Response latency on the next `count` calls of op (answered late, done at once). */
@@ -171,7 +99,7 @@ static void latency(const char *op, int ms, int count)
 		 "{\"kind\":\"latency\",\"service\":\"ec2\",\"operation\":\"%s\","
 		 "\"latency_ms\":%d,\"count\":%d}",
 		 op, ms, count);
-	json_object_put(control("POST", "/__awssim/faults", body));
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/faults", body));
 }
 
 /* Requests of op since the log was cleared: answered 200, and answered with AWS code `code`. */
@@ -182,9 +110,9 @@ static int requests(const char *op, const char *code)
 	int n = 0;
 
 	snprintf(p, sizeof(p), "/__awssim/requests?account=" A1 "&operation=%s", op);
-	log = control("GET", p, NULL);
+	log = irx_sim_control_ok(&sim, "GET", p, NULL);
 	reqs = jk(log, "requests");
-	for (size_t i = 0; i < jcount(reqs); i++) {
+	for (size_t i = 0; i < jlen(reqs); i++) {
 		struct json_object *e = ji(reqs, i);
 
 		if (code ? strcmp(js(jk(e, "error")), code) == 0
@@ -196,34 +124,6 @@ static int requests(const char *op, const char *code)
 }
 
 /* --- irx ------------------------------------------------------------------------------------- */
-
-static int irx(char **out, char **err, ...)
-{
-	const char *argv[40] = {0};
-	const char *env[48] = {0};
-	const char *const *base = irx_sim_env(&sim);
-	char plugin_path[4200], state_dir[1100], irx_path[4096];
-	size_t n = 0, k = 0;
-	va_list ap;
-	int status = 0;
-
-	snprintf(irx_path, sizeof(irx_path), "%s", irx_test_build("irx"));
-	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s", irx_test_build("plugins"));
-	snprintf(state_dir, sizeof(state_dir), "IRX_STATE_DIR=%s/state", dir);
-	argv[n++] = irx_path;
-	va_start(ap, err);
-	for (const char *a = va_arg(ap, const char *); a && n < 38; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	for (; base[k] && k < 44; k++)
-		env[k] = base[k];
-	env[k++] = plugin_path;
-	env[k++] = state_dir;
-	status = irx_test_run(argv, env, NULL, out, err);
-	if (getenv("IRX_TEST_VERBOSE"))
-		fprintf(stderr, "\n$ irx %s ... -> %d\n%s%s", argv[1], status, *out, *err);
-	return status;
-}
 
 /*
  * `irx ARG1 ARG2 ...` in a child process (so several run at once); its stderr and stdout go to
@@ -237,7 +137,7 @@ static pid_t irx_spawn(const char *log, const char *a1, const char *a2, const ch
 	CU_ASSERT_FATAL(pid >= 0);
 	if (pid == 0) {
 		char *out = NULL, *err = NULL, *text = NULL;
-		int status = irx(&out, &err, a1, a2, a3, a4, a5, a6, NULL);
+		int status = irx_cli_run(&cli, &out, &err, a1, a2, a3, a4, a5, a6, NULL);
 
 		text = irx_xasprintf("%s%s", err ? err : "", out ? out : "");
 		irx_test_write(log, text);
@@ -276,7 +176,7 @@ static char *slurp(const char *p)
  */
 static void fleet(int from, char ids[N][64])
 {
-	FILE *f = fopen(path("targets.txt"), "w");
+	FILE *f = fopen(irx_cli_path(&cli, "targets.txt"), "w");
 	char *out = NULL, *err = NULL;
 	struct json_object *sum = NULL, *execs = NULL;
 	int status = 0;
@@ -285,9 +185,10 @@ static void fleet(int from, char ids[N][64])
 	for (int i = from; i < N; i++)
 		fprintf(f, "arn:aws:ec2:" REGION ":" A1 ":instance/%s\n", instances[i]);
 	fclose(f);
-	status = irx(&out, &err, "run", path("isolate.yaml"), "--targets", path("targets.txt"),
-		     "--config", path("irx.yaml"), "--output", "json", "--concurrency", "8",
-		     "--per-account", "8", "--per-region", "8", NULL);
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "isolate.yaml"),
+			     "--targets", irx_cli_path(&cli, "targets.txt"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "--output", "json", "--concurrency",
+			     "8", "--per-account", "8", "--per-region", "8", NULL);
 	if (status != 0)
 		fprintf(stderr, "\n  irx run --targets -> %d\n%s%s\n", status, out, err);
 	CU_ASSERT_EQUAL(status, 0);
@@ -297,8 +198,8 @@ static void fleet(int from, char ids[N][64])
 	CU_ASSERT_EQUAL(json_object_get_int(jk(sum, "Contained")), N - from);
 	CU_ASSERT_EQUAL(json_object_get_int(jk(sum, "Failed")), 0);
 	execs = jk(sum, "Executions");
-	CU_ASSERT_EQUAL(jcount(execs), (size_t)(N - from));
-	for (size_t k = 0; k < jcount(execs); k++) {
+	CU_ASSERT_EQUAL(jlen(execs), (size_t)(N - from));
+	for (size_t k = 0; k < jlen(execs); k++) {
 		struct json_object *e = ji(execs, k);
 		const char *arn = js(jk(e, "TargetArn"));
 
@@ -319,15 +220,16 @@ static void fleet(int from, char ids[N][64])
 /* The irx group named name in the VPC: exactly one. Its id in id. */
 static struct json_object *only_group(const char *name, char id[32])
 {
-	struct json_object *r = call("ec2", "DescribeSecurityGroups",
-				     "{\"Filters\":[{\"Name\":\"vpc-id\",\"Values\":[\"%s\"]},"
-				     "{\"Name\":\"group-name\",\"Values\":[\"%s\"]}]}",
-				     vpc, name);
+	struct json_object *r =
+	    irx_sim_call(&sim, A1, REGION, "ec2", "DescribeSecurityGroups",
+			 "{\"Filters\":[{\"Name\":\"vpc-id\",\"Values\":[\"%s\"]},"
+			 "{\"Name\":\"group-name\",\"Values\":[\"%s\"]}]}",
+			 vpc, name);
 	struct json_object *sgs = jk(r, "SecurityGroups");
 
-	if (jcount(sgs) != 1)
-		fprintf(stderr, "\n  %zu groups named %s in %s\n", jcount(sgs), name, vpc);
-	CU_ASSERT_EQUAL(jcount(sgs), 1);
+	if (jlen(sgs) != 1)
+		fprintf(stderr, "\n  %zu groups named %s in %s\n", jlen(sgs), name, vpc);
+	CU_ASSERT_EQUAL(jlen(sgs), 1);
 	snprintf(id, 32, "%s", js(jk(ji(sgs, 0), "GroupId")));
 	return r;
 }
@@ -340,19 +242,19 @@ static const char *rules_text(struct json_object *perms)
 
 	n = !n;
 	buf[n][0] = '\0';
-	for (size_t i = 0; i < jcount(perms); i++) {
+	for (size_t i = 0; i < jlen(perms); i++) {
 		struct json_object *p = ji(perms, i);
 		const char *proto = js(jk(p, "IpProtocol"));
 
-		for (size_t k = 0; k < jcount(jk(p, "IpRanges")); k++)
+		for (size_t k = 0; k < jlen(jk(p, "IpRanges")); k++)
 			snprintf(buf[n] + strlen(buf[n]), sizeof(buf[n]) - strlen(buf[n]),
 				 "%s%s:%s", buf[n][0] ? "," : "", proto,
 				 js(jk(ji(jk(p, "IpRanges"), k), "CidrIp")));
-		for (size_t k = 0; k < jcount(jk(p, "Ipv6Ranges")); k++)
+		for (size_t k = 0; k < jlen(jk(p, "Ipv6Ranges")); k++)
 			snprintf(buf[n] + strlen(buf[n]), sizeof(buf[n]) - strlen(buf[n]),
 				 "%s%s:%s", buf[n][0] ? "," : "", proto,
 				 js(jk(ji(jk(p, "Ipv6Ranges"), k), "CidrIpv6")));
-		if (jcount(jk(p, "UserIdGroupPairs")) || jcount(jk(p, "PrefixListIds")))
+		if (jlen(jk(p, "UserIdGroupPairs")) || jlen(jk(p, "PrefixListIds")))
 			snprintf(buf[n] + strlen(buf[n]), sizeof(buf[n]) - strlen(buf[n]),
 				 "%sother", buf[n][0] ? "," : "");
 	}
@@ -363,12 +265,12 @@ static const char *rules_text(struct json_object *perms)
 static const char *eni_groups(int i)
 {
 	static char buf[256];
-	struct json_object *r =
-	    call("ec2", "DescribeNetworkInterfaces", "{\"NetworkInterfaceIds\":[\"%s\"]}", enis[i]);
+	struct json_object *r = irx_sim_call(&sim, A1, REGION, "ec2", "DescribeNetworkInterfaces",
+					     "{\"NetworkInterfaceIds\":[\"%s\"]}", enis[i]);
 	struct json_object *g = jk(ji(jk(r, "NetworkInterfaces"), 0), "Groups");
 
 	buf[0] = '\0';
-	for (size_t k = 0; k < jcount(g); k++)
+	for (size_t k = 0; k < jlen(g); k++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", k ? "," : "",
 			 js(jk(ji(g, k), "GroupId")));
 	json_object_put(r);
@@ -407,16 +309,17 @@ static void rollback_all(char ids[N][64], const char *iso, const char *untrack)
 	char log[N][32], still_iso[32], still_untrack[32];
 	struct json_object *r = NULL;
 
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
 	for (int i = 0; i < N; i++) {
 		snprintf(log[i], sizeof(log[i]), "rollback-%d.log", i);
-		pids[i] = irx_spawn(path(log[i]), "rollback", ids[i], NULL, NULL, NULL, NULL);
+		pids[i] = irx_spawn(irx_cli_path(&cli, log[i]), "rollback", ids[i], NULL, NULL,
+				    NULL, NULL);
 	}
 	for (int i = 0; i < N; i++) {
 		int status = child_status(pids[i]);
 
 		if (status != 0) {
-			char *text = slurp(path(log[i]));
+			char *text = slurp(irx_cli_path(&cli, log[i]));
 
 			fprintf(stderr, "\n  irx rollback %s -> %d\n%s\n", ids[i], status, text);
 			free(text);
@@ -485,12 +388,13 @@ static void test_found_while_settling(void)
 	seed();
 	latency("CreateSecurityGroup", 4000, 2);
 	snprintf(arn, sizeof(arn), "arn:aws:ec2:" REGION ":" A1 ":instance/%s", instances[0]);
-	first = irx_spawn(path("first.log"), "run", path("isolate.yaml"), "-t", arn, "--config",
-			  path("irx.yaml"));
+	first =
+	    irx_spawn(irx_cli_path(&cli, "first.log"), "run", irx_cli_path(&cli, "isolate.yaml"),
+		      "-t", arn, "--config", irx_cli_path(&cli, "irx.yaml"));
 	/* both groups exist (done, not yet answered) */
 	for (int t = 0; t < 300 && found < 2; t++) {
-		struct json_object *st =
-		    control("GET", "/__awssim/state?account=" A1 "&service=ec2", NULL);
+		struct json_object *st = irx_sim_control_ok(
+		    &sim, "GET", "/__awssim/state?account=" A1 "&service=ec2", NULL);
 		struct json_object *sgs =
 		    jk(jk(jk(st, "state"), A1 "/" REGION "/ec2"), "security_groups");
 
@@ -508,7 +412,7 @@ static void test_found_while_settling(void)
 	latency("DescribeSecurityGroups", 2500, N - 1);
 	fleet(1, ids);
 	status = child_status(first);
-	text = slurp(path("first.log"));
+	text = slurp(irx_cli_path(&cli, "first.log"));
 	if (status != 0)
 		fprintf(stderr, "\n  irx run (first) -> %d\n%s\n", status, text);
 	CU_ASSERT_EQUAL(status, 0);
@@ -557,9 +461,9 @@ static void test_no_latency(void)
 
 static int suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
-	if (irx_test_write(path("isolate.yaml"), isolate_rb) < 0 ||
-	    irx_test_write(path("irx.yaml"), config_yaml) < 0)
+	irx_cli_init(&cli, &sim);
+	if (irx_test_write(irx_cli_path(&cli, "isolate.yaml"), isolate_rb) < 0 ||
+	    irx_test_write(irx_cli_path(&cli, "irx.yaml"), config_yaml) < 0)
 		return -1;
 	return irx_sim_start(&sim);
 }
