@@ -29,6 +29,8 @@
 
 #include <json-c/json.h>
 
+#include "irx_cli_harness.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 
@@ -37,12 +39,11 @@
 #define REGION "us-east-1"
 #define RESPONDER "arn:aws:iam::" A2 ":role/irx-responder"
 #define EXTERNAL_ID "ir-7f3a"
-#define AMI "ami-0a1b2c3d4e5f60004"
 #define ZIP "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="
 #define DENY_ALL "arn:aws:iam::aws:policy/AWSDenyAll"
 
 static struct irx_sim sim;
-static char dir[512];
+static struct irx_cli cli;
 
 struct estate {
 	const char *acct;
@@ -59,28 +60,6 @@ struct estate {
 
 /* --- JSON and the control endpoint --------------------------------------------------------- */
 
-static struct json_object *jk(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_is_type(o, json_type_object) &&
-		       json_object_object_get_ex(o, key, &v)
-		   ? v
-		   : NULL;
-}
-
-static struct json_object *ji(struct json_object *o, size_t i)
-{
-	return o && json_object_is_type(o, json_type_array) && i < json_object_array_length(o)
-		   ? json_object_array_get_idx(o, i)
-		   : NULL;
-}
-
-static const char *js(struct json_object *o)
-{
-	return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : "";
-}
-
 static const char *jtext(struct json_object *o)
 {
 	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -92,89 +71,25 @@ static void copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* A control request that must answer 200; its JSON answer (owned), or NULL after a failure. */
-static struct json_object *control(const char *method, const char *path, const char *body)
-{
-	struct json_object *out = NULL;
-	long status = irx_sim_control(&sim, method, path, body, &out);
-
-	if (status != 200) {
-		fprintf(stderr, "\n  %s %s -> %ld: %s\n", method, path, status,
-			out ? jtext(out) : "(no JSON)");
-		CU_FAIL("control request failed");
-		json_object_put(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* Runs service:operation as the account's root; the result (owned). params: JSON text. */
-static struct json_object *call(const char *acct, const char *service, const char *op,
-				const char *fmt, ...)
-{
-	char params[8192] = "";
-	struct json_object *req = json_object_new_object(), *p = NULL, *out = NULL, *r = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	p = json_tokener_parse(params);
-	if (!p) {
-		fprintf(stderr, "\n  bad params for %s:%s: %s\n", service, op, params);
-		CU_FAIL("call params are not JSON");
-		json_object_put(req);
-		return json_object_new_object();
-	}
-	json_object_object_add(req, "account", json_object_new_string(acct));
-	json_object_object_add(req, "region", json_object_new_string(REGION));
-	json_object_object_add(req, "service", json_object_new_string(service));
-	json_object_object_add(req, "operation", json_object_new_string(op));
-	json_object_object_add(req, "params", p);
-	out = control("POST", "/__awssim/call", jtext(req));
-	r = json_object_get(jk(out, "result"));
-	json_object_put(out);
-	json_object_put(req);
-	return r ? r : json_object_new_object();
-}
-
-/* One account's state of a service ("ec2", "iam", ...): owned. */
-static struct json_object *state(const char *acct, const char *service)
-{
-	char path[256], key[128];
-	struct json_object *all = NULL, *st = NULL;
-	int global = strcmp(service, "iam") == 0;
-
-	snprintf(path, sizeof(path), "/__awssim/state?account=%s&service=%s", acct, service);
-	if (global)
-		snprintf(key, sizeof(key), "%s/%s", acct, service);
-	else
-		snprintf(key, sizeof(key), "%s/%s/%s", acct, REGION, service);
-	all = control("GET", path, NULL);
-	st = json_object_get(jk(jk(all, "state"), key));
-	json_object_put(all);
-	return st ? st : json_object_new_object();
-}
-
 /* The operations the simulator logged since the last clear: "service:Operation" joined by ' '
  * (malloc'd), mutating ones only when `mutating` (reads: Describe*, Get*, List*, AssumeRole). */
 static char *logged_ops(int mutating)
 {
-	struct json_object *log = control("GET", "/__awssim/requests", NULL);
+	struct json_object *log = irx_sim_control_ok(&sim, "GET", "/__awssim/requests", NULL);
 	struct json_object *reqs = jk(log, "requests");
 	size_t n = reqs ? json_object_array_length(reqs) : 0, len = 1;
 	char *out = calloc(1, 1);
 
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = ji(reqs, i);
-		const char *op = js(jk(e, "operation"));
+		const char *op = jstr(jk(e, "operation"));
 		char item[160];
 		int read = strncmp(op, "Describe", 8) == 0 || strncmp(op, "Get", 3) == 0 ||
 			   strncmp(op, "List", 4) == 0 || strcmp(op, "AssumeRole") == 0;
 
 		if (mutating && read)
 			continue;
-		snprintf(item, sizeof(item), "%s%s:%s", len > 1 ? " " : "", js(jk(e, "service")),
+		snprintf(item, sizeof(item), "%s%s:%s", len > 1 ? " " : "", jstr(jk(e, "service")),
 			 op);
 		len += strlen(item);
 		out = realloc(out, len);
@@ -186,19 +101,19 @@ static char *logged_ops(int mutating)
 
 static void clear_log(void)
 {
-	json_object_put(control("DELETE", "/__awssim/requests", NULL));
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
 }
 
 /* --- the estate ------------------------------------------------------------------------------- */
 
 static void make_group(const char *acct, const char *vpc, const char *name, char *id, size_t size)
 {
-	struct json_object *r = call(acct, "ec2", "CreateSecurityGroup",
-				     "{\"GroupName\":\"%s\",\"Description\":\"%s tier\","
-				     "\"VpcId\":\"%s\"}",
-				     name, name, vpc);
+	struct json_object *r = irx_sim_call(&sim, acct, REGION, "ec2", "CreateSecurityGroup",
+					     "{\"GroupName\":\"%s\",\"Description\":\"%s tier\","
+					     "\"VpcId\":\"%s\"}",
+					     name, name, vpc);
 
-	copy(id, size, js(jk(r, "GroupId")));
+	copy(id, size, jstr(jk(r, "GroupId")));
 	json_object_put(r);
 }
 
@@ -207,42 +122,38 @@ static void seed_instance(struct estate *e)
 	const char *a = e->acct;
 	struct json_object *r = NULL, *inst = NULL;
 
-	r = call(a, "ec2", "DescribeVpcs", "{}");
-	copy(e->vpc, sizeof(e->vpc), js(jk(ji(jk(r, "Vpcs"), 0), "VpcId")));
-	json_object_put(r);
-	r = call(a, "ec2", "DescribeSubnets", "{}");
-	copy(e->subnet, sizeof(e->subnet), js(jk(ji(jk(r, "Subnets"), 0), "SubnetId")));
-	json_object_put(r);
+	irx_sim_default_subnet(&sim, a, REGION, e->vpc, e->subnet);
 	make_group(a, e->vpc, "web", e->sg_web, sizeof(e->sg_web));
 	make_group(a, e->vpc, "app", e->sg_app, sizeof(e->sg_app));
 	make_group(a, e->vpc, "mgmt", e->sg_mgmt, sizeof(e->sg_mgmt));
+	json_object_put(irx_sim_call(
+	    &sim, a, REGION, "iam", "CreateRole",
+	    "{\"RoleName\":\"web-role\",\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":"
+	    "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
+	    "\\\"Principal\\\":{\\\"Service\\\":\\\"ec2.amazonaws.com\\\"},"
+	    "\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}"));
+	json_object_put(irx_sim_call(&sim, a, REGION, "iam", "CreateInstanceProfile",
+				     "{\"InstanceProfileName\":\"web\"}"));
 	json_object_put(
-	    call(a, "iam", "CreateRole",
-		 "{\"RoleName\":\"web-role\",\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":"
-		 "\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\","
-		 "\\\"Principal\\\":{\\\"Service\\\":\\\"ec2.amazonaws.com\\\"},"
-		 "\\\"Action\\\":\\\"sts:AssumeRole\\\"}]}\"}"));
-	json_object_put(
-	    call(a, "iam", "CreateInstanceProfile", "{\"InstanceProfileName\":\"web\"}"));
-	json_object_put(call(a, "iam", "AddRoleToInstanceProfile",
-			     "{\"InstanceProfileName\":\"web\",\"RoleName\":\"web-role\"}"));
-	r = call(a, "ec2", "RunInstances",
-		 "{\"ImageId\":\"" AMI
-		 "\",\"MinCount\":1,\"MaxCount\":1,\"InstanceType\":\"t3.micro\","
-		 "\"IamInstanceProfile\":{\"Name\":\"web\"},"
-		 "\"NetworkInterfaces\":["
-		 "{\"DeviceIndex\":0,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]},"
-		 "{\"DeviceIndex\":1,\"SubnetId\":\"%s\",\"Groups\":[\"%s\"]},"
-		 "{\"DeviceIndex\":2,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]}],"
-		 "\"BlockDeviceMappings\":["
-		 "{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":10}},"
-		 "{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeSize\":20}}],"
-		 "\"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":"
-		 "[{\"Key\":\"Name\",\"Value\":\"web\"}]}]}",
-		 e->subnet, e->sg_web, e->sg_app, e->subnet, e->sg_mgmt, e->subnet, e->sg_web,
-		 e->sg_mgmt);
+	    irx_sim_call(&sim, a, REGION, "iam", "AddRoleToInstanceProfile",
+			 "{\"InstanceProfileName\":\"web\",\"RoleName\":\"web-role\"}"));
+	r = irx_sim_call(&sim, a, REGION, "ec2", "RunInstances",
+			 "{\"ImageId\":\"" IRX_SIM_AMI
+			 "\",\"MinCount\":1,\"MaxCount\":1,\"InstanceType\":\"t3.micro\","
+			 "\"IamInstanceProfile\":{\"Name\":\"web\"},"
+			 "\"NetworkInterfaces\":["
+			 "{\"DeviceIndex\":0,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]},"
+			 "{\"DeviceIndex\":1,\"SubnetId\":\"%s\",\"Groups\":[\"%s\"]},"
+			 "{\"DeviceIndex\":2,\"SubnetId\":\"%s\",\"Groups\":[\"%s\",\"%s\"]}],"
+			 "\"BlockDeviceMappings\":["
+			 "{\"DeviceName\":\"/dev/sdf\",\"Ebs\":{\"VolumeSize\":10}},"
+			 "{\"DeviceName\":\"/dev/sdg\",\"Ebs\":{\"VolumeSize\":20}}],"
+			 "\"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":"
+			 "[{\"Key\":\"Name\",\"Value\":\"web\"}]}]}",
+			 e->subnet, e->sg_web, e->sg_app, e->subnet, e->sg_mgmt, e->subnet,
+			 e->sg_web, e->sg_mgmt);
 	inst = ji(jk(r, "Instances"), 0);
-	copy(e->instance, sizeof(e->instance), js(jk(inst, "InstanceId")));
+	copy(e->instance, sizeof(e->instance), jstr(jk(inst, "InstanceId")));
 	snprintf(e->instance_arn, sizeof(e->instance_arn), "arn:aws:ec2:" REGION ":%s:instance/%s",
 		 a, e->instance);
 	for (size_t i = 0; i < 3; i++) {
@@ -252,42 +163,45 @@ static void seed_instance(struct estate *e)
 			if (json_object_get_int(jk(jk(ji(ni, k), "Attachment"), "DeviceIndex")) ==
 			    (int)i)
 				copy(e->eni[i], sizeof(e->eni[i]),
-				     js(jk(ji(ni, k), "NetworkInterfaceId")));
+				     jstr(jk(ji(ni, k), "NetworkInterfaceId")));
 		copy(e->volumes[i], sizeof(e->volumes[i]),
-		     js(jk(jk(ji(jk(inst, "BlockDeviceMappings"), i), "Ebs"), "VolumeId")));
+		     jstr(jk(jk(ji(jk(inst, "BlockDeviceMappings"), i), "Ebs"), "VolumeId")));
 	}
 	json_object_put(r);
 	CU_ASSERT_EQUAL(strncmp(e->eni[2], "eni-", 4), 0);
 	CU_ASSERT_EQUAL(strncmp(e->volumes[2], "vol-", 4), 0);
 
 	/* the simulator attaches the instance and counts it: desired 2, one above the minimum */
-	json_object_put(call(a, "autoscaling", "CreateAutoScalingGroup",
-			     "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,\"MaxSize\":3,"
-			     "\"DesiredCapacity\":1,\"InstanceId\":\"%s\"}",
-			     e->instance));
+	json_object_put(
+	    irx_sim_call(&sim, a, REGION, "autoscaling", "CreateAutoScalingGroup",
+			 "{\"AutoScalingGroupName\":\"web-asg\",\"MinSize\":1,\"MaxSize\":3,"
+			 "\"DesiredCapacity\":1,\"InstanceId\":\"%s\"}",
+			 e->instance));
 	for (int i = 0; i < 2; i++) {
-		r = call(a, "elasticloadbalancing", "CreateTargetGroup",
-			 "{\"Name\":\"web-%d\",\"Protocol\":\"HTTP\",\"Port\":%d,\"VpcId\":\"%s\"}",
-			 i, i ? 8080 : 80, e->vpc);
+		r = irx_sim_call(
+		    &sim, a, REGION, "elasticloadbalancing", "CreateTargetGroup",
+		    "{\"Name\":\"web-%d\",\"Protocol\":\"HTTP\",\"Port\":%d,\"VpcId\":\"%s\"}", i,
+		    i ? 8080 : 80, e->vpc);
 		copy(e->tg[i], sizeof(e->tg[i]),
-		     js(jk(ji(jk(r, "TargetGroups"), 0), "TargetGroupArn")));
+		     jstr(jk(ji(jk(r, "TargetGroups"), 0), "TargetGroupArn")));
 		json_object_put(r);
-		json_object_put(call(a, "elasticloadbalancing", "RegisterTargets",
-				     "{\"TargetGroupArn\":\"%s\",\"Targets\":[{\"Id\":\"%s\"}]}",
-				     e->tg[i], e->instance));
+		json_object_put(
+		    irx_sim_call(&sim, a, REGION, "elasticloadbalancing", "RegisterTargets",
+				 "{\"TargetGroupArn\":\"%s\",\"Targets\":[{\"Id\":\"%s\"}]}",
+				 e->tg[i], e->instance));
 	}
 	for (int i = 0; i < 2; i++) {
-		r = call(a, "ec2", "AllocateAddress", "{\"Domain\":\"vpc\"}");
-		copy(e->alloc[i], sizeof(e->alloc[i]), js(jk(r, "AllocationId")));
-		copy(e->eip[i], sizeof(e->eip[i]), js(jk(r, "PublicIp")));
+		r = irx_sim_call(&sim, a, REGION, "ec2", "AllocateAddress", "{\"Domain\":\"vpc\"}");
+		copy(e->alloc[i], sizeof(e->alloc[i]), jstr(jk(r, "AllocationId")));
+		copy(e->eip[i], sizeof(e->eip[i]), jstr(jk(r, "PublicIp")));
 		json_object_put(r);
 	}
-	json_object_put(call(a, "ec2", "AssociateAddress",
-			     "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}", e->alloc[0],
-			     e->instance));
-	json_object_put(call(a, "ec2", "AssociateAddress",
-			     "{\"AllocationId\":\"%s\",\"NetworkInterfaceId\":\"%s\"}", e->alloc[1],
-			     e->eni[2]));
+	json_object_put(irx_sim_call(&sim, a, REGION, "ec2", "AssociateAddress",
+				     "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}", e->alloc[0],
+				     e->instance));
+	json_object_put(irx_sim_call(&sim, a, REGION, "ec2", "AssociateAddress",
+				     "{\"AllocationId\":\"%s\",\"NetworkInterfaceId\":\"%s\"}",
+				     e->alloc[1], e->eni[2]));
 }
 
 static void seed_identities(struct estate *e)
@@ -295,45 +209,52 @@ static void seed_identities(struct estate *e)
 	const char *a = e->acct;
 	struct json_object *r = NULL;
 
+	json_object_put(irx_sim_call(&sim, a, REGION, "iam", "CreateUser",
+				     "{\"UserName\":\"mallory\",\"Path\":\"/dev/\"}"));
 	json_object_put(
-	    call(a, "iam", "CreateUser", "{\"UserName\":\"mallory\",\"Path\":\"/dev/\"}"));
-	json_object_put(call(a, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
-	json_object_put(call(a, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
-	json_object_put(call(a, "iam", "CreateLoginProfile",
-			     "{\"UserName\":\"mallory\",\"Password\":\"Hunter2-Hunter2!\"}"));
+	    irx_sim_call(&sim, a, REGION, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
+	json_object_put(
+	    irx_sim_call(&sim, a, REGION, "iam", "CreateAccessKey", "{\"UserName\":\"mallory\"}"));
+	json_object_put(
+	    irx_sim_call(&sim, a, REGION, "iam", "CreateLoginProfile",
+			 "{\"UserName\":\"mallory\",\"Password\":\"Hunter2-Hunter2!\"}"));
 	snprintf(e->user_arn, sizeof(e->user_arn), "arn:aws:iam::%s:user/dev/mallory", a);
-	json_object_put(call(a, "iam", "CreateRole",
-			     "{\"RoleName\":\"ops-admin\",\"Path\":\"/ops/team/\","
-			     "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
-			     "\\\"Statement\\\":[]}\"}"));
-	snprintf(e->role_arn, sizeof(e->role_arn), "arn:aws:iam::%s:role/ops/team/ops-admin", a);
-	json_object_put(call(a, "iam", "CreateRole",
-			     "{\"RoleName\":\"miner-role\",\"Path\":\"/service-role/\","
-			     "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
-			     "\\\"Statement\\\":[]}\"}"));
 	json_object_put(
-	    call(a, "lambda", "CreateFunction",
-		 "{\"FunctionName\":\"miner\",\"Runtime\":\"python3.12\","
-		 "\"Handler\":\"index.handler\",\"Role\":\"arn:aws:iam::%s:role/service-role/"
-		 "miner-role\",\"Code\":{\"ZipFile\":\"" ZIP "\"}}",
-		 a));
+	    irx_sim_call(&sim, a, REGION, "iam", "CreateRole",
+			 "{\"RoleName\":\"ops-admin\",\"Path\":\"/ops/team/\","
+			 "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
+			 "\\\"Statement\\\":[]}\"}"));
+	snprintf(e->role_arn, sizeof(e->role_arn), "arn:aws:iam::%s:role/ops/team/ops-admin", a);
+	json_object_put(
+	    irx_sim_call(&sim, a, REGION, "iam", "CreateRole",
+			 "{\"RoleName\":\"miner-role\",\"Path\":\"/service-role/\","
+			 "\"AssumeRolePolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\","
+			 "\\\"Statement\\\":[]}\"}"));
+	json_object_put(irx_sim_call(
+	    &sim, a, REGION, "lambda", "CreateFunction",
+	    "{\"FunctionName\":\"miner\",\"Runtime\":\"python3.12\","
+	    "\"Handler\":\"index.handler\",\"Role\":\"arn:aws:iam::%s:role/service-role/"
+	    "miner-role\",\"Code\":{\"ZipFile\":\"" ZIP "\"}}",
+	    a));
 	snprintf(e->fn_arn, sizeof(e->fn_arn), "arn:aws:lambda:" REGION ":%s:function:miner", a);
-	json_object_put(call(a, "lambda", "PutFunctionConcurrency",
-			     "{\"FunctionName\":\"miner\",\"ReservedConcurrentExecutions\":5}"));
-	json_object_put(call(a, "lambda", "CreateEventSourceMapping",
-			     "{\"FunctionName\":\"miner\",\"EventSourceArn\":\"arn:aws:sqs:" REGION
-			     ":%s:jobs\"}",
-			     a));
-	json_object_put(call(a, "lambda", "CreateAlias",
-			     "{\"FunctionName\":\"miner\",\"Name\":\"live\","
-			     "\"FunctionVersion\":\"$LATEST\"}"));
-	json_object_put(call(a, "iam", "CreateUser", "{\"UserName\":\"ci-bot\"}"));
+	json_object_put(
+	    irx_sim_call(&sim, a, REGION, "lambda", "PutFunctionConcurrency",
+			 "{\"FunctionName\":\"miner\",\"ReservedConcurrentExecutions\":5}"));
+	json_object_put(irx_sim_call(
+	    &sim, a, REGION, "lambda", "CreateEventSourceMapping",
+	    "{\"FunctionName\":\"miner\",\"EventSourceArn\":\"arn:aws:sqs:" REGION ":%s:jobs\"}",
+	    a));
+	json_object_put(irx_sim_call(&sim, a, REGION, "lambda", "CreateAlias",
+				     "{\"FunctionName\":\"miner\",\"Name\":\"live\","
+				     "\"FunctionVersion\":\"$LATEST\"}"));
+	json_object_put(
+	    irx_sim_call(&sim, a, REGION, "iam", "CreateUser", "{\"UserName\":\"ci-bot\"}"));
 	snprintf(e->bot_arn, sizeof(e->bot_arn), "arn:aws:iam::%s:user/ci-bot", a);
-	r = call(a, "iam", "CreateAccessKey", "{\"UserName\":\"ci-bot\"}");
-	copy(e->bot_key, sizeof(e->bot_key), js(jk(jk(r, "AccessKey"), "AccessKeyId")));
+	r = irx_sim_call(&sim, a, REGION, "iam", "CreateAccessKey", "{\"UserName\":\"ci-bot\"}");
+	copy(e->bot_key, sizeof(e->bot_key), jstr(jk(jk(r, "AccessKey"), "AccessKeyId")));
 	json_object_put(r);
-	r = call(a, "sns", "CreateTopic", "{\"Name\":\"irx-alerts\"}");
-	copy(e->topic_arn, sizeof(e->topic_arn), js(jk(r, "TopicArn")));
+	r = irx_sim_call(&sim, a, REGION, "sns", "CreateTopic", "{\"Name\":\"irx-alerts\"}");
+	copy(e->topic_arn, sizeof(e->topic_arn), jstr(jk(r, "TopicArn")));
 	json_object_put(r);
 }
 
@@ -343,15 +264,9 @@ static void seed(struct estate *e, const char *acct)
 {
 	memset(e, 0, sizeof(*e));
 	e->acct = acct;
-	json_object_put(
-	    control("POST", "/__awssim/reset", "{\"settings\":{\"snapshot_polls\":1}}"));
-	json_object_put(
-	    call(A2, "iam", "CreateRole",
-		 "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
-		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
-		 "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::" A1
-		 ":root\\\"},\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":"
-		 "{\\\"StringEquals\\\":{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID "\\\"}}}]}\"}"));
+	json_object_put(irx_sim_control_ok(&sim, "POST", "/__awssim/reset",
+					   "{\"settings\":{\"snapshot_polls\":1}}"));
+	irx_sim_responder_role(&sim, A2, A1, EXTERNAL_ID);
 	seed_instance(e);
 	seed_identities(e);
 	clear_log();
@@ -364,7 +279,7 @@ static const char *rb(const char *name)
 {
 	static char path[1024];
 
-	snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
+	snprintf(path, sizeof(path), "%s/%s.yaml", cli.dir, name);
 	return path;
 }
 
@@ -374,38 +289,21 @@ static const char *rb(const char *name)
  */
 static int irx(const char *acct, char **out, char **err, ...)
 {
-	const char *argv[40] = {0};
-	const char *env[40] = {0};
-	const char *const *base = irx_sim_env(&sim);
-	char plugin_path[4096 + 32], state_dir[1024];
-	char irx_path[4096];
-	size_t n = 0, k = 0;
+	const char *args[40] = {0};
+	size_t n = 0;
 	va_list ap;
-	int status = 0;
 
-	snprintf(irx_path, sizeof(irx_path), "%s", irx_test_build("irx"));
-	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s", irx_test_build("plugins"));
-	snprintf(state_dir, sizeof(state_dir), "IRX_STATE_DIR=%s/state", dir);
-	argv[n++] = irx_path;
 	va_start(ap, err);
 	for (const char *a = va_arg(ap, const char *); a && n < 34; a = va_arg(ap, const char *))
-		argv[n++] = a;
+		args[n++] = a;
 	va_end(ap);
 	if (strcmp(acct, A2) == 0) {
-		argv[n++] = "--role-arn";
-		argv[n++] = RESPONDER;
-		argv[n++] = "--external-id";
-		argv[n++] = EXTERNAL_ID;
+		args[n++] = "--role-arn";
+		args[n++] = RESPONDER;
+		args[n++] = "--external-id";
+		args[n++] = EXTERNAL_ID;
 	}
-	for (; base[k] && k < 36; k++)
-		env[k] = base[k];
-	env[k++] = plugin_path;
-	env[k++] = state_dir;
-	status = irx_test_run(argv, env, NULL, out, err);
-	if (getenv("IRX_TEST_VERBOSE"))
-		fprintf(stderr, "\n$ irx %s %s ... -> %d\n%s%s", argv[1], argv[2], status, *out,
-			*err);
-	return status;
+	return irx_cli_runv(&cli, args, out, err);
 }
 
 /* The execution id from irx's "irx: execution ID STATUS" line (static buffer). */
@@ -539,7 +437,7 @@ static int suite_init(void)
 		     {"role", role_rb},
 		     {"lambda", lambda_rb}};
 
-	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
+	irx_cli_init(&cli, &sim);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (irx_test_write(rb(files[i].name), files[i].text) < 0)
 			return -1;
@@ -565,7 +463,7 @@ static const char *eni_groups(struct json_object *ec2, const char *eni)
 	b[0] = '\0';
 	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
 		strcat(b, i ? "," : "");
-		strncat(b, js(jk(ji(groups, i), "GroupId")), 40);
+		strncat(b, jstr(jk(ji(groups, i), "GroupId")), 40);
 	}
 	return b;
 }
@@ -578,7 +476,7 @@ static const char *group_named(struct json_object *ec2, const char *name)
 	id[0] = '\0';
 	json_object_object_foreach(jk(ec2, "security_groups"), gid, sg)
 	{
-		if (strcmp(js(jk(sg, "GroupName")), name) == 0)
+		if (strcmp(jstr(jk(sg, "GroupName")), name) == 0)
 			copy(id, sizeof(id), gid);
 	}
 	return id;
@@ -592,17 +490,17 @@ static int volume_delete_on_termination(struct json_object *ec2, const char *vol
 
 static const char *address_eni(struct json_object *ec2, const char *alloc)
 {
-	return js(jk(jk(jk(ec2, "addresses"), alloc), "NetworkInterfaceId"));
+	return jstr(jk(jk(jk(ec2, "addresses"), alloc), "NetworkInterfaceId"));
 }
 
 /* The instance's lifecycle state in web-asg and the group's desired capacity (static). */
 static const char *asg_state(const char *acct, const char *instance)
 {
 	static char s[48];
-	struct json_object *st = state(acct, "autoscaling");
+	struct json_object *st = irx_sim_state(&sim, acct, REGION, "autoscaling");
 	struct json_object *g = jk(jk(st, "groups"), "web-asg");
 
-	snprintf(s, sizeof(s), "%s desired %d", js(jk(jk(g, "_members"), instance)),
+	snprintf(s, sizeof(s), "%s desired %d", jstr(jk(jk(g, "_members"), instance)),
 		 json_object_get_int(jk(g, "DesiredCapacity")));
 	json_object_put(st);
 	return s;
@@ -611,14 +509,14 @@ static const char *asg_state(const char *acct, const char *instance)
 /* How many target groups hold the instance. */
 static int registrations(const char *acct, const struct estate *e)
 {
-	struct json_object *st = state(acct, "elasticloadbalancing");
+	struct json_object *st = irx_sim_state(&sim, acct, REGION, "elasticloadbalancing");
 	int n = 0;
 
 	for (int i = 0; i < 2; i++) {
 		struct json_object *targets = jk(jk(jk(st, "target_groups"), e->tg[i]), "_targets");
 
 		for (size_t k = 0; targets && k < json_object_array_length(targets); k++)
-			n += strcmp(js(jk(ji(targets, k), "Id")), e->instance) == 0;
+			n += strcmp(jstr(jk(ji(targets, k), "Id")), e->instance) == 0;
 	}
 	json_object_put(st);
 	return n;
@@ -626,7 +524,7 @@ static int registrations(const char *acct, const struct estate *e)
 
 static void assert_original_instance(const struct estate *e)
 {
-	struct json_object *ec2 = state(e->acct, "ec2");
+	struct json_object *ec2 = irx_sim_state(&sim, e->acct, REGION, "ec2");
 	struct json_object *inst = jk(jk(ec2, "instances"), e->instance);
 	char want[128];
 
@@ -650,8 +548,8 @@ static void assert_original_instance(const struct estate *e)
 
 static void assert_isolated(const struct estate *e)
 {
-	struct json_object *ec2 = state(e->acct, "ec2");
-	struct json_object *iam = state(e->acct, "iam");
+	struct json_object *ec2 = irx_sim_state(&sim, e->acct, REGION, "ec2");
+	struct json_object *iam = irx_sim_state(&sim, e->acct, REGION, "iam");
 	struct json_object *inst = jk(jk(ec2, "instances"), e->instance);
 	struct json_object *iso = NULL, *rules = NULL, *inline_ = NULL;
 	char iso_id[64];
@@ -663,12 +561,12 @@ static void assert_isolated(const struct estate *e)
 		CU_ASSERT_STRING_EQUAL(eni_groups(ec2, e->eni[i]), iso_id);
 	/* the isolation group admits nothing and lets nothing out */
 	iso = jk(jk(ec2, "security_groups"), iso_id);
-	CU_ASSERT_STRING_EQUAL(js(jk(iso, "VpcId")), e->vpc);
+	CU_ASSERT_STRING_EQUAL(jstr(jk(iso, "VpcId")), e->vpc);
 	rules = jk(iso, "_rules");
 	CU_ASSERT_EQUAL(rules ? json_object_array_length(rules) : 99, 0);
 	/* evidence protected */
 	CU_ASSERT_TRUE(json_object_get_boolean(jk(jk(inst, "_attrs"), "disableApiTermination")));
-	CU_ASSERT_STRING_EQUAL(js(jk(jk(inst, "_attrs"), "instanceInitiatedShutdownBehavior")),
+	CU_ASSERT_STRING_EQUAL(jstr(jk(jk(inst, "_attrs"), "instanceInitiatedShutdownBehavior")),
 			       "stop");
 	for (int i = 0; i < 3; i++)
 		CU_ASSERT_FALSE(volume_delete_on_termination(ec2, e->volumes[i]));
@@ -677,13 +575,14 @@ static void assert_isolated(const struct estate *e)
 	CU_ASSERT_EQUAL(registrations(e->acct, e), 0);
 	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[0]), "");
 	CU_ASSERT_STRING_EQUAL(address_eni(ec2, e->alloc[1]), "");
-	CU_ASSERT_STRING_EQUAL(js(jk(jk(jk(ec2, "addresses"), e->alloc[1]), "AssociationId")), "");
+	CU_ASSERT_STRING_EQUAL(jstr(jk(jk(jk(ec2, "addresses"), e->alloc[1]), "AssociationId")),
+			       "");
 	/* the role's credentials denied on this instance */
 	inline_ = jk(jk(jk(iam, "roles"), "web-role"), "_inline");
 	CU_ASSERT_EQUAL(inline_ ? json_object_object_length(inline_) : 0, 1);
 	json_object_object_foreach(inline_, pname, pdoc)
 	{
-		const char *doc = js(pdoc);
+		const char *doc = jstr(pdoc);
 
 		char want[96];
 
@@ -713,9 +612,9 @@ static void isolate_scenario(const char *acct)
 	free(err);
 	assert_isolated(&e);
 	/* tagged with the execution and the case */
-	ec2 = state(acct, "ec2");
-	CU_ASSERT_STRING_EQUAL(js(jk(jk(jk(ec2, "tags"), e.instance), "irx:execution-id")), id);
-	CU_ASSERT_STRING_EQUAL(js(jk(jk(jk(ec2, "tags"), e.instance), "irx:case-id")), "CASE-1");
+	ec2 = irx_sim_state(&sim, acct, REGION, "ec2");
+	CU_ASSERT_STRING_EQUAL(jstr(jk(jk(jk(ec2, "tags"), e.instance), "irx:execution-id")), id);
+	CU_ASSERT_STRING_EQUAL(jstr(jk(jk(jk(ec2, "tags"), e.instance), "irx:case-id")), "CASE-1");
 	/* the untrack group exists and allows everything; the isolation group holds no rule */
 	CU_ASSERT_EQUAL(strncmp(group_named(ec2, "irx-untrack"), "sg-", 3), 0);
 	json_object_put(ec2);
@@ -740,11 +639,11 @@ static void isolate_scenario(const char *acct)
 	/* rollback restores everything */
 	rollback_ok(acct, id, NULL);
 	assert_original_instance(&e);
-	iam = state(acct, "iam");
+	iam = irx_sim_state(&sim, acct, REGION, "iam");
 	inline_ = jk(jk(jk(iam, "roles"), "web-role"), "_inline");
 	CU_ASSERT_EQUAL(inline_ ? json_object_object_length(inline_) : 99, 0);
 	json_object_put(iam);
-	ec2 = state(acct, "ec2");
+	ec2 = irx_sim_state(&sim, acct, REGION, "ec2");
 	CU_ASSERT_PTR_NULL(jk(jk(jk(ec2, "tags"), e.instance), "irx:execution-id"));
 	json_object_put(ec2);
 }
@@ -762,15 +661,15 @@ static void test_isolate_account2_assumed_role(void)
 	isolate_scenario(A2);
 	/* the last run (the rollback) worked in 222222222222 with the role's session keys; the
 	 * first account was only asked for AssumeRole */
-	log = control("GET", "/__awssim/requests", NULL);
+	log = irx_sim_control_ok(&sim, "GET", "/__awssim/requests", NULL);
 	reqs = jk(log, "requests");
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
 		struct json_object *r = ji(reqs, i);
 
-		if (strcmp(js(jk(r, "account")), A2) == 0)
-			assumed += strncmp(js(jk(r, "access_key")), "ASIA", 4) == 0;
+		if (strcmp(jstr(jk(r, "account")), A2) == 0)
+			assumed += strncmp(jstr(jk(r, "access_key")), "ASIA", 4) == 0;
 		else
-			other += strcmp(js(jk(r, "operation")), "AssumeRole") != 0;
+			other += strcmp(jstr(jk(r, "operation")), "AssumeRole") != 0;
 	}
 	CU_ASSERT_TRUE(assumed > 10);
 	CU_ASSERT_EQUAL(other, 0);
@@ -801,12 +700,12 @@ static const char *irx_tags(struct json_object *tags)
 
 	buf[0] = '\0';
 	for (size_t i = 0; tags && i < json_object_array_length(tags); i++) {
-		const char *k = js(jk(ji(tags, i), "Key"));
+		const char *k = jstr(jk(ji(tags, i), "Key"));
 
 		if (strncmp(k, "irx:", 4) != 0 || strcmp(k, "irx:execution-id") == 0)
 			continue;
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s=%s", buf[0] ? "," : "",
-			 k, js(jk(ji(tags, i), "Value")));
+			 k, jstr(jk(ji(tags, i), "Value")));
 	}
 	return buf;
 }
@@ -815,8 +714,8 @@ static const char *irx_tags(struct json_object *tags)
 static const char *tag_value(struct json_object *tags, const char *key)
 {
 	for (size_t i = 0; tags && i < json_object_array_length(tags); i++)
-		if (strcmp(js(jk(ji(tags, i), "Key")), key) == 0)
-			return js(jk(ji(tags, i), "Value"));
+		if (strcmp(jstr(jk(ji(tags, i), "Key")), key) == 0)
+			return jstr(jk(ji(tags, i), "Value"));
 	return "";
 }
 
@@ -834,18 +733,18 @@ static void user_scenario(const char *acct)
 	IRX_ASSERT_CONTAINS(err, "contained user 'mallory'");
 	IRX_ASSERT_CONTAINS(err, "deleted the console password (rollback cannot restore it)");
 	free(err);
-	iam = state(acct, "iam");
+	iam = irx_sim_state(&sim, acct, REGION, "iam");
 	u = jk(jk(iam, "users"), "mallory");
 	CU_ASSERT_EQUAL(json_object_object_length(jk(u, "_keys")), 2);
 	json_object_object_foreach(jk(u, "_keys"), kid, key)
 	{
 		(void)kid;
-		CU_ASSERT_STRING_EQUAL(js(jk(key, "Status")), "Inactive");
+		CU_ASSERT_STRING_EQUAL(jstr(jk(key, "Status")), "Inactive");
 	}
 	CU_ASSERT_PTR_NULL(jk(u, "_login"));
 	CU_ASSERT_STRING_EQUAL(jtext(jk(u, "_attached")), "[\"" DENY_ALL "\"]");
 	CU_ASSERT_EQUAL(json_object_object_length(jk(u, "_inline")), 1);
-	IRX_ASSERT_CONTAINS(js(jk(jk(u, "_inline"), "irx-revoke-older-sessions")),
+	IRX_ASSERT_CONTAINS(jstr(jk(jk(u, "_inline"), "irx-revoke-older-sessions")),
 			    "aws:TokenIssueTime");
 	CU_ASSERT_STRING_EQUAL(tag_value(jk(u, "Tags"), "irx:case-id"), "CASE-2");
 	CU_ASSERT_STRING_EQUAL(tag_value(jk(u, "Tags"), "irx:action"), "deny:iamUser");
@@ -860,12 +759,12 @@ static void user_scenario(const char *acct)
 	IRX_ASSERT_CONTAINS(err, "not restored: the console password of user 'mallory' cannot be "
 				 "restored");
 	free(err);
-	iam = state(acct, "iam");
+	iam = irx_sim_state(&sim, acct, REGION, "iam");
 	u = jk(jk(iam, "users"), "mallory");
 	json_object_object_foreach(jk(u, "_keys"), kid2, key2)
 	{
 		(void)kid2;
-		CU_ASSERT_STRING_EQUAL(js(jk(key2, "Status")), "Active");
+		CU_ASSERT_STRING_EQUAL(jstr(jk(key2, "Status")), "Active");
 	}
 	CU_ASSERT_PTR_NULL(jk(u, "_login"));
 	CU_ASSERT_STRING_EQUAL(jtext(jk(u, "_attached")), "[]");
@@ -896,7 +795,7 @@ static void test_role_with_path(void)
 		copy(id, sizeof(id), run_ok(e.acct, "role", e.role_arn, NULL, NULL, &err));
 		IRX_ASSERT_CONTAINS(err, "denied role 'ops-admin': attached AWSDenyAll");
 		free(err);
-		iam = state(e.acct, "iam");
+		iam = irx_sim_state(&sim, e.acct, REGION, "iam");
 		r = jk(jk(iam, "roles"), "ops-admin");
 		CU_ASSERT_STRING_EQUAL(jtext(jk(r, "_attached")), "[\"" DENY_ALL "\"]");
 		CU_ASSERT_STRING_EQUAL(irx_tags(jk(r, "Tags")), "irx:action=deny:iamRole");
@@ -907,7 +806,7 @@ static void test_role_with_path(void)
 		json_object_put(iam);
 		assert_second_run_changes_nothing(e.acct, "role", e.role_arn);
 		rollback_ok(e.acct, id, NULL);
-		iam = state(e.acct, "iam");
+		iam = irx_sim_state(&sim, e.acct, REGION, "iam");
 		r = jk(jk(iam, "roles"), "ops-admin");
 		CU_ASSERT_STRING_EQUAL(jtext(jk(r, "_attached")), "[]");
 		CU_ASSERT_STRING_EQUAL(irx_tags(jk(r, "Tags")), "");
@@ -920,7 +819,8 @@ static void test_role_with_path(void)
 static void lambda_state(const char *acct, char *conc, size_t size, char *mapping, size_t msize,
 			 char *role_inline, size_t rsize)
 {
-	struct json_object *l = state(acct, "lambda"), *iam = state(acct, "iam");
+	struct json_object *l = irx_sim_state(&sim, acct, REGION, "lambda"),
+			   *iam = irx_sim_state(&sim, acct, REGION, "iam");
 	struct json_object *c = jk(jk(jk(l, "functions"), "miner"), "_concurrency");
 
 	snprintf(conc, size, "%s", c ? jtext(c) : "none");
@@ -928,7 +828,7 @@ static void lambda_state(const char *acct, char *conc, size_t size, char *mappin
 	json_object_object_foreach(jk(l, "mappings"), uuid, m)
 	{
 		(void)uuid;
-		snprintf(mapping, msize, "%s", js(jk(m, "State")));
+		snprintf(mapping, msize, "%s", jstr(jk(m, "State")));
 	}
 	snprintf(role_inline, rsize, "%s",
 		 jtext(jk(jk(jk(iam, "roles"), "miner-role"), "_inline")));
@@ -978,16 +878,16 @@ static void test_lambda(void)
 static const char *snapshotted_volumes(const struct estate *e, const char *id, int *count)
 {
 	static char buf[256];
-	struct json_object *ec2 = state(e->acct, "ec2");
+	struct json_object *ec2 = irx_sim_state(&sim, e->acct, REGION, "ec2");
 
 	buf[0] = '\0';
 	*count = 0;
 	for (int v = 0; v < 3; v++) {
 		json_object_object_foreach(jk(ec2, "snapshots"), sid, snap)
 		{
-			if (strcmp(js(jk(snap, "VolumeId")), e->volumes[v]) != 0)
+			if (strcmp(jstr(jk(snap, "VolumeId")), e->volumes[v]) != 0)
 				continue;
-			if (strcmp(js(jk(jk(jk(ec2, "tags"), sid), "irx:execution-id")), id) != 0)
+			if (strcmp(jstr(jk(jk(jk(ec2, "tags"), sid), "irx:execution-id")), id) != 0)
 				continue;
 			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
 				 buf[0] ? "," : "", e->volumes[v]);
@@ -1006,7 +906,7 @@ static const char *snapshotted_volumes(const struct estate *e, const char *id, i
 /* The messages published to the estate's topic, as JSON text (malloc'd). */
 static char *published(const struct estate *e)
 {
-	struct json_object *sns = state(e->acct, "sns");
+	struct json_object *sns = irx_sim_state(&sim, e->acct, REGION, "sns");
 	char *text = strdup(jtext(jk(jk(jk(sns, "topics"), e->topic_arn), "messages")));
 
 	json_object_put(sns);
@@ -1055,9 +955,9 @@ static void test_snapshot_and_notify(void)
 static void tag_instance(const struct estate *e, const char *key, const char *value)
 {
 	json_object_put(
-	    call(e->acct, "ec2", "CreateTags",
-		 "{\"Resources\":[\"%s\"],\"Tags\":[{\"Key\":\"%s\",\"Value\":\"%s\"}]}",
-		 e->instance, key, value));
+	    irx_sim_call(&sim, e->acct, REGION, "ec2", "CreateTags",
+			 "{\"Resources\":[\"%s\"],\"Tags\":[{\"Key\":\"%s\",\"Value\":\"%s\"}]}",
+			 e->instance, key, value));
 }
 
 static void test_exception_tag(void)
@@ -1158,14 +1058,14 @@ static void test_defect_multi_eni(void)
 	    "\"ModifyInstanceAttribute\",\"params\":{\"InstanceId\":\"%s\",\"Groups\":[\"%s\"]}}",
 	    A1, e.instance, e.sg_mgmt);
 	CU_ASSERT_EQUAL(irx_sim_control(&sim, "POST", "/__awssim/call", body, &out), 400);
-	CU_ASSERT_STRING_EQUAL(js(jk(out, "error")), "InvalidInstanceID");
-	IRX_ASSERT_CONTAINS(js(jk(out, "message")), "There are multiple interfaces attached");
+	CU_ASSERT_STRING_EQUAL(jstr(jk(out, "error")), "InvalidInstanceID");
+	IRX_ASSERT_CONTAINS(jstr(jk(out, "message")), "There are multiple interfaces attached");
 	json_object_put(out);
 	clear_log();
 	(void)run_ok(A1, "isolate", e.instance_arn, NULL, NULL, NULL);
 	assert_isolated(&e);
 	/* no request of the run failed, and the groups went through the ENIs */
-	log = control("GET", "/__awssim/requests", NULL);
+	log = irx_sim_control_ok(&sim, "GET", "/__awssim/requests", NULL);
 	reqs = jk(log, "requests");
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++) {
 		struct json_object *r = ji(reqs, i);
@@ -1176,7 +1076,8 @@ static void test_defect_multi_eni(void)
 			       json_object_is_type(jk(r, "error"), json_type_null));
 	}
 	json_object_put(log);
-	out = control("GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
+	out = irx_sim_control_ok(
+	    &sim, "GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
 	CU_ASSERT_TRUE(json_object_get_int(jk(out, "count")) >=
 		       6); /* untrack + isolation per ENI */
 	json_object_put(out);
@@ -1194,21 +1095,22 @@ static void test_defect_errors_not_swallowed(void)
 	int status = 0;
 
 	seed(&e, A1);
-	json_object_put(
-	    control("POST", "/__awssim/faults",
-		    "{\"kind\":\"error\",\"code\":\"UnauthorizedOperation\",\"status\":403,"
-		    "\"message\":\"You are not authorized to perform this operation.\","
-		    "\"service\":\"ec2\",\"operation\":\"ModifyNetworkInterfaceAttribute\","
-		    "\"after\":4,\"count\":1}"));
+	json_object_put(irx_sim_control_ok(
+	    &sim, "POST", "/__awssim/faults",
+	    "{\"kind\":\"error\",\"code\":\"UnauthorizedOperation\",\"status\":403,"
+	    "\"message\":\"You are not authorized to perform this operation.\","
+	    "\"service\":\"ec2\",\"operation\":\"ModifyNetworkInterfaceAttribute\","
+	    "\"after\":4,\"count\":1}"));
 	status = irx(A1, &out, &err, "run", rb("isolate"), "-t", e.instance_arn, NULL);
 	CU_ASSERT_EQUAL(status, 1);
 	copy(id, sizeof(id), execution_id(err));
-	json_object_put(control("DELETE", "/__awssim/faults", NULL));
-	log = control("GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
+	json_object_put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/faults", NULL));
+	log = irx_sim_control_ok(
+	    &sim, "GET", "/__awssim/requests?operation=ModifyNetworkInterfaceAttribute", NULL);
 	reqs = jk(log, "requests");
 	for (size_t i = 0; reqs && i < json_object_array_length(reqs); i++)
-		if (strcmp(js(jk(ji(reqs, i), "error")), "UnauthorizedOperation") == 0)
-			copy(request_id, sizeof(request_id), js(jk(ji(reqs, i), "request_id")));
+		if (strcmp(jstr(jk(ji(reqs, i), "error")), "UnauthorizedOperation") == 0)
+			copy(request_id, sizeof(request_id), jstr(jk(ji(reqs, i), "request_id")));
 	json_object_put(log);
 	CU_ASSERT_EQUAL(strlen(request_id), 36);
 	IRX_ASSERT_CONTAINS(err, "UnauthorizedOperation");
@@ -1224,7 +1126,7 @@ static void test_defect_errors_not_swallowed(void)
 	free(show);
 	free(show_err);
 	/* the part done: evidence protected and out of service, not yet isolated */
-	ec2 = state(A1, "ec2");
+	ec2 = irx_sim_state(&sim, A1, REGION, "ec2");
 	CU_ASSERT_TRUE(json_object_get_boolean(
 	    jk(jk(jk(jk(ec2, "instances"), e.instance), "_attrs"), "disableApiTermination")));
 	json_object_put(ec2);
@@ -1238,10 +1140,10 @@ static void test_defect_errors_not_swallowed(void)
 static const char *solo(const char *acct, const char *instance)
 {
 	static char s[64];
-	struct json_object *st = state(acct, "autoscaling");
+	struct json_object *st = irx_sim_state(&sim, acct, REGION, "autoscaling");
 	struct json_object *g = jk(jk(st, "groups"), "solo");
 
-	snprintf(s, sizeof(s), "%s min %d desired %d", js(jk(jk(g, "_members"), instance)),
+	snprintf(s, sizeof(s), "%s min %d desired %d", jstr(jk(jk(g, "_members"), instance)),
 		 json_object_get_int(jk(g, "MinSize")),
 		 json_object_get_int(jk(g, "DesiredCapacity")));
 	json_object_put(st);
@@ -1260,14 +1162,16 @@ static void test_group_at_min_size(void)
 	char id[64];
 
 	seed(&e, A1);
-	json_object_put(call(A1, "autoscaling", "DetachInstances",
-			     "{\"AutoScalingGroupName\":\"web-asg\",\"InstanceIds\":[\"%s\"],"
-			     "\"ShouldDecrementDesiredCapacity\":true}",
-			     e.instance));
-	json_object_put(call(A1, "autoscaling", "CreateAutoScalingGroup",
-			     "{\"AutoScalingGroupName\":\"solo\",\"MinSize\":1,\"MaxSize\":1,"
-			     "\"DesiredCapacity\":0,\"InstanceId\":\"%s\"}",
-			     e.instance));
+	json_object_put(
+	    irx_sim_call(&sim, A1, REGION, "autoscaling", "DetachInstances",
+			 "{\"AutoScalingGroupName\":\"web-asg\",\"InstanceIds\":[\"%s\"],"
+			 "\"ShouldDecrementDesiredCapacity\":true}",
+			 e.instance));
+	json_object_put(
+	    irx_sim_call(&sim, A1, REGION, "autoscaling", "CreateAutoScalingGroup",
+			 "{\"AutoScalingGroupName\":\"solo\",\"MinSize\":1,\"MaxSize\":1,"
+			 "\"DesiredCapacity\":0,\"InstanceId\":\"%s\"}",
+			 e.instance));
 	CU_ASSERT_STRING_EQUAL(solo(A1, e.instance), "InService min 1 desired 1");
 	copy(id, sizeof(id), run_ok(A1, "isolate", e.instance_arn, NULL, NULL, &err));
 	IRX_ASSERT_CONTAINS(err, "lower the minimum size of auto scaling group 'solo' from 1 to 0");
@@ -1328,13 +1232,13 @@ static void test_entity_lockdown(void)
 		(void)snapshotted_volumes(&e, "", &count);
 		CU_ASSERT_EQUAL(count, 3);
 		assert_isolated(&e);
-		iam = state(e.acct, "iam");
+		iam = irx_sim_state(&sim, e.acct, REGION, "iam");
 		/* user: keys inactive, no password, AWSDenyAll */
 		u = jk(jk(iam, "users"), "mallory");
 		json_object_object_foreach(jk(u, "_keys"), kid, key)
 		{
 			(void)kid;
-			CU_ASSERT_STRING_EQUAL(js(jk(key, "Status")), "Inactive");
+			CU_ASSERT_STRING_EQUAL(jstr(jk(key, "Status")), "Inactive");
 		}
 		CU_ASSERT_PTR_NULL(jk(u, "_login"));
 		CU_ASSERT_STRING_EQUAL(jtext(jk(u, "_attached")), "[\"" DENY_ALL "\"]");
@@ -1343,24 +1247,24 @@ static void test_entity_lockdown(void)
 				       "[\"" DENY_ALL "\"]");
 		/* access key: only that key, its owner's older sessions revoked */
 		CU_ASSERT_STRING_EQUAL(
-		    js(jk(jk(jk(jk(jk(iam, "users"), "ci-bot"), "_keys"), e.bot_key), "Status")),
+		    jstr(jk(jk(jk(jk(jk(iam, "users"), "ci-bot"), "_keys"), e.bot_key), "Status")),
 		    "Inactive");
 		IRX_ASSERT_CONTAINS(jtext(jk(jk(jk(iam, "users"), "ci-bot"), "_inline")),
 				    "aws:TokenIssueTime");
 		json_object_put(iam);
 		/* function (qualified ARN): the whole function stopped */
-		l = state(e.acct, "lambda");
+		l = irx_sim_state(&sim, e.acct, REGION, "lambda");
 		CU_ASSERT_STRING_EQUAL(jtext(jk(jk(jk(l, "functions"), "miner"), "_concurrency")),
 				       "0");
 		/* DisableEventSources defaults to false: the mapping is left alone */
 		json_object_object_foreach(jk(l, "mappings"), uuid, m)
 		{
 			(void)uuid;
-			CU_ASSERT_STRING_EQUAL(js(jk(m, "State")), "Enabled");
+			CU_ASSERT_STRING_EQUAL(jstr(jk(m, "State")), "Enabled");
 		}
 		json_object_put(l);
 		/* notified at start and end of each */
-		sns = state(e.acct, "sns");
+		sns = irx_sim_state(&sim, e.acct, REGION, "sns");
 		CU_ASSERT_EQUAL(
 		    json_object_array_length(jk(jk(jk(sns, "topics"), e.topic_arn), "messages")),
 		    10);
