@@ -20,7 +20,6 @@
  * in undo records (rollback keeps the groups): their changes are counted per VPC, and every
  * group is named by a journal.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +28,15 @@
 #include <json-c/json.h>
 
 #include "error.h"
+#include "irx_cli_harness.h"
 #include "journal.h"
+#include "json_access.h"
 #include "sim_harness.h"
 #include "test.h"
 #include "util.h"
 
 #define REGION "us-east-1"
 #define EXTERNAL_ID "fleet-faults-7c1e"
-#define AMI "ami-0a1b2c3d4e5f60004"
 #define ACCOUNTS 4
 #define VPCS 2	/* per account: the default VPC and one created */
 #define KINDS 5 /* plain, 2 ENIs, Auto Scaling, target group, Elastic IP */
@@ -74,7 +74,7 @@ static const struct {
 #define NCHANGES (sizeof(changes) / sizeof(changes[0]))
 
 static struct irx_sim sim;
-static char dir[512];
+static struct irx_cli cli;
 static char instances[ACCOUNTS][PER_ACCOUNT][32];
 static enum kind kinds[PER_ACCOUNT];
 /* successful calls of each change in one fault-free containment of the baseline instance */
@@ -100,18 +100,6 @@ static const char runbook[] =
     "    maxAttempts: 3\n"
     "    inputs: {TargetArn: '{{ TargetArn }}', WaitForCompletion: false}\n";
 
-static struct json_object *jk(struct json_object *o, const char *k)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *js(struct json_object *o)
-{
-	return o ? json_object_get_string(o) : "";
-}
-
 /* o when it is an object, else an empty one (json-c's foreach needs an object) */
 static struct json_object *jo(struct json_object *o)
 {
@@ -122,103 +110,22 @@ static struct json_object *jo(struct json_object *o)
 	return o && json_object_is_type(o, json_type_object) ? o : empty;
 }
 
-static size_t alen(struct json_object *a)
-{
-	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
-}
-
-static struct json_object *ji(struct json_object *a, size_t i)
-{
-	return json_object_array_get_idx(a, i);
-}
-
-static const char *path(const char *name)
-{
-	static char p[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
-	return p[k];
-}
-
-static struct json_object *control(const char *method, const char *p, const char *body)
-{
-	struct json_object *out = NULL;
-	long status = irx_sim_control(&sim, method, p, body, &out);
-
-	if (status != 200) {
-		fprintf(stderr, "\n  %s %s -> %ld: %s\n", method, p, status,
-			out ? json_object_to_json_string(out) : "(no JSON)");
-		CU_FAIL("control request failed");
-	}
-	return out;
-}
-
-/* One operation as the account's root (the control endpoint: never faulted, never logged). */
-static struct json_object *call(const char *acct, const char *service, const char *op,
-				const char *fmt, ...)
-{
-	char params[8192] = "", req[9000];
-	struct json_object *out = NULL, *r = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
-	snprintf(req, sizeof(req),
-		 "{\"account\":\"%s\",\"region\":\"" REGION "\",\"service\":\"%s\","
-		 "\"operation\":\"%s\",\"params\":%s}",
-		 acct, service, op, params);
-	out = control("POST", "/__awssim/call", req);
-	r = json_object_get(jk(out, "result"));
-	json_object_put(out);
-	return r ? r : json_object_new_object();
-}
-
 static void put(struct json_object *o)
 {
 	json_object_put(o);
-}
-
-static int irx(char **out, char **err, ...)
-{
-	const char *argv[40] = {0};
-	const char *env[48] = {0};
-	const char *const *base = irx_sim_env(&sim);
-	char plugin_path[4200], state_dir[1100], irx_path[4096];
-	size_t n = 0, k = 0;
-	va_list ap;
-	int status = 0;
-
-	snprintf(irx_path, sizeof(irx_path), "%s", irx_test_build("irx"));
-	snprintf(plugin_path, sizeof(plugin_path), "IRX_PLUGIN_PATH=%s", irx_test_build("plugins"));
-	snprintf(state_dir, sizeof(state_dir), "IRX_STATE_DIR=%s/state", dir);
-	argv[n++] = irx_path;
-	va_start(ap, err);
-	for (const char *a = va_arg(ap, const char *); a && n < 38; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	for (; base[k] && k < 44; k++)
-		env[k] = base[k];
-	env[k++] = plugin_path;
-	env[k++] = state_dir;
-	status = irx_test_run(argv, env, NULL, out, err);
-	if (getenv("IRX_TEST_VERBOSE"))
-		fprintf(stderr, "\n$ irx %s ... -> %d\n%s%s", argv[1], status, *out, *err);
-	return status;
 }
 
 /* A VPC with one subnet: its id in vpc, the subnet's in subnet. */
 static void make_vpc(const char *acct, const char *cidr, const char *subnet_cidr, char vpc[32],
 		     char subnet[32])
 {
-	struct json_object *r = call(acct, "ec2", "CreateVpc", "{\"CidrBlock\":\"%s\"}", cidr);
+	struct json_object *r =
+	    irx_sim_call(&sim, acct, REGION, "ec2", "CreateVpc", "{\"CidrBlock\":\"%s\"}", cidr);
 
 	snprintf(vpc, 32, "%s", js(jk(jk(r, "Vpc"), "VpcId")));
 	put(r);
-	r = call(acct, "ec2", "CreateSubnet", "{\"VpcId\":\"%s\",\"CidrBlock\":\"%s\"}", vpc,
-		 subnet_cidr);
+	r = irx_sim_call(&sim, acct, REGION, "ec2", "CreateSubnet",
+			 "{\"VpcId\":\"%s\",\"CidrBlock\":\"%s\"}", vpc, subnet_cidr);
 	snprintf(subnet, 32, "%s", js(jk(jk(r, "Subnet"), "SubnetId")));
 	put(r);
 	CU_ASSERT_EQUAL(strncmp(vpc, "vpc-", 4), 0);
@@ -228,32 +135,22 @@ static void make_vpc(const char *acct, const char *cidr, const char *subnet_cidr
 /* The account's default VPC and its subnet. */
 static void default_vpc(const char *acct, char vpc[32], char subnet[32])
 {
-	struct json_object *r = call(acct, "ec2", "DescribeSubnets", "{}");
-
-	snprintf(subnet, 32, "%s", js(jk(ji(jk(r, "Subnets"), 0), "SubnetId")));
-	snprintf(vpc, 32, "%s", js(jk(ji(jk(r, "Subnets"), 0), "VpcId")));
-	put(r);
+	irx_sim_default_subnet(&sim, acct, REGION, vpc, subnet);
 	CU_ASSERT_EQUAL(strncmp(vpc, "vpc-", 4), 0);
 }
 
 /* count instances of kind k in the subnet; their ids into ids[]. */
 static void launch(const char *acct, const char *subnet, enum kind k, int count, char ids[][32])
 {
-	struct json_object *r = NULL, *list = NULL;
-	char second[128] = "";
+	char extra[256] = "", second[128] = "";
 
 	if (k == K_TWO_ENIS)
 		snprintf(second, sizeof(second), ",{\"DeviceIndex\":1,\"SubnetId\":\"%s\"}",
 			 subnet);
-	r = call(acct, "ec2", "RunInstances",
-		 "{\"ImageId\":\"" AMI "\",\"MinCount\":%d,\"MaxCount\":%d,"
-		 "\"NetworkInterfaces\":[{\"DeviceIndex\":0,\"SubnetId\":\"%s\"}%s]}",
-		 count, count, subnet, second);
-	list = jk(r, "Instances");
-	CU_ASSERT_EQUAL_FATAL(alen(list), (size_t)count);
-	for (int i = 0; i < count; i++)
-		snprintf(ids[i], 32, "%s", js(jk(ji(list, (size_t)i), "InstanceId")));
-	put(r);
+	snprintf(extra, sizeof(extra),
+		 ",\"NetworkInterfaces\":[{\"DeviceIndex\":0,\"SubnetId\":\"%s\"}%s]", subnet,
+		 second);
+	put(irx_sim_run_instances(&sim, acct, REGION, count, extra, ids));
 }
 
 /* The instances' memberships: a target group in the VPC, or an Elastic IP each. */
@@ -264,26 +161,29 @@ static void attach_kind(const char *acct, const char *vpc, enum kind k, int coun
 	size_t n = 0;
 
 	if (k == K_TARGET) {
-		r = call(acct, "elasticloadbalancing", "CreateTargetGroup",
-			 "{\"Name\":\"web-%s\",\"Protocol\":\"HTTP\",\"Port\":80,\"VpcId\":\"%s\"}",
-			 vpc + 4, vpc);
+		r = irx_sim_call(
+		    &sim, acct, REGION, "elasticloadbalancing", "CreateTargetGroup",
+		    "{\"Name\":\"web-%s\",\"Protocol\":\"HTTP\",\"Port\":80,\"VpcId\":\"%s\"}",
+		    vpc + 4, vpc);
 		snprintf(tg, sizeof(tg), "%s",
 			 js(jk(ji(jk(r, "TargetGroups"), 0), "TargetGroupArn")));
 		put(r);
 		for (int i = 0; i < count; i++)
 			n += (size_t)snprintf(targets + n, sizeof(targets) - n, "%s{\"Id\":\"%s\"}",
 					      i ? "," : "", ids[i]);
-		put(call(acct, "elasticloadbalancing", "RegisterTargets",
-			 "{\"TargetGroupArn\":\"%s\",\"Targets\":[%s]}", tg, targets));
+		put(irx_sim_call(&sim, acct, REGION, "elasticloadbalancing", "RegisterTargets",
+				 "{\"TargetGroupArn\":\"%s\",\"Targets\":[%s]}", tg, targets));
 	} else if (k == K_EIP) {
 		for (int i = 0; i < count; i++) {
 			char alloc[64] = "";
 
-			r = call(acct, "ec2", "AllocateAddress", "{\"Domain\":\"vpc\"}");
+			r = irx_sim_call(&sim, acct, REGION, "ec2", "AllocateAddress",
+					 "{\"Domain\":\"vpc\"}");
 			snprintf(alloc, sizeof(alloc), "%s", js(jk(r, "AllocationId")));
 			put(r);
-			put(call(acct, "ec2", "AssociateAddress",
-				 "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}", alloc, ids[i]));
+			put(irx_sim_call(&sim, acct, REGION, "ec2", "AssociateAddress",
+					 "{\"AllocationId\":\"%s\",\"InstanceId\":\"%s\"}", alloc,
+					 ids[i]));
 		}
 	}
 }
@@ -294,24 +194,13 @@ static void make_asg(const char *acct, const char *name, int count, char ids[][3
 	char list[2048] = "";
 	size_t n = 0;
 
-	put(call(acct, "autoscaling", "CreateAutoScalingGroup",
-		 "{\"AutoScalingGroupName\":\"%s\",\"MinSize\":0,\"MaxSize\":%d}", name, count));
+	put(irx_sim_call(&sim, acct, REGION, "autoscaling", "CreateAutoScalingGroup",
+			 "{\"AutoScalingGroupName\":\"%s\",\"MinSize\":0,\"MaxSize\":%d}", name,
+			 count));
 	for (int i = 0; i < count; i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"", i ? "," : "", ids[i]);
-	put(call(acct, "autoscaling", "AttachInstances",
-		 "{\"AutoScalingGroupName\":\"%s\",\"InstanceIds\":[%s]}", name, list));
-}
-
-/* The responder role in acct, trusting the first account with the ExternalId. */
-static void make_role(const char *acct)
-{
-	put(call(acct, "iam", "CreateRole",
-		 "{\"RoleName\":\"irx-responder\",\"AssumeRolePolicyDocument\":"
-		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
-		 "\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":\\\"arn:aws:iam::%s:root\\\"},"
-		 "\\\"Action\\\":\\\"sts:AssumeRole\\\",\\\"Condition\\\":{\\\"StringEquals\\\":"
-		 "{\\\"sts:ExternalId\\\":\\\"" EXTERNAL_ID "\\\"}}}]}\"}",
-		 accounts[0]));
+	put(irx_sim_call(&sim, acct, REGION, "autoscaling", "AttachInstances",
+			 "{\"AutoScalingGroupName\":\"%s\",\"InstanceIds\":[%s]}", name, list));
 }
 
 static int write_config(void)
@@ -327,13 +216,13 @@ static int write_config(void)
 			    text + n, sizeof(text) - n,
 			    "    role: irx-responder\n    external_id: " EXTERNAL_ID "\n");
 	}
-	return irx_test_write(path("irx.yaml"), text);
+	return irx_test_write(irx_cli_path(&cli, "irx.yaml"), text);
 }
 
 static void reset(void)
 {
-	put(control("DELETE", "/__awssim/faults", NULL));
-	put(control("POST", "/__awssim/reset", "{}"));
+	put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/faults", NULL));
+	put(irx_sim_control_ok(&sim, "POST", "/__awssim/reset", "{}"));
 }
 
 /* The successful calls of op in acct (NULL: any account) since the log was cleared. */
@@ -341,7 +230,7 @@ static int succeeded(struct json_object *log, const char *acct, const char *op)
 {
 	int n = 0;
 
-	for (size_t i = 0; i < alen(log); i++) {
+	for (size_t i = 0; i < jlen(log); i++) {
 		struct json_object *e = ji(log, i);
 
 		if (json_object_get_int(jk(e, "status")) == 200 &&
@@ -369,7 +258,7 @@ static int change_index(const char *op)
 /* Every successful change in the log is one the table knows. */
 static void assert_known_changes(struct json_object *log)
 {
-	for (size_t i = 0; i < alen(log); i++) {
+	for (size_t i = 0; i < jlen(log); i++) {
 		struct json_object *e = ji(log, i);
 		const char *op = js(jk(e, "operation"));
 
@@ -384,7 +273,7 @@ static void assert_known_changes(struct json_object *log)
 
 static struct json_object *request_log(void)
 {
-	struct json_object *all = control("GET", "/__awssim/requests", NULL);
+	struct json_object *all = irx_sim_control_ok(&sim, "GET", "/__awssim/requests", NULL);
 	struct json_object *log = json_object_get(jk(all, "requests"));
 
 	json_object_put(all);
@@ -411,11 +300,12 @@ static void test_baseline(void)
 	attach_kind(accounts[0], vpc, K_TARGET, 1, id);
 	attach_kind(accounts[0], vpc, K_EIP, 1, id);
 	snprintf(arn, sizeof(arn), "arn:aws:ec2:" REGION ":%s:instance/%s\n", accounts[0], id[0]);
-	CU_ASSERT_EQUAL_FATAL(irx_test_write(path("baseline.txt"), arn), 0);
-	put(control("DELETE", "/__awssim/requests", NULL));
-	status = irx(&out, &err, "run", path("runbook.yaml"), "--targets", path("baseline.txt"),
-		     "--config", path("irx.yaml"), "--output", "json", "--state-dir",
-		     path("baseline-state"), NULL);
+	CU_ASSERT_EQUAL_FATAL(irx_test_write(irx_cli_path(&cli, "baseline.txt"), arn), 0);
+	put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "runbook.yaml"),
+			     "--targets", irx_cli_path(&cli, "baseline.txt"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "--output", "json", "--state-dir",
+			     irx_cli_path(&cli, "baseline-state"), NULL);
 	if (status != 0)
 		fprintf(stderr, "\n  baseline run -> %d\n%s%s\n", status, out, err);
 	CU_ASSERT_EQUAL_FATAL(status, 0);
@@ -451,7 +341,7 @@ static void seed_fleet(void)
 		int n = 0, nasg = 0;
 
 		if (a > 0)
-			make_role(acct);
+			irx_sim_responder_role(&sim, acct, accounts[0], EXTERNAL_ID);
 		default_vpc(acct, vpc[0], subnet[0]);
 		snprintf(cidr, sizeof(cidr), "10.%d.0.0/16", a + 1);
 		snprintf(sub, sizeof(sub), "10.%d.0.0/24", a + 1);
@@ -480,7 +370,7 @@ static void inject_faults(void)
 		 "[{\"kind\":\"error\",\"status\":500,\"probability\":0.05,\"seed\":%d},"
 		 "{\"kind\":\"throttle\",\"probability\":%.6f,\"seed\":%d}]",
 		 ERROR_SEED, 0.30 / 0.95, THROTTLE_SEED);
-	put(control("POST", "/__awssim/faults", body));
+	put(irx_sim_control_ok(&sim, "POST", "/__awssim/faults", body));
 }
 
 static bool is_throttle(const char *code)
@@ -493,7 +383,7 @@ static bool is_throttle(const char *code)
 /* The injected faults: both kinds, at about the rates asked (thousands of requests). */
 static void assert_faults(struct json_object *log)
 {
-	int throttled = 0, errors = 0, total = (int)alen(log);
+	int throttled = 0, errors = 0, total = (int)jlen(log);
 
 	for (int i = 0; i < total; i++) {
 		struct json_object *e = ji(log, (size_t)i);
@@ -581,7 +471,7 @@ static void check_journal(const char *state_dir, const char *exec, const char *t
 	const char *open_step = NULL;
 	int open_attempt = 0, last_attempt[2] = {0}, step_at = 0;
 	bool ok_end[2] = {false};
-	size_t n = alen(recs);
+	size_t n = jlen(recs);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(recs);
 	CU_ASSERT_EQUAL(truncated, 0);
@@ -623,24 +513,24 @@ static void check_journal(const char *state_dir, const char *exec, const char *t
 		if (!undo || !json_object_is_type(undo, json_type_object))
 			continue;
 		if (strcmp(step, "snapshot") == 0) {
-			for (size_t s = 0; s < alen(jk(undo, "SnapshotIds")); s++)
+			for (size_t s = 0; s < jlen(jk(undo, "SnapshotIds")); s++)
 				set_add(t->snaps, js(ji(jk(undo, "SnapshotIds"), s)), exec);
 			continue;
 		}
 		if (jk(undo, "InstanceId"))
 			CU_ASSERT_STRING_EQUAL(js(jk(undo, "InstanceId")), instance);
-		for (size_t k = 0; k < alen(jk(undo, "ConnectionTracking")); k++)
+		for (size_t k = 0; k < jlen(jk(undo, "ConnectionTracking")); k++)
 			set_add(ct,
 				js(jk(ji(jk(undo, "ConnectionTracking"), k), "NetworkInterfaceId")),
 				exec);
-		for (size_t k = 0; k < alen(jk(undo, "NetworkInterfaces")); k++)
+		for (size_t k = 0; k < jlen(jk(undo, "NetworkInterfaces")); k++)
 			set_add(moved,
 				js(jk(ji(jk(undo, "NetworkInterfaces"), k), "NetworkInterfaceId")),
 				exec);
-		for (size_t k = 0; k < alen(jk(undo, "TargetGroups")); k++) {
+		for (size_t k = 0; k < jlen(jk(undo, "TargetGroups")); k++) {
 			struct json_object *g = ji(jk(undo, "TargetGroups"), k);
 
-			for (size_t m = 0; m < alen(jk(g, "Targets")); m++) {
+			for (size_t m = 0; m < jlen(jk(g, "Targets")); m++) {
 				char key[512];
 
 				CU_ASSERT_STRING_EQUAL(js(jk(ji(jk(g, "Targets"), m), "Id")),
@@ -650,7 +540,7 @@ static void check_journal(const char *state_dir, const char *exec, const char *t
 				set_add(tg, key, exec);
 			}
 		}
-		for (size_t k = 0; k < alen(jk(undo, "Addresses")); k++)
+		for (size_t k = 0; k < jlen(jk(undo, "Addresses")); k++)
 			set_add(eip, js(jk(ji(jk(undo, "Addresses"), k), "AllocationId")), exec);
 		json_object_object_foreach(jo(jk(undo, "SecurityGroups")), role, gid)
 		{
@@ -732,10 +622,10 @@ static int assert_contained(int a, struct json_object *all, struct tally *t, int
 		enis++;
 		snprintf(key, sizeof(key), "irx-isolation %s", js(jk(eni, "VpcId")));
 		want = js(jk(iso, key));
-		if (alen(groups) != 1 || strcmp(js(jk(ji(groups, 0), "GroupId")), want) != 0)
+		if (jlen(groups) != 1 || strcmp(js(jk(ji(groups, 0), "GroupId")), want) != 0)
 			fprintf(stderr, "\n  %s (%s) is not isolated: %s\n", eid, owner,
 				json_object_to_json_string(groups));
-		CU_ASSERT_EQUAL(alen(groups), 1);
+		CU_ASSERT_EQUAL(jlen(groups), 1);
 		CU_ASSERT_STRING_EQUAL(js(jk(ji(groups, 0), "GroupId")), want);
 		CU_ASSERT_EQUAL(json_object_get_int(jk(jk(eni, "ConnectionTrackingConfiguration"),
 						       "TcpEstablishedTimeout")),
@@ -779,7 +669,7 @@ static int assert_contained(int a, struct json_object *all, struct tally *t, int
 	json_object_object_foreach(jo(jk(elb, "target_groups")), arn, tgrp)
 	{
 		(void)arn;
-		CU_ASSERT_EQUAL(alen(jk(tgrp, "_targets")), 0);
+		CU_ASSERT_EQUAL(jlen(jk(tgrp, "_targets")), 0);
 	}
 	CU_ASSERT_EQUAL(json_object_object_length(jo(jk(elb, "target_groups"))), VPCS);
 	json_object_put(iso);
@@ -805,22 +695,23 @@ static void test_fleet_under_faults(void)
 	CU_ASSERT_TRUE_FATAL(have_baseline);
 	reset();
 	seed_fleet();
-	f = fopen(path("targets.txt"), "w");
+	f = fopen(irx_cli_path(&cli, "targets.txt"), "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	for (int a = 0; a < ACCOUNTS; a++)
 		for (int i = 0; i < PER_ACCOUNT; i++)
 			fprintf(f, "arn:aws:ec2:" REGION ":%s:instance/%s\n", accounts[a],
 				instances[a][i]);
 	fclose(f);
-	put(control("DELETE", "/__awssim/requests", NULL));
+	put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/requests", NULL));
 	inject_faults();
-	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	snprintf(state_dir, sizeof(state_dir), "%s", cli.state_dir);
 	t0 = irx_now_ms();
-	status = irx(&out, &err, "run", path("runbook.yaml"), "--targets", path("targets.txt"),
-		     "--config", path("irx.yaml"), "--output", "json", "--concurrency", "200",
-		     "--per-account", "50", "--per-region", "200", NULL);
+	status = irx_cli_run(&cli, &out, &err, "run", irx_cli_path(&cli, "runbook.yaml"),
+			     "--targets", irx_cli_path(&cli, "targets.txt"), "--config",
+			     irx_cli_path(&cli, "irx.yaml"), "--output", "json", "--concurrency",
+			     "200", "--per-account", "50", "--per-region", "200", NULL);
 	ms = irx_now_ms() - t0;
-	put(control("DELETE", "/__awssim/faults", NULL));
+	put(irx_sim_control_ok(&sim, "DELETE", "/__awssim/faults", NULL));
 	if (status != 0)
 		fprintf(stderr, "\n  irx run --targets -> %d\n%.4000s\n%s\n", status, out, err);
 	CU_ASSERT_EQUAL(status, 0);
@@ -833,7 +724,7 @@ static void test_fleet_under_faults(void)
 	CU_ASSERT_EQUAL(json_object_get_int(jk(sum, "Skipped")), 0);
 	CU_ASSERT_EQUAL(json_object_get_int(jk(sum, "Failed")), 0);
 	execs = jk(sum, "Executions");
-	CU_ASSERT_EQUAL_FATAL(alen(execs), TOTAL);
+	CU_ASSERT_EQUAL_FATAL(jlen(execs), TOTAL);
 	for (int a = 0; a < ACCOUNTS; a++) {
 		t[a].groups = json_object_new_object();
 		t[a].snaps = json_object_new_object();
@@ -841,7 +732,7 @@ static void test_fleet_under_faults(void)
 	}
 
 	/* the journals: one per target, complete */
-	for (size_t i = 0; i < alen(execs); i++) {
+	for (size_t i = 0; i < jlen(execs); i++) {
 		struct json_object *e = ji(execs, i);
 		const char *arn = js(jk(e, "TargetArn")), *id = strrchr(arn, '/');
 		int a = (int)i / PER_ACCOUNT;
@@ -867,7 +758,7 @@ static void test_fleet_under_faults(void)
 		int units[U_COUNT] = {0}, enis = 0, vpcs = 0, groups = 0;
 
 		snprintf(p, sizeof(p), "/__awssim/state?account=%s", accounts[a]);
-		all = control("GET", p, NULL);
+		all = irx_sim_control_ok(&sim, "GET", p, NULL);
 		groups = assert_contained(a, all, &t[a], &enis, &vpcs);
 		json_object_put(all);
 		CU_ASSERT_EQUAL(vpcs, VPCS);
@@ -925,8 +816,8 @@ static void test_fleet_under_faults(void)
 
 static int suite_init(void)
 {
-	snprintf(dir, sizeof(dir), "%s", irx_test_tmpdir());
-	if (irx_test_write(path("runbook.yaml"), runbook) < 0 || write_config() < 0)
+	irx_cli_init(&cli, &sim);
+	if (irx_test_write(irx_cli_path(&cli, "runbook.yaml"), runbook) < 0 || write_config() < 0)
 		return -1;
 	return irx_sim_start(&sim);
 }
