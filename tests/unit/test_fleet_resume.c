@@ -239,6 +239,7 @@ struct fleet_exec {
 	char id[IRX_EXECUTION_ID_LEN + 1];
 	char arn[128];
 	int ended, open_step; /* execution_end seen; a step_start without its step_end */
+	char open_in[64];     /* that step's name */
 };
 
 /* The executions whose execution_start names the fleet. */
@@ -267,6 +268,17 @@ static size_t fleet_executions(const char *fleet, struct fleet_exec *out, size_t
 			out[n].ended = count(recs, "execution_end", NULL);
 			out[n].open_step =
 			    count(recs, "step_start", NULL) > count(recs, "step_end", NULL);
+			out[n].open_in[0] = '\0';
+			for (size_t k = json_object_array_length(recs); out[n].open_step && k > 0;
+			     k--) {
+				struct json_object *r = json_object_array_get_idx(recs, k - 1);
+
+				if (strcmp(js(jk(r, "type")), "step_start") == 0) {
+					snprintf(out[n].open_in, sizeof(out[n].open_in), "%s",
+						 js(jk(r, "step")));
+					break;
+				}
+			}
 			json_object_put(recs);
 			n++;
 		}
@@ -279,10 +291,10 @@ static size_t fleet_executions(const char *fleet, struct fleet_exec *out, size_t
 
 /*
  * Starts irx with args (NULL-terminated), waits until the fleet journal has `ended` target_end
- * records and an execution of the fleet is mid-step, then kills it with SIGKILL. Returns the
- * fleet id (static), "" when it never got there.
+ * records and an execution of the fleet is mid-step (in step `step`, when not NULL), then kills
+ * it with SIGKILL. Returns the fleet id (static), "" when it never got there.
  */
-static const char *run_and_kill(int ended, const char *const *args)
+static const char *run_and_kill(int ended, const char *step, const char *const *args)
 {
 	static char id[64];
 	const char *argv[40] = {irx_test_build("irx")};
@@ -320,7 +332,8 @@ static const char *run_and_kill(int ended, const char *const *args)
 			size_t n = fleet_executions(id, ex, TARGETS);
 
 			for (size_t k = 0; k < n; k++)
-				done |= !ex[k].ended && ex[k].open_step;
+				done |= !ex[k].ended && ex[k].open_step &&
+					(!step || strcmp(ex[k].open_in, step) == 0);
 		}
 		json_object_put(recs);
 	}
@@ -401,7 +414,7 @@ static void test_kill_and_resume(void)
 	/* killed: some executions ended, some mid-step, some targets not started */
 	irx_cli_use_state(&cli, "state-kill");
 	seed(120);
-	snprintf(fleet, sizeof(fleet), "%s", run_and_kill(3, args));
+	snprintf(fleet, sizeof(fleet), "%s", run_and_kill(3, NULL, args));
 	CU_ASSERT_TRUE_FATAL(irx_fleet_id_valid(fleet));
 	nbefore = fleet_executions(fleet, before, TARGETS);
 	for (size_t i = 0; i < nbefore; i++) {
@@ -527,7 +540,7 @@ static void test_non_idempotent_refused_then_forced(void)
 	snprintf(text, sizeof(text), "%s\n%s\n%s\n", arns[0], arns[1], arns[2]);
 	CU_ASSERT_EQUAL(irx_test_write(irx_cli_path(&cli, "three.txt"), text), 0);
 	/* concurrency 1: the first ended, the second in 'slow', the third not started */
-	snprintf(fleet, sizeof(fleet), "%s", run_and_kill(1, args));
+	snprintf(fleet, sizeof(fleet), "%s", run_and_kill(1, "slow", args));
 	CU_ASSERT_TRUE_FATAL(irx_fleet_id_valid(fleet));
 	n = fleet_executions(fleet, ex, 8);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
