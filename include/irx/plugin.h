@@ -41,6 +41,10 @@
  *      `irx plugins` lists it; a plugin the loader refuses is named with the
  *      reason.
  *
+ * <irx/plugin_util.h> has source-level helpers the shipped plugins use: JSON
+ * accessors, AWS calls, paged lists, and a batch of independent changes that
+ * keeps the undo record true.
+ *
  * Rules of the ABI:
  * - Structs are append-only. A plugin built against an older minor version
  *   still loads: the host copies `size` bytes into a zeroed struct, and reads
